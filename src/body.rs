@@ -1,0 +1,111 @@
+//! Where artifact bodies come from, as `git commit` does it: `-F FILE` (`-` for stdin), `-m`
+//! (repeatable, joined as paragraphs), standard input when it is not a terminal, or the user's
+//! editor (the one `git var GIT_EDITOR` names: `GIT_EDITOR`, `core.editor`, `VISUAL`, `EDITOR`).
+
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Why a body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `-F FILE` could not be read.
+    #[error("cannot read '{path}': {source}")]
+    File {
+        /// The file named.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Standard input could not be read.
+    #[error("cannot read standard input: {0}")]
+    Stdin(std::io::Error),
+    /// The editor could not be run or failed.
+    #[error("the editor failed: {0}")]
+    Editor(String),
+    /// The body is not UTF-8.
+    #[error("'{0}' is not UTF-8 text")]
+    NotUtf8(String),
+}
+
+/// The body options of a command.
+#[derive(Debug, Clone, Default)]
+pub struct BodySource {
+    /// `-F FILE`.
+    pub file: Option<PathBuf>,
+    /// `-m TEXT`, in order.
+    pub messages: Vec<String>,
+}
+
+impl BodySource {
+    /// Reads the body. `git_dir` holds the editor's scratch file; `template` is shown in it as
+    /// comment lines, which are stripped afterwards.
+    pub fn read(&self, git_dir: &Path, template: &str) -> Result<String, Error> {
+        if let Some(path) = &self.file {
+            if path.as_os_str() == "-" {
+                return read_stdin();
+            }
+            let bytes = std::fs::read(path).map_err(|source| Error::File {
+                path: path.clone(),
+                source,
+            })?;
+            return String::from_utf8(bytes).map_err(|_| Error::NotUtf8(path.display().to_string()));
+        }
+        if !self.messages.is_empty() {
+            return Ok(self.messages.join("\n\n"));
+        }
+        if !std::io::stdin().is_terminal() {
+            return read_stdin();
+        }
+        edit(git_dir, template)
+    }
+}
+
+fn read_stdin() -> Result<String, Error> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .map_err(Error::Stdin)?;
+    String::from_utf8(bytes).map_err(|_| Error::NotUtf8("standard input".into()))
+}
+
+fn edit(git_dir: &Path, template: &str) -> Result<String, Error> {
+    let path = git_dir.join("HANDOFF_EDITMSG");
+    let mut initial = String::from("\n");
+    for line in template.lines() {
+        initial.push_str("# ");
+        initial.push_str(line);
+        initial.push('\n');
+    }
+    std::fs::write(&path, initial).map_err(|source| Error::File {
+        path: path.clone(),
+        source,
+    })?;
+    let editor = Command::new("git")
+        .args(["var", "GIT_EDITOR"])
+        .output()
+        .map_err(|e| Error::Editor(format!("cannot run git var GIT_EDITOR: {e}")))?;
+    let editor = String::from_utf8_lossy(&editor.stdout).trim().to_owned();
+    if editor.is_empty() {
+        return Err(Error::Editor("no editor configured; use -m or -F".into()));
+    }
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$@\""))
+        .arg(&editor)
+        .arg(&path)
+        .status()
+        .map_err(|e| Error::Editor(e.to_string()))?;
+    if !status.success() {
+        return Err(Error::Editor(format!("'{editor}' exited with {status}")));
+    }
+    let text = std::fs::read_to_string(&path).map_err(|source| Error::File {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n"))
+}

@@ -1,0 +1,75 @@
+//! The command line: the `Cli` type, the table of subcommands and their dispatch. Only this
+//! file and `commands/` know about clap.
+
+use clap::{Parser, Subcommand};
+
+use crate::commands::{context, demo, diff, init, list, log, record, show, why};
+use crate::error::CommandResult;
+use crate::session::Kind;
+
+/// Git-native handoff between coding agents
+///
+/// Plans, reviews, implementation summaries and validations are stored in the repository:
+/// one commit chain per session under refs/handoff/sessions/<ID>, and git notes
+/// (refs/notes/handoff) on the code commits each session produced. Start with
+/// `git handoff demo`.
+#[derive(Debug, Parser)]
+#[command(name = "git-handoff", bin_name = "git handoff", version, max_term_width = 100)]
+pub struct Cli {
+    /// The subcommand
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every subcommand.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Set up this clone (config keys, .handoff.toml); safe to run again
+    Init(init::InitArgs),
+    /// Start a session with a plan (or add the next plan iteration)
+    Plan(record::PlanArgs),
+    /// Record a review of the plan
+    Review(record::ReviewArgs),
+    /// Record the implementation and note every commit of its range
+    Implement(record::ImplementArgs),
+    /// Record a validation of the implementation's commit range
+    Validate(record::ReviewArgs),
+    /// Record a validated, reusable pattern from a COMPLETE session
+    Pattern(record::PatternArgs),
+    /// Abandon a session
+    Abandon(record::AbandonArgs),
+    /// Show a session: status, timeline, range, findings
+    Show(show::ShowArgs),
+    /// List sessions, newest first
+    List(list::ListArgs),
+    /// Show a session's artifact history
+    Log(log::LogArgs),
+    /// Diff two versions of an artifact (e.g. plan iteration 1 and 2)
+    Diff(diff::DiffArgs),
+    /// Print a self-contained prompt for the next agent
+    Context(context::ContextArgs),
+    /// Show which sessions produced a commit
+    Why(why::WhyArgs),
+    /// Play the seed's example end to end in a scratch repository
+    Demo(demo::DemoArgs),
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> CommandResult {
+    match cli.command {
+        Command::Init(args) => init::run(&args),
+        Command::Plan(args) => record::plan(&args),
+        Command::Review(args) => record::review(&args, Kind::Review),
+        Command::Implement(args) => record::implement(&args),
+        Command::Validate(args) => record::review(&args, Kind::Validation),
+        Command::Pattern(args) => record::pattern(&args),
+        Command::Abandon(args) => record::abandon(&args),
+        Command::Show(args) => show::run(&args),
+        Command::List(args) => list::run(&args),
+        Command::Log(args) => log::run(&args),
+        Command::Diff(args) => diff::run(&args),
+        Command::Context(args) => context::run(&args),
+        Command::Why(args) => why::run(&args),
+        Command::Demo(args) => demo::run(&args),
+    }
+}

@@ -1,0 +1,83 @@
+//! `git handoff context`.
+
+use serde::Serialize;
+
+use super::open;
+use crate::error::{CommandError, CommandResult};
+use crate::prompt::{self, Purpose};
+use crate::ui;
+
+/// Print a self-contained prompt for the next agent
+///
+/// The seed's header with the session ID, the plan, every review, and for validation the real
+/// `git diff base..head` (capped at context.max-diff-bytes, with a note when cut). Pipe it to an
+/// agent: git handoff context ID --for review | codex exec -
+#[derive(Debug, clap::Args)]
+pub struct ContextArgs {
+    /// Session: full ID, random part, unique prefix or slug
+    pub id: String,
+    /// Who the prompt is for
+    #[arg(long = "for", value_name = "STEP", value_parser = parse_purpose)]
+    pub purpose: Purpose,
+    /// Largest diff to embed, in bytes (default from config: context.max-diff-bytes)
+    #[arg(long, value_name = "BYTES")]
+    pub max_diff_bytes: Option<usize>,
+    /// Print {session, for, prompt, diff_truncated} as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_purpose(s: &str) -> Result<Purpose, String> {
+    match s {
+        "review" => Ok(Purpose::Review),
+        "implement" => Ok(Purpose::Implement),
+        "validate" => Ok(Purpose::Validate),
+        _ => Err(format!("unknown step '{s}' (expected review, implement or validate)")),
+    }
+}
+
+#[derive(Serialize)]
+struct ContextJson<'a> {
+    session: &'a str,
+    #[serde(rename = "for")]
+    purpose: &'static str,
+    prompt: String,
+    diff_truncated: bool,
+}
+
+/// Runs `context`.
+pub fn run(args: &ContextArgs) -> CommandResult {
+    let handoff = open()?;
+    let session = handoff.session(&args.id).map_err(CommandError::user)?;
+    let max = args.max_diff_bytes.unwrap_or(handoff.config.context.max_diff_bytes);
+    let diff = match (args.purpose, session.range()) {
+        (Purpose::Validate, None) => {
+            ui::warn("no implementation recorded yet, so there is no diff to validate");
+            None
+        }
+        (Purpose::Validate | Purpose::Implement, Some(range)) => Some(
+            prompt::range_diff(&handoff.repo, range, max)
+                .map_err(|e| CommandError::user(anyhow::anyhow!("computing the diff {range}: {e}")))?,
+        ),
+        _ => None,
+    };
+    if diff.as_ref().is_some_and(|d| d.truncated) {
+        ui::warn(&format!("the diff is larger than {max} bytes and was cut; see the note at its end"));
+    }
+    let text = prompt::build(&session, args.purpose, diff.as_ref());
+    if args.json {
+        ui::json(&ContextJson {
+            session: session.meta.id.as_str(),
+            purpose: match args.purpose {
+                Purpose::Review => "review",
+                Purpose::Implement => "implement",
+                Purpose::Validate => "validate",
+            },
+            prompt: text,
+            diff_truncated: diff.is_some_and(|d| d.truncated),
+        })?;
+    } else {
+        ui::out(&ui::sanitize(&text));
+    }
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! `git handoff log`.
+
+use serde::Serialize;
+
+use super::open;
+use crate::error::{CommandError, CommandResult};
+use crate::render;
+use crate::session::Artifact;
+use crate::ui::{self, sanitize};
+
+/// Show a session's artifact history, oldest first
+#[derive(Debug, clap::Args)]
+pub struct LogArgs {
+    /// Session: full ID, random part, unique prefix or slug
+    pub id: String,
+    /// Print the history as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct LogJson<'a> {
+    session: &'a str,
+    artifacts: Vec<render::ArtifactView<'a>>,
+}
+
+/// Runs `log`.
+pub fn run(args: &LogArgs) -> CommandResult {
+    let handoff = open()?;
+    let session = handoff.session(&args.id).map_err(CommandError::user)?;
+    if args.json {
+        ui::json(&LogJson {
+            session: session.meta.id.as_str(),
+            artifacts: session.artifacts.iter().map(render::artifact_view).collect(),
+        })?;
+        return Ok(());
+    }
+    let mut out = String::new();
+    for a in &session.artifacts {
+        out.push_str(&entry(a));
+    }
+    ui::out(&out);
+    Ok(())
+}
+
+fn entry(a: &Artifact) -> String {
+    let mut out = format!(
+        "{} {}\n{}\nAuthor: {}\n\n",
+        ui::paint(&format!("artifact {}", a.id), ui::Style::Yellow),
+        "",
+        render::timeline_line(a),
+        sanitize(&a.author)
+    );
+    for line in a.body.lines() {
+        out.push_str("    ");
+        out.push_str(&sanitize(line));
+        out.push('\n');
+    }
+    for f in &a.findings {
+        out.push_str("    - ");
+        out.push_str(&render::finding_line(a, f));
+        out.push('\n');
+    }
+    out.push('\n');
+    out
+}

@@ -1,0 +1,115 @@
+//! One file per subcommand: its `Args` (whose doc comment is the help text) and `run`. Glue only:
+//! resolve arguments into library values, call one library function, render the result.
+
+pub mod context;
+pub mod demo;
+pub mod diff;
+pub mod init;
+pub mod list;
+pub mod log;
+pub mod record;
+pub mod show;
+pub mod why;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::body::BodySource;
+use crate::error::{CommandError, CommandResult};
+use crate::render;
+use crate::ui;
+use crate::workflow::{Handoff, Recorded};
+
+/// Where a body comes from: `-F`, `-m`, standard input, or the editor.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct BodyArgs {
+    /// Read the body from FILE ('-' for standard input)
+    #[arg(short = 'F', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Use TEXT as the body; several -m are joined as paragraphs
+    #[arg(short = 'm', long = "message", value_name = "TEXT")]
+    pub message: Vec<String>,
+}
+
+impl BodyArgs {
+    /// Reads the body (the editor opens only when nothing else gives one and stdin is a
+    /// terminal).
+    pub fn read(&self, handoff: &Handoff, what: &str) -> CommandResult<String> {
+        let source = BodySource {
+            file: self.file.clone(),
+            messages: self.message.clone(),
+        };
+        let template = format!(
+            "Write the {what} above. Lines starting with '#' are ignored; an empty {what} aborts."
+        );
+        source
+            .read(handoff.repo.path(), &template)
+            .map_err(CommandError::user)
+    }
+}
+
+/// Opens the repository of the current directory, printing configuration warnings.
+pub fn open() -> CommandResult<Handoff> {
+    let handoff = Handoff::open().map_err(CommandError::user)?;
+    for w in &handoff.config_warnings {
+        ui::warn(w);
+    }
+    Ok(handoff)
+}
+
+/// JSON printed by every recording command.
+#[derive(Serialize)]
+struct RecordedJson<'a> {
+    session: &'a str,
+    status: &'static str,
+    next: String,
+    artifact: render::ArtifactView<'a>,
+    redacted: &'a [&'static str],
+    commits_in_range: usize,
+    notes_added: usize,
+}
+
+/// Reports a recorded artifact: JSON on stdout, or status and the next step on stderr.
+pub fn report_recorded(handoff: &Handoff, recorded: &Recorded, json: bool) -> CommandResult {
+    let a = &recorded.artifact;
+    let id = a.session.as_str();
+    let after = crate::session::State {
+        status: Some(a.status),
+        changes_requested_by: (a.status == crate::session::Status::ChangesRequested).then_some(a.kind),
+        iteration: a.iteration,
+    };
+    let next = after.next_step(id);
+    if !recorded.redactions.is_empty() {
+        ui::warn(&format!(
+            "redacted {} secret(s) before writing ({}); pass --allow-secrets to keep them",
+            recorded.redactions.len(),
+            recorded.redactions.join(", ")
+        ));
+    }
+    if json {
+        ui::json(&RecordedJson {
+            session: id,
+            status: a.status.as_str(),
+            next,
+            artifact: render::artifact_view(a),
+            redacted: &recorded.redactions,
+            commits_in_range: recorded.range_commits,
+            notes_added: recorded.notes_added,
+        })?;
+        return Ok(());
+    }
+    ui::status(&format!("recorded {} {} on {id}: status {}", a.kind, a.id, a.status));
+    if let Some(range) = &a.range {
+        ui::status(&format!(
+            "range {range}: {} commit(s), {} note(s) added",
+            recorded.range_commits, recorded.notes_added
+        ));
+        if recorded.range_commits == 0 {
+            ui::warn("the range has no commits; commit the work first or pass --range BASE..HEAD");
+        }
+    }
+    ui::status(&next);
+    let _ = handoff;
+    Ok(())
+}

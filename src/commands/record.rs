@@ -1,0 +1,240 @@
+//! `plan`, `review`, `implement`, `validate`, `pattern` and `abandon`: the recording commands.
+
+use std::path::PathBuf;
+
+use super::{BodyArgs, open, report_recorded};
+use crate::error::{CommandError, CommandResult, user_error};
+use crate::findings;
+use crate::session::{Kind, Verdict};
+use crate::ui;
+use crate::workflow::Input;
+
+/// Options every recording command shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// Print the recorded artifact as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Record even if the session's status does not allow this step now
+    #[arg(long)]
+    pub force: bool,
+    /// Keep secrets found in the text instead of redacting them (they will be pushed)
+    #[arg(long)]
+    pub allow_secrets: bool,
+    /// Agent that produced this (default from config: planner 'claude', reviewer 'codex')
+    #[arg(long, value_name = "AGENT")]
+    pub agent: Option<String>,
+}
+
+/// Start a session with a plan, or add the next plan iteration to one
+///
+/// Prints the new session ID on stdout and the next step for the reviewer on stderr.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// Title of the work (becomes the session's slug)
+    #[arg(short = 't', long, value_name = "TITLE", required_unless_present = "session")]
+    pub title: Option<String>,
+    /// Where the body comes from.
+    #[command(flatten)]
+    pub body: BodyArgs,
+    /// Base commit the work starts from (default HEAD)
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Add the plan as the next iteration of this session instead of starting one
+    #[arg(long, value_name = "ID")]
+    pub session: Option<String>,
+    /// Shared recording options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Record a review of the plan
+#[derive(Debug, clap::Args)]
+pub struct ReviewArgs {
+    /// Session: full ID, random part, unique prefix or slug
+    pub id: String,
+    /// Where the body comes from.
+    #[command(flatten)]
+    pub body: BodyArgs,
+    /// The verdict (taken from a Codex review's overall_correctness when omitted)
+    #[arg(long, value_name = "VERDICT", value_parser = parse_verdict)]
+    pub verdict: Option<Verdict>,
+    /// Findings: a JSON array of findings, or a Codex review output object
+    #[arg(long, value_name = "FILE.json")]
+    pub findings: Option<PathBuf>,
+    /// Commit range the validation covers (validate only; default: the implementation's)
+    #[arg(long, value_name = "BASE..HEAD")]
+    pub range: Option<String>,
+    /// Shared recording options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Record the implementation and note every commit of its range
+#[derive(Debug, clap::Args)]
+pub struct ImplementArgs {
+    /// Session: full ID, random part, unique prefix or slug
+    pub id: String,
+    /// Where the body comes from.
+    #[command(flatten)]
+    pub body: BodyArgs,
+    /// Commits the implementation produced (default: the session's base commit to HEAD)
+    #[arg(long, value_name = "BASE..HEAD")]
+    pub range: Option<String>,
+    /// Shared recording options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Record a validated, reusable pattern from a COMPLETE session
+#[derive(Debug, clap::Args)]
+pub struct PatternArgs {
+    /// Session: full ID, random part, unique prefix or slug
+    pub id: String,
+    /// Where the body comes from.
+    #[command(flatten)]
+    pub body: BodyArgs,
+    /// Shared recording options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Abandon a session (from any status)
+#[derive(Debug, clap::Args)]
+pub struct AbandonArgs {
+    /// Session: full ID, random part, unique prefix or slug
+    pub id: String,
+    /// Why it is abandoned
+    #[arg(short = 'm', long = "message", value_name = "TEXT")]
+    pub message: Vec<String>,
+    /// Print the recorded artifact as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Keep secrets found in the text instead of redacting them
+    #[arg(long)]
+    pub allow_secrets: bool,
+}
+
+fn parse_verdict(s: &str) -> Result<Verdict, String> {
+    s.parse()
+}
+
+fn input(kind: Kind, body: String, common: &CommonArgs) -> Input {
+    Input {
+        agent: common.agent.clone(),
+        force: common.force,
+        allow_secrets: common.allow_secrets,
+        ..Input::new(kind, body)
+    }
+}
+
+/// `git handoff plan`.
+pub fn plan(args: &PlanArgs) -> CommandResult {
+    let handoff = open()?;
+    // Resolve the session before asking for a body, so a typo does not cost an editor session.
+    let existing = args.session.as_deref().map(|s| handoff.resolve(s)).transpose().map_err(CommandError::user)?;
+    let body = args.body.read(&handoff, "plan")?;
+    let input = input(Kind::Plan, body, &args.common);
+    let recorded = match &existing {
+        Some(id) => handoff.record(id, input),
+        None => {
+            let title = args.title.as_deref().unwrap_or_default();
+            handoff.start(title, args.base.as_deref(), input)
+        }
+    }
+    .map_err(CommandError::user)?;
+    let id = recorded.artifact.session.as_str();
+    if !args.common.json {
+        ui::out(&format!("{id}\n"));
+    }
+    report_recorded(&handoff, &recorded, args.common.json)?;
+    if !args.common.json {
+        ui::status(&format!(
+            "for the reviewer: git handoff context {id} --for review | codex exec -"
+        ));
+    }
+    Ok(())
+}
+
+/// `git handoff review` and `git handoff validate`.
+pub fn review(args: &ReviewArgs, kind: Kind) -> CommandResult {
+    let handoff = open()?;
+    let id = handoff.resolve(&args.id).map_err(CommandError::user)?;
+    let parsed = match &args.findings {
+        Some(path) => {
+            let text = if path.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                    .map_err(|e| user_error(format!("cannot read findings from standard input: {e}")))?;
+                s
+            } else {
+                std::fs::read_to_string(path)
+                    .map_err(|e| user_error(format!("cannot read findings file '{}': {e}", path.display())))?
+            };
+            let parsed = findings::parse(&text, handoff.repo.workdir())
+                .map_err(|e| user_error(format!("{}: {e}", path.display())))?;
+            for w in &parsed.warnings {
+                ui::warn(w);
+            }
+            parsed
+        }
+        None => findings::Parsed::default(),
+    };
+    let verdict = args.verdict.or(parsed.verdict).ok_or_else(|| {
+        user_error(format!(
+            "a {kind} needs a verdict: --verdict approve|approve-with-changes|request-changes|reject"
+        ))
+    })?;
+    let reads_stdin_for_findings = args.findings.as_ref().is_some_and(|p| p.as_os_str() == "-");
+    let body = if args.body.file.is_none() && args.body.message.is_empty() && (parsed.explanation.is_some() || reads_stdin_for_findings) {
+        parsed.explanation.clone().unwrap_or_default()
+    } else {
+        args.body.read(&handoff, kind.as_str())?
+    };
+    let mut input = input(kind, body, &args.common);
+    input.verdict = Some(verdict);
+    input.findings = parsed.findings;
+    if kind == Kind::Validation {
+        input.range.clone_from(&args.range);
+    } else if args.range.is_some() {
+        return Err(user_error("--range applies to validate and implement, not review"));
+    }
+    let recorded = handoff.record(&id, input).map_err(CommandError::user)?;
+    report_recorded(&handoff, &recorded, args.common.json)
+}
+
+/// `git handoff implement`.
+pub fn implement(args: &ImplementArgs) -> CommandResult {
+    let handoff = open()?;
+    let id = handoff.resolve(&args.id).map_err(CommandError::user)?;
+    if let Some(range) = &args.range {
+        handoff.parse_range(range).map_err(CommandError::user)?;
+    }
+    let body = args.body.read(&handoff, "implementation summary")?;
+    let mut input = input(Kind::Implementation, body, &args.common);
+    input.range.clone_from(&args.range);
+    let recorded = handoff.record(&id, input).map_err(CommandError::user)?;
+    report_recorded(&handoff, &recorded, args.common.json)
+}
+
+/// `git handoff pattern`.
+pub fn pattern(args: &PatternArgs) -> CommandResult {
+    let handoff = open()?;
+    let id = handoff.resolve(&args.id).map_err(CommandError::user)?;
+    let body = args.body.read(&handoff, "pattern")?;
+    let recorded = handoff
+        .record(&id, input(Kind::Pattern, body, &args.common))
+        .map_err(CommandError::user)?;
+    report_recorded(&handoff, &recorded, args.common.json)
+}
+
+/// `git handoff abandon`.
+pub fn abandon(args: &AbandonArgs) -> CommandResult {
+    let handoff = open()?;
+    let id = handoff.resolve(&args.id).map_err(CommandError::user)?;
+    let reason = args.message.join("\n\n");
+    let recorded = handoff
+        .abandon(&id, &reason, args.allow_secrets)
+        .map_err(CommandError::user)?;
+    report_recorded(&handoff, &recorded, args.json)
+}

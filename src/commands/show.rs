@@ -1,0 +1,28 @@
+//! `git handoff show`.
+
+use super::open;
+use crate::error::{CommandError, CommandResult};
+use crate::render;
+use crate::ui;
+
+/// Show a session: title, status, timeline of artifacts, commit range and findings
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// Session: full ID, random part, unique prefix or slug
+    pub id: String,
+    /// Print the session, with every artifact and its body, as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `show`.
+pub fn run(args: &ShowArgs) -> CommandResult {
+    let handoff = open()?;
+    let session = handoff.session(&args.id).map_err(CommandError::user)?;
+    if args.json {
+        ui::json(&render::detail(&session))?;
+    } else {
+        ui::out(&render::show(&session));
+    }
+    Ok(())
+}

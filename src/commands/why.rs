@@ -1,0 +1,122 @@
+//! `git handoff why`.
+
+use serde::Serialize;
+
+use super::open;
+use crate::error::{CommandResult, user_error};
+use crate::session::{Kind, Verdict};
+use crate::store::resolve_commit;
+use crate::ui::{self, Style, paint, sanitize};
+use crate::why::{self, Source};
+
+/// Show which sessions produced a commit
+///
+/// Reads refs/notes/handoff first, then Handoff-Session: trailers in the commit message, and
+/// prints each session's plan title, verdicts and status.
+#[derive(Debug, clap::Args)]
+pub struct WhyArgs {
+    /// The commit (any revision git understands)
+    #[arg(default_value = "HEAD")]
+    pub rev: String,
+    /// Print {commit, sessions: [...]} as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct WhyJson {
+    commit: String,
+    sessions: Vec<LinkJson>,
+}
+
+#[derive(Serialize)]
+struct LinkJson {
+    id: String,
+    source: Source,
+    kinds: Vec<Kind>,
+    title: Option<String>,
+    status: Option<&'static str>,
+    verdicts: Vec<VerdictJson>,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct VerdictJson {
+    kind: Kind,
+    verdict: Verdict,
+    agent: String,
+}
+
+/// Runs `why`.
+pub fn run(args: &WhyArgs) -> CommandResult {
+    let handoff = open()?;
+    let commit = resolve_commit(&handoff.repo, &args.rev).map_err(user_error)?;
+    let links = why::lookup(&handoff.store(), commit).map_err(user_error)?;
+    let sessions: Vec<LinkJson> = links
+        .into_iter()
+        .map(|l| {
+            let (title, status, verdicts, error) = match &l.session {
+                Ok(s) => (
+                    Some(s.meta.title.clone()),
+                    s.state.status.map(|s| s.as_str()),
+                    s.artifacts
+                        .iter()
+                        .filter_map(|a| {
+                            a.verdict.map(|v| VerdictJson {
+                                kind: a.kind,
+                                verdict: v,
+                                agent: a.agent.clone(),
+                            })
+                        })
+                        .collect(),
+                    None,
+                ),
+                Err(e) => (None, None, Vec::new(), Some(e.to_string())),
+            };
+            LinkJson {
+                id: l.id.to_string(),
+                source: l.source,
+                kinds: l.kinds,
+                title,
+                status,
+                verdicts,
+                error,
+            }
+        })
+        .collect();
+    if args.json {
+        ui::json(&WhyJson {
+            commit: commit.to_string(),
+            sessions,
+        })?;
+        return Ok(());
+    }
+    if sessions.is_empty() {
+        ui::status(&format!("no handoff session is linked to {commit}"));
+        return Ok(());
+    }
+    let mut out = String::new();
+    for s in &sessions {
+        let via = match s.source {
+            Source::Note => format!(
+                "note: {}",
+                s.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+            Source::Trailer => "commit trailer".to_owned(),
+        };
+        out.push_str(&format!("{}  ({via})\n", paint(&s.id, Style::Cyan)));
+        match (&s.title, &s.error) {
+            (Some(title), _) => {
+                out.push_str(&format!("  plan:     {}\n", sanitize(title)));
+                out.push_str(&format!("  status:   {}\n", s.status.unwrap_or("-")));
+                for v in &s.verdicts {
+                    out.push_str(&format!("  {:<9} {} ({})\n", format!("{}:", v.kind), v.verdict, sanitize(&v.agent)));
+                }
+            }
+            (None, Some(err)) => out.push_str(&format!("  cannot read the session: {}\n", sanitize(err))),
+            (None, None) => {}
+        }
+    }
+    ui::out(&out);
+    Ok(())
+}

@@ -1,0 +1,169 @@
+//! Configuration: compiled-in defaults < repository `.handoff.toml` < user file
+//! (`$XDG_CONFIG_HOME/git-handoff/config.toml`). Keys are kebab-case; unknown keys warn, because
+//! a committed file is read by several versions of the tool.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The defaults, also the reference documentation of every key.
+pub const DEFAULTS: &str = include_str!("defaults.toml");
+/// Name of the repository file.
+pub const REPO_FILE: &str = ".handoff.toml";
+
+/// Why configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A file is not valid TOML or has a value of the wrong type.
+    #[error("{path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The TOML error.
+        source: toml::de::Error,
+    },
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Config {
+    /// Default agents.
+    pub agents: Agents,
+    /// `git handoff context` settings.
+    pub context: ContextConfig,
+    /// Hook policies.
+    pub policy: Policy,
+}
+
+/// Default agent names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Agents {
+    /// Recorded on plans, implementations and patterns.
+    pub planner: String,
+    /// Recorded on reviews and validations.
+    pub reviewer: String,
+}
+
+/// `git handoff context` settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ContextConfig {
+    /// Diff size cap in bytes.
+    pub max_diff_bytes: usize,
+}
+
+/// Hook policies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Policy {
+    /// `off`, `warn` or `block`.
+    pub pre_push: String,
+}
+
+impl Config {
+    /// Loads the layers for a repository whose work tree is `workdir` (if any). Unknown keys
+    /// are returned as warnings.
+    pub fn load(workdir: Option<&Path>) -> Result<(Self, Vec<String>), Error> {
+        let mut merged: toml::Table = toml::from_str(DEFAULTS).map_err(|source| Error::Parse {
+            path: PathBuf::from("<built-in defaults>"),
+            source,
+        })?;
+        let known = merged.clone();
+        let mut warnings = Vec::new();
+        let layers = [workdir.map(|w| w.join(REPO_FILE)), user_file()];
+        for path in layers.into_iter().flatten() {
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(source) => return Err(Error::Read { path, source }),
+            };
+            let table: toml::Table = toml::from_str(&text).map_err(|source| Error::Parse {
+                path: path.clone(),
+                source,
+            })?;
+            unknown_keys(&table, &known, "", &mut warnings, &path);
+            merge(&mut merged, table);
+        }
+        let config = Self::deserialize(toml::Value::Table(merged)).map_err(|source| Error::Parse {
+            path: PathBuf::from("configuration"),
+            source,
+        })?;
+        Ok((config, warnings))
+    }
+}
+
+/// `$XDG_CONFIG_HOME/git-handoff/config.toml`, else `~/.config/git-handoff/config.toml`.
+pub fn user_file() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("git-handoff").join("config.toml"))
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+fn unknown_keys(
+    table: &toml::Table,
+    known: &toml::Table,
+    prefix: &str,
+    out: &mut Vec<String>,
+    path: &Path,
+) {
+    for (key, value) in table {
+        let full = format!("{prefix}{key}");
+        match (known.get(key), value) {
+            (Some(toml::Value::Table(k)), toml::Value::Table(t)) => {
+                unknown_keys(t, k, &format!("{full}."), out, path);
+            }
+            (Some(_), _) => {}
+            // Sections other issues own (byterover, agents commands...) are not ours to judge.
+            (None, _) if prefix.is_empty() && key == "byterover" => {}
+            (None, _) => out.push(format!("{}: unknown key '{full}' ignored", path.display())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_load_and_repo_file_overrides() {
+        let dir = tempfile::tempdir().unwrap();
+        let (config, warnings) = Config::load(Some(dir.path())).unwrap();
+        assert_eq!(config.agents.planner, "claude");
+        assert!(warnings.is_empty());
+        std::fs::write(
+            dir.path().join(REPO_FILE),
+            "[agents]\nreviewer = \"gemini\"\n[agentz]\nx = 1\n",
+        )
+        .unwrap();
+        let (config, warnings) = Config::load(Some(dir.path())).unwrap();
+        assert_eq!(config.agents.reviewer, "gemini");
+        assert_eq!(config.agents.planner, "claude");
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        std::fs::write(dir.path().join(REPO_FILE), "[context]\nmax-diff-bytes = 'big'\n").unwrap();
+        let err = Config::load(Some(dir.path())).unwrap_err();
+        assert!(err.to_string().contains("max-diff-bytes") || err.to_string().contains("integer"), "{err}");
+    }
+}

@@ -1,0 +1,34 @@
+//! git-handoff: git-native handoff between coding agents.
+//!
+//! Every artifact of an agent collaboration (plan, review, implementation summary, validation,
+//! pattern) is stored in the repository: a commit chain per session under
+//! `refs/handoff/sessions/<ID>` and git notes (`refs/notes/handoff`) on the code commits each
+//! session produced.
+//!
+//! Dependency direction:
+//!
+//! ```text
+//! main → cli → commands → { workflow, prompt, why, render, demo, init } → store → git2
+//!                          session (pure model), redact, config, ui, error are leaves
+//! ```
+//!
+//! - Only `cli` and `commands` import clap.
+//! - Only `store` writes refs and notes.
+
+pub mod body;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod findings;
+pub mod init;
+pub mod prompt;
+pub mod redact;
+pub mod render;
+pub mod session;
+pub mod store;
+pub mod ui;
+pub mod why;
+pub mod workflow;

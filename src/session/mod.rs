@@ -1,0 +1,78 @@
+//! Sessions and their artifacts: identifiers, data model, file encoding and the derived state
+//! machine. Pure logic; nothing here touches git.
+
+pub mod codec;
+pub mod id;
+pub mod model;
+pub mod status;
+
+pub use id::SessionId;
+pub use model::{Artifact, Finding, Kind, Range, SCHEMA_VERSION, SessionMeta, Status, Verdict};
+pub use status::State;
+
+/// A session as read from git: its metadata, its artifacts in replay order and derived state.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// `session.toml`.
+    pub meta: SessionMeta,
+    /// Artifacts sorted by (created, id).
+    pub artifacts: Vec<Artifact>,
+    /// Replay of the artifacts.
+    pub state: State,
+    /// The OID of the ref tip the session was read from.
+    pub tip: String,
+}
+
+impl Session {
+    /// Builds a session from its parts, sorting artifacts and deriving the state.
+    pub fn new(meta: SessionMeta, mut artifacts: Vec<Artifact>, tip: String) -> Self {
+        sort_artifacts(&mut artifacts);
+        let state = replay(&artifacts);
+        Self {
+            meta,
+            artifacts,
+            state,
+            tip,
+        }
+    }
+
+    /// The latest artifact that carries a commit range.
+    pub fn range(&self) -> Option<&Range> {
+        self.artifacts.iter().rev().find_map(|a| a.range.as_ref())
+    }
+
+    /// When the last artifact was recorded.
+    pub fn updated(&self) -> chrono::DateTime<chrono::Utc> {
+        self.artifacts
+            .last()
+            .map_or(self.meta.created, |a| a.created)
+    }
+
+    /// The distinct agents that contributed, in order of first appearance.
+    pub fn agents(&self) -> Vec<&str> {
+        let mut agents: Vec<&str> = Vec::new();
+        for a in &self.artifacts {
+            if !agents.contains(&a.agent.as_str()) {
+                agents.push(&a.agent);
+            }
+        }
+        agents
+    }
+}
+
+/// Sorts artifacts into replay order: created time, then id.
+pub fn sort_artifacts(artifacts: &mut [Artifact]) {
+    artifacts.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
+}
+
+/// Replays artifacts (already sorted) into the derived state. An abandon is a note whose
+/// recorded status is ABANDONED.
+pub fn replay(artifacts: &[Artifact]) -> State {
+    artifacts.iter().fold(State::default(), |state, a| {
+        if a.kind == Kind::Note && a.status == Status::Abandoned {
+            state.abandoned()
+        } else {
+            state.apply(a.kind, a.verdict)
+        }
+    })
+}

@@ -1,0 +1,306 @@
+//! The data of a session: artifacts, findings, verdicts and statuses (SPEC §2), as serde types.
+//!
+//! These are plain values; how they are laid out in git lives in [`crate::store`] and how they
+//! are encoded as files lives in [`super::codec`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::id::SessionId;
+
+/// The payload format this build writes; newer versions are refused, never misread.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The kind of an artifact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A plan (or a new iteration of it), usually by the planner agent.
+    Plan,
+    /// A review of the plan, usually by the reviewer agent.
+    Review,
+    /// A summary of the implementation, with the commit range it produced.
+    Implementation,
+    /// A validation of the implementation's commit range.
+    Validation,
+    /// A reusable pattern extracted from a completed session.
+    Pattern,
+    /// A free note; it never changes the status (abandoning is a note with status ABANDONED).
+    Note,
+}
+
+impl Kind {
+    /// Every kind, in workflow order.
+    pub const ALL: [Self; 6] = [
+        Self::Plan,
+        Self::Review,
+        Self::Implementation,
+        Self::Validation,
+        Self::Pattern,
+        Self::Note,
+    ];
+
+    /// The name used in files, messages and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plan => "plan",
+            Self::Review => "review",
+            Self::Implementation => "implementation",
+            Self::Validation => "validation",
+            Self::Pattern => "pattern",
+            Self::Note => "note",
+        }
+    }
+
+    /// The seed's heading for this kind (`CLAUDE PLAN`, `CODEX REVIEW`, ...).
+    pub fn seed_heading(self) -> &'static str {
+        match self {
+            Self::Plan => "CLAUDE PLAN",
+            Self::Review => "CODEX REVIEW",
+            Self::Implementation => "IMPLEMENTATION COMPLETE",
+            Self::Validation => "CODEX VALIDATION",
+            Self::Pattern => "VALIDATED PATTERN",
+            Self::Note => "NOTE",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Kind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown kind '{s}' (expected plan, review, implementation, validation, pattern or note)")
+            })
+    }
+}
+
+/// A reviewer's or validator's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Go ahead as is.
+    Approve,
+    /// Go ahead, taking the findings into account.
+    ApproveWithChanges,
+    /// Do not go ahead until the findings are addressed.
+    RequestChanges,
+    /// The approach is wrong.
+    Reject,
+}
+
+impl Verdict {
+    /// The name used on the command line, in files and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::ApproveWithChanges => "approve-with-changes",
+            Self::RequestChanges => "request-changes",
+            Self::Reject => "reject",
+        }
+    }
+
+    /// Whether the work may go on to the next step.
+    pub fn is_approval(self) -> bool {
+        matches!(self, Self::Approve | Self::ApproveWithChanges)
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Verdict {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "approve" => Ok(Self::Approve),
+            "approve-with-changes" => Ok(Self::ApproveWithChanges),
+            "request-changes" => Ok(Self::RequestChanges),
+            "reject" => Ok(Self::Reject),
+            _ => Err(format!(
+                "unknown verdict '{s}' (expected approve, approve-with-changes, request-changes or reject)"
+            )),
+        }
+    }
+}
+
+/// The seed's status markers, kept verbatim because agents following the seed look for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    /// A plan waits for the reviewer.
+    AwaitingCodexReview,
+    /// The plan was approved.
+    ReadyForImplementation,
+    /// The implementation waits for the validator.
+    ReadyForCodexValidation,
+    /// The implementation was validated.
+    Complete,
+    /// A review or validation asked for changes.
+    ChangesRequested,
+    /// The session was given up.
+    Abandoned,
+}
+
+impl Status {
+    /// Every status.
+    pub const ALL: [Self; 6] = [
+        Self::AwaitingCodexReview,
+        Self::ReadyForImplementation,
+        Self::ReadyForCodexValidation,
+        Self::Complete,
+        Self::ChangesRequested,
+        Self::Abandoned,
+    ];
+
+    /// The marker as the seed writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AwaitingCodexReview => "AWAITING_CODEX_REVIEW",
+            Self::ReadyForImplementation => "READY_FOR_IMPLEMENTATION",
+            Self::ReadyForCodexValidation => "READY_FOR_CODEX_VALIDATION",
+            Self::Complete => "COMPLETE",
+            Self::ChangesRequested => "CHANGES_REQUESTED",
+            Self::Abandoned => "ABANDONED",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_uppercase().replace('-', "_");
+        Self::ALL
+            .into_iter()
+            .find(|st| st.as_str() == wanted)
+            .ok_or_else(|| {
+                let all: Vec<&str> = Self::ALL.iter().map(|s| s.as_str()).collect();
+                format!("unknown status '{s}' (expected one of {})", all.join(", "))
+            })
+    }
+}
+
+/// One finding of a review or validation; the shape of Codex's review output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// One line, ideally at most 80 characters.
+    pub title: String,
+    /// Markdown explanation.
+    #[serde(default)]
+    pub body: String,
+    /// 0 (P0, most severe) to 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u8>,
+    /// 0 to 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
+    /// Path relative to the repository root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// First line of the range (1-based).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_line: Option<u32>,
+    /// Last line of the range (1-based, inclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<u32>,
+}
+
+/// A commit range `base..head`, full OIDs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Range {
+    /// Exclusive lower end; `None` when the range starts at a root commit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    /// Inclusive upper end.
+    pub head: String,
+}
+
+impl fmt::Display for Range {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.base {
+            Some(base) => write!(f, "{base}..{}", self.head),
+            None => write!(f, "{}", self.head),
+        }
+    }
+}
+
+/// One artifact: the front matter of `artifacts/<ULID>-<kind>.md` plus its markdown body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// Payload format version.
+    pub schema_version: u32,
+    /// A ULID, unique across all sessions.
+    pub id: String,
+    /// The session this artifact belongs to.
+    pub session: SessionId,
+    /// What the artifact is.
+    pub kind: Kind,
+    /// Who produced it (`claude`, `codex`, ...).
+    pub agent: String,
+    /// When it was recorded (UTC).
+    pub created: DateTime<Utc>,
+    /// The git identity that recorded it, `Name <email>`.
+    pub author: String,
+    /// The plan iteration this artifact belongs to (1 for the first plan).
+    pub iteration: u32,
+    /// The status of the session after this artifact.
+    pub status: Status,
+    /// Verdict of a review or validation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// Commit range of an implementation or validation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<Range>,
+    /// Whether the artifact was recorded with `--force` against the state machine.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forced: bool,
+    /// Findings of a review or validation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+    /// The markdown body (stored after the front matter, not in it).
+    #[serde(skip)]
+    pub body: String,
+}
+
+impl Artifact {
+    /// The file name inside the session tree: `<ULID>-<kind>.md`.
+    pub fn file_name(&self) -> String {
+        format!("{}-{}.md", self.id, self.kind)
+    }
+}
+
+/// `session.toml`: what a session is, independent of its artifacts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionMeta {
+    /// Payload format version.
+    pub schema_version: u32,
+    /// The session ID (also the ref name).
+    pub id: SessionId,
+    /// Human title, from the first plan.
+    pub title: String,
+    /// When the session was created (UTC).
+    pub created: DateTime<Utc>,
+    /// The commit HEAD pointed at when the session was planned; the default range base.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+}

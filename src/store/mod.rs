@@ -1,0 +1,132 @@
+//! The only module that writes refs and notes (SPEC §3).
+//!
+//! Sessions are commit chains under `refs/handoff/sessions/<ID>`: each commit's tree holds
+//! `session.toml` and every artifact so far as `artifacts/<ULID>-<kind>.md`. Notes under
+//! `refs/notes/handoff` list, for each code commit, the sessions that produced it. Reads never
+//! trust stored data: a bad session is a per-session error, never a panic and never misread.
+
+mod notes;
+pub mod refs;
+mod sessions;
+
+use git2::{Oid, Repository, Signature};
+
+pub use notes::{NoteLine, parse_note};
+pub use sessions::{ListedSession, NewArtifact};
+
+use crate::session::codec::DecodeError;
+use crate::session::status::TransitionError;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A git operation failed.
+    #[error("{action}: {source}")]
+    Git {
+        /// What we were doing.
+        action: String,
+        /// The libgit2 error.
+        source: git2::Error,
+    },
+    /// No session with that ID exists.
+    #[error("session {0} does not exist")]
+    SessionNotFound(String),
+    /// A stored file could not be decoded.
+    #[error("session {session}: {path}: {source}")]
+    Corrupt {
+        /// The session (or ref name) it belongs to.
+        session: String,
+        /// The path inside the session tree.
+        path: String,
+        /// Why decoding failed.
+        source: DecodeError,
+    },
+    /// The session's tree does not have the expected shape.
+    #[error("session {session}: {problem}")]
+    Malformed {
+        /// The session (or ref name).
+        session: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// `user.name` / `user.email` are not set.
+    #[error(
+        "no git identity: set one with git config user.name \"Your Name\" and git config user.email you@example.com"
+    )]
+    NoIdentity,
+    /// The state machine refused the artifact.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// Another writer kept winning the compare-and-swap.
+    #[error("{name} kept changing under us after {attempts} attempts; try again")]
+    Contended {
+        /// The ref.
+        name: String,
+        /// How many attempts were made.
+        attempts: u32,
+    },
+    /// A payload could not be encoded.
+    #[error(transparent)]
+    Encode(#[from] crate::session::codec::EncodeError),
+}
+
+impl Error {
+    pub(crate) fn git(action: impl Into<String>, source: git2::Error) -> Self {
+        Self::Git {
+            action: action.into(),
+            source,
+        }
+    }
+}
+
+/// Result alias for store operations.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Access to the handoff data of one repository.
+pub struct Store<'r> {
+    repo: &'r Repository,
+}
+
+impl<'r> Store<'r> {
+    /// Wraps an open repository.
+    pub fn new(repo: &'r Repository) -> Self {
+        Self { repo }
+    }
+
+    /// The repository.
+    pub fn repo(&self) -> &'r Repository {
+        self.repo
+    }
+
+    /// The identity used for our commits: `GIT_COMMITTER_*`/`GIT_AUTHOR_*` from the
+    /// environment, else `user.name`/`user.email`; the time is `when`.
+    pub fn signature(&self, when: chrono::DateTime<chrono::Utc>) -> Result<Signature<'static>> {
+        let (name, email) = identity(self.repo).ok_or(Error::NoIdentity)?;
+        let time = git2::Time::new(when.timestamp(), 0);
+        Signature::new(&name, &email, &time).map_err(|_| Error::NoIdentity)
+    }
+}
+
+/// Name and email as git would use them for a commit, if set.
+pub fn identity(repo: &Repository) -> Option<(String, String)> {
+    let config = repo.config().ok()?;
+    let pick = |envs: [&str; 2], key: &str| {
+        envs.iter()
+            .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+            .or_else(|| config.get_string(key).ok().filter(|s| !s.trim().is_empty()))
+    };
+    let name = pick(["GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"], "user.name")?;
+    let email = pick(["GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"], "user.email")?;
+    Some((name, email))
+}
+
+/// Parses a full or abbreviated OID into a commit OID.
+pub fn resolve_commit(repo: &Repository, rev: &str) -> Result<Oid> {
+    let obj = repo
+        .revparse_single(rev)
+        .map_err(|source| Error::git(format!("'{rev}' is not a known revision"), source))?;
+    let commit = obj
+        .peel_to_commit()
+        .map_err(|source| Error::git(format!("'{rev}' is not a commit"), source))?;
+    Ok(commit.id())
+}

@@ -1,0 +1,260 @@
+//! `refs/notes/handoff`: one line per (session, kind) on each code commit a session produced.
+//!
+//! Lines are a set (sorted, unique), so any two versions merge by line union exactly like git's
+//! `cat_sort_uniq`. libgit2 never creates fanout levels and has no notes merge, so the tree is
+//! written here by hand with a fixed 2/38 fanout, which plain git reads and merges. Reading
+//! accepts any fanout git may have written (flat, 2/38, 2/2/36, mixed).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use git2::{FileMode, ObjectType, Oid, Repository, Tree};
+
+use super::refs::{self, NOTES_REF, Swap, compare_and_swap, read_ref};
+use super::{Error, Result, Store};
+use crate::session::{Kind, SessionId};
+
+/// The trailer-like key each note line starts with.
+pub const LINE_KEY: &str = "Handoff-Session:";
+/// The largest note we read.
+const MAX_NOTE_BYTES: usize = 1024 * 1024;
+
+/// One parsed note line: `Handoff-Session: <ID> <kind>`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NoteLine {
+    /// The session.
+    pub session: SessionId,
+    /// The kind of artifact that noted the commit.
+    pub kind: Kind,
+}
+
+impl NoteLine {
+    /// The line as stored.
+    pub fn render(&self) -> String {
+        format!("{LINE_KEY} {} {}", self.session, self.kind)
+    }
+}
+
+/// Parses a note's text; lines that are not ours are ignored (others may share the ref).
+pub fn parse_note(text: &str) -> Vec<NoteLine> {
+    text.lines()
+        .filter_map(|line| {
+            let rest = line.trim().strip_prefix(LINE_KEY)?;
+            let mut words = rest.split_whitespace();
+            let session = SessionId::parse(words.next()?).ok()?;
+            let kind = words.next()?.parse().ok()?;
+            Some(NoteLine { session, kind })
+        })
+        .collect()
+}
+
+impl Store<'_> {
+    /// The note text on a commit, `None` when it has none.
+    pub fn read_note(&self, commit: Oid) -> Result<Option<String>> {
+        let Some(tip) = read_ref(self.repo, NOTES_REF)? else {
+            return Ok(None);
+        };
+        let tree = notes_tree(self.repo, tip)?;
+        let hex = commit.to_string();
+        for path in [
+            format!("{}/{}", &hex[..2], &hex[2..]),
+            hex.clone(),
+            format!("{}/{}/{}", &hex[..2], &hex[2..4], &hex[4..]),
+        ] {
+            if let Ok(entry) = tree.get_path(std::path::Path::new(&path)) {
+                return read_note_blob(self.repo, entry.id()).map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    /// Adds `line` to the notes of every commit in `commits` (one notes commit for all),
+    /// keeping each note a sorted set of lines. Returns how many notes changed.
+    pub fn add_note_line(&self, commits: &[Oid], line: &NoteLine, message: &str) -> Result<usize> {
+        let line = line.render();
+        for attempt in 0..refs::MAX_ATTEMPTS {
+            let tip = read_ref(self.repo, NOTES_REF)?;
+            let tree = tip.map(|t| notes_tree(self.repo, t)).transpose()?;
+            let (new_tree, changed) = self.notes_tree_with(tree.as_ref(), commits, &line)?;
+            if changed == 0 {
+                return Ok(0);
+            }
+            let sig = self.signature(crate::clock::now())?;
+            let tree = self
+                .repo
+                .find_tree(new_tree)
+                .map_err(|source| Error::git("reading the notes tree just written", source))?;
+            let parent = tip
+                .map(|t| self.repo.find_commit(t))
+                .transpose()
+                .map_err(|source| Error::git("reading the notes commit", source))?;
+            let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+            let commit = self
+                .repo
+                .commit(None, &sig, &sig, &format!("{message}\n"), &tree, &parents)
+                .map_err(|source| Error::git("writing the notes commit", source))?;
+            match compare_and_swap(self.repo, NOTES_REF, tip, commit, &format!("handoff: {message}"))? {
+                Swap::Done => return Ok(changed),
+                Swap::Raced => refs::backoff(attempt),
+            }
+        }
+        Err(Error::Contended {
+            name: NOTES_REF.to_owned(),
+            attempts: refs::MAX_ATTEMPTS,
+        })
+    }
+
+    /// Builds the new notes tree in canonical 2/38 fanout, rewriting only the fanout
+    /// directories that gain a line (or that hold notes written at another fanout).
+    fn notes_tree_with(&self, old: Option<&Tree<'_>>, commits: &[Oid], line: &str) -> Result<(Oid, usize)> {
+        let repo = self.repo;
+        let git = |action: &'static str| move |source| Error::git(action, source);
+        // Targets grouped by their 2-hex fanout directory.
+        let mut targets: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for oid in commits {
+            let hex = oid.to_string();
+            targets.entry(hex[..2].to_owned()).or_default().insert(hex);
+        }
+        let mut root = repo.treebuilder(None).map_err(git("building the notes tree"))?;
+        let mut groups: BTreeMap<String, BTreeMap<String, Vec<Oid>>> = BTreeMap::new();
+        let mut kept_dirs: BTreeMap<String, Oid> = BTreeMap::new();
+        if let Some(old) = old {
+            for entry in old.iter() {
+                let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+                let kind = entry.kind();
+                if is_hex(&name) && name.len() == 40 && kind == Some(ObjectType::Blob) {
+                    groups
+                        .entry(name[..2].to_owned())
+                        .or_default()
+                        .entry(name.clone())
+                        .or_default()
+                        .push(entry.id());
+                } else if is_hex(&name) && name.len() == 2 && kind == Some(ObjectType::Tree) {
+                    kept_dirs.insert(name, entry.id());
+                } else {
+                    root.insert(&name, entry.id(), entry.filemode())
+                        .map_err(git("copying a notes tree entry"))?;
+                }
+            }
+        }
+        // A directory is rewritten when it gains a note or has flat notes to absorb.
+        let touched: BTreeSet<String> = targets.keys().chain(groups.keys()).cloned().collect();
+        let mut blob_cache: HashMap<String, Oid> = HashMap::new();
+        let mut changed = 0;
+        for dir in &touched {
+            let mut notes = groups.remove(dir).unwrap_or_default();
+            if let Some(sub) = kept_dirs.remove(dir) {
+                let sub = repo.find_tree(sub).map_err(git("reading a notes fanout directory"))?;
+                collect_notes(repo, &sub, dir.clone(), &mut notes)?;
+            }
+            let mut builder = repo.treebuilder(None).map_err(git("building the notes tree"))?;
+            let wanted = targets.get(dir);
+            for (hex, blobs) in &notes {
+                let add = wanted.is_some_and(|w| w.contains(hex));
+                let blob = if blobs.len() == 1 && !add {
+                    blobs[0]
+                } else {
+                    let mut lines = BTreeSet::new();
+                    for b in blobs {
+                        lines.extend(read_note_blob(repo, *b)?.lines().map(str::to_owned));
+                    }
+                    let before = lines.len();
+                    if add {
+                        lines.insert(line.to_owned());
+                    }
+                    if lines.len() != before {
+                        changed += 1;
+                    }
+                    if blobs.len() == 1 && lines.len() == before {
+                        blobs[0]
+                    } else {
+                        self.note_blob(&lines, &mut blob_cache)?
+                    }
+                };
+                builder
+                    .insert(&hex[2..], blob, FileMode::Blob.into())
+                    .map_err(git("building the notes tree"))?;
+            }
+            for hex in wanted.into_iter().flatten() {
+                if !notes.contains_key(hex) {
+                    let lines = BTreeSet::from([line.to_owned()]);
+                    let blob = self.note_blob(&lines, &mut blob_cache)?;
+                    builder
+                        .insert(&hex[2..], blob, FileMode::Blob.into())
+                        .map_err(git("building the notes tree"))?;
+                    changed += 1;
+                }
+            }
+            let sub = builder.write().map_err(git("writing a notes fanout directory"))?;
+            root.insert(dir, sub, FileMode::Tree.into())
+                .map_err(git("building the notes tree"))?;
+        }
+        for (dir, oid) in kept_dirs {
+            root.insert(&dir, oid, FileMode::Tree.into())
+                .map_err(git("building the notes tree"))?;
+        }
+        let oid = root.write().map_err(git("writing the notes tree"))?;
+        Ok((oid, changed))
+    }
+
+    fn note_blob(&self, lines: &BTreeSet<String>, cache: &mut HashMap<String, Oid>) -> Result<Oid> {
+        let mut text = String::new();
+        for l in lines.iter().filter(|l| !l.trim().is_empty()) {
+            text.push_str(l);
+            text.push('\n');
+        }
+        if let Some(oid) = cache.get(&text) {
+            return Ok(*oid);
+        }
+        let oid = self.blob(text.as_bytes())?;
+        cache.insert(text, oid);
+        Ok(oid)
+    }
+}
+
+/// Walks a fanout directory of any depth, collecting `full hex → note blobs`.
+fn collect_notes(
+    repo: &Repository,
+    tree: &Tree<'_>,
+    prefix: String,
+    out: &mut BTreeMap<String, Vec<Oid>>,
+) -> Result<()> {
+    for entry in tree.iter() {
+        let name = String::from_utf8_lossy(entry.name_bytes());
+        let full = format!("{prefix}{name}");
+        if !is_hex(&name) {
+            continue;
+        }
+        match entry.kind() {
+            Some(ObjectType::Blob) if full.len() == 40 => {
+                out.entry(full).or_default().push(entry.id());
+            }
+            Some(ObjectType::Tree) if full.len() < 40 => {
+                let sub = repo
+                    .find_tree(entry.id())
+                    .map_err(|source| Error::git("reading a notes fanout directory", source))?;
+                collect_notes(repo, &sub, full, out)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn notes_tree(repo: &Repository, tip: Oid) -> Result<Tree<'_>> {
+    repo.find_commit(tip)
+        .and_then(|c| c.tree())
+        .map_err(|source| Error::git(format!("reading {NOTES_REF}"), source))
+}
+
+fn read_note_blob(repo: &Repository, oid: Oid) -> Result<String> {
+    let blob = repo
+        .find_blob(oid)
+        .map_err(|source| Error::git("reading a note", source))?;
+    let content = blob.content();
+    let content = &content[..content.len().min(MAX_NOTE_BYTES)];
+    Ok(String::from_utf8_lossy(content).into_owned())
+}
+
+fn is_hex(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}

@@ -1,0 +1,76 @@
+//! Ref naming and compare-and-swap ref updates.
+//!
+//! Every name under `refs/handoff/` is built here; every update is a compare-and-swap against
+//! the OID that was read, carries a reflog message starting `handoff:`, and is retried by the
+//! caller when another writer got there first.
+
+use git2::{ErrorCode, Oid, Repository};
+
+use super::Error;
+use crate::session::SessionId;
+
+/// Prefix of the session refs.
+pub const SESSIONS_PREFIX: &str = "refs/handoff/sessions/";
+/// The notes ref.
+pub const NOTES_REF: &str = "refs/notes/handoff";
+/// How many times a compare-and-swap is retried before giving up.
+pub const MAX_ATTEMPTS: u32 = 200;
+
+/// The ref holding a session's commit chain.
+pub fn session_ref(id: &SessionId) -> String {
+    format!("{SESSIONS_PREFIX}{id}")
+}
+
+/// Outcome of one compare-and-swap attempt.
+pub enum Swap {
+    /// The ref now points at the new commit.
+    Done,
+    /// Someone else moved the ref (or holds its lock): re-read and try again.
+    Raced,
+}
+
+/// Moves `name` from `expected` (or from not existing, when `None`) to `new`.
+pub fn compare_and_swap(
+    repo: &Repository,
+    name: &str,
+    expected: Option<Oid>,
+    new: Oid,
+    message: &str,
+) -> Result<Swap, Error> {
+    // Make sure a reflog is kept even where core.logAllRefUpdates would not log refs/handoff/*.
+    repo.reference_ensure_log(name)
+        .map_err(|source| Error::git(format!("creating the reflog of {name}"), source))?;
+    let result = match expected {
+        Some(current) => repo.reference_matching(name, new, true, current, message),
+        None => repo.reference(name, new, false, message),
+    };
+    match result {
+        Ok(_) => Ok(Swap::Done),
+        Err(e)
+            if matches!(
+                e.code(),
+                ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked | ErrorCode::NotFound
+            ) =>
+        {
+            Ok(Swap::Raced)
+        }
+        Err(source) => Err(Error::git(format!("updating {name}"), source)),
+    }
+}
+
+/// Reads the OID a ref points at, `None` when it does not exist.
+pub fn read_ref(repo: &Repository, name: &str) -> Result<Option<Oid>, Error> {
+    match repo.refname_to_id(name) {
+        Ok(oid) => Ok(Some(oid)),
+        Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+        Err(source) => Err(Error::git(format!("reading {name}"), source)),
+    }
+}
+
+/// Sleeps a little before the next attempt: grows with the attempt number, jittered so that
+/// contending processes spread out.
+pub fn backoff(attempt: u32) {
+    let jitter = u64::from(std::process::id() % 7) + u64::from(attempt % 5);
+    let millis = (u64::from(attempt.min(20)) * 2 + jitter).max(1);
+    std::thread::sleep(std::time::Duration::from_millis(millis));
+}

@@ -1,0 +1,361 @@
+//! Reading and appending to session commit chains.
+
+use chrono::{DateTime, Utc};
+use git2::{FileMode, ObjectType, Oid, Repository, Tree};
+
+use super::refs::{self, Swap, compare_and_swap, read_ref, session_ref};
+use super::{Error, Result, Store};
+use crate::session::codec::{self, DecodeError, MAX_FILE_BYTES};
+use crate::session::{
+    Artifact, Finding, Kind, Range, SCHEMA_VERSION, Session, SessionId, SessionMeta, State, Status,
+    Verdict,
+};
+
+/// File name of the session metadata at the root of each session tree.
+pub const META_FILE: &str = "session.toml";
+/// Directory holding the artifacts.
+pub const ARTIFACTS_DIR: &str = "artifacts";
+
+/// What a command wants to record; the store fills in id, author, iteration and status.
+#[derive(Debug, Clone)]
+pub struct NewArtifact {
+    /// The kind.
+    pub kind: Kind,
+    /// The agent that produced it.
+    pub agent: String,
+    /// Verdict, for reviews and validations.
+    pub verdict: Option<Verdict>,
+    /// Commit range, for implementations and validations.
+    pub range: Option<Range>,
+    /// Findings, for reviews and validations.
+    pub findings: Vec<Finding>,
+    /// Markdown body (already redacted).
+    pub body: String,
+    /// When it is recorded.
+    pub created: DateTime<Utc>,
+    /// Record even if the state machine refuses.
+    pub force: bool,
+    /// This note abandons the session.
+    pub abandon: bool,
+}
+
+/// One entry of [`Store::list`]: a session, or why it could not be read.
+#[derive(Debug)]
+pub struct ListedSession {
+    /// The full ref name.
+    pub refname: String,
+    /// The session, or the per-session error.
+    pub result: Result<Session>,
+}
+
+impl Store<'_> {
+    /// IDs of every session whose ref name is a valid session ID, sorted.
+    pub fn session_ids(&self) -> Result<Vec<SessionId>> {
+        let mut ids: Vec<SessionId> = self
+            .session_refs()?
+            .into_iter()
+            .filter_map(|(name, _)| SessionId::parse(&name[refs::SESSIONS_PREFIX.len()..]).ok())
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Every ref under `refs/handoff/sessions/` with its tip.
+    pub fn session_refs(&self) -> Result<Vec<(String, Oid)>> {
+        let glob = format!("{}*", refs::SESSIONS_PREFIX);
+        let iter = self
+            .repo
+            .references_glob(&glob)
+            .map_err(|source| Error::git("listing session refs", source))?;
+        let mut out = Vec::new();
+        for reference in iter {
+            let reference = reference.map_err(|source| Error::git("listing session refs", source))?;
+            let Ok(name) = reference.name() else { continue };
+            if let Some(target) = reference.target() {
+                out.push((name.to_owned(), target));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every session, each read independently so that one bad session hides no other.
+    pub fn list(&self) -> Result<Vec<ListedSession>> {
+        Ok(self
+            .session_refs()?
+            .into_iter()
+            .map(|(refname, tip)| {
+                let short = refname[refs::SESSIONS_PREFIX.len()..].to_owned();
+                let result = SessionId::parse(&short)
+                    .map_err(|e| Error::Malformed {
+                        session: refname.clone(),
+                        problem: format!("odd ref name: {e}"),
+                    })
+                    .and_then(|id| self.load_at(&id, tip));
+                ListedSession { refname, result }
+            })
+            .collect())
+    }
+
+    /// Reads a session at its current tip.
+    pub fn load(&self, id: &SessionId) -> Result<Session> {
+        let tip = read_ref(self.repo, &session_ref(id))?
+            .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
+        self.load_at(id, tip)
+    }
+
+    /// Reads a session at a given commit of its chain.
+    pub fn load_at(&self, id: &SessionId, tip: Oid) -> Result<Session> {
+        let malformed = |problem: String| Error::Malformed {
+            session: id.to_string(),
+            problem,
+        };
+        let commit = self
+            .repo
+            .find_commit(tip)
+            .map_err(|_| malformed(format!("ref points at {tip}, which is not a commit")))?;
+        let tree = commit
+            .tree()
+            .map_err(|source| Error::git(format!("reading the tree of {id}"), source))?;
+        let meta_entry = tree
+            .get_name(META_FILE)
+            .ok_or_else(|| malformed(format!("no {META_FILE} in {tip}")))?;
+        let meta_bytes = read_blob(self.repo, id, META_FILE, meta_entry.id())?;
+        let meta = codec::decode_meta(&meta_bytes).map_err(|source| Error::Corrupt {
+            session: id.to_string(),
+            path: META_FILE.to_owned(),
+            source,
+        })?;
+        if &meta.id != id {
+            return Err(malformed(format!("{META_FILE} names another session, {}", meta.id)));
+        }
+        let artifacts = self.read_artifacts(id, &tree)?;
+        Ok(Session::new(meta, artifacts, tip.to_string()))
+    }
+
+    fn read_artifacts(&self, id: &SessionId, root: &Tree<'_>) -> Result<Vec<Artifact>> {
+        let Some(entry) = root.get_name(ARTIFACTS_DIR) else {
+            return Ok(Vec::new());
+        };
+        let dir = self
+            .repo
+            .find_tree(entry.id())
+            .map_err(|_| Error::Malformed {
+                session: id.to_string(),
+                problem: format!("{ARTIFACTS_DIR} is not a directory"),
+            })?;
+        let mut artifacts = Vec::with_capacity(dir.len());
+        for entry in dir.iter() {
+            let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+            let path = format!("{ARTIFACTS_DIR}/{name}");
+            let bytes = read_blob(self.repo, id, &path, entry.id())?;
+            let artifact = codec::decode_artifact(&bytes).map_err(|source| Error::Corrupt {
+                session: id.to_string(),
+                path: path.clone(),
+                source,
+            })?;
+            if &artifact.session != id || artifact.file_name() != name {
+                return Err(Error::Malformed {
+                    session: id.to_string(),
+                    problem: format!("{path} does not belong here (it names {})", artifact.session),
+                });
+            }
+            artifacts.push(artifact);
+        }
+        Ok(artifacts)
+    }
+
+    /// Starts a new session with its first plan.
+    pub fn create(&self, meta: SessionMeta, new: NewArtifact) -> Result<(Session, Artifact)> {
+        let state = State::default();
+        let artifact = build_artifact(&meta.id, &state, new, self)?;
+        let mut builder = self
+            .repo
+            .treebuilder(None)
+            .map_err(|source| Error::git("building a session tree", source))?;
+        let meta_blob = self.blob(codec::encode_meta(&meta)?.as_bytes())?;
+        builder
+            .insert(META_FILE, meta_blob, FileMode::Blob.into())
+            .map_err(|source| Error::git("building a session tree", source))?;
+        let dir = self.artifacts_tree(None, &artifact)?;
+        builder
+            .insert(ARTIFACTS_DIR, dir, FileMode::Tree.into())
+            .map_err(|source| Error::git("building a session tree", source))?;
+        let tree = builder
+            .write()
+            .map_err(|source| Error::git("writing a session tree", source))?;
+        let name = session_ref(&meta.id);
+        let commit = self.commit(&meta.title, &artifact, tree, None)?;
+        match compare_and_swap(
+            self.repo,
+            &name,
+            None,
+            commit,
+            &format!("handoff: plan {}", meta.id),
+        )? {
+            Swap::Done => {}
+            Swap::Raced => {
+                return Err(Error::Malformed {
+                    session: meta.id.to_string(),
+                    problem: "a session with this ID already exists".to_owned(),
+                });
+            }
+        }
+        let session = Session::new(meta, vec![artifact.clone()], commit.to_string());
+        Ok((session, artifact))
+    }
+
+    /// Appends an artifact to an existing session: reads the tip, checks the state machine,
+    /// writes one commit and moves the ref by compare-and-swap, retrying when another writer
+    /// moved it first. Returns the session as it was read and the recorded artifact.
+    pub fn append(&self, id: &SessionId, new: NewArtifact) -> Result<(Session, Artifact)> {
+        let name = session_ref(id);
+        for attempt in 0..refs::MAX_ATTEMPTS {
+            let tip = read_ref(self.repo, &name)?.ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
+            let session = self.load_at(id, tip)?;
+            let artifact = build_artifact(id, &session.state, new.clone(), self)?;
+            let parent = self
+                .repo
+                .find_commit(tip)
+                .map_err(|source| Error::git(format!("reading {name}"), source))?;
+            let root = parent
+                .tree()
+                .map_err(|source| Error::git(format!("reading {name}"), source))?;
+            let dir = self.artifacts_tree(Some(&root), &artifact)?;
+            let mut builder = self
+                .repo
+                .treebuilder(Some(&root))
+                .map_err(|source| Error::git("building a session tree", source))?;
+            builder
+                .insert(ARTIFACTS_DIR, dir, FileMode::Tree.into())
+                .map_err(|source| Error::git("building a session tree", source))?;
+            let tree = builder
+                .write()
+                .map_err(|source| Error::git("writing a session tree", source))?;
+            let commit = self.commit(&session.meta.title, &artifact, tree, Some(&parent))?;
+            let message = format!("handoff: {} {id}", artifact.kind);
+            match compare_and_swap(self.repo, &name, Some(tip), commit, &message)? {
+                Swap::Done => return Ok((session, artifact)),
+                Swap::Raced => refs::backoff(attempt),
+            }
+        }
+        Err(Error::Contended {
+            name,
+            attempts: refs::MAX_ATTEMPTS,
+        })
+    }
+
+    fn artifacts_tree(&self, root: Option<&Tree<'_>>, artifact: &Artifact) -> Result<Oid> {
+        let existing = match root.and_then(|r| r.get_name(ARTIFACTS_DIR)) {
+            Some(entry) => Some(
+                self.repo
+                    .find_tree(entry.id())
+                    .map_err(|source| Error::git("reading the artifacts tree", source))?,
+            ),
+            None => None,
+        };
+        let mut builder = self
+            .repo
+            .treebuilder(existing.as_ref())
+            .map_err(|source| Error::git("building the artifacts tree", source))?;
+        let blob = self.blob(codec::encode_artifact(artifact)?.as_bytes())?;
+        builder
+            .insert(artifact.file_name(), blob, FileMode::Blob.into())
+            .map_err(|source| Error::git("building the artifacts tree", source))?;
+        builder
+            .write()
+            .map_err(|source| Error::git("writing the artifacts tree", source))
+    }
+
+    pub(super) fn blob(&self, data: &[u8]) -> Result<Oid> {
+        self.repo
+            .blob(data)
+            .map_err(|source| Error::git("writing a blob", source))
+    }
+
+    fn commit(
+        &self,
+        title: &str,
+        artifact: &Artifact,
+        tree: Oid,
+        parent: Option<&git2::Commit<'_>>,
+    ) -> Result<Oid> {
+        let sig = self.signature(artifact.created)?;
+        let tree = self
+            .repo
+            .find_tree(tree)
+            .map_err(|source| Error::git("reading a tree just written", source))?;
+        let message = format!("{}: {} [{}]\n", artifact.kind, one_line(title), artifact.status);
+        let parents: Vec<&git2::Commit<'_>> = parent.into_iter().collect();
+        self.repo
+            .commit(None, &sig, &sig, &message, &tree, &parents)
+            .map_err(|source| Error::git("writing a session commit", source))
+    }
+}
+
+/// Fills in id, author, iteration and status; refuses transitions unless forced.
+fn build_artifact(
+    id: &SessionId,
+    state: &State,
+    new: NewArtifact,
+    store: &Store<'_>,
+) -> Result<Artifact> {
+    if !new.force && !new.abandon {
+        state.check(new.kind, id.as_str())?;
+    }
+    let after = if new.abandon {
+        state.abandoned()
+    } else {
+        state.apply(new.kind, new.verdict)
+    };
+    let status = after.status.unwrap_or(Status::AwaitingCodexReview);
+    let (name, email) = super::identity(store.repo).ok_or(Error::NoIdentity)?;
+    let created_st: std::time::SystemTime = new.created.into();
+    Ok(Artifact {
+        schema_version: SCHEMA_VERSION,
+        id: ulid::Ulid::from_datetime(created_st).to_string(),
+        session: id.clone(),
+        kind: new.kind,
+        agent: new.agent,
+        created: new.created,
+        author: format!("{name} <{email}>"),
+        iteration: after.iteration.max(1),
+        status,
+        verdict: new.verdict,
+        range: new.range,
+        forced: new.force && state.check(new.kind, id.as_str()).is_err(),
+        findings: new.findings,
+        body: new.body,
+    })
+}
+
+/// Reads a blob, refusing oversized or non-blob objects before inflating them.
+fn read_blob(repo: &Repository, id: &SessionId, path: &str, oid: Oid) -> Result<Vec<u8>> {
+    let corrupt = |source| Error::Corrupt {
+        session: id.to_string(),
+        path: path.to_owned(),
+        source,
+    };
+    let odb = repo
+        .odb()
+        .map_err(|source| Error::git("opening the object database", source))?;
+    let (size, kind) = odb
+        .read_header(oid)
+        .map_err(|source| Error::git(format!("reading {path} of {id}"), source))?;
+    if kind != ObjectType::Blob {
+        return Err(Error::Malformed {
+            session: id.to_string(),
+            problem: format!("{path} is not a file"),
+        });
+    }
+    if size > MAX_FILE_BYTES {
+        return Err(corrupt(DecodeError::TooLarge { size }));
+    }
+    let blob = repo
+        .find_blob(oid)
+        .map_err(|source| Error::git(format!("reading {path} of {id}"), source))?;
+    Ok(blob.content().to_vec())
+}
+
+fn one_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().trim().to_owned()
+}

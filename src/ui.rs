@@ -1,0 +1,114 @@
+//! Output: data to stdout (human text or one JSON document), status and hints to stderr.
+//!
+//! Stored text comes from other people's clones and agents: every human-readable print goes
+//! through [`sanitize`], which neutralises terminal escape sequences and other control
+//! characters. A closed stdout (`git handoff list | head`) ends the program quietly.
+
+use std::io::{self, IsTerminal, Write};
+
+/// Makes stored text safe to print on a terminal: control characters other than newline and
+/// tab (ESC, BEL, CSI, DEL, C1 controls, bidi overrides) become visible `\u{..}` escapes.
+pub fn sanitize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let dangerous = (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+        if dangerous {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether colour may be used on stdout: a terminal, and `NO_COLOR` unset or empty.
+pub fn color_enabled() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal()
+}
+
+/// Wraps `text` in an ANSI style when colour is enabled.
+pub fn paint(text: &str, style: Style) -> String {
+    if !color_enabled() {
+        return text.to_owned();
+    }
+    let code = match style {
+        Style::Bold => "1",
+        Style::Dim => "2",
+        Style::Green => "32",
+        Style::Yellow => "33",
+        Style::Red => "31",
+        Style::Cyan => "36",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// The few styles we use.
+#[derive(Debug, Clone, Copy)]
+pub enum Style {
+    /// Headings.
+    Bold,
+    /// Secondary information.
+    Dim,
+    /// Approvals, COMPLETE.
+    Green,
+    /// Waiting states.
+    Yellow,
+    /// Changes requested, rejections.
+    Red,
+    /// IDs.
+    Cyan,
+}
+
+/// Style for a status marker.
+pub fn status_style(status: &str) -> Style {
+    match status {
+        "COMPLETE" | "READY_FOR_IMPLEMENTATION" => Style::Green,
+        "CHANGES_REQUESTED" => Style::Red,
+        "ABANDONED" => Style::Dim,
+        _ => Style::Yellow,
+    }
+}
+
+/// Writes data to stdout; a broken pipe exits 0 silently.
+pub fn out(text: &str) {
+    let mut stdout = io::stdout().lock();
+    let result = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    if let Err(e) = result {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
+/// Prints one JSON document on stdout.
+pub fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    out(&text);
+    Ok(())
+}
+
+/// A status line on stderr, prefixed `handoff:`.
+pub fn status(message: &str) {
+    eprintln!("handoff: {message}");
+}
+
+/// A warning on stderr.
+pub fn warn(message: &str) {
+    eprintln!("handoff: warning: {message}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_are_neutralised_but_text_kept() {
+        let hostile = "ok\x1b]0;pwned\x07 \x1b[31mred\x1b[0m\u{202e}rtl\r\nline\ttab";
+        let safe = sanitize(hostile);
+        assert!(!safe.contains('\x1b') && !safe.contains('\x07') && !safe.contains('\r'));
+        assert!(!safe.contains('\u{202e}'));
+        assert!(safe.contains("\\u{1b}[31mred") && safe.contains("\nline\ttab"), "{safe}");
+    }
+}

@@ -1,0 +1,93 @@
+//! `git handoff why REV`: which sessions produced a commit, from its notes first, then from
+//! `Handoff-Session:` trailers in its message (which survive cherry-picks and squash merges).
+
+use serde::Serialize;
+
+use crate::session::{Kind, Session, SessionId};
+use crate::store::{self, Store, parse_note};
+
+/// How a session was linked to the commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// A line in `refs/notes/handoff`.
+    Note,
+    /// A `Handoff-Session:` trailer in the commit message.
+    Trailer,
+}
+
+/// One session linked to the commit.
+#[derive(Debug)]
+pub struct Link {
+    /// The session.
+    pub id: SessionId,
+    /// Where the link came from.
+    pub source: Source,
+    /// Kinds of artifacts that noted the commit (empty for trailers).
+    pub kinds: Vec<Kind>,
+    /// The session, or why it could not be read (it may not have been fetched).
+    pub session: Result<Session, store::Error>,
+}
+
+/// Finds the sessions linked to `commit`.
+pub fn lookup(store: &Store<'_>, commit: git2::Oid) -> Result<Vec<Link>, store::Error> {
+    let mut links: Vec<Link> = Vec::new();
+    if let Some(text) = store.read_note(commit)? {
+        for line in parse_note(&text) {
+            match links.iter_mut().find(|l| l.id == line.session) {
+                Some(link) => link.kinds.push(line.kind),
+                None => links.push(Link {
+                    session: store.load(&line.session),
+                    id: line.session,
+                    source: Source::Note,
+                    kinds: vec![line.kind],
+                }),
+            }
+        }
+    }
+    let message = store
+        .repo()
+        .find_commit(commit)
+        .map_err(|source| store::Error::git(format!("reading commit {commit}"), source))?
+        .message_raw()
+        .unwrap_or_default()
+        .to_owned();
+    for id in trailer_sessions(&message) {
+        if !links.iter().any(|l| l.id == id) {
+            links.push(Link {
+                session: store.load(&id),
+                id,
+                source: Source::Trailer,
+                kinds: Vec::new(),
+            });
+        }
+    }
+    Ok(links)
+}
+
+/// Session IDs named by `Handoff-Session:` trailers of a commit message.
+pub fn trailer_sessions(message: &str) -> Vec<SessionId> {
+    let trailers = git2::message_trailers_strs(message);
+    let Ok(trailers) = trailers else {
+        return Vec::new();
+    };
+    trailers
+        .iter()
+        .filter(|(key, _)| key.eq_ignore_ascii_case("Handoff-Session"))
+        .filter_map(|(_, value)| value.split_whitespace().next().and_then(|v| SessionId::parse(v).ok()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailers_are_read_from_the_last_paragraph() {
+        let msg = "Add limiter\n\nBody text.\n\nHandoff-Session: SESSION-20251027-A7F3K2M9-rate\nSigned-off-by: A <a@b>\n";
+        let ids = trailer_sessions(msg);
+        assert_eq!(ids.len(), 1);
+        assert_eq!(ids[0].random(), "A7F3K2M9");
+        assert!(trailer_sessions("Handoff-Session: SESSION-20251027-A7F3K2M9\n").len() <= 1);
+    }
+}

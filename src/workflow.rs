@@ -1,0 +1,353 @@
+//! The seed's four steps as library calls: plan, review, implement, validate, plus pattern,
+//! abandon and notes. Commands call these after resolving their arguments; this module turns
+//! user intent into store writes (redacting first) and knows nothing about clap.
+
+use git2::{Oid, Repository, Sort};
+
+use crate::config::Config;
+use crate::redact;
+use crate::session::{Artifact, Finding, Kind, Range, SCHEMA_VERSION, Session, SessionId, SessionMeta, Verdict};
+use crate::store::{self, NewArtifact, NoteLine, Store};
+
+/// Why a workflow step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// From the store (includes refused transitions).
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    /// Not inside a git repository.
+    #[error("not a git repository (or any parent up to the root): {0}")]
+    NotARepo(git2::Error),
+    /// The configuration could not be loaded.
+    #[error(transparent)]
+    Config(#[from] crate::config::Error),
+    /// `--range` is not `BASE..HEAD` of known commits.
+    #[error("bad range '{range}': {problem}")]
+    BadRange {
+        /// What was given.
+        range: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A body that must not be empty was.
+    #[error("aborting: the {0} is empty (give it with -m, -F FILE or standard input)")]
+    EmptyBody(Kind),
+    /// The title is empty.
+    #[error("aborting: the title is empty")]
+    EmptyTitle,
+    /// A review or validation without a verdict.
+    #[error("a {0} needs a verdict: --verdict approve|approve-with-changes|request-changes|reject")]
+    NoVerdict(Kind),
+    /// Resolving a session failed.
+    #[error(transparent)]
+    Resolve(#[from] crate::session::id::ResolveError),
+}
+
+/// Result alias.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// An open repository with its configuration.
+pub struct Handoff {
+    /// The repository.
+    pub repo: Repository,
+    /// Resolved configuration.
+    pub config: Config,
+    /// Configuration warnings (unknown keys) to show the user.
+    pub config_warnings: Vec<String>,
+}
+
+/// What recording an artifact produced.
+#[derive(Debug)]
+pub struct Recorded {
+    /// The session before the artifact (as read for the compare-and-swap that succeeded).
+    pub before: Session,
+    /// The recorded artifact.
+    pub artifact: Artifact,
+    /// Kinds of secrets that were redacted before writing.
+    pub redactions: Vec<&'static str>,
+    /// Commits whose notes gained a line.
+    pub notes_added: usize,
+    /// Commits in the recorded range.
+    pub range_commits: usize,
+}
+
+/// What a caller wants to record (before redaction and state checks).
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// Kind of artifact.
+    pub kind: Kind,
+    /// Agent; `None` takes the configured default for the kind.
+    pub agent: Option<String>,
+    /// Markdown body.
+    pub body: String,
+    /// Verdict (reviews and validations).
+    pub verdict: Option<Verdict>,
+    /// Findings (reviews and validations).
+    pub findings: Vec<Finding>,
+    /// `BASE..HEAD` for implementations and validations; `None` takes the default.
+    pub range: Option<String>,
+    /// Record even when the state machine refuses.
+    pub force: bool,
+    /// Keep secrets instead of redacting them.
+    pub allow_secrets: bool,
+}
+
+impl Input {
+    /// An input of `kind` with `body` and defaults for everything else.
+    pub fn new(kind: Kind, body: impl Into<String>) -> Self {
+        Self {
+            kind,
+            agent: None,
+            body: body.into(),
+            verdict: None,
+            findings: Vec::new(),
+            range: None,
+            force: false,
+            allow_secrets: false,
+        }
+    }
+}
+
+impl Handoff {
+    /// Opens the repository the environment points at (`GIT_DIR`, or the current directory).
+    pub fn open() -> Result<Self> {
+        let repo = Repository::open_from_env().map_err(Error::NotARepo)?;
+        Self::with_repo(repo)
+    }
+
+    /// Wraps an open repository and loads its configuration.
+    pub fn with_repo(repo: Repository) -> Result<Self> {
+        let (config, config_warnings) = Config::load(repo.workdir())?;
+        Ok(Self {
+            repo,
+            config,
+            config_warnings,
+        })
+    }
+
+    /// The store of this repository.
+    pub fn store(&self) -> Store<'_> {
+        Store::new(&self.repo)
+    }
+
+    /// Resolves what the user typed to a session ID.
+    pub fn resolve(&self, input: &str) -> Result<SessionId> {
+        let known = self.store().session_ids()?;
+        Ok(crate::session::id::resolve(input, &known)?.clone())
+    }
+
+    /// Loads a session by what the user typed.
+    pub fn session(&self, input: &str) -> Result<Session> {
+        let id = self.resolve(input)?;
+        Ok(self.store().load(&id)?)
+    }
+
+    /// Starts a session with its first plan. `base` defaults to HEAD (none in an empty repo).
+    pub fn start(&self, title: &str, base: Option<&str>, input: Input) -> Result<Recorded> {
+        let title = title.trim();
+        if title.is_empty() {
+            return Err(Error::EmptyTitle);
+        }
+        let (title, mut redactions) = self.redact(title, input.allow_secrets);
+        let base = match base {
+            Some(rev) => Some(store::resolve_commit(&self.repo, rev)?.to_string()),
+            None => self.head()?.map(|h| h.to_string()),
+        };
+        let created = crate::clock::now();
+        let meta = SessionMeta {
+            schema_version: SCHEMA_VERSION,
+            id: SessionId::generate(created, &title),
+            title,
+            created,
+            base,
+        };
+        let (new, more) = self.prepare(input, None, created)?;
+        redactions.extend(more);
+        let (before, artifact) = self.store().create(meta, new)?;
+        Ok(Recorded {
+            before,
+            artifact,
+            redactions,
+            notes_added: 0,
+            range_commits: 0,
+        })
+    }
+
+    /// Appends an artifact to a session; implementations and validations also note every commit
+    /// of their range.
+    pub fn record(&self, id: &SessionId, input: Input) -> Result<Recorded> {
+        let session = self.store().load(id)?;
+        let created = crate::clock::now();
+        let (new, redactions) = self.prepare(input, Some(&session), created)?;
+        let range = new.range.clone();
+        let kind = new.kind;
+        let (before, artifact) = self.store().append(id, new)?;
+        let mut recorded = Recorded {
+            before,
+            artifact,
+            redactions,
+            notes_added: 0,
+            range_commits: 0,
+        };
+        if let (Some(range), Kind::Implementation | Kind::Validation) = (range, kind) {
+            let commits = self.commits_in(&range)?;
+            recorded.range_commits = commits.len();
+            let line = NoteLine {
+                session: id.clone(),
+                kind,
+            };
+            recorded.notes_added = self.store().add_note_line(
+                &commits,
+                &line,
+                &format!("handoff: note {} commits of {id} ({kind})", commits.len()),
+            )?;
+        }
+        Ok(recorded)
+    }
+
+    /// Redacts, fills in defaults and resolves the range.
+    fn prepare(
+        &self,
+        input: Input,
+        session: Option<&Session>,
+        created: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(NewArtifact, Vec<&'static str>)> {
+        let kind = input.kind;
+        if matches!(kind, Kind::Review | Kind::Validation) && input.verdict.is_none() {
+            return Err(Error::NoVerdict(kind));
+        }
+        if matches!(kind, Kind::Plan | Kind::Implementation | Kind::Pattern) && input.body.trim().is_empty() {
+            return Err(Error::EmptyBody(kind));
+        }
+        let (body, mut redactions) = self.redact(&input.body, input.allow_secrets);
+        let mut findings = input.findings;
+        for f in &mut findings {
+            let (title, a) = self.redact(&f.title, input.allow_secrets);
+            let (fbody, b) = self.redact(&f.body, input.allow_secrets);
+            f.title = title;
+            f.body = fbody;
+            redactions.extend(a.into_iter().chain(b));
+        }
+        let range = match kind {
+            Kind::Implementation | Kind::Validation => Some(self.range(input.range.as_deref(), kind, session)?),
+            _ => None,
+        };
+        let agent = input.agent.filter(|a| !a.trim().is_empty()).unwrap_or_else(|| {
+            match kind {
+                Kind::Review | Kind::Validation => self.config.agents.reviewer.clone(),
+                _ => self.config.agents.planner.clone(),
+            }
+        });
+        Ok((
+            NewArtifact {
+                kind,
+                agent,
+                verdict: input.verdict,
+                range,
+                findings,
+                body,
+                created,
+                force: input.force,
+                abandon: false,
+            },
+            redactions,
+        ))
+    }
+
+    /// Abandons a session from any state.
+    pub fn abandon(&self, id: &SessionId, reason: &str, allow_secrets: bool) -> Result<Recorded> {
+        let (body, redactions) = self.redact(reason, allow_secrets);
+        let new = NewArtifact {
+            kind: Kind::Note,
+            agent: self.config.agents.planner.clone(),
+            verdict: None,
+            range: None,
+            findings: Vec::new(),
+            body,
+            created: crate::clock::now(),
+            force: false,
+            abandon: true,
+        };
+        let (before, artifact) = self.store().append(id, new)?;
+        Ok(Recorded {
+            before,
+            artifact,
+            redactions,
+            notes_added: 0,
+            range_commits: 0,
+        })
+    }
+
+    fn redact(&self, text: &str, allow: bool) -> (String, Vec<&'static str>) {
+        if allow {
+            return (text.to_owned(), Vec::new());
+        }
+        let (out, found) = redact::redact(text);
+        (out, found.into_iter().map(|f| f.kind).collect())
+    }
+
+    /// HEAD's commit, `None` on an unborn branch.
+    pub fn head(&self) -> Result<Option<Oid>> {
+        match self.repo.head() {
+            Ok(head) => Ok(head.peel_to_commit().ok().map(|c| c.id())),
+            Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => Ok(None),
+            Err(source) => Err(store::Error::git("reading HEAD", source).into()),
+        }
+    }
+
+    /// Resolves `--range`, or the default: for an implementation the session's base to HEAD,
+    /// for a validation the range of the latest implementation.
+    fn range(&self, spec: Option<&str>, kind: Kind, session: Option<&Session>) -> Result<Range> {
+        if let Some(spec) = spec {
+            return self.parse_range(spec);
+        }
+        if kind == Kind::Validation {
+            if let Some(range) = session.and_then(Session::range) {
+                return Ok(range.clone());
+            }
+        }
+        let head = self.head()?.ok_or_else(|| Error::BadRange {
+            range: "HEAD".into(),
+            problem: "HEAD has no commits yet; commit the implementation first".into(),
+        })?;
+        Ok(Range {
+            base: session.and_then(|s| s.meta.base.clone()),
+            head: head.to_string(),
+        })
+    }
+
+    /// Parses `BASE..HEAD` into full commit OIDs.
+    pub fn parse_range(&self, spec: &str) -> Result<Range> {
+        let bad = |problem: String| Error::BadRange {
+            range: spec.to_owned(),
+            problem,
+        };
+        if spec.contains("...") {
+            return Err(bad("symmetric ranges (A...B) are not supported; use BASE..HEAD".into()));
+        }
+        let (base, head) = spec
+            .split_once("..")
+            .ok_or_else(|| bad("expected BASE..HEAD".into()))?;
+        let head = if head.is_empty() { "HEAD" } else { head };
+        let commit = |rev: &str| {
+            store::resolve_commit(&self.repo, rev).map_err(|_| bad(format!("'{rev}' is not a commit in this repository")))
+        };
+        let base = if base.is_empty() { None } else { Some(commit(base)?.to_string()) };
+        Ok(Range {
+            base,
+            head: commit(head)?.to_string(),
+        })
+    }
+
+    /// The commits of `base..head`, newest first.
+    pub fn commits_in(&self, range: &Range) -> Result<Vec<Oid>> {
+        let git = |source| store::Error::git("walking the commit range", source);
+        let mut walk = self.repo.revwalk().map_err(git)?;
+        walk.set_sorting(Sort::TOPOLOGICAL).map_err(git)?;
+        walk.push(Oid::from_str(&range.head).map_err(git)?).map_err(git)?;
+        if let Some(base) = &range.base {
+            walk.hide(Oid::from_str(base).map_err(git)?).map_err(git)?;
+        }
+        walk.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| git(e).into())
+    }
+}
