@@ -49,7 +49,8 @@ impl BodySource {
                 path: path.clone(),
                 source,
             })?;
-            return String::from_utf8(bytes).map_err(|_| Error::NotUtf8(path.display().to_string()));
+            return String::from_utf8(bytes)
+                .map_err(|_| Error::NotUtf8(path.display().to_string()));
         }
         if !self.messages.is_empty() {
             return Ok(self.messages.join("\n\n"));

@@ -14,7 +14,12 @@ use crate::session::Kind;
 /// (refs/notes/handoff) on the code commits each session produced. Start with
 /// `git handoff demo`.
 #[derive(Debug, Parser)]
-#[command(name = "git-handoff", bin_name = "git handoff", version, max_term_width = 100)]
+#[command(
+    name = "git-handoff",
+    bin_name = "git handoff",
+    version,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// The subcommand
     #[command(subcommand)]

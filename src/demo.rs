@@ -48,16 +48,34 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
         git(&["config", "user.email", "demo@example.com"])?;
     }
     write(dir, "src/app.ts", APP_TS)?;
-    write(dir, "src/config/redis.ts", "export const redisUrl = process.env.REDIS_URL;\n")?;
-    write(dir, "src/middleware/rateLimiter.ts", "// TODO: rate limiting\n")?;
+    write(
+        dir,
+        "src/config/redis.ts",
+        "export const redisUrl = process.env.REDIS_URL;\n",
+    )?;
+    write(
+        dir,
+        "src/middleware/rateLimiter.ts",
+        "// TODO: rate limiting\n",
+    )?;
     git(&["add", "."])?;
-    git(&["commit", "--quiet", "-m", "Express API without rate limiting"])?;
+    git(&[
+        "commit",
+        "--quiet",
+        "-m",
+        "Express API without rate limiting",
+    ])?;
     let repo = git2::Repository::open(dir).context("opening the demo repository")?;
     let handoff = Handoff::with_repo(repo)?;
     crate::init::configure(&handoff.repo)?;
     say(&format!("Scratch repository: {}\n", dir.display()));
 
-    step(say, 1, "Claude plans", "git handoff plan -t \"Rate limiting for the Express API\" -F plan.md");
+    step(
+        say,
+        1,
+        "Claude plans",
+        "git handoff plan -t \"Rate limiting for the Express API\" -F plan.md",
+    );
     let recorded = handoff.start(
         "Rate limiting for the Express API",
         None,
@@ -67,19 +85,27 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
         },
     )?;
     let id = recorded.artifact.session.clone();
-    say(&format!("  session {id}\n  status  {}\n", recorded.artifact.status));
+    say(&format!(
+        "  session {id}\n  status  {}\n",
+        recorded.artifact.status
+    ));
     let session = handoff.store().load(&id)?;
     let context = prompt::build(&session, Purpose::Review, None);
     say(&format!(
         "  the reviewer's prompt (git handoff context {id} --for review) starts:\n{}\n",
-        indent(&context.lines().take(4).collect::<Vec<_>>().join("\n"), "    | ")
+        indent(
+            &context.lines().take(4).collect::<Vec<_>>().join("\n"),
+            "    | "
+        )
     ));
 
     step(
         say,
         2,
         "Codex reviews the plan (recorded answer: a Codex review output object)",
-        &format!("git handoff review {id} --verdict approve-with-changes -F review.md --findings review.json"),
+        &format!(
+            "git handoff review {id} --verdict approve-with-changes -F review.md --findings review.json"
+        ),
     );
     let parsed = findings::parse(REVIEW_JSON, handoff.repo.workdir())?;
     let recorded = handoff.record(
@@ -92,18 +118,40 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
         },
     )?;
     for f in &recorded.artifact.findings {
-        say(&format!("  {}\n", render::finding_line(&recorded.artifact, f)));
+        say(&format!(
+            "  {}\n",
+            render::finding_line(&recorded.artifact, f)
+        ));
     }
     say(&format!("  status  {}\n", recorded.artifact.status));
 
-    step(say, 3, "Claude implements and commits", &format!("git commit ... && git handoff implement {id} -F summary.md"));
+    step(
+        say,
+        3,
+        "Claude implements and commits",
+        &format!("git commit ... && git handoff implement {id} -F summary.md"),
+    );
     let trailer = format!("\n\nHandoff-Session: {id}");
     write(dir, "src/config/redis.ts", REDIS_TS)?;
-    git(&["commit", "--quiet", "-am", &format!("Redis store with an in-memory fallback{trailer}")])?;
+    git(&[
+        "commit",
+        "--quiet",
+        "-am",
+        &format!("Redis store with an in-memory fallback{trailer}"),
+    ])?;
     write(dir, "src/middleware/rateLimiter.ts", LIMITER_TS)?;
-    write(dir, "src/middleware/__tests__/rateLimiter.test.ts", LIMITER_TEST_TS)?;
+    write(
+        dir,
+        "src/middleware/__tests__/rateLimiter.test.ts",
+        LIMITER_TEST_TS,
+    )?;
     git(&["add", "."])?;
-    git(&["commit", "--quiet", "-m", &format!("Hybrid user/IP rate limiting{trailer}")])?;
+    git(&[
+        "commit",
+        "--quiet",
+        "-m",
+        &format!("Hybrid user/IP rate limiting{trailer}"),
+    ])?;
     let recorded = handoff.record(
         &id,
         Input {
@@ -113,7 +161,12 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
     )?;
     say(&format!(
         "  range   {}\n  noted   {} commit(s) in refs/notes/handoff\n  status  {}\n",
-        recorded.artifact.range.as_ref().map(ToString::to_string).unwrap_or_default(),
+        recorded
+            .artifact
+            .range
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
         recorded.notes_added,
         recorded.artifact.status
     ));
@@ -122,7 +175,9 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
         say,
         4,
         "Codex validates the real diff",
-        &format!("git handoff context {id} --for validate | codex exec - ; git handoff validate {id} --verdict approve ..."),
+        &format!(
+            "git handoff context {id} --for validate | codex exec - ; git handoff validate {id} --verdict approve ..."
+        ),
     );
     let parsed = findings::parse(VALIDATION_JSON, handoff.repo.workdir())?;
     let recorded = handoff.record(
@@ -136,7 +191,12 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
     )?;
     say(&format!("  status  {}\n", recorded.artifact.status));
 
-    step(say, 5, "Claude extracts the validated pattern", &format!("git handoff pattern {id} -F pattern.md"));
+    step(
+        say,
+        5,
+        "Claude extracts the validated pattern",
+        &format!("git handoff pattern {id} -F pattern.md"),
+    );
     handoff.record(
         &id,
         Input {
@@ -145,8 +205,15 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
         },
     )?;
     let session = handoff.store().load(&id)?;
-    let status = session.state.status.map(|s| s.to_string()).unwrap_or_default();
-    say(&format!("  {} artifacts, status {status}\n", session.artifacts.len()));
+    let status = session
+        .state
+        .status
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    say(&format!(
+        "  {} artifacts, status {status}\n",
+        session.artifacts.len()
+    ));
 
     let first = session
         .artifacts
@@ -155,9 +222,15 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
         .unwrap_or_default();
     let d = dir.display();
     let mut look = String::new();
-    let _ = writeln!(look, "\nEverything is in the repository. Look with plain git:");
+    let _ = writeln!(
+        look,
+        "\nEverything is in the repository. Look with plain git:"
+    );
     let _ = writeln!(look, "  cd {d}");
-    let _ = writeln!(look, "  git log --notes=handoff --oneline          # code commits and their sessions");
+    let _ = writeln!(
+        look,
+        "  git log --notes=handoff --oneline          # code commits and their sessions"
+    );
     let _ = writeln!(look, "  git log --oneline refs/handoff/sessions/{id}");
     let _ = writeln!(look, "  git show refs/handoff/sessions/{id}:{first}");
     let _ = writeln!(look, "  git notes --ref=handoff show HEAD");
@@ -178,12 +251,18 @@ fn step(say: &mut dyn FnMut(&str), n: u32, what: &str, command: &str) {
 }
 
 fn indent(text: &str, prefix: &str) -> String {
-    text.lines().map(|l| format!("{prefix}{l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("{prefix}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn prepare_dir(dir: &Path) -> Result<()> {
     if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
-        bail!("{} exists and is not empty; give the demo a new directory", dir.display());
+        bail!(
+            "{} exists and is not empty; give the demo a new directory",
+            dir.display()
+        );
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
 }

@@ -140,9 +140,9 @@ pub fn parse(text: &str, workdir: Option<&Path>) -> Result<Parsed, Error> {
             Some(p) => {
                 let (rel, ok) = relative_path(&p, workdir);
                 if !ok {
-                    parsed
-                        .warnings
-                        .push(format!("finding {index}: '{p}' is not inside this repository; kept as given"));
+                    parsed.warnings.push(format!(
+                        "finding {index}: '{p}' is not inside this repository; kept as given"
+                    ));
                 }
                 Some(rel)
             }
@@ -219,7 +219,10 @@ mod tests {
         assert_eq!(parsed.explanation.as_deref(), Some("Needs a hybrid key."));
         let f = &parsed.findings[0];
         assert_eq!(f.path.as_deref(), Some("src/rate.ts"));
-        assert_eq!((f.start_line, f.end_line, f.priority), (Some(3), Some(5), Some(1)));
+        assert_eq!(
+            (f.start_line, f.end_line, f.priority),
+            (Some(3), Some(5), Some(1))
+        );
         assert_eq!(f.confidence, Some(0.7));
         assert_eq!(parsed.findings[1].path.as_deref(), Some("src/rate.ts"));
         assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);

@@ -61,7 +61,9 @@ pub fn configure(repo: &Repository) -> Result<Vec<String>, Error> {
         }
         if *multi {
             let pattern = format!("^{}$", regex::escape(value));
-            config.set_multivar(key, &pattern, value).map_err(err(key))?;
+            config
+                .set_multivar(key, &pattern, value)
+                .map_err(err(key))?;
         } else {
             config.set_str(key, value).map_err(err(key))?;
         }
@@ -77,7 +79,11 @@ pub fn write_repo_file(repo: &Repository) -> Result<bool, Error> {
         return Ok(false);
     };
     let path = workdir.join(REPO_FILE);
-    match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+    {
         Ok(mut file) => {
             std::io::Write::write_all(&mut file, DEFAULTS.as_bytes()).map_err(Error::RepoFile)?;
             Ok(true)

@@ -33,7 +33,11 @@ pub struct RangeDiff {
 }
 
 /// Computes the diff of `range` (from the empty tree when it has no base).
-pub fn range_diff(repo: &Repository, range: &Range, max_bytes: usize) -> Result<RangeDiff, git2::Error> {
+pub fn range_diff(
+    repo: &Repository,
+    range: &Range,
+    max_bytes: usize,
+) -> Result<RangeDiff, git2::Error> {
     let tree_of = |oid: &str| -> Result<git2::Tree<'_>, git2::Error> {
         repo.find_commit(Oid::from_str(oid)?)?.tree()
     };
@@ -89,7 +93,11 @@ pub fn build(session: &Session, purpose: Purpose, diff: Option<&RangeDiff>) -> S
         Purpose::Implement => ("implementer", "CONTEXT FOR IMPLEMENTATION"),
         Purpose::Validate => ("validator", "CONTEXT FOR CODEX VALIDATION"),
     };
-    let _ = writeln!(out, "**[{id}] {heading}: {}**\n", one_line(&session.meta.title));
+    let _ = writeln!(
+        out,
+        "**[{id}] {heading}: {}**\n",
+        one_line(&session.meta.title)
+    );
     let _ = writeln!(
         out,
         "You are the {role} in a git-handoff session. Everything you need is below; the \
@@ -103,7 +111,11 @@ pub fn build(session: &Session, purpose: Purpose, diff: Option<&RangeDiff>) -> S
     if let Some(base) = &session.meta.base {
         let _ = writeln!(out, "Base commit: {base}");
     }
-    let latest_plan = session.artifacts.iter().rev().find(|a| a.kind == Kind::Plan);
+    let latest_plan = session
+        .artifacts
+        .iter()
+        .rev()
+        .find(|a| a.kind == Kind::Plan);
     if let Some(plan) = latest_plan {
         section(&mut out, plan);
     }
@@ -117,7 +129,12 @@ pub fn build(session: &Session, purpose: Purpose, diff: Option<&RangeDiff>) -> S
         }
     }
     if purpose == Purpose::Validate {
-        if let Some(implementation) = session.artifacts.iter().rev().find(|a| a.kind == Kind::Implementation) {
+        if let Some(implementation) = session
+            .artifacts
+            .iter()
+            .rev()
+            .find(|a| a.kind == Kind::Implementation)
+        {
             section(&mut out, implementation);
         }
     }

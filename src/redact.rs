@@ -100,7 +100,12 @@ pub fn redact(text: &str) -> (String, Vec<Finding>) {
             let Some(whole) = caps.get(0) else { continue };
             let target = match rule.value_group {
                 Some(g) => match caps.get(g) {
-                    Some(v) if entropy(v.as_str()) >= MIN_ENTROPY && !v.as_str().starts_with("[REDACTED") => v,
+                    Some(v)
+                        if entropy(v.as_str()) >= MIN_ENTROPY
+                            && !v.as_str().starts_with("[REDACTED") =>
+                    {
+                        v
+                    }
                     _ => continue,
                 },
                 None => whole,
@@ -142,7 +147,10 @@ mod tests {
     #[test]
     fn redacts_each_kind() {
         let cases = [
-            ("key ghp_0123456789abcdefghijABCDEFGHIJ012345 here", "github-token"),
+            (
+                "key ghp_0123456789abcdefghijABCDEFGHIJ012345 here",
+                "github-token",
+            ),
             ("AKIAIOSFODNN7EXAMPLE", "aws-access-key"),
             ("glpat-abcdefghij0123456789", "gitlab-token"),
             ("xoxb-123456789012-abcdefghij", "slack-token"),

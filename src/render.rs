@@ -128,7 +128,11 @@ pub fn list_line(session: &Session) -> String {
 pub fn show(session: &Session) -> String {
     let mut out = String::new();
     let id = session.meta.id.as_str();
-    let _ = writeln!(out, "{}", paint(&sanitize(&session.meta.title), Style::Bold));
+    let _ = writeln!(
+        out,
+        "{}",
+        paint(&sanitize(&session.meta.title), Style::Bold)
+    );
     let _ = writeln!(out, "session:   {}", paint(id, Style::Cyan));
     let _ = writeln!(out, "status:    {}", status_text(session));
     let _ = writeln!(out, "iteration: {}", session.state.iteration);
@@ -167,11 +171,29 @@ pub fn timeline_line(a: &Artifact) -> String {
         sanitize(&a.agent)
     );
     if let Some(v) = a.verdict {
-        let _ = write!(line, " {}", paint(v.as_str(), if v.is_approval() { Style::Green } else { Style::Red }));
+        let _ = write!(
+            line,
+            " {}",
+            paint(
+                v.as_str(),
+                if v.is_approval() {
+                    Style::Green
+                } else {
+                    Style::Red
+                }
+            )
+        );
     }
-    let _ = write!(line, " → {}", paint(a.status.as_str(), status_style(a.status.as_str())));
+    let _ = write!(
+        line,
+        " → {}",
+        paint(a.status.as_str(), status_style(a.status.as_str()))
+    );
     if let Some(r) = &a.range {
-        let base = r.base.as_deref().map_or("(root)", |b| &b[..b.len().min(10)]);
+        let base = r
+            .base
+            .as_deref()
+            .map_or("(root)", |b| &b[..b.len().min(10)]);
         let _ = write!(line, "  [{base}..{}]", &r.head[..r.head.len().min(10)]);
     }
     if a.forced {
@@ -182,12 +204,18 @@ pub fn timeline_line(a: &Artifact) -> String {
 
 /// One finding: priority, location, title.
 pub fn finding_line(a: &Artifact, f: &Finding) -> String {
-    let priority = f.priority.map_or_else(|| "P?".to_owned(), |p| format!("P{p}"));
+    let priority = f
+        .priority
+        .map_or_else(|| "P?".to_owned(), |p| format!("P{p}"));
     let location = match (&f.path, f.start_line, f.end_line) {
         (Some(p), Some(s), Some(e)) if s != e => format!("{}:{s}-{e}", sanitize(p)),
         (Some(p), Some(s), _) => format!("{}:{s}", sanitize(p)),
         (Some(p), None, _) => sanitize(p),
         _ => "-".to_owned(),
     };
-    format!("[{priority}] {location}  {} ({})", sanitize(&f.title), a.kind)
+    format!(
+        "[{priority}] {location}  {} ({})",
+        sanitize(&f.title),
+        a.kind
+    )
 }

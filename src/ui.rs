@@ -73,7 +73,9 @@ pub fn status_style(status: &str) -> Style {
 /// Writes data to stdout; a broken pipe exits 0 silently.
 pub fn out(text: &str) {
     let mut stdout = io::stdout().lock();
-    let result = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    let result = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
     if let Err(e) = result {
         if e.kind() == io::ErrorKind::BrokenPipe {
             std::process::exit(0);
@@ -109,6 +111,9 @@ mod tests {
         let safe = sanitize(hostile);
         assert!(!safe.contains('\x1b') && !safe.contains('\x07') && !safe.contains('\r'));
         assert!(!safe.contains('\u{202e}'));
-        assert!(safe.contains("\\u{1b}[31mred") && safe.contains("\nline\ttab"), "{safe}");
+        assert!(
+            safe.contains("\\u{1b}[31mred") && safe.contains("\nline\ttab"),
+            "{safe}"
+        );
     }
 }

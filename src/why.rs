@@ -74,7 +74,12 @@ pub fn trailer_sessions(message: &str) -> Vec<SessionId> {
     trailers
         .iter()
         .filter(|(key, _)| key.eq_ignore_ascii_case("Handoff-Session"))
-        .filter_map(|(_, value)| value.split_whitespace().next().and_then(|v| SessionId::parse(v).ok()))
+        .filter_map(|(_, value)| {
+            value
+                .split_whitespace()
+                .next()
+                .and_then(|v| SessionId::parse(v).ok())
+        })
         .collect()
 }
 

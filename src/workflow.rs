@@ -6,7 +6,9 @@ use git2::{Oid, Repository, Sort};
 
 use crate::config::Config;
 use crate::redact;
-use crate::session::{Artifact, Finding, Kind, Range, SCHEMA_VERSION, Session, SessionId, SessionMeta, Verdict};
+use crate::session::{
+    Artifact, Finding, Kind, Range, SCHEMA_VERSION, Session, SessionId, SessionMeta, Verdict,
+};
 use crate::store::{self, NewArtifact, NoteLine, Store};
 
 /// Why a workflow step failed.
@@ -216,7 +218,9 @@ impl Handoff {
         if matches!(kind, Kind::Review | Kind::Validation) && input.verdict.is_none() {
             return Err(Error::NoVerdict(kind));
         }
-        if matches!(kind, Kind::Plan | Kind::Implementation | Kind::Pattern) && input.body.trim().is_empty() {
+        if matches!(kind, Kind::Plan | Kind::Implementation | Kind::Pattern)
+            && input.body.trim().is_empty()
+        {
             return Err(Error::EmptyBody(kind));
         }
         let (body, mut redactions) = self.redact(&input.body, input.allow_secrets);
@@ -229,15 +233,18 @@ impl Handoff {
             redactions.extend(a.into_iter().chain(b));
         }
         let range = match kind {
-            Kind::Implementation | Kind::Validation => Some(self.range(input.range.as_deref(), kind, session)?),
+            Kind::Implementation | Kind::Validation => {
+                Some(self.range(input.range.as_deref(), kind, session)?)
+            }
             _ => None,
         };
-        let agent = input.agent.filter(|a| !a.trim().is_empty()).unwrap_or_else(|| {
-            match kind {
+        let agent = input
+            .agent
+            .filter(|a| !a.trim().is_empty())
+            .unwrap_or_else(|| match kind {
                 Kind::Review | Kind::Validation => self.config.agents.reviewer.clone(),
                 _ => self.config.agents.planner.clone(),
-            }
-        });
+            });
         Ok((
             NewArtifact {
                 kind,
@@ -290,7 +297,14 @@ impl Handoff {
     pub fn head(&self) -> Result<Option<Oid>> {
         match self.repo.head() {
             Ok(head) => Ok(head.peel_to_commit().ok().map(|c| c.id())),
-            Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => Ok(None),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound
+                ) =>
+            {
+                Ok(None)
+            }
             Err(source) => Err(store::Error::git("reading HEAD", source).into()),
         }
     }
@@ -323,16 +337,23 @@ impl Handoff {
             problem,
         };
         if spec.contains("...") {
-            return Err(bad("symmetric ranges (A...B) are not supported; use BASE..HEAD".into()));
+            return Err(bad(
+                "symmetric ranges (A...B) are not supported; use BASE..HEAD".into(),
+            ));
         }
         let (base, head) = spec
             .split_once("..")
             .ok_or_else(|| bad("expected BASE..HEAD".into()))?;
         let head = if head.is_empty() { "HEAD" } else { head };
         let commit = |rev: &str| {
-            store::resolve_commit(&self.repo, rev).map_err(|_| bad(format!("'{rev}' is not a commit in this repository")))
+            store::resolve_commit(&self.repo, rev)
+                .map_err(|_| bad(format!("'{rev}' is not a commit in this repository")))
         };
-        let base = if base.is_empty() { None } else { Some(commit(base)?.to_string()) };
+        let base = if base.is_empty() {
+            None
+        } else {
+            Some(commit(base)?.to_string())
+        };
         Ok(Range {
             base,
             head: commit(head)?.to_string(),
@@ -344,10 +365,12 @@ impl Handoff {
         let git = |source| store::Error::git("walking the commit range", source);
         let mut walk = self.repo.revwalk().map_err(git)?;
         walk.set_sorting(Sort::TOPOLOGICAL).map_err(git)?;
-        walk.push(Oid::from_str(&range.head).map_err(git)?).map_err(git)?;
+        walk.push(Oid::from_str(&range.head).map_err(git)?)
+            .map_err(git)?;
         if let Some(base) = &range.base {
             walk.hide(Oid::from_str(base).map_err(git)?).map_err(git)?;
         }
-        walk.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| git(e).into())
+        walk.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| git(e).into())
     }
 }

@@ -32,7 +32,9 @@ fn parse_purpose(s: &str) -> Result<Purpose, String> {
         "review" => Ok(Purpose::Review),
         "implement" => Ok(Purpose::Implement),
         "validate" => Ok(Purpose::Validate),
-        _ => Err(format!("unknown step '{s}' (expected review, implement or validate)")),
+        _ => Err(format!(
+            "unknown step '{s}' (expected review, implement or validate)"
+        )),
     }
 }
 
@@ -49,20 +51,25 @@ struct ContextJson<'a> {
 pub fn run(args: &ContextArgs) -> CommandResult {
     let handoff = open()?;
     let session = handoff.session(&args.id).map_err(CommandError::user)?;
-    let max = args.max_diff_bytes.unwrap_or(handoff.config.context.max_diff_bytes);
+    let max = args
+        .max_diff_bytes
+        .unwrap_or(handoff.config.context.max_diff_bytes);
     let diff = match (args.purpose, session.range()) {
         (Purpose::Validate, None) => {
             ui::warn("no implementation recorded yet, so there is no diff to validate");
             None
         }
-        (Purpose::Validate | Purpose::Implement, Some(range)) => Some(
-            prompt::range_diff(&handoff.repo, range, max)
-                .map_err(|e| CommandError::user(anyhow::anyhow!("computing the diff {range}: {e}")))?,
-        ),
+        (Purpose::Validate | Purpose::Implement, Some(range)) => {
+            Some(prompt::range_diff(&handoff.repo, range, max).map_err(|e| {
+                CommandError::user(anyhow::anyhow!("computing the diff {range}: {e}"))
+            })?)
+        }
         _ => None,
     };
     if diff.as_ref().is_some_and(|d| d.truncated) {
-        ui::warn(&format!("the diff is larger than {max} bytes and was cut; see the note at its end"));
+        ui::warn(&format!(
+            "the diff is larger than {max} bytes and was cut; see the note at its end"
+        ));
     }
     let text = prompt::build(&session, args.purpose, diff.as_ref());
     if args.json {

@@ -27,6 +27,9 @@ pub fn run(args: &DemoArgs) -> CommandResult {
             .keep(),
     };
     let outcome = crate::demo::run(&dir, &mut |text| ui::out(text)).map_err(CommandError::user)?;
-    ui::status(&format!("demo finished: {} is {}", outcome.session, outcome.status));
+    ui::status(&format!(
+        "demo finished: {} is {}",
+        outcome.session, outcome.status
+    ));
     Ok(())
 }

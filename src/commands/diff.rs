@@ -47,9 +47,16 @@ struct DiffJson<'a> {
 pub fn run(args: &DiffArgs) -> CommandResult {
     let handoff = open()?;
     let session = handoff.session(&args.id).map_err(CommandError::user)?;
-    let versions: Vec<&Artifact> = session.artifacts.iter().filter(|a| a.kind == args.kind).collect();
+    let versions: Vec<&Artifact> = session
+        .artifacts
+        .iter()
+        .filter(|a| a.kind == args.kind)
+        .collect();
     let (old, new) = match (&args.a, &args.b) {
-        (Some(a), Some(b)) => (pick(&versions, a, args.kind)?, pick(&versions, b, args.kind)?),
+        (Some(a), Some(b)) => (
+            pick(&versions, a, args.kind)?,
+            pick(&versions, b, args.kind)?,
+        ),
         _ => match versions.as_slice() {
             [.., old, new] => (*old, *new),
             _ => {
@@ -85,16 +92,23 @@ pub fn run(args: &DiffArgs) -> CommandResult {
 
 fn pick<'a>(versions: &[&'a Artifact], which: &str, kind: Kind) -> CommandResult<&'a Artifact> {
     if let Ok(n) = which.parse::<usize>() {
-        return versions
-            .get(n.wrapping_sub(1))
-            .copied()
-            .ok_or_else(|| user_error(format!("there is no {kind} version {n} (there are {})", versions.len())));
+        return versions.get(n.wrapping_sub(1)).copied().ok_or_else(|| {
+            user_error(format!(
+                "there is no {kind} version {n} (there are {})",
+                versions.len()
+            ))
+        });
     }
     let upper = which.to_ascii_uppercase();
-    let found: Vec<&&Artifact> = versions.iter().filter(|a| a.id.starts_with(&upper)).collect();
+    let found: Vec<&&Artifact> = versions
+        .iter()
+        .filter(|a| a.id.starts_with(&upper))
+        .collect();
     match found.as_slice() {
         [one] => Ok(one),
         [] => Err(user_error(format!("no {kind} artifact matches '{which}'"))),
-        _ => Err(user_error(format!("'{which}' matches several {kind} artifacts"))),
+        _ => Err(user_error(format!(
+            "'{which}' matches several {kind} artifacts"
+        ))),
     }
 }

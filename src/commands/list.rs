@@ -73,7 +73,9 @@ impl ListArgs {
                 .as_deref()
                 .is_none_or(|a| s.artifacts.iter().any(|x| x.agent.eq_ignore_ascii_case(a)))
             && self.since.is_none_or(|t| s.updated() >= t)
-            && self.kind.is_none_or(|k| s.artifacts.iter().any(|x| x.kind == k))
+            && self
+                .kind
+                .is_none_or(|k| s.artifacts.iter().any(|x| x.kind == k))
     }
 }
 
@@ -93,9 +95,17 @@ pub fn run(args: &ListArgs) -> CommandResult {
         }
     }
     sessions.retain(|s| args.keeps(s));
-    sessions.sort_by(|a, b| b.updated().cmp(&a.updated()).then_with(|| b.meta.id.cmp(&a.meta.id)));
+    sessions.sort_by(|a, b| {
+        b.updated()
+            .cmp(&a.updated())
+            .then_with(|| b.meta.id.cmp(&a.meta.id))
+    });
     for e in &errors {
-        ui::warn(&format!("cannot read {}: {}", ui::sanitize(&e.refname), ui::sanitize(&e.error)));
+        ui::warn(&format!(
+            "cannot read {}: {}",
+            ui::sanitize(&e.refname),
+            ui::sanitize(&e.error)
+        ));
     }
     if args.json {
         ui::json(&ListJson {

@@ -31,7 +31,11 @@ pub fn run(args: &LogArgs) -> CommandResult {
     if args.json {
         ui::json(&LogJson {
             session: session.meta.id.as_str(),
-            artifacts: session.artifacts.iter().map(render::artifact_view).collect(),
+            artifacts: session
+                .artifacts
+                .iter()
+                .map(render::artifact_view)
+                .collect(),
         })?;
         return Ok(());
     }

@@ -76,7 +76,8 @@ pub fn report_recorded(handoff: &Handoff, recorded: &Recorded, json: bool) -> Co
     let id = a.session.as_str();
     let after = crate::session::State {
         status: Some(a.status),
-        changes_requested_by: (a.status == crate::session::Status::ChangesRequested).then_some(a.kind),
+        changes_requested_by: (a.status == crate::session::Status::ChangesRequested)
+            .then_some(a.kind),
         iteration: a.iteration,
     };
     let next = after.next_step(id);
@@ -99,7 +100,10 @@ pub fn report_recorded(handoff: &Handoff, recorded: &Recorded, json: bool) -> Co
         })?;
         return Ok(());
     }
-    ui::status(&format!("recorded {} {} on {id}: status {}", a.kind, a.id, a.status));
+    ui::status(&format!(
+        "recorded {} {} on {id}: status {}",
+        a.kind, a.id, a.status
+    ));
     if let Some(range) = &a.range {
         ui::status(&format!(
             "range {range}: {} commit(s), {} note(s) added",

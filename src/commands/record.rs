@@ -32,7 +32,12 @@ pub struct CommonArgs {
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
     /// Title of the work (becomes the session's slug)
-    #[arg(short = 't', long, value_name = "TITLE", required_unless_present = "session")]
+    #[arg(
+        short = 't',
+        long,
+        value_name = "TITLE",
+        required_unless_present = "session"
+    )]
     pub title: Option<String>,
     /// Where the body comes from.
     #[command(flatten)]
@@ -132,7 +137,12 @@ fn input(kind: Kind, body: String, common: &CommonArgs) -> Input {
 pub fn plan(args: &PlanArgs) -> CommandResult {
     let handoff = open()?;
     // Resolve the session before asking for a body, so a typo does not cost an editor session.
-    let existing = args.session.as_deref().map(|s| handoff.resolve(s)).transpose().map_err(CommandError::user)?;
+    let existing = args
+        .session
+        .as_deref()
+        .map(|s| handoff.resolve(s))
+        .transpose()
+        .map_err(CommandError::user)?;
     let body = args.body.read(&handoff, "plan")?;
     let input = input(Kind::Plan, body, &args.common);
     let recorded = match &existing {
@@ -164,12 +174,17 @@ pub fn review(args: &ReviewArgs, kind: Kind) -> CommandResult {
         Some(path) => {
             let text = if path.as_os_str() == "-" {
                 let mut s = String::new();
-                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
-                    .map_err(|e| user_error(format!("cannot read findings from standard input: {e}")))?;
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| {
+                    user_error(format!("cannot read findings from standard input: {e}"))
+                })?;
                 s
             } else {
-                std::fs::read_to_string(path)
-                    .map_err(|e| user_error(format!("cannot read findings file '{}': {e}", path.display())))?
+                std::fs::read_to_string(path).map_err(|e| {
+                    user_error(format!(
+                        "cannot read findings file '{}': {e}",
+                        path.display()
+                    ))
+                })?
             };
             let parsed = findings::parse(&text, handoff.repo.workdir())
                 .map_err(|e| user_error(format!("{}: {e}", path.display())))?;
@@ -186,7 +201,10 @@ pub fn review(args: &ReviewArgs, kind: Kind) -> CommandResult {
         ))
     })?;
     let reads_stdin_for_findings = args.findings.as_ref().is_some_and(|p| p.as_os_str() == "-");
-    let body = if args.body.file.is_none() && args.body.message.is_empty() && (parsed.explanation.is_some() || reads_stdin_for_findings) {
+    let body = if args.body.file.is_none()
+        && args.body.message.is_empty()
+        && (parsed.explanation.is_some() || reads_stdin_for_findings)
+    {
         parsed.explanation.clone().unwrap_or_default()
     } else {
         args.body.read(&handoff, kind.as_str())?
@@ -197,7 +215,9 @@ pub fn review(args: &ReviewArgs, kind: Kind) -> CommandResult {
     if kind == Kind::Validation {
         input.range.clone_from(&args.range);
     } else if args.range.is_some() {
-        return Err(user_error("--range applies to validate and implement, not review"));
+        return Err(user_error(
+            "--range applies to validate and implement, not review",
+        ));
     }
     let recorded = handoff.record(&id, input).map_err(CommandError::user)?;
     report_recorded(&handoff, &recorded, args.common.json)

@@ -100,7 +100,11 @@ pub fn run(args: &WhyArgs) -> CommandResult {
         let via = match s.source {
             Source::Note => format!(
                 "note: {}",
-                s.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                s.kinds
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Source::Trailer => "commit trailer".to_owned(),
         };
@@ -110,10 +114,17 @@ pub fn run(args: &WhyArgs) -> CommandResult {
                 out.push_str(&format!("  plan:     {}\n", sanitize(title)));
                 out.push_str(&format!("  status:   {}\n", s.status.unwrap_or("-")));
                 for v in &s.verdicts {
-                    out.push_str(&format!("  {:<9} {} ({})\n", format!("{}:", v.kind), v.verdict, sanitize(&v.agent)));
+                    out.push_str(&format!(
+                        "  {:<9} {} ({})\n",
+                        format!("{}:", v.kind),
+                        v.verdict,
+                        sanitize(&v.agent)
+                    ));
                 }
             }
-            (None, Some(err)) => out.push_str(&format!("  cannot read the session: {}\n", sanitize(err))),
+            (None, Some(err)) => {
+                out.push_str(&format!("  cannot read the session: {}\n", sanitize(err)))
+            }
             (None, None) => {}
         }
     }

@@ -94,10 +94,11 @@ impl Config {
             unknown_keys(&table, &known, "", &mut warnings, &path);
             merge(&mut merged, table);
         }
-        let config = Self::deserialize(toml::Value::Table(merged)).map_err(|source| Error::Parse {
-            path: PathBuf::from("configuration"),
-            source,
-        })?;
+        let config =
+            Self::deserialize(toml::Value::Table(merged)).map_err(|source| Error::Parse {
+                path: PathBuf::from("configuration"),
+                source,
+            })?;
         Ok((config, warnings))
     }
 }
@@ -162,8 +163,15 @@ mod tests {
         assert_eq!(config.agents.reviewer, "gemini");
         assert_eq!(config.agents.planner, "claude");
         assert_eq!(warnings.len(), 1, "{warnings:?}");
-        std::fs::write(dir.path().join(REPO_FILE), "[context]\nmax-diff-bytes = 'big'\n").unwrap();
+        std::fs::write(
+            dir.path().join(REPO_FILE),
+            "[context]\nmax-diff-bytes = 'big'\n",
+        )
+        .unwrap();
         let err = Config::load(Some(dir.path())).unwrap_err();
-        assert!(err.to_string().contains("max-diff-bytes") || err.to_string().contains("integer"), "{err}");
+        assert!(
+            err.to_string().contains("max-diff-bytes") || err.to_string().contains("integer"),
+            "{err}"
+        );
     }
 }

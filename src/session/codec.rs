@@ -84,24 +84,38 @@ pub fn decode_artifact(bytes: &[u8]) -> Result<Artifact, DecodeError> {
         .strip_prefix("+++\n")
         .or_else(|| text.strip_prefix("+++\r\n"))
         .ok_or(DecodeError::NoFrontMatter)?;
-    let (front, body) = split_front_matter(rest).ok_or(DecodeError::NoFrontMatter)?;
-    check_schema(front)?;
-    let mut artifact: Artifact = toml::from_str(front)?;
+    // The first fence line whose preceding text is TOML closes the front matter: a finding body
+    // may hold a "+++" line inside a multi-line string, which cut there would not parse.
+    let mut last_err = None;
+    let mut parsed = None;
+    for (front, body) in fence_candidates(rest) {
+        match check_schema(front) {
+            Ok(()) => {
+                parsed = Some((toml::from_str::<Artifact>(front), body));
+                break;
+            }
+            Err(e @ DecodeError::Toml(_)) => last_err = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    let (artifact, body) = match parsed {
+        Some(p) => p,
+        None => return Err(last_err.unwrap_or(DecodeError::NoFrontMatter)),
+    };
+    let mut artifact = artifact?;
     let body = body.strip_prefix('\n').unwrap_or(body);
     artifact.body = body.trim_end().to_owned();
     Ok(artifact)
 }
 
-/// Splits `front\n+++\nbody` at the first closing fence line.
-fn split_front_matter(rest: &str) -> Option<(&str, &str)> {
+/// Every way to split `front\n+++\nbody` at a fence line, first fence first.
+fn fence_candidates(rest: &str) -> impl Iterator<Item = (&str, &str)> {
     let mut offset = 0;
-    for line in rest.split_inclusive('\n') {
-        if line.trim_end() == FENCE {
-            return Some((&rest[..offset], &rest[offset + line.len()..]));
-        }
+    rest.split_inclusive('\n').filter_map(move |line| {
+        let start = offset;
         offset += line.len();
-    }
-    None
+        (line.trim_end() == FENCE).then(|| (&rest[..start], &rest[start + line.len()..]))
+    })
 }
 
 fn checked_text(bytes: &[u8]) -> Result<&str, DecodeError> {
@@ -114,7 +128,10 @@ fn checked_text(bytes: &[u8]) -> Result<&str, DecodeError> {
 /// Reads only `schema_version`, so that a newer layout is refused before field errors.
 fn check_schema(toml_text: &str) -> Result<(), DecodeError> {
     let table: toml::Table = toml::from_str(toml_text)?;
-    match table.get("schema_version").and_then(toml::Value::as_integer) {
+    match table
+        .get("schema_version")
+        .and_then(toml::Value::as_integer)
+    {
         None => Err(DecodeError::NoSchemaVersion),
         Some(v) if v > i64::from(SCHEMA_VERSION) => Err(DecodeError::NewerSchema { found: v }),
         Some(v) if v < 1 => Err(DecodeError::NoSchemaVersion),
@@ -168,9 +185,10 @@ mod tests {
 
     #[test]
     fn newer_schema_is_refused_not_misread() {
-        let text = encode_artifact(&sample())
-            .unwrap()
-            .replace("schema_version = 1", "schema_version = 99\nnew_field = { x = 1 }");
+        let text = encode_artifact(&sample()).unwrap().replace(
+            "schema_version = 1",
+            "schema_version = 99\nnew_field = { x = 1 }",
+        );
         let err = decode_artifact(text.as_bytes()).unwrap_err();
         assert!(err.to_string().contains("newer git-handoff"), "{err}");
         let err = decode_meta(b"schema_version = 7\nid = 3\n").unwrap_err();
@@ -179,11 +197,26 @@ mod tests {
 
     #[test]
     fn malformed_files_give_specific_errors() {
-        assert!(matches!(decode_artifact(b"no front matter"), Err(DecodeError::NoFrontMatter)));
-        assert!(matches!(decode_artifact(b"+++\nx = \n+++\n"), Err(DecodeError::Toml(_))));
-        assert!(matches!(decode_artifact(&[0xff, 0xfe]), Err(DecodeError::NotUtf8)));
-        assert!(matches!(decode_meta(b"title = 'x'"), Err(DecodeError::NoSchemaVersion)));
+        assert!(matches!(
+            decode_artifact(b"no front matter"),
+            Err(DecodeError::NoFrontMatter)
+        ));
+        assert!(matches!(
+            decode_artifact(b"+++\nx = \n+++\n"),
+            Err(DecodeError::Toml(_))
+        ));
+        assert!(matches!(
+            decode_artifact(&[0xff, 0xfe]),
+            Err(DecodeError::NotUtf8)
+        ));
+        assert!(matches!(
+            decode_meta(b"title = 'x'"),
+            Err(DecodeError::NoSchemaVersion)
+        ));
         let huge = vec![b'a'; MAX_FILE_BYTES + 1];
-        assert!(matches!(decode_meta(&huge), Err(DecodeError::TooLarge { .. })));
+        assert!(matches!(
+            decode_meta(&huge),
+            Err(DecodeError::TooLarge { .. })
+        ));
     }
 }

@@ -16,7 +16,9 @@ pub const MAX_SLUG_LEN: usize = 40;
 const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /// A validated session ID.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(into = "String", try_from = "String")]
 pub struct SessionId(String);
 
@@ -81,7 +83,9 @@ impl SessionId {
             .ok_or_else(|| err("missing SESSION- prefix"))?;
         let bytes = rest.as_bytes();
         if bytes.len() < 17 || bytes[8] != b'-' {
-            return Err(err("expected an 8-digit date and an 8-character random part"));
+            return Err(err(
+                "expected an 8-digit date and an 8-character random part",
+            ));
         }
         if !bytes[..8].iter().all(u8::is_ascii_digit) {
             return Err(err("the date must be 8 digits"));
@@ -92,7 +96,9 @@ impl SessionId {
         match &rest[17..] {
             "" => {}
             tail => {
-                let slug = tail.strip_prefix('-').ok_or_else(|| err("junk after the random part"))?;
+                let slug = tail
+                    .strip_prefix('-')
+                    .ok_or_else(|| err("junk after the random part"))?;
                 if slug.is_empty()
                     || slug.len() > MAX_SLUG_LEN
                     || !slug
@@ -275,13 +281,22 @@ mod tests {
         assert_eq!(resolve("a7f3", &known).unwrap().as_str(), full);
         assert_eq!(resolve("auth", &known).unwrap().random(), "A7G00000");
         assert_eq!(resolve("rate", &known).unwrap().random(), "B0000000");
-        assert_eq!(resolve("SESSION-20251028", &known).unwrap().random(), "B0000000");
+        assert_eq!(
+            resolve("SESSION-20251028", &known).unwrap().random(),
+            "B0000000"
+        );
         match resolve("A7", &known) {
             Err(ResolveError::Ambiguous { candidates, .. }) => assert_eq!(candidates.len(), 2),
             other => panic!("expected ambiguity, got {other:?}"),
         }
-        assert!(matches!(resolve("ZZZ", &known), Err(ResolveError::NotFound(_))));
-        assert!(matches!(resolve("", &known), Err(ResolveError::NotFound(_))));
+        assert!(matches!(
+            resolve("ZZZ", &known),
+            Err(ResolveError::NotFound(_))
+        ));
+        assert!(matches!(
+            resolve("", &known),
+            Err(ResolveError::NotFound(_))
+        ));
     }
 
     #[test]

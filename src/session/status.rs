@@ -84,9 +84,7 @@ impl State {
                 AwaitingCodexReview | ReadyForImplementation | ChangesRequested
             ),
             (Kind::Review, s) => s == Some(AwaitingCodexReview),
-            (Kind::Implementation, Some(ReadyForImplementation | ReadyForCodexValidation)) => {
-                true
-            }
+            (Kind::Implementation, Some(ReadyForImplementation | ReadyForCodexValidation)) => true,
             (Kind::Implementation, Some(ChangesRequested)) => {
                 self.changes_requested_by == Some(Kind::Validation)
             }
@@ -116,15 +114,17 @@ impl State {
             Some(Status::AwaitingCodexReview) => {
                 format!("next: git handoff review {session} --verdict VERDICT")
             }
-            Some(Status::ReadyForImplementation) => format!("next: git handoff implement {session}"),
+            Some(Status::ReadyForImplementation) => {
+                format!("next: git handoff implement {session}")
+            }
             Some(Status::ReadyForCodexValidation) => {
                 format!("next: git handoff validate {session} --verdict VERDICT")
             }
             Some(Status::Complete) => format!("next: git handoff pattern {session} (optional)"),
             Some(Status::ChangesRequested) => match self.changes_requested_by {
-                Some(Kind::Validation) => format!(
-                    "next: fix the code, then git handoff implement {session}"
-                ),
+                Some(Kind::Validation) => {
+                    format!("next: fix the code, then git handoff implement {session}")
+                }
                 _ => format!("next: revise the plan with git handoff plan --session {session}"),
             },
             Some(Status::Abandoned) => "the session is abandoned; nothing follows".to_owned(),

@@ -92,7 +92,13 @@ impl Store<'_> {
                 .repo
                 .commit(None, &sig, &sig, &format!("{message}\n"), &tree, &parents)
                 .map_err(|source| Error::git("writing the notes commit", source))?;
-            match compare_and_swap(self.repo, NOTES_REF, tip, commit, &format!("handoff: {message}"))? {
+            match compare_and_swap(
+                self.repo,
+                NOTES_REF,
+                tip,
+                commit,
+                &format!("handoff: {message}"),
+            )? {
                 Swap::Done => return Ok(changed),
                 Swap::Raced => refs::backoff(attempt),
             }
@@ -105,7 +111,12 @@ impl Store<'_> {
 
     /// Builds the new notes tree in canonical 2/38 fanout, rewriting only the fanout
     /// directories that gain a line (or that hold notes written at another fanout).
-    fn notes_tree_with(&self, old: Option<&Tree<'_>>, commits: &[Oid], line: &str) -> Result<(Oid, usize)> {
+    fn notes_tree_with(
+        &self,
+        old: Option<&Tree<'_>>,
+        commits: &[Oid],
+        line: &str,
+    ) -> Result<(Oid, usize)> {
         let repo = self.repo;
         let git = |action: &'static str| move |source| Error::git(action, source);
         // Targets grouped by their 2-hex fanout directory.
@@ -114,7 +125,9 @@ impl Store<'_> {
             let hex = oid.to_string();
             targets.entry(hex[..2].to_owned()).or_default().insert(hex);
         }
-        let mut root = repo.treebuilder(None).map_err(git("building the notes tree"))?;
+        let mut root = repo
+            .treebuilder(None)
+            .map_err(git("building the notes tree"))?;
         let mut groups: BTreeMap<String, BTreeMap<String, Vec<Oid>>> = BTreeMap::new();
         let mut kept_dirs: BTreeMap<String, Oid> = BTreeMap::new();
         if let Some(old) = old {
@@ -143,10 +156,14 @@ impl Store<'_> {
         for dir in &touched {
             let mut notes = groups.remove(dir).unwrap_or_default();
             if let Some(sub) = kept_dirs.remove(dir) {
-                let sub = repo.find_tree(sub).map_err(git("reading a notes fanout directory"))?;
+                let sub = repo
+                    .find_tree(sub)
+                    .map_err(git("reading a notes fanout directory"))?;
                 collect_notes(repo, &sub, dir.clone(), &mut notes)?;
             }
-            let mut builder = repo.treebuilder(None).map_err(git("building the notes tree"))?;
+            let mut builder = repo
+                .treebuilder(None)
+                .map_err(git("building the notes tree"))?;
             let wanted = targets.get(dir);
             for (hex, blobs) in &notes {
                 let add = wanted.is_some_and(|w| w.contains(hex));
@@ -184,7 +201,9 @@ impl Store<'_> {
                     changed += 1;
                 }
             }
-            let sub = builder.write().map_err(git("writing a notes fanout directory"))?;
+            let sub = builder
+                .write()
+                .map_err(git("writing a notes fanout directory"))?;
             root.insert(dir, sub, FileMode::Tree.into())
                 .map_err(git("building the notes tree"))?;
         }
@@ -256,5 +275,7 @@ fn read_note_blob(repo: &Repository, oid: Oid) -> Result<String> {
 }
 
 fn is_hex(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }

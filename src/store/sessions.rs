@@ -69,7 +69,8 @@ impl Store<'_> {
             .map_err(|source| Error::git("listing session refs", source))?;
         let mut out = Vec::new();
         for reference in iter {
-            let reference = reference.map_err(|source| Error::git("listing session refs", source))?;
+            let reference =
+                reference.map_err(|source| Error::git("listing session refs", source))?;
             let Ok(name) = reference.name() else { continue };
             if let Some(target) = reference.target() {
                 out.push((name.to_owned(), target));
@@ -126,7 +127,10 @@ impl Store<'_> {
             source,
         })?;
         if &meta.id != id {
-            return Err(malformed(format!("{META_FILE} names another session, {}", meta.id)));
+            return Err(malformed(format!(
+                "{META_FILE} names another session, {}",
+                meta.id
+            )));
         }
         let artifacts = self.read_artifacts(id, &tree)?;
         Ok(Session::new(meta, artifacts, tip.to_string()))
@@ -156,7 +160,10 @@ impl Store<'_> {
             if &artifact.session != id || artifact.file_name() != name {
                 return Err(Error::Malformed {
                     session: id.to_string(),
-                    problem: format!("{path} does not belong here (it names {})", artifact.session),
+                    problem: format!(
+                        "{path} does not belong here (it names {})",
+                        artifact.session
+                    ),
                 });
             }
             artifacts.push(artifact);
@@ -210,7 +217,8 @@ impl Store<'_> {
     pub fn append(&self, id: &SessionId, new: NewArtifact) -> Result<(Session, Artifact)> {
         let name = session_ref(id);
         for attempt in 0..refs::MAX_ATTEMPTS {
-            let tip = read_ref(self.repo, &name)?.ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
+            let tip = read_ref(self.repo, &name)?
+                .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
             let session = self.load_at(id, tip)?;
             let artifact = build_artifact(id, &session.state, new.clone(), self)?;
             let parent = self
@@ -284,7 +292,12 @@ impl Store<'_> {
             .repo
             .find_tree(tree)
             .map_err(|source| Error::git("reading a tree just written", source))?;
-        let message = format!("{}: {} [{}]\n", artifact.kind, one_line(title), artifact.status);
+        let message = format!(
+            "{}: {} [{}]\n",
+            artifact.kind,
+            one_line(title),
+            artifact.status
+        );
         let parents: Vec<&git2::Commit<'_>> = parent.into_iter().collect();
         self.repo
             .commit(None, &sig, &sig, &message, &tree, &parents)

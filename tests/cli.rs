@@ -1,0 +1,23 @@
+//! The one integration test binary (jj's runner pattern): every `test_*.rs` is a module here.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod test_workflow;
+
+#[test]
+fn no_forgotten_test_files() {
+    let listed = include_str!("cli.rs");
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if let Some(module) = name
+            .strip_prefix("test_")
+            .and_then(|n| n.strip_suffix(".rs"))
+        {
+            assert!(
+                listed.contains(&format!("mod test_{module};")),
+                "tests/{name} is not listed in tests/cli.rs"
+            );
+        }
+    }
+}

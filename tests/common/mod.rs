@@ -1,0 +1,209 @@
+//! Hermetic test environment: a temp root with its own HOME, no global or system git config,
+//! a fixed identity, and clocks (git's and ours) that advance one second per command.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::cell::Cell;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// Path of the binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_git-handoff");
+
+/// A temp root, a HOME inside it and a command counter for fixed, increasing dates.
+pub struct TestEnv {
+    pub root: tempfile::TempDir,
+    counter: Cell<u64>,
+}
+
+/// The result of running a command.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Self {
+        Self {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts exit 0 and returns stdout.
+    #[track_caller]
+    pub fn ok(&self) -> &str {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        &self.stdout
+    }
+
+    /// Asserts the exit code and returns stderr.
+    #[track_caller]
+    pub fn fails(&self, code: i32) -> &str {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        assert!(!self.stderr.contains("panicked"), "panic: {}", self.stderr);
+        &self.stderr
+    }
+
+    /// Parses stdout as JSON.
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.ok())
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        let root = tempfile::Builder::new()
+            .prefix("handoff-test-")
+            .tempdir()
+            .unwrap();
+        std::fs::create_dir_all(root.path().join("home")).unwrap();
+        Self {
+            root,
+            counter: Cell::new(0),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.root.path().join(name)
+    }
+
+    fn tick(&self) -> u64 {
+        let n = self.counter.get() + 1;
+        self.counter.set(n);
+        n
+    }
+
+    /// A command with the hermetic environment, run in `dir`.
+    pub fn command(&self, program: &str, dir: &Path) -> Command {
+        let n = self.tick();
+        let epoch = 1_761_559_200 + n; // 2025-10-27T10:00:00Z + n seconds
+        let rfc = chrono_like(epoch);
+        let mut cmd = Command::new(program);
+        cmd.current_dir(dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path("home"))
+            .env("XDG_CONFIG_HOME", self.path("home/.config"))
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_DATE", format!("@{epoch} +0000"))
+            .env("GIT_COMMITTER_DATE", format!("@{epoch} +0000"))
+            .env("GIT_HANDOFF_NOW", rfc)
+            .env("TZ", "UTC")
+            .env("LC_ALL", "C")
+            .env("NO_COLOR", "1")
+            .env("GIT_EDITOR", "false")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs `git` in `dir`.
+    pub fn git(&self, dir: &Path, args: &[&str]) -> Run {
+        Run::from(self.command("git", dir).args(args).output().unwrap())
+    }
+
+    /// Runs `git` and returns trimmed stdout, asserting success.
+    #[track_caller]
+    pub fn git_ok(&self, dir: &Path, args: &[&str]) -> String {
+        let run = self.git(dir, args);
+        assert_eq!(run.code, 0, "git {args:?} failed: {}", run.stderr);
+        run.stdout.trim().to_owned()
+    }
+
+    /// Runs `git-handoff` in `dir`.
+    pub fn handoff(&self, dir: &Path, args: &[&str]) -> Run {
+        Run::from(self.command(BIN, dir).args(args).output().unwrap())
+    }
+
+    /// Runs `git-handoff` with `input` on standard input.
+    pub fn handoff_stdin(&self, dir: &Path, args: &[&str], input: &str) -> Run {
+        let mut child = self
+            .command(BIN, dir)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        Run::from(child.wait_with_output().unwrap())
+    }
+
+    /// A new repository with an identity and one commit.
+    pub fn repo(&self, name: &str) -> PathBuf {
+        let dir = self.path(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        self.git_ok(&dir, &["init", "--quiet", "--initial-branch=main"]);
+        self.git_ok(&dir, &["config", "user.name", "A U Thor"]);
+        self.git_ok(&dir, &["config", "user.email", "author@example.com"]);
+        self.commit_file(&dir, "README.md", "hello\n", "Initial commit");
+        dir
+    }
+
+    /// Writes a file, commits it and returns the new commit's OID.
+    pub fn commit_file(&self, dir: &Path, path: &str, content: &str, message: &str) -> String {
+        let full = dir.join(path);
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(full, content).unwrap();
+        self.git_ok(dir, &["add", path]);
+        self.git_ok(dir, &["commit", "--quiet", "-m", message]);
+        self.git_ok(dir, &["rev-parse", "HEAD"])
+    }
+
+    /// Starts a session with a plan and returns its ID.
+    pub fn plan(&self, dir: &Path, title: &str) -> String {
+        let run = self.handoff(dir, &["plan", "-t", title, "-m", "## Plan\nDo the thing."]);
+        run.ok().trim().to_owned()
+    }
+}
+
+/// Formats a Unix time as RFC 3339 UTC without pulling chrono into the test crate.
+fn chrono_like(epoch: u64) -> String {
+    let days = epoch / 86_400;
+    let secs = epoch % 86_400;
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    )
+}
+
+#[test]
+fn clock_formatting_is_right() {
+    assert_eq!(chrono_like(1_761_559_200), "2025-10-27T10:00:00Z");
+    assert_eq!(chrono_like(951_782_400), "2000-02-29T00:00:00Z");
+}
