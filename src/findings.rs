@@ -112,10 +112,10 @@ pub fn parse(text: &str, workdir: Option<&Path>) -> Result<Parsed, Error> {
             Some(p) => return Err(invalid(format!("priority {p} is outside 0-3"))),
         };
         let confidence = raw.confidence_score.or(raw.confidence);
-        if let Some(c) = confidence {
-            if !(0.0..=1.0).contains(&c) {
-                return Err(invalid(format!("confidence {c} is outside 0-1")));
-            }
+        if let Some(c) = confidence
+            && !(0.0..=1.0).contains(&c)
+        {
+            return Err(invalid(format!("confidence {c} is outside 0-1")));
         }
         let (path, start, end) = match raw.code_location {
             Some(loc) => (
@@ -131,10 +131,10 @@ pub fn parse(text: &str, workdir: Option<&Path>) -> Result<Parsed, Error> {
                 .transpose()
         };
         let (start_line, end_line) = (line(start)?, line(end)?);
-        if let (Some(s), Some(e)) = (start_line, end_line) {
-            if e < s {
-                return Err(invalid(format!("end_line {e} is before start_line {s}")));
-            }
+        if let (Some(s), Some(e)) = (start_line, end_line)
+            && e < s
+        {
+            return Err(invalid(format!("end_line {e} is before start_line {s}")));
         }
         let path = match path {
             Some(p) => {

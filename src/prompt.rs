@@ -128,15 +128,14 @@ pub fn build(session: &Session, purpose: Purpose, diff: Option<&RangeDiff>) -> S
             section(&mut out, a);
         }
     }
-    if purpose == Purpose::Validate {
-        if let Some(implementation) = session
+    if purpose == Purpose::Validate
+        && let Some(implementation) = session
             .artifacts
             .iter()
             .rev()
             .find(|a| a.kind == Kind::Implementation)
-        {
-            section(&mut out, implementation);
-        }
+    {
+        section(&mut out, implementation);
     }
     if let (Some(diff), Some(range)) = (diff, session.range()) {
         let _ = writeln!(out, "\n## Diff {range}\n");

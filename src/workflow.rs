@@ -315,10 +315,10 @@ impl Handoff {
         if let Some(spec) = spec {
             return self.parse_range(spec);
         }
-        if kind == Kind::Validation {
-            if let Some(range) = session.and_then(Session::range) {
-                return Ok(range.clone());
-            }
+        if kind == Kind::Validation
+            && let Some(range) = session.and_then(Session::range)
+        {
+            return Ok(range.clone());
         }
         let head = self.head()?.ok_or_else(|| Error::BadRange {
             range: "HEAD".into(),

@@ -123,7 +123,7 @@ pub fn run(args: &WhyArgs) -> CommandResult {
                 }
             }
             (None, Some(err)) => {
-                out.push_str(&format!("  cannot read the session: {}\n", sanitize(err)))
+                out.push_str(&format!("  cannot read the session: {}\n", sanitize(err)));
             }
             (None, None) => {}
         }

@@ -28,7 +28,7 @@ pub enum Error {
         /// The file.
         path: PathBuf,
         /// The TOML error.
-        source: toml::de::Error,
+        source: Box<toml::de::Error>,
     },
 }
 
@@ -76,7 +76,7 @@ impl Config {
     pub fn load(workdir: Option<&Path>) -> Result<(Self, Vec<String>), Error> {
         let mut merged: toml::Table = toml::from_str(DEFAULTS).map_err(|source| Error::Parse {
             path: PathBuf::from("<built-in defaults>"),
-            source,
+            source: Box::new(source),
         })?;
         let known = merged.clone();
         let mut warnings = Vec::new();
@@ -89,7 +89,7 @@ impl Config {
             };
             let table: toml::Table = toml::from_str(&text).map_err(|source| Error::Parse {
                 path: path.clone(),
-                source,
+                source: Box::new(source),
             })?;
             unknown_keys(&table, &known, "", &mut warnings, &path);
             merge(&mut merged, table);
@@ -97,7 +97,7 @@ impl Config {
         let config =
             Self::deserialize(toml::Value::Table(merged)).map_err(|source| Error::Parse {
                 path: PathBuf::from("configuration"),
-                source,
+                source: Box::new(source),
             })?;
         Ok((config, warnings))
     }

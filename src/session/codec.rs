@@ -28,7 +28,7 @@ pub enum DecodeError {
     NoFrontMatter,
     /// The TOML does not parse or does not have the expected fields.
     #[error("malformed TOML: {0}")]
-    Toml(#[from] toml::de::Error),
+    Toml(Box<toml::de::Error>),
     /// `schema_version` is missing or not an integer.
     #[error("missing or invalid schema_version")]
     NoSchemaVersion,
@@ -40,6 +40,12 @@ pub enum DecodeError {
         /// The version found.
         found: i64,
     },
+}
+
+impl From<toml::de::Error> for DecodeError {
+    fn from(e: toml::de::Error) -> Self {
+        Self::Toml(Box::new(e))
+    }
 }
 
 /// Why a value could not be encoded.

@@ -215,10 +215,10 @@ pub fn find_in_text(text: &str) -> Vec<SessionId> {
             token = token.get(..PREFIX.len() + 17).unwrap_or(token);
             SessionId::parse(token)
         });
-        if let Ok(id) = parsed {
-            if !out.contains(&id) {
-                out.push(id);
-            }
+        if let Ok(id) = parsed
+            && !out.contains(&id)
+        {
+            out.push(id);
         }
         rest = &rest[pos + PREFIX.len()..];
     }
