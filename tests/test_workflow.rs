@@ -101,3 +101,338 @@ fn four_steps_from_a_fresh_repository_and_plain_git_reads_everything() {
     );
     assert_eq!(env.git(&repo, &["fsck", "--strict"]).code, 0);
 }
+
+#[test]
+fn bodies_come_from_file_stdin_and_messages() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    std::fs::write(repo.join("plan.md"), "# From a file\n").unwrap();
+    let id = env
+        .handoff(&repo, &["plan", "-t", "File plan", "-F", "plan.md"])
+        .ok()
+        .trim()
+        .to_owned();
+    let run = env.handoff_stdin(&repo, &["plan", "--session", &id], "# From stdin\n");
+    run.ok();
+    let run = env.handoff(
+        &repo,
+        &["plan", "--session", &id, "-m", "para one", "-m", "para two"],
+    );
+    run.ok();
+    let log = env.handoff(&repo, &["log", &id, "--json"]).json();
+    let bodies: Vec<&str> = log["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        ["# From a file", "# From stdin", "para one\n\npara two"]
+    );
+    let iterations: Vec<u64> = log["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["iteration"].as_u64().unwrap())
+        .collect();
+    assert_eq!(iterations, [1, 2, 3]);
+}
+
+#[test]
+fn empty_plan_is_refused_and_nothing_is_written() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let err = env
+        .handoff(&repo, &["plan", "-t", "Nothing"])
+        .fails(1)
+        .to_owned();
+    assert!(err.contains("the plan is empty"), "{err}");
+    assert_eq!(env.git_ok(&repo, &["for-each-ref", "refs/handoff/"]), "");
+}
+
+#[test]
+fn invalid_transition_names_status_and_next_command_and_force_records() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Guarded");
+    let err = env
+        .handoff(&repo, &["validate", &id, "--verdict", "approve", "-m", "x"])
+        .fails(1)
+        .to_owned();
+    assert!(err.contains("AWAITING_CODEX_REVIEW"), "{err}");
+    assert!(err.contains(&format!("git handoff review {id}")), "{err}");
+    let err = env
+        .handoff(&repo, &["pattern", &id, "-m", "x"])
+        .fails(1)
+        .to_owned();
+    assert!(err.contains("cannot record a pattern"), "{err}");
+    let out = env
+        .handoff(
+            &repo,
+            &[
+                "implement",
+                &id,
+                "-m",
+                "skipped review",
+                "--force",
+                "--json",
+            ],
+        )
+        .json();
+    assert_eq!(out["status"], "READY_FOR_CODEX_VALIDATION");
+    assert_eq!(out["artifact"]["forced"], true);
+    let out = env
+        .handoff(&repo, &["abandon", &id, "-m", "superseded", "--json"])
+        .json();
+    assert_eq!(out["status"], "ABANDONED");
+    let err = env
+        .handoff(
+            &repo,
+            &["review", &id, "--verdict", "approve", "-m", "late"],
+        )
+        .fails(1)
+        .to_owned();
+    assert!(err.contains("ABANDONED"), "{err}");
+}
+
+#[test]
+fn changes_requested_loops_back_to_a_new_plan_iteration() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Loop");
+    env.handoff(
+        &repo,
+        &["review", &id, "--verdict", "request-changes", "-m", "No"],
+    )
+    .ok();
+    let err = env
+        .handoff(&repo, &["implement", &id, "-m", "x"])
+        .fails(1)
+        .to_owned();
+    assert!(
+        err.contains("CHANGES_REQUESTED") && err.contains("plan --session"),
+        "{err}"
+    );
+    env.handoff(
+        &repo,
+        &["plan", "--session", &id, "-m", "## Plan v2\nBetter."],
+    )
+    .ok();
+    let diff = env.handoff(&repo, &["diff", &id]).ok().to_owned();
+    assert!(
+        diff.contains("-Do the thing.") && diff.contains("+Better."),
+        "{diff}"
+    );
+    let diff12 = env
+        .handoff(&repo, &["diff", &id, "1", "2", "--json"])
+        .json();
+    assert!(diff12["diff"].as_str().unwrap().contains("+## Plan v2"));
+    let show = env.handoff(&repo, &["show", &id, "--json"]).json();
+    assert_eq!(show["status"], "AWAITING_CODEX_REVIEW");
+    assert_eq!(show["iteration"], 2);
+}
+
+#[test]
+fn codex_review_output_object_is_accepted_as_findings() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    env.commit_file(&repo, "src/rate.ts", "x\n", "rate");
+    let id = env.plan(&repo, "Codex object");
+    let abs = repo.join("src/rate.ts");
+    let review = serde_json::json!({
+        "findings": [{"title": "[P1] Hybrid key", "body": "NAT", "confidence_score": 0.5, "priority": 1,
+            "code_location": {"absolute_file_path": abs, "line_range": {"start": 2, "end": 4}}}],
+        "overall_correctness": "patch is incorrect",
+        "overall_explanation": "Use a hybrid key."
+    });
+    std::fs::write(repo.join("review.json"), review.to_string()).unwrap();
+    let out = env
+        .handoff(
+            &repo,
+            &["review", &id, "--findings", "review.json", "--json"],
+        )
+        .json();
+    assert_eq!(out["artifact"]["verdict"], "request-changes");
+    assert_eq!(out["artifact"]["body"], "Use a hybrid key.");
+    let f = &out["artifact"]["findings"][0];
+    assert_eq!(f["path"], "src/rate.ts");
+    assert_eq!(
+        (f["start_line"].as_u64(), f["end_line"].as_u64()),
+        (Some(2), Some(4))
+    );
+    assert_eq!(f["confidence"], 0.5);
+    assert_eq!(out["status"], "CHANGES_REQUESTED");
+}
+
+#[test]
+fn context_for_validation_embeds_the_real_diff_and_caps_it() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Diffed");
+    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    let big: String = (0..400).map(|i| format!("line {i}\n")).collect();
+    env.commit_file(&repo, "big.txt", &big, "Add big");
+    env.handoff(&repo, &["implement", &id, "-m", "added big.txt"])
+        .ok();
+    let prompt = env
+        .handoff(&repo, &["context", &id, "--for", "validate"])
+        .ok()
+        .to_owned();
+    assert!(
+        prompt.starts_with(&format!("**[{id}] CONTEXT FOR CODEX VALIDATION")),
+        "{prompt}"
+    );
+    assert!(prompt.contains("+line 399"), "diff missing");
+    assert!(prompt.contains("diff --git a/big.txt b/big.txt"));
+    assert!(
+        prompt
+            .trim_end()
+            .ends_with(&format!("Session ID for retrieval: {id}"))
+    );
+    let capped = env
+        .handoff(
+            &repo,
+            &[
+                "context",
+                &id,
+                "--for",
+                "validate",
+                "--max-diff-bytes",
+                "500",
+                "--json",
+            ],
+        )
+        .json();
+    assert_eq!(capped["diff_truncated"], true);
+    let text = capped["prompt"].as_str().unwrap();
+    assert!(
+        text.contains("[diff truncated: showing") && !text.contains("+line 399"),
+        "{text}"
+    );
+    let review_ctx = env
+        .handoff(&repo, &["context", &id, "--for", "review"])
+        .ok()
+        .to_owned();
+    assert!(review_ctx.contains("## CLAUDE PLAN") && !review_ctx.contains("diff --git"));
+}
+
+#[test]
+fn why_answers_from_notes_and_from_trailers() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Why");
+    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    let c = env.commit_file(&repo, "a.txt", "a\n", "Add a");
+    env.handoff(&repo, &["implement", &id, "-m", "done"]).ok();
+    let why = env.handoff(&repo, &["why", &c, "--json"]).json();
+    assert_eq!(why["sessions"][0]["id"], id.as_str());
+    assert_eq!(why["sessions"][0]["source"], "note");
+    assert_eq!(why["sessions"][0]["title"], "Why");
+    assert_eq!(why["sessions"][0]["verdicts"][0]["verdict"], "approve");
+    let human = env.handoff(&repo, &["why", &c]).ok().to_owned();
+    assert!(
+        human.contains(&id) && human.contains("READY_FOR_CODEX_VALIDATION"),
+        "{human}"
+    );
+
+    std::fs::write(repo.join("b.txt"), "b\n").unwrap();
+    env.git_ok(&repo, &["add", "b.txt"]);
+    env.git_ok(
+        &repo,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            &format!("Add b\n\nHandoff-Session: {id}"),
+        ],
+    );
+    let why = env.handoff(&repo, &["why", "HEAD", "--json"]).json();
+    assert_eq!(why["sessions"][0]["source"], "trailer");
+    let none = env.handoff(&repo, &["why", "HEAD~2", "--json"]).json();
+    assert_eq!(none["sessions"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn secrets_are_redacted_before_any_object_is_written() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let token = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+    let run = env.handoff(
+        &repo,
+        &[
+            "plan",
+            "-t",
+            "Deploy",
+            "-m",
+            &format!("Use token {token} to deploy"),
+        ],
+    );
+    let id = run.ok().trim().to_owned();
+    assert!(
+        run.stderr.contains("redacted 1 secret") && run.stderr.contains("github-token"),
+        "{}",
+        run.stderr
+    );
+    let all = env.git_ok(
+        &repo,
+        &["log", "-p", &format!("refs/handoff/sessions/{id}")],
+    );
+    assert!(
+        !all.contains(token) && all.contains("[REDACTED:github-token]"),
+        "{all}"
+    );
+    let kept = env.handoff(
+        &repo,
+        &[
+            "plan",
+            "--session",
+            &id,
+            "--allow-secrets",
+            "-m",
+            &format!("keep {token}"),
+        ],
+    );
+    kept.ok();
+    let all = env.git_ok(
+        &repo,
+        &["log", "-p", &format!("refs/handoff/sessions/{id}")],
+    );
+    assert!(all.contains(token));
+}
+
+#[test]
+fn terminal_escapes_in_stored_text_are_neutralised_when_printed() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env
+        .handoff(
+            &repo,
+            &[
+                "plan",
+                "-t",
+                "Evil \u{1b}]0;owned\u{7} title",
+                "-m",
+                "body \u{1b}[2J cleared",
+            ],
+        )
+        .ok()
+        .trim()
+        .to_owned();
+    for args in [
+        vec!["show", id.as_str()],
+        vec!["list"],
+        vec!["log", id.as_str()],
+        vec!["context", id.as_str(), "--for", "review"],
+    ] {
+        let out = env.handoff(&repo, &args).ok().to_owned();
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{7}'),
+            "{args:?}: {out:?}"
+        );
+    }
+    let json = env.handoff(&repo, &["show", &id, "--json"]).json();
+    assert_eq!(json["title"], "Evil \u{1b}]0;owned\u{7} title");
+}

@@ -1,0 +1,465 @@
+//! Concurrent writers, killed processes, malformed sessions and bad input.
+
+use std::path::Path;
+use std::process::Stdio;
+
+use crate::common::{BIN, TestEnv};
+
+/// Writes a session ref by hand with plain git plumbing: `files` are (path, content).
+fn forge_session(env: &TestEnv, repo: &Path, refname: &str, files: &[(&str, &str)]) {
+    let mut index_env = env.command("git", repo);
+    let index = env.path(&format!("index-{}", refname.replace('/', "_")));
+    let _ = std::fs::remove_file(&index);
+    for (path, content) in files {
+        let blob = {
+            let mut c = env.command("git", repo);
+            c.args(["hash-object", "-w", "--stdin"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped());
+            let mut child = c.spawn().unwrap();
+            std::io::Write::write_all(child.stdin.as_mut().unwrap(), content.as_bytes()).unwrap();
+            let out = child.wait_with_output().unwrap();
+            String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        };
+        let status = env
+            .command("git", repo)
+            .env("GIT_INDEX_FILE", &index)
+            .args([
+                "update-index",
+                "--add",
+                "--cacheinfo",
+                &format!("100644,{blob},{path}"),
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let tree = index_env
+        .env("GIT_INDEX_FILE", &index)
+        .args(["write-tree"])
+        .output()
+        .unwrap();
+    let tree = String::from_utf8(tree.stdout).unwrap().trim().to_owned();
+    let commit = env.git_ok(repo, &["commit-tree", &tree, "-m", "forged"]);
+    env.git_ok(repo, &["update-ref", refname, &commit]);
+}
+
+#[test]
+fn eight_processes_appending_to_one_session_lose_nothing() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Contended");
+    let per_worker = 3;
+    let mut children = Vec::new();
+    for worker in 0..8 {
+        let mut cmd = env.command("sh", &repo);
+        let script = format!(
+            "for i in $(seq 1 {per_worker}); do \"{BIN}\" plan --session {id} -m \"worker {worker} plan $i\" || exit 1; done"
+        );
+        cmd.args(["-c", &script])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        children.push(cmd.spawn().unwrap());
+    }
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let log = env.handoff(&repo, &["log", &id, "--json"]).json();
+    let artifacts = log["artifacts"].as_array().unwrap();
+    assert_eq!(artifacts.len(), 1 + 8 * per_worker);
+    for worker in 0..8 {
+        for i in 1..=per_worker {
+            let body = format!("worker {worker} plan {i}");
+            assert!(
+                artifacts.iter().any(|a| a["body"] == body.as_str()),
+                "lost {body}"
+            );
+        }
+    }
+    // The chain is linear: one commit per artifact.
+    let count = env.git_ok(
+        &repo,
+        &[
+            "rev-list",
+            "--count",
+            &format!("refs/handoff/sessions/{id}"),
+        ],
+    );
+    assert_eq!(count, (1 + 8 * per_worker).to_string());
+}
+
+#[test]
+fn concurrent_implementations_all_land_in_the_notes() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let base = env.git_ok(&repo, &["rev-parse", "HEAD"]);
+    let commit = env.commit_file(&repo, "a.txt", "a\n", "a");
+    let ids: Vec<String> = (0..8).map(|i| env.plan(&repo, &format!("S{i}"))).collect();
+    let children: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let mut cmd = env.command(BIN, &repo);
+            cmd.args([
+                "implement",
+                id,
+                "--force",
+                "-m",
+                "done",
+                "--range",
+                &format!("{base}..{commit}"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let note = env.git_ok(&repo, &["notes", "--ref=handoff", "show", &commit]);
+    for id in &ids {
+        assert!(
+            note.contains(&format!("Handoff-Session: {id} implementation")),
+            "{id} missing:\n{note}"
+        );
+    }
+    assert_eq!(note.lines().count(), 8);
+}
+
+#[test]
+fn a_killed_writer_leaves_fsck_clean_and_the_session_readable() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Killed");
+    for round in 0..12u64 {
+        let mut child = env
+            .command(BIN, &repo)
+            .args(["plan", "--session", &id, "-m", &format!("round {round}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(500 + round * 700));
+        let _ = child.kill();
+        let _ = child.wait();
+        // A lock file left by a kill at the worst instant is stale; git's own tools behave the
+        // same way. Remove it as a user would, after reading our error message.
+        let lock = repo.join(format!(".git/refs/handoff/sessions/{id}.lock"));
+        let _ = std::fs::remove_file(lock);
+    }
+    let fsck = env.git(&repo, &["fsck", "--strict", "--no-dangling"]);
+    assert_eq!(fsck.code, 0, "{}{}", fsck.stdout, fsck.stderr);
+    let show = env.handoff(&repo, &["show", &id, "--json"]).json();
+    assert_eq!(show["status"], "AWAITING_CODEX_REVIEW");
+    env.handoff(&repo, &["plan", "--session", &id, "-m", "after the storm"])
+        .ok();
+}
+
+#[test]
+fn malformed_and_future_sessions_are_reported_without_hiding_others() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let good = env.plan(&repo, "Good one");
+    let bad = "SESSION-20251027-BAD00000-broken";
+    forge_session(
+        &env,
+        &repo,
+        &format!("refs/handoff/sessions/{bad}"),
+        &[("session.toml", "schema_version = 1\nid = [unclosed\n")],
+    );
+    let future = "SESSION-20251027-FFFFFFFF-future";
+    forge_session(
+        &env,
+        &repo,
+        &format!("refs/handoff/sessions/{future}"),
+        &[(
+            "session.toml",
+            &format!("schema_version = 2\nid = \"{future}\"\nshape = \"new\"\n"),
+        )],
+    );
+    forge_session(
+        &env,
+        &repo,
+        "refs/handoff/sessions/not-a-session",
+        &[("x", "y")],
+    );
+
+    let run = env.handoff(&repo, &["list", "--json"]);
+    let json = run.json();
+    let ids: Vec<&str> = json["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [good.as_str()]);
+    let errors = json["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    let text = serde_json::to_string(errors).unwrap();
+    assert!(text.contains("malformed TOML"), "{text}");
+    assert!(text.contains("written by a newer git-handoff"), "{text}");
+    assert!(text.contains("odd ref name"), "{text}");
+    assert!(
+        run.stderr.contains(bad) && run.stderr.contains(future),
+        "{}",
+        run.stderr
+    );
+
+    let err = env.handoff(&repo, &["show", future]).fails(1).to_owned();
+    assert!(err.contains("newer git-handoff"), "{err}");
+    let err = env
+        .handoff(&repo, &["plan", "--session", bad, "-m", "x"])
+        .fails(1)
+        .to_owned();
+    assert!(
+        err.contains("session.toml") && err.contains("malformed TOML"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_input_exits_1_with_a_message_naming_the_problem() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Inputs");
+    let err = env
+        .handoff(
+            &repo,
+            &["review", &id, "--verdict", "approve", "-F", "missing.md"],
+        )
+        .fails(1)
+        .to_owned();
+    assert!(err.contains("missing.md"), "{err}");
+    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    let err = env
+        .handoff(
+            &repo,
+            &["implement", &id, "-m", "x", "--range", "nope..HEAD"],
+        )
+        .fails(1)
+        .to_owned();
+    assert!(
+        err.contains("bad range 'nope..HEAD'") && err.contains("'nope'"),
+        "{err}"
+    );
+    let err = env
+        .handoff(&repo, &["implement", &id, "-m", "x", "--range", "HEAD"])
+        .fails(1)
+        .to_owned();
+    assert!(err.contains("expected BASE..HEAD"), "{err}");
+    let err = env.handoff(&repo, &["show", "ZZZZZZ"]).fails(1).to_owned();
+    assert!(err.contains("no session matches 'ZZZZZZ'"), "{err}");
+    let err = env
+        .handoff(&repo, &["review", &id, "--verdict", "maybe", "-m", "x"])
+        .fails(2)
+        .to_owned();
+    assert!(err.contains("maybe"), "{err}");
+    let err = env
+        .handoff(&repo, &["review", &id, "-m", "x"])
+        .fails(1)
+        .to_owned();
+    assert!(err.contains("needs a verdict"), "{err}");
+    std::fs::write(repo.join("f.json"), "[{\"title\": \"t\", \"priority\": 9}]").unwrap();
+    let err = env
+        .handoff(
+            &repo,
+            &[
+                "validate",
+                &id,
+                "--verdict",
+                "approve",
+                "--findings",
+                "f.json",
+                "-m",
+                "x",
+            ],
+        )
+        .fails(1)
+        .to_owned();
+    assert!(
+        err.contains("f.json") && err.contains("priority 9"),
+        "{err}"
+    );
+    env.handoff(&repo, &["list", "--status", "bogus"]).fails(2);
+    env.handoff(&repo, &["frobnicate"]).fails(2);
+    let outside = env.path("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    let err = env.handoff(&outside, &["list"]).fails(1).to_owned();
+    assert!(err.contains("not a git repository"), "{err}");
+}
+
+#[test]
+fn ambiguous_ids_list_the_candidates() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let a = env.plan(&repo, "Same slug");
+    let b = env.plan(&repo, "Same slug");
+    let err = env
+        .handoff(&repo, &["show", "same-slug"])
+        .fails(1)
+        .to_owned();
+    assert!(
+        err.contains("ambiguous") && err.contains(&a) && err.contains(&b),
+        "{err}"
+    );
+    let random = &a["SESSION-20251027-".len().."SESSION-20251027-".len() + 8];
+    let shown = env
+        .handoff(&repo, &["show", &random.to_lowercase(), "--json"])
+        .json();
+    assert_eq!(shown["id"], a.as_str());
+    let err = env
+        .handoff(&repo, &["show", "SESSION-2025"])
+        .fails(1)
+        .to_owned();
+    assert!(err.contains("ambiguous"), "{err}");
+}
+
+#[test]
+fn missing_identity_is_a_clear_error() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    env.git_ok(&repo, &["config", "--unset", "user.name"]);
+    env.git_ok(&repo, &["config", "--unset", "user.email"]);
+    let err = env
+        .handoff(&repo, &["plan", "-t", "Who", "-m", "x"])
+        .fails(1)
+        .to_owned();
+    assert!(
+        err.contains("user.name") && err.contains("user.email"),
+        "{err}"
+    );
+}
+
+#[test]
+fn plain_git_notes_merge_and_rewrites_interoperate_with_our_fanout() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let base = env.git_ok(&repo, &["rev-parse", "HEAD"]);
+    // Enough commits that every 2-hex fanout directory is likely used.
+    let mut script = String::from("blob\nmark :1\ndata 2\nx\n");
+    for i in 0..300 {
+        let from = if i == 0 {
+            format!("from {base}\n")
+        } else {
+            String::new()
+        };
+        script.push_str(&format!(
+            "commit refs/heads/main\ncommitter C <c@e> {} +0000\ndata 4\nc{:03}\n{from}M 100644 :1 f{i}\n",
+            1_700_000_000 + i,
+            i % 1000
+        ));
+    }
+    let mut child = env
+        .command("git", &repo)
+        .args(["fast-import", "--quiet"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), script.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+    env.git_ok(&repo, &["reset", "-q", "--hard", "main"]);
+
+    let id = env.plan(&repo, "Bulk");
+    let range = format!("{base}..HEAD");
+    let out = env
+        .handoff(
+            &repo,
+            &[
+                "implement",
+                &id,
+                "--force",
+                "-m",
+                "bulk",
+                "--range",
+                &range,
+                "--json",
+            ],
+        )
+        .json();
+    assert_eq!(out["notes_added"], 300);
+    let listed = env.git_ok(&repo, &["notes", "--ref=handoff", "list"]);
+    assert_eq!(listed.lines().count(), 300);
+
+    // Plain git edits our tree (it may re-fanout it), then we write again: no duplicates.
+    let head = env.git_ok(&repo, &["rev-parse", "HEAD"]);
+    env.git_ok(
+        &repo,
+        &[
+            "notes",
+            "--ref=handoff",
+            "append",
+            "-m",
+            "Reviewed-by: a human",
+            &head,
+        ],
+    );
+    env.handoff(
+        &repo,
+        &["validate", &id, "--verdict", "approve", "-m", "ok"],
+    )
+    .ok();
+    let note = env.git_ok(&repo, &["notes", "--ref=handoff", "show", &head]);
+    let expected = [
+        format!("Handoff-Session: {id} implementation"),
+        format!("Handoff-Session: {id} validation"),
+        "Reviewed-by: a human".to_owned(),
+    ];
+    assert_eq!(
+        note.lines().collect::<Vec<_>>(),
+        expected,
+        "a sorted set of lines"
+    );
+    assert_eq!(
+        env.git_ok(&repo, &["notes", "--ref=handoff", "list"])
+            .lines()
+            .count(),
+        300
+    );
+
+    // A diverged copy merges with git's own cat_sort_uniq strategy.
+    env.git_ok(
+        &repo,
+        &["update-ref", "refs/notes/other", "refs/notes/handoff~1"],
+    );
+    env.git_ok(
+        &repo,
+        &[
+            "notes",
+            "--ref=other",
+            "append",
+            "-m",
+            "Handoff-Session: SESSION-20251027-OTHER000 note",
+            &head,
+        ],
+    );
+    env.git_ok(
+        &repo,
+        &[
+            "notes",
+            "--ref=handoff",
+            "merge",
+            "-s",
+            "cat_sort_uniq",
+            "refs/notes/other",
+        ],
+    );
+    let merged = env.git_ok(&repo, &["notes", "--ref=handoff", "show", &head]);
+    assert!(
+        merged.contains("SESSION-20251027-OTHER000") && merged.contains("validation"),
+        "{merged}"
+    );
+    let why = env.handoff(&repo, &["why", &head, "--json"]).json();
+    assert_eq!(why["sessions"][0]["id"], id.as_str());
+    assert_eq!(env.git(&repo, &["fsck", "--strict"]).code, 0);
+}
