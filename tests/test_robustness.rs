@@ -463,3 +463,16 @@ fn plain_git_notes_merge_and_rewrites_interoperate_with_our_fanout() {
     assert_eq!(why["sessions"][0]["id"], id.as_str());
     assert_eq!(env.git(&repo, &["fsck", "--strict"]).code, 0);
 }
+
+#[test]
+fn a_stale_lock_file_is_named_in_the_error() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Locked");
+    let lock = repo.join(format!(".git/refs/handoff/sessions/{id}.lock"));
+    std::fs::write(&lock, "").unwrap();
+    let err = env.handoff(&repo, &["plan", "--session", &id, "-m", "blocked"]).fails(1).to_owned();
+    assert!(err.contains("is locked") && err.contains(".lock"), "{err}");
+    std::fs::remove_file(&lock).unwrap();
+    env.handoff(&repo, &["plan", "--session", &id, "-m", "unblocked"]).ok();
+}

@@ -65,12 +65,39 @@ pub enum Error {
         /// How many attempts were made.
         attempts: u32,
     },
+    /// A lock file stayed in place for every attempt.
+    #[error(
+        "{name} is locked: {} exists; if no other git or git-handoff process is running, remove it",
+        .lock.display()
+    )]
+    Locked {
+        /// The ref.
+        name: String,
+        /// The lock file.
+        lock: std::path::PathBuf,
+    },
     /// A payload could not be encoded.
     #[error(transparent)]
     Encode(#[from] crate::session::codec::EncodeError),
 }
 
 impl Error {
+    /// The error for a compare-and-swap that never succeeded: a stale lock file, or contention.
+    pub(crate) fn contended(repo: &Repository, name: &str) -> Self {
+        let lock = repo.commondir().join(format!("{name}.lock"));
+        if lock.exists() {
+            Self::Locked {
+                name: name.to_owned(),
+                lock,
+            }
+        } else {
+            Self::Contended {
+                name: name.to_owned(),
+                attempts: refs::MAX_ATTEMPTS,
+            }
+        }
+    }
+
     pub(crate) fn git(action: impl Into<String>, source: git2::Error) -> Self {
         Self::Git {
             action: action.into(),

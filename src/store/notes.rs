@@ -71,6 +71,7 @@ impl Store<'_> {
     /// keeping each note a sorted set of lines. Returns how many notes changed.
     pub fn add_note_line(&self, commits: &[Oid], line: &NoteLine, message: &str) -> Result<usize> {
         let line = line.render();
+        let mut locked = 0;
         for attempt in 0..refs::MAX_ATTEMPTS {
             let tip = read_ref(self.repo, NOTES_REF)?;
             let tree = tip.map(|t| notes_tree(self.repo, t)).transpose()?;
@@ -101,12 +102,14 @@ impl Store<'_> {
             )? {
                 Swap::Done => return Ok(changed),
                 Swap::Raced => refs::backoff(attempt),
+                Swap::Locked if locked >= refs::MAX_LOCKED_ATTEMPTS => break,
+                Swap::Locked => {
+                    locked += 1;
+                    refs::backoff(attempt);
+                }
             }
         }
-        Err(Error::Contended {
-            name: NOTES_REF.to_owned(),
-            attempts: refs::MAX_ATTEMPTS,
-        })
+        Err(Error::contended(self.repo, NOTES_REF))
     }
 
     /// Builds the new notes tree in canonical 2/38 fanout, rewriting only the fanout

@@ -25,9 +25,14 @@ pub fn session_ref(id: &SessionId) -> String {
 pub enum Swap {
     /// The ref now points at the new commit.
     Done,
-    /// Someone else moved the ref (or holds its lock): re-read and try again.
+    /// Someone else moved the ref: re-read and try again.
     Raced,
+    /// The ref's lock file exists: someone is writing it now, or a killed process left it.
+    Locked,
 }
+
+/// How many attempts in a row may find the ref locked before we call the lock stale.
+pub const MAX_LOCKED_ATTEMPTS: u32 = 50;
 
 /// Moves `name` from `expected` (or from not existing, when `None`) to `new`.
 pub fn compare_and_swap(
@@ -46,10 +51,11 @@ pub fn compare_and_swap(
     };
     match result {
         Ok(_) => Ok(Swap::Done),
+        Err(e) if e.code() == ErrorCode::Locked => Ok(Swap::Locked),
         Err(e)
             if matches!(
                 e.code(),
-                ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked | ErrorCode::NotFound
+                ErrorCode::Modified | ErrorCode::Exists | ErrorCode::NotFound
             ) =>
         {
             Ok(Swap::Raced)

@@ -200,7 +200,7 @@ impl Store<'_> {
             &format!("handoff: plan {}", meta.id),
         )? {
             Swap::Done => {}
-            Swap::Raced => {
+            Swap::Raced | Swap::Locked => {
                 return Err(Error::Malformed {
                     session: meta.id.to_string(),
                     problem: "a session with this ID already exists".to_owned(),
@@ -216,6 +216,7 @@ impl Store<'_> {
     /// moved it first. Returns the session as it was read and the recorded artifact.
     pub fn append(&self, id: &SessionId, new: NewArtifact) -> Result<(Session, Artifact)> {
         let name = session_ref(id);
+        let mut locked = 0;
         for attempt in 0..refs::MAX_ATTEMPTS {
             let tip = read_ref(self.repo, &name)?
                 .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
@@ -244,12 +245,14 @@ impl Store<'_> {
             match compare_and_swap(self.repo, &name, Some(tip), commit, &message)? {
                 Swap::Done => return Ok((session, artifact)),
                 Swap::Raced => refs::backoff(attempt),
+                Swap::Locked if locked >= refs::MAX_LOCKED_ATTEMPTS => break,
+                Swap::Locked => {
+                    locked += 1;
+                    refs::backoff(attempt);
+                }
             }
         }
-        Err(Error::Contended {
-            name,
-            attempts: refs::MAX_ATTEMPTS,
-        })
+        Err(Error::contended(self.repo, &name))
     }
 
     fn artifacts_tree(&self, root: Option<&Tree<'_>>, artifact: &Artifact) -> Result<Oid> {
