@@ -471,8 +471,12 @@ fn a_stale_lock_file_is_named_in_the_error() {
     let id = env.plan(&repo, "Locked");
     let lock = repo.join(format!(".git/refs/handoff/sessions/{id}.lock"));
     std::fs::write(&lock, "").unwrap();
-    let err = env.handoff(&repo, &["plan", "--session", &id, "-m", "blocked"]).fails(1).to_owned();
+    let err = env
+        .handoff(&repo, &["plan", "--session", &id, "-m", "blocked"])
+        .fails(1)
+        .to_owned();
     assert!(err.contains("is locked") && err.contains(".lock"), "{err}");
     std::fs::remove_file(&lock).unwrap();
-    env.handoff(&repo, &["plan", "--session", &id, "-m", "unblocked"]).ok();
+    env.handoff(&repo, &["plan", "--session", &id, "-m", "unblocked"])
+        .ok();
 }
