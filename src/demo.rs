@@ -85,14 +85,15 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
         },
     )?;
     let id = recorded.artifact.session.clone();
+    let short = id.random().to_owned();
     say(&format!(
-        "  session {id}\n  status  {}\n",
+        "  session {id}\n          (commands take the full ID, its random part {short}, or the slug)\n  status  {}\n",
         recorded.artifact.status
     ));
     let session = handoff.store().load(&id)?;
     let context = prompt::build(&session, Purpose::Review, None);
     say(&format!(
-        "  the reviewer's prompt (git handoff context {id} --for review) starts:\n{}\n",
+        "  the reviewer's prompt (git handoff context {short} --for review) starts:\n{}\n",
         indent(
             &context.lines().take(4).collect::<Vec<_>>().join("\n"),
             "    | "
@@ -104,7 +105,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
         2,
         "Codex reviews the plan (recorded answer: a Codex review output object)",
         &format!(
-            "git handoff review {id} --verdict approve-with-changes -F review.md --findings review.json"
+            "git handoff review {short} --verdict approve-with-changes -F review.md --findings review.json"
         ),
     );
     let parsed = findings::parse(REVIEW_JSON, handoff.repo.workdir())?;
@@ -129,7 +130,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
         say,
         3,
         "Claude implements and commits",
-        &format!("git commit ... && git handoff implement {id} -F summary.md"),
+        &format!("git commit ... && git handoff implement {short} -F summary.md"),
     );
     let trailer = format!("\n\nHandoff-Session: {id}");
     write(dir, "src/config/redis.ts", REDIS_TS)?;
@@ -176,7 +177,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
         4,
         "Codex validates the real diff",
         &format!(
-            "git handoff context {id} --for validate | codex exec - ; git handoff validate {id} --verdict approve ..."
+            "git handoff context {short} --for validate | codex exec - ; git handoff validate {short} --verdict approve ..."
         ),
     );
     let parsed = findings::parse(VALIDATION_JSON, handoff.repo.workdir())?;
@@ -195,7 +196,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
         say,
         5,
         "Claude extracts the validated pattern",
-        &format!("git handoff pattern {id} -F pattern.md"),
+        &format!("git handoff pattern {short} -F pattern.md"),
     );
     handoff.record(
         &id,
@@ -235,9 +236,9 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
     let _ = writeln!(look, "  git show refs/handoff/sessions/{id}:{first}");
     let _ = writeln!(look, "  git notes --ref=handoff show HEAD");
     let _ = writeln!(look, "and with git handoff:");
-    let _ = writeln!(look, "  git handoff show {id}");
+    let _ = writeln!(look, "  git handoff show {short}");
     let _ = writeln!(look, "  git handoff why HEAD");
-    let _ = writeln!(look, "  git handoff context {id} --for validate");
+    let _ = writeln!(look, "  git handoff context {short} --for validate");
     say(&look);
     Ok(Outcome {
         dir: dir.to_path_buf(),

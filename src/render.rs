@@ -204,18 +204,18 @@ pub fn timeline_line(a: &Artifact) -> String {
 
 /// One finding: priority, location, title.
 pub fn finding_line(a: &Artifact, f: &Finding) -> String {
-    let priority = f
-        .priority
-        .map_or_else(|| "P?".to_owned(), |p| format!("P{p}"));
+    let title = sanitize(&f.title);
+    // Codex titles already start with their tag ("[P1] ..."): do not print it twice.
+    let priority = match f.priority {
+        Some(p) if title.starts_with(&format!("[P{p}]")) => String::new(),
+        Some(p) => format!("[P{p}] "),
+        None => String::new(),
+    };
     let location = match (&f.path, f.start_line, f.end_line) {
         (Some(p), Some(s), Some(e)) if s != e => format!("{}:{s}-{e}", sanitize(p)),
         (Some(p), Some(s), _) => format!("{}:{s}", sanitize(p)),
         (Some(p), None, _) => sanitize(p),
         _ => "-".to_owned(),
     };
-    format!(
-        "[{priority}] {location}  {} ({})",
-        sanitize(&f.title),
-        a.kind
-    )
+    format!("{priority}{title}  {location} ({})", a.kind)
 }
