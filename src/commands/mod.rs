@@ -71,7 +71,7 @@ struct RecordedJson<'a> {
 }
 
 /// Reports a recorded artifact: JSON on stdout, or status and the next step on stderr.
-pub fn report_recorded(handoff: &Handoff, recorded: &Recorded, json: bool) -> CommandResult {
+pub fn report_recorded(recorded: &Recorded, json: bool) -> CommandResult {
     let a = &recorded.artifact;
     let id = a.session.as_str();
     let after = crate::session::State {
@@ -114,6 +114,5 @@ pub fn report_recorded(handoff: &Handoff, recorded: &Recorded, json: bool) -> Co
         }
     }
     ui::status(&next);
-    let _ = handoff;
     Ok(())
 }

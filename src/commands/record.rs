@@ -157,7 +157,7 @@ pub fn plan(args: &PlanArgs) -> CommandResult {
     if !args.common.json {
         ui::out(&format!("{id}\n"));
     }
-    report_recorded(&handoff, &recorded, args.common.json)?;
+    report_recorded(&recorded, args.common.json)?;
     if !args.common.json {
         ui::status(&format!(
             "for the reviewer: git handoff context {id} --for review | codex exec -"
@@ -220,7 +220,7 @@ pub fn review(args: &ReviewArgs, kind: Kind) -> CommandResult {
         ));
     }
     let recorded = handoff.record(&id, input).map_err(CommandError::user)?;
-    report_recorded(&handoff, &recorded, args.common.json)
+    report_recorded(&recorded, args.common.json)
 }
 
 /// `git handoff implement`.
@@ -234,7 +234,7 @@ pub fn implement(args: &ImplementArgs) -> CommandResult {
     let mut input = input(Kind::Implementation, body, &args.common);
     input.range.clone_from(&args.range);
     let recorded = handoff.record(&id, input).map_err(CommandError::user)?;
-    report_recorded(&handoff, &recorded, args.common.json)
+    report_recorded(&recorded, args.common.json)
 }
 
 /// `git handoff pattern`.
@@ -245,7 +245,7 @@ pub fn pattern(args: &PatternArgs) -> CommandResult {
     let recorded = handoff
         .record(&id, input(Kind::Pattern, body, &args.common))
         .map_err(CommandError::user)?;
-    report_recorded(&handoff, &recorded, args.common.json)
+    report_recorded(&recorded, args.common.json)
 }
 
 /// `git handoff abandon`.
@@ -256,5 +256,5 @@ pub fn abandon(args: &AbandonArgs) -> CommandResult {
     let recorded = handoff
         .abandon(&id, &reason, args.allow_secrets)
         .map_err(CommandError::user)?;
-    report_recorded(&handoff, &recorded, args.json)
+    report_recorded(&recorded, args.json)
 }

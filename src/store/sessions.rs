@@ -174,7 +174,7 @@ impl Store<'_> {
     /// Starts a new session with its first plan.
     pub fn create(&self, meta: SessionMeta, new: NewArtifact) -> Result<(Session, Artifact)> {
         let state = State::default();
-        let artifact = build_artifact(&meta.id, &state, new, self)?;
+        let artifact = build_artifact(&meta.id, &state, None, new, self)?;
         let mut builder = self
             .repo
             .treebuilder(None)
@@ -221,7 +221,8 @@ impl Store<'_> {
             let tip = read_ref(self.repo, &name)?
                 .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
             let session = self.load_at(id, tip)?;
-            let artifact = build_artifact(id, &session.state, new.clone(), self)?;
+            let latest = session.artifacts.last().map(|a| a.created);
+            let artifact = build_artifact(id, &session.state, latest, new.clone(), self)?;
             let parent = self
                 .repo
                 .find_commit(tip)
@@ -309,14 +310,27 @@ impl Store<'_> {
 }
 
 /// Fills in id, author, iteration and status; refuses transitions unless forced.
+///
+/// The created time is made strictly later than the latest artifact the writer saw, so that
+/// replay order (created, then id) follows the chain even when a script records several steps
+/// within one millisecond or the clock is fixed or stepped back.
 fn build_artifact(
     id: &SessionId,
     state: &State,
-    new: NewArtifact,
+    latest: Option<DateTime<Utc>>,
+    mut new: NewArtifact,
     store: &Store<'_>,
 ) -> Result<Artifact> {
-    if !new.force && !new.abandon {
-        state.check(new.kind, id.as_str())?;
+    if let Some(latest) = latest {
+        new.created = new.created.max(latest + chrono::Duration::milliseconds(1));
+    }
+    let refused = if new.abandon {
+        None
+    } else {
+        state.check(new.kind, id.as_str()).err()
+    };
+    if let (Some(err), false) = (&refused, new.force) {
+        return Err(err.clone().into());
     }
     let after = if new.abandon {
         state.abandoned()
@@ -338,7 +352,7 @@ fn build_artifact(
         status,
         verdict: new.verdict,
         range: new.range,
-        forced: new.force && state.check(new.kind, id.as_str()).is_err(),
+        forced: refused.is_some(),
         findings: new.findings,
         body: new.body,
     })
