@@ -108,15 +108,13 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
             "git handoff review {short} --verdict approve-with-changes -F review.md --findings review.json"
         ),
     );
-    let parsed = findings::parse(REVIEW_JSON, handoff.repo.workdir())?;
-    let recorded = handoff.record(
+    let recorded = codex_verdict(
+        &handoff,
         &id,
-        Input {
-            agent: Some("codex".into()),
-            verdict: Some(Verdict::ApproveWithChanges),
-            findings: parsed.findings,
-            ..Input::new(Kind::Review, REVIEW)
-        },
+        Kind::Review,
+        Verdict::ApproveWithChanges,
+        REVIEW,
+        REVIEW_JSON,
     )?;
     for f in &recorded.artifact.findings {
         say(&format!(
@@ -180,15 +178,13 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
             "git handoff context {short} --for validate | codex exec - ; git handoff validate {short} --verdict approve ..."
         ),
     );
-    let parsed = findings::parse(VALIDATION_JSON, handoff.repo.workdir())?;
-    let recorded = handoff.record(
+    let recorded = codex_verdict(
+        &handoff,
         &id,
-        Input {
-            agent: Some("codex".into()),
-            verdict: Some(Verdict::Approve),
-            findings: parsed.findings,
-            ..Input::new(Kind::Validation, VALIDATION)
-        },
+        Kind::Validation,
+        Verdict::Approve,
+        VALIDATION,
+        VALIDATION_JSON,
     )?;
     say(&format!("  status  {}\n", recorded.artifact.status));
 
@@ -245,6 +241,27 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
         session: id.to_string(),
         status,
     })
+}
+
+/// Records Codex's recorded answer: a verdict, a markdown body and a review output object.
+fn codex_verdict(
+    handoff: &Handoff,
+    id: &crate::session::SessionId,
+    kind: Kind,
+    verdict: Verdict,
+    body: &str,
+    findings_json: &str,
+) -> Result<crate::workflow::Recorded> {
+    let parsed = findings::parse(findings_json, handoff.repo.workdir())?;
+    Ok(handoff.record(
+        id,
+        Input {
+            agent: Some("codex".into()),
+            verdict: Some(verdict),
+            findings: parsed.findings,
+            ..Input::new(kind, body)
+        },
+    )?)
 }
 
 fn step(say: &mut dyn FnMut(&str), n: u32, what: &str, command: &str) {

@@ -73,6 +73,18 @@ pub struct Recorded {
     pub range_commits: usize,
 }
 
+impl Recorded {
+    fn new(before: Session, artifact: Artifact, redactions: Vec<&'static str>) -> Self {
+        Self {
+            before,
+            artifact,
+            redactions,
+            notes_added: 0,
+            range_commits: 0,
+        }
+    }
+}
+
 /// What a caller wants to record (before redaction and state checks).
 #[derive(Debug, Clone)]
 pub struct Input {
@@ -166,13 +178,7 @@ impl Handoff {
         let (new, more) = self.prepare(input, None, created)?;
         redactions.extend(more);
         let (before, artifact) = self.store().create(meta, new)?;
-        Ok(Recorded {
-            before,
-            artifact,
-            redactions,
-            notes_added: 0,
-            range_commits: 0,
-        })
+        Ok(Recorded::new(before, artifact, redactions))
     }
 
     /// Appends an artifact to a session; implementations and validations also note every commit
@@ -184,13 +190,7 @@ impl Handoff {
         let range = new.range.clone();
         let kind = new.kind;
         let (before, artifact) = self.store().append(id, new)?;
-        let mut recorded = Recorded {
-            before,
-            artifact,
-            redactions,
-            notes_added: 0,
-            range_commits: 0,
-        };
+        let mut recorded = Recorded::new(before, artifact, redactions);
         if let (Some(range), Kind::Implementation | Kind::Validation) = (range, kind) {
             let commits = self.commits_in(&range)?;
             recorded.range_commits = commits.len();
@@ -276,13 +276,7 @@ impl Handoff {
             abandon: true,
         };
         let (before, artifact) = self.store().append(id, new)?;
-        Ok(Recorded {
-            before,
-            artifact,
-            redactions,
-            notes_added: 0,
-            range_commits: 0,
-        })
+        Ok(Recorded::new(before, artifact, redactions))
     }
 
     fn redact(&self, text: &str, allow: bool) -> (String, Vec<&'static str>) {

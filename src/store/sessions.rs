@@ -175,21 +175,15 @@ impl Store<'_> {
     pub fn create(&self, meta: SessionMeta, new: NewArtifact) -> Result<(Session, Artifact)> {
         let state = State::default();
         let artifact = build_artifact(&meta.id, &state, None, new, self)?;
-        let mut builder = self
-            .repo
-            .treebuilder(None)
-            .map_err(|source| Error::git("building a session tree", source))?;
         let meta_blob = self.blob(codec::encode_meta(&meta)?.as_bytes())?;
-        builder
-            .insert(META_FILE, meta_blob, FileMode::Blob.into())
-            .map_err(|source| Error::git("building a session tree", source))?;
         let dir = self.artifacts_tree(None, &artifact)?;
-        builder
-            .insert(ARTIFACTS_DIR, dir, FileMode::Tree.into())
-            .map_err(|source| Error::git("building a session tree", source))?;
-        let tree = builder
-            .write()
-            .map_err(|source| Error::git("writing a session tree", source))?;
+        let tree = self.tree_with(
+            None,
+            &[
+                (META_FILE, meta_blob, FileMode::Blob),
+                (ARTIFACTS_DIR, dir, FileMode::Tree),
+            ],
+        )?;
         let name = session_ref(&meta.id);
         let commit = self.commit(&meta.title, &artifact, tree, None)?;
         match compare_and_swap(
@@ -231,16 +225,7 @@ impl Store<'_> {
                 .tree()
                 .map_err(|source| Error::git(format!("reading {name}"), source))?;
             let dir = self.artifacts_tree(Some(&root), &artifact)?;
-            let mut builder = self
-                .repo
-                .treebuilder(Some(&root))
-                .map_err(|source| Error::git("building a session tree", source))?;
-            builder
-                .insert(ARTIFACTS_DIR, dir, FileMode::Tree.into())
-                .map_err(|source| Error::git("building a session tree", source))?;
-            let tree = builder
-                .write()
-                .map_err(|source| Error::git("writing a session tree", source))?;
+            let tree = self.tree_with(Some(&root), &[(ARTIFACTS_DIR, dir, FileMode::Tree)])?;
             let commit = self.commit(&session.meta.title, &artifact, tree, Some(&parent))?;
             let message = format!("handoff: {} {id}", artifact.kind);
             match compare_and_swap(self.repo, &name, Some(tip), commit, &message)? {
@@ -265,17 +250,21 @@ impl Store<'_> {
             ),
             None => None,
         };
-        let mut builder = self
-            .repo
-            .treebuilder(existing.as_ref())
-            .map_err(|source| Error::git("building the artifacts tree", source))?;
         let blob = self.blob(codec::encode_artifact(artifact)?.as_bytes())?;
-        builder
-            .insert(artifact.file_name(), blob, FileMode::Blob.into())
-            .map_err(|source| Error::git("building the artifacts tree", source))?;
-        builder
-            .write()
-            .map_err(|source| Error::git("writing the artifacts tree", source))
+        self.tree_with(
+            existing.as_ref(),
+            &[(&artifact.file_name(), blob, FileMode::Blob)],
+        )
+    }
+
+    /// Writes `base` (or an empty tree) with `entries` inserted or replaced.
+    fn tree_with(&self, base: Option<&Tree<'_>>, entries: &[(&str, Oid, FileMode)]) -> Result<Oid> {
+        let git = |source| Error::git("writing a session tree", source);
+        let mut builder = self.repo.treebuilder(base).map_err(git)?;
+        for (name, oid, mode) in entries {
+            builder.insert(name, *oid, (*mode).into()).map_err(git)?;
+        }
+        builder.write().map_err(git)
     }
 
     pub(super) fn blob(&self, data: &[u8]) -> Result<Oid> {
