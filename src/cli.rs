@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{context, demo, diff, init, list, log, record, show, why};
+use crate::commands::{context, demo, diff, init, list, log, record, reindex, search, show, why};
 use crate::error::CommandResult;
 use crate::session::Kind;
 
@@ -47,6 +47,10 @@ pub enum Command {
     Show(show::ShowArgs),
     /// List sessions, newest first
     List(list::ListArgs),
+    /// Search every artifact (plans, reviews, ...) with ranked full-text search
+    Search(search::SearchArgs),
+    /// Rebuild the local search index from the refs
+    Reindex(reindex::ReindexArgs),
     /// Show a session's artifact history
     Log(log::LogArgs),
     /// Diff two versions of an artifact (e.g. plan iteration 1 and 2)
@@ -71,6 +75,8 @@ pub fn run(cli: Cli) -> CommandResult {
         Command::Abandon(args) => record::abandon(&args),
         Command::Show(args) => show::run(&args),
         Command::List(args) => list::run(&args),
+        Command::Search(args) => search::run(&args),
+        Command::Reindex(args) => reindex::run(&args),
         Command::Log(args) => log::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Context(args) => context::run(&args),

@@ -23,6 +23,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod findings;
+pub mod index;
 pub mod init;
 pub mod prompt;
 pub mod redact;

@@ -114,13 +114,14 @@ fn status_text(session: &Session) -> String {
 }
 
 /// Human `list`: one line per session.
-pub fn list_line(session: &Session) -> String {
+pub fn list_line(id: &str, status: Option<&str>, date: &str, title: &str) -> String {
+    let status = status.unwrap_or("-");
     format!(
         "{}  {:<26}  {}  {}\n",
-        paint(session.meta.id.as_str(), Style::Cyan),
-        status_text(session),
-        session.updated().format("%Y-%m-%d"),
-        sanitize(&session.meta.title)
+        paint(id, Style::Cyan),
+        paint(status, status_style(status)),
+        sanitize(date),
+        sanitize(title)
     )
 }
 

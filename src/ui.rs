@@ -91,6 +91,23 @@ pub fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A progress reporter for long work: a counter line redrawn on stderr when stderr is a
+/// terminal and the work is large enough to notice; silent otherwise.
+pub fn progress(label: &str) -> impl FnMut(usize, usize) + '_ {
+    let show = io::stderr().is_terminal();
+    move |done, total| {
+        if !show || total < 200 {
+            return;
+        }
+        if done == total || done % 50 == 0 {
+            eprint!("\rhandoff: {label} {done}/{total}");
+            if done == total {
+                eprintln!();
+            }
+        }
+    }
+}
+
 /// A status line on stderr, prefixed `handoff:`.
 pub fn status(message: &str) {
     eprintln!("handoff: {message}");

@@ -1,35 +1,58 @@
 //! `git handoff list`.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
 
 use super::open;
 use crate::error::{CommandResult, user_error};
-use crate::render::{self, Summary};
-use crate::session::{Kind, Session, Status};
+use crate::index::{self, Filter, SessionRow};
+use crate::render;
+use crate::session::{Kind, Status};
 use crate::ui;
 
 /// List sessions, newest first
 ///
-/// A session that cannot be read (malformed or from a newer git-handoff) is reported on
-/// stderr, and under "errors" with --json; it never hides the others.
+/// Served from the local index (refreshed from the refs first, so sessions fetched with plain
+/// git appear at once). A session that cannot be read (malformed, or from a newer
+/// git-handoff) is reported on stderr, and under "errors" with --json; it never hides the
+/// others.
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
-    /// Only sessions with this status (e.g. AWAITING_CODEX_REVIEW, complete)
-    #[arg(long, value_name = "STATUS", value_parser = parse_status)]
-    pub status: Option<Status>,
-    /// Only sessions an agent contributed to
-    #[arg(long, value_name = "AGENT")]
-    pub agent: Option<String>,
-    /// Only sessions updated on or after DATE (YYYY-MM-DD or RFC 3339)
-    #[arg(long, value_name = "DATE", value_parser = parse_since)]
-    pub since: Option<DateTime<Utc>>,
-    /// Only sessions holding an artifact of this kind
-    #[arg(long, value_name = "KIND", value_parser = parse_kind)]
-    pub kind: Option<Kind>,
+    /// Which sessions.
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// Print {"sessions": [...], "errors": [...]} as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+/// Filters shared by `list` and `search`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FilterArgs {
+    /// Only sessions with this status (e.g. AWAITING_CODEX_REVIEW, complete)
+    #[arg(long, value_name = "STATUS", value_parser = parse_status)]
+    pub status: Option<Status>,
+    /// Only work by this agent (case-insensitive)
+    #[arg(long, value_name = "AGENT")]
+    pub agent: Option<String>,
+    /// Only work on or after DATE (YYYY-MM-DD or RFC 3339)
+    #[arg(long, value_name = "DATE", value_parser = parse_since)]
+    pub since: Option<DateTime<Utc>>,
+    /// Only artifacts (or sessions holding artifacts) of this kind
+    #[arg(long, value_name = "KIND", value_parser = parse_kind)]
+    pub kind: Option<Kind>,
+}
+
+impl FilterArgs {
+    /// The library filter.
+    pub fn filter(&self, limit: Option<usize>) -> Filter {
+        Filter {
+            status: self.status,
+            agent: self.agent.clone(),
+            since: self.since,
+            kind: self.kind,
+            limit,
+        }
+    }
 }
 
 fn parse_status(s: &str) -> Result<Status, String> {
@@ -52,55 +75,22 @@ pub fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
         .ok_or_else(|| format!("'{s}' is not a date (YYYY-MM-DD) or an RFC 3339 time"))
 }
 
-#[derive(Serialize)]
-struct ListJson<'a> {
-    sessions: Vec<Summary<'a>>,
-    errors: Vec<ErrorJson>,
-}
-
-#[derive(Serialize)]
-struct ErrorJson {
-    #[serde(rename = "ref")]
-    refname: String,
-    error: String,
-}
-
-impl ListArgs {
-    fn keeps(&self, s: &Session) -> bool {
-        self.status.is_none_or(|st| s.state.status == Some(st))
-            && self
-                .agent
-                .as_deref()
-                .is_none_or(|a| s.artifacts.iter().any(|x| x.agent.eq_ignore_ascii_case(a)))
-            && self.since.is_none_or(|t| s.updated() >= t)
-            && self
-                .kind
-                .is_none_or(|k| s.artifacts.iter().any(|x| x.kind == k))
-    }
+/// Opens and refreshes the index for a read command.
+pub fn refreshed_index(handoff: &crate::workflow::Handoff) -> CommandResult<index::Index> {
+    index::open_refreshed(
+        &handoff.store(),
+        &mut |line| ui::status(line),
+        &mut ui::progress("indexing sessions"),
+    )
+    .map_err(user_error)
 }
 
 /// Runs `list`.
 pub fn run(args: &ListArgs) -> CommandResult {
     let handoff = open()?;
-    let listed = handoff.store().list().map_err(user_error)?;
-    let mut sessions = Vec::new();
-    let mut errors = Vec::new();
-    for entry in listed {
-        match entry.result {
-            Ok(s) => sessions.push(s),
-            Err(e) => errors.push(ErrorJson {
-                refname: entry.refname,
-                error: e.to_string(),
-            }),
-        }
-    }
-    sessions.retain(|s| args.keeps(s));
-    sessions.sort_by(|a, b| {
-        b.updated()
-            .cmp(&a.updated())
-            .then_with(|| b.meta.id.cmp(&a.meta.id))
-    });
-    for e in &errors {
+    let index = refreshed_index(&handoff)?;
+    let listing = index.list(&args.filter.filter(None)).map_err(user_error)?;
+    for e in &listing.errors {
         ui::warn(&format!(
             "cannot read {}: {}",
             ui::sanitize(&e.refname),
@@ -108,16 +98,22 @@ pub fn run(args: &ListArgs) -> CommandResult {
         ));
     }
     if args.json {
-        ui::json(&ListJson {
-            sessions: sessions.iter().map(render::summary).collect(),
-            errors,
-        })?;
-    } else {
-        let text: String = sessions.iter().map(render::list_line).collect();
-        ui::out(&text);
-        if sessions.is_empty() && errors.is_empty() {
-            ui::status("no sessions yet; start one with: git handoff plan -t TITLE");
-        }
+        ui::json(&listing)?;
+        return Ok(());
+    }
+    let text: String = listing.sessions.iter().map(line).collect();
+    ui::out(&text);
+    if listing.sessions.is_empty() && listing.errors.is_empty() {
+        ui::status("no sessions yet; start one with: git handoff plan -t TITLE");
     }
     Ok(())
+}
+
+fn line(row: &SessionRow) -> String {
+    render::list_line(
+        &row.id,
+        row.status.as_deref(),
+        row.updated.get(..10).unwrap_or(&row.updated),
+        &row.title,
+    )
 }

@@ -8,6 +8,8 @@ pub mod init;
 pub mod list;
 pub mod log;
 pub mod record;
+pub mod reindex;
+pub mod search;
 pub mod show;
 pub mod why;
 

@@ -1,0 +1,47 @@
+//! `git handoff reindex`.
+
+use serde::Serialize;
+
+use super::open;
+use crate::error::{CommandResult, user_error};
+use crate::index::Index;
+use crate::ui;
+
+/// Rebuild the local search index from the refs
+///
+/// Never needed for correctness (every read refreshes incrementally and a damaged index is
+/// rebuilt by itself); use it after changing git-handoff versions or to measure a cold build.
+#[derive(Debug, clap::Args)]
+pub struct ReindexArgs {
+    /// Print {"sessions": n, "bytes": n} as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct ReindexJson {
+    sessions: usize,
+    bytes: u64,
+}
+
+/// Runs `reindex`.
+pub fn run(args: &ReindexArgs) -> CommandResult {
+    let handoff = open()?;
+    let store = handoff.store();
+    let index =
+        Index::open(store.repo().commondir(), &mut |line| ui::status(line)).map_err(user_error)?;
+    let mut index = index.reset().map_err(user_error)?;
+    let stats = index
+        .refresh(&store, &mut ui::progress("indexing sessions"))
+        .map_err(user_error)?;
+    let bytes = index.size_bytes();
+    if args.json {
+        ui::json(&ReindexJson {
+            sessions: stats.read,
+            bytes,
+        })?;
+    } else {
+        ui::status(&format!("indexed {} session(s), {bytes} bytes", stats.read));
+    }
+    Ok(())
+}

@@ -1,0 +1,191 @@
+//! The local search index (SPEC §6): a derived SQLite database under
+//! `<git-common-dir>/handoff/index.sqlite` that serves `list` and `search` at any size.
+//!
+//! Git stays the source of truth. Every read refreshes incrementally: only refs whose tip
+//! changed since the last refresh are re-read, so sessions fetched by plain `git fetch` appear at
+//! once and deleted refs disappear. A missing, corrupt or older-format index is rebuilt with one
+//! line on stderr; deleting the folder loses nothing. WAL mode and a busy timeout keep
+//! concurrent commands and hooks safe. The index never writes refs or notes.
+//!
+//! Entry points: [`Index::open`] then [`Index::refresh`], [`Index::list`] and [`Index::search`].
+
+mod query;
+mod refresh;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use query::{
+    Filter, Hit, Listing, MATCH_END, MATCH_START, SessionError, SessionRow, Terms, parse_terms,
+};
+pub use refresh::Stats;
+
+/// File name of the database inside `<git-common-dir>/handoff/`.
+pub const FILE_NAME: &str = "index.sqlite";
+/// How long a command waits for another writer before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What can go wrong with the index.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// SQLite failed.
+    #[error("search index: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The index directory could not be created or cleared.
+    #[error("search index {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Reading the refs failed.
+    #[error(transparent)]
+    Store(#[from] Box<crate::store::Error>),
+    /// The user's query has nothing to search for.
+    #[error("the query '{0}' has no words to search for")]
+    EmptyQuery(String),
+}
+
+/// Result alias.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// An open index.
+pub struct Index {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Index {
+    /// Opens (creating or rebuilding as needed) the index of a repository whose common dir is
+    /// `common_dir`. `notice` receives the one line explaining a rebuild.
+    pub fn open(common_dir: &Path, notice: &mut dyn FnMut(&str)) -> Result<Self> {
+        let dir = common_dir.join("handoff");
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let path = dir.join(FILE_NAME);
+        let existed = path.exists();
+        match Self::open_at(&path) {
+            Ok(index) => Ok(index),
+            Err(reason) => {
+                if existed {
+                    notice(&format!("rebuilding the search index ({reason})"));
+                }
+                remove_database(&path)?;
+                Self::open_at(&path).map_err(Error::from)
+            }
+        }
+    }
+
+    /// Opens `path`, creating the schema in an empty file; fails on a corrupt file or another
+    /// schema version.
+    fn open_at(path: &Path) -> std::result::Result<Self, OpenProblem> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+        if tables == 0 {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute_batch(schema::CREATE)?;
+            tx.pragma_update(None, "user_version", schema::VERSION)?;
+            tx.commit()?;
+        } else if version != schema::VERSION {
+            return Err(OpenProblem::Version(version));
+        }
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Deletes and recreates the index (`git handoff reindex`).
+    pub fn reset(self) -> Result<Self> {
+        let path = self.path.clone();
+        drop(self);
+        remove_database(&path)?;
+        Self::open_at(&path).map_err(Error::from)
+    }
+
+    /// Size of the database files in bytes (main file plus WAL).
+    pub fn size_bytes(&self) -> u64 {
+        ["", "-wal"]
+            .iter()
+            .filter_map(|s| std::fs::metadata(format!("{}{s}", self.path.display())).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+}
+
+/// Why an existing index file is not usable as is.
+#[derive(Debug, thiserror::Error)]
+enum OpenProblem {
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("it has format {0}, this git-handoff uses {v}", v = schema::VERSION)]
+    Version(i64),
+}
+
+impl From<OpenProblem> for Error {
+    fn from(p: OpenProblem) -> Self {
+        match p {
+            OpenProblem::Sqlite(e) => Self::Sqlite(e),
+            OpenProblem::Version(_) => Self::Sqlite(rusqlite::Error::InvalidQuery),
+        }
+    }
+}
+
+fn remove_database(path: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(Error::Io { path: file, source }),
+        }
+    }
+    Ok(())
+}
+
+/// Opens the index of the repository behind `store` and brings it up to date: the one entry
+/// point for `list`, `search` and the retrieval tools. A database found corrupt while
+/// refreshing is rebuilt once. `notice` receives one-line messages (rebuilds); `progress`
+/// receives (done, total) while sessions are read.
+pub fn open_refreshed(
+    store: &crate::store::Store<'_>,
+    notice: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Index> {
+    let common = store.repo().commondir().to_path_buf();
+    let mut index = Index::open(&common, notice)?;
+    match index.refresh(store, progress) {
+        Ok(_) => Ok(index),
+        Err(e) if is_corruption(&e) => {
+            notice(&format!("rebuilding the search index ({e})"));
+            let mut index = index.reset()?;
+            index.refresh(store, progress)?;
+            Ok(index)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether an error means the database file itself is damaged (worth one rebuild).
+pub fn is_corruption(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+            if matches!(e.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
+}

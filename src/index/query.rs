@@ -1,0 +1,291 @@
+//! Reading the index: `list` rows and full-text `search` hits.
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use serde::Serialize;
+
+use super::{Error, Index, Result};
+use crate::render::rfc3339;
+use crate::session::{Kind, SessionId, Status};
+
+/// Marks the start of a match in a raw snippet (a private-use character no text contains).
+pub const MATCH_START: char = '\u{E000}';
+/// Marks the end of a match in a raw snippet.
+pub const MATCH_END: char = '\u{E001}';
+
+/// Filters shared by `list` and `search`.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Sessions with this current status.
+    pub status: Option<Status>,
+    /// Sessions (for `list`) or artifacts (for `search`) by this agent, case-insensitively.
+    pub agent: Option<String>,
+    /// Updated (list) or created (search) at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Sessions holding (list) or artifacts of (search) this kind.
+    pub kind: Option<Kind>,
+    /// At most this many results.
+    pub limit: Option<usize>,
+}
+
+/// One session as `list --json` prints it (the same fields as [`crate::render::Summary`]).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SessionRow {
+    /// Full session ID.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Derived status.
+    pub status: Option<String>,
+    /// Plan iteration.
+    pub iteration: u32,
+    /// Creation time.
+    pub created: String,
+    /// Time of the latest artifact.
+    pub updated: String,
+    /// Base commit recorded at planning.
+    pub base: Option<String>,
+    /// Head of the latest recorded range.
+    pub head: Option<String>,
+    /// Number of artifacts.
+    pub artifacts: usize,
+    /// Agents that contributed.
+    pub agents: Vec<String>,
+    /// The ref holding the session.
+    #[serde(rename = "ref")]
+    pub refname: String,
+    /// The ref's tip.
+    pub tip: String,
+}
+
+/// A session that could not be read, as `list` reports it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SessionError {
+    /// The ref.
+    #[serde(rename = "ref")]
+    pub refname: String,
+    /// Why it could not be read.
+    pub error: String,
+}
+
+/// What `list` shows: readable sessions (newest first) and per-session errors.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listing {
+    /// Sessions matching the filter.
+    pub sessions: Vec<SessionRow>,
+    /// Sessions that could not be read.
+    pub errors: Vec<SessionError>,
+}
+
+/// One search result: an artifact.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    /// Session ID.
+    pub session: String,
+    /// Artifact ULID.
+    pub artifact: String,
+    /// Artifact kind.
+    pub kind: String,
+    /// Artifact agent.
+    pub agent: String,
+    /// The session's current status.
+    pub status: Option<String>,
+    /// The session's title.
+    pub title: String,
+    /// Text around the match; matches are between [`MATCH_START`] and [`MATCH_END`].
+    pub snippet: String,
+    /// BM25 score (lower is better), after exact-ID hits.
+    pub score: f64,
+}
+
+/// A parsed user query: FTS5 text that cannot be a syntax error, and the session IDs or random
+/// parts it names (which rank their session first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Terms {
+    /// The FTS5 MATCH expression.
+    pub fts: String,
+    /// Full IDs named in the query.
+    pub ids: Vec<String>,
+    /// 8-character random parts named in the query.
+    pub randoms: Vec<String>,
+}
+
+/// Turns free text into a safe FTS5 expression: every word is a quoted string (quotes doubled),
+/// words are OR-ed and ranked by BM25; `word*` keeps a prefix search. Words without a letter or
+/// digit are dropped, so FTS5 syntax in user input is searched for, never interpreted.
+pub fn parse_terms(query: &str) -> Result<Terms> {
+    let mut parts = Vec::new();
+    let mut ids = Vec::new();
+    let mut randoms = Vec::new();
+    for word in query.split_whitespace() {
+        let (word, prefix) = match word.strip_suffix('*') {
+            Some(w) if w.chars().last().is_some_and(char::is_alphanumeric) => (w, true),
+            _ => (word, false),
+        };
+        if !word.chars().any(char::is_alphanumeric) {
+            continue;
+        }
+        let bare = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '-');
+        if let Ok(id) = SessionId::parse(bare) {
+            ids.push(id.to_string());
+        } else if bare.len() == 8
+            && bare.bytes().all(|b| b.is_ascii_alphanumeric())
+            && bare.bytes().any(|b| b.is_ascii_digit())
+        {
+            randoms.push(bare.to_ascii_uppercase());
+        }
+        let quoted = format!("\"{}\"", word.replace('"', "\"\""));
+        parts.push(if prefix { format!("{quoted}*") } else { quoted });
+    }
+    if parts.is_empty() {
+        return Err(Error::EmptyQuery(query.to_owned()));
+    }
+    Ok(Terms {
+        fts: parts.join(" OR "),
+        ids,
+        randoms,
+    })
+}
+
+fn opt_text(v: Option<&str>) -> Value {
+    v.map_or(Value::Null, |s| Value::Text(s.to_owned()))
+}
+
+impl Index {
+    /// Sessions matching `filter`, newest first, and the sessions that could not be read.
+    pub fn list(&self, filter: &Filter) -> Result<Listing> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, title, status, iteration, created, updated, base, head, artifacts, agents, ref, tip
+             FROM sessions s
+             WHERE error IS NULL
+               AND (?1 IS NULL OR status = ?1)
+               AND (?2 IS NULL OR EXISTS (SELECT 1 FROM artifact_rows a
+                                          WHERE a.ref = s.ref AND a.agent = ?2 COLLATE NOCASE))
+               AND (?3 IS NULL OR updated >= ?3)
+               AND (?4 IS NULL OR EXISTS (SELECT 1 FROM artifact_rows a WHERE a.ref = s.ref AND a.kind = ?4))
+             ORDER BY updated DESC, id DESC
+             LIMIT ?5",
+        )?;
+        let limit = filter
+            .limit
+            .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+        let rows = stmt.query_map(
+            rusqlite::params![
+                opt_text(filter.status.map(|s| s.as_str())),
+                opt_text(filter.agent.as_deref()),
+                opt_text(filter.since.map(rfc3339).as_deref()),
+                opt_text(filter.kind.map(|k| k.as_str())),
+                limit
+            ],
+            |r| {
+                let agents: String = r.get(9)?;
+                Ok(SessionRow {
+                    id: r.get(0)?,
+                    title: r.get(1)?,
+                    status: r.get(2)?,
+                    iteration: r.get(3)?,
+                    created: r.get(4)?,
+                    updated: r.get(5)?,
+                    base: r.get(6)?,
+                    head: r.get(7)?,
+                    artifacts: usize::try_from(r.get::<_, i64>(8)?).unwrap_or_default(),
+                    agents: serde_json::from_str(&agents).unwrap_or_default(),
+                    refname: r.get(10)?,
+                    tip: r.get(11)?,
+                })
+            },
+        )?;
+        let sessions = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT ref, error FROM sessions WHERE error IS NOT NULL ORDER BY ref",
+        )?;
+        let errors = stmt
+            .query_map([], |r| {
+                Ok(SessionError {
+                    refname: r.get(0)?,
+                    error: r.get(1)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Listing { sessions, errors })
+    }
+
+    /// Full-text search over artifacts, best first. A session named by its full ID or random
+    /// part in the query comes before everything else.
+    pub fn search(&self, query: &str, filter: &Filter) -> Result<Vec<Hit>> {
+        let terms = parse_terms(query)?;
+        let named: Vec<String> = terms.ids.iter().chain(&terms.randoms).cloned().collect();
+        let named = serde_json::to_string(&named).unwrap_or_else(|_| "[]".to_owned());
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.id, r.artifact, r.kind, r.agent, s.status, s.title,
+                    snippet(artifact_text, -1, char(57344), char(57345), '…', 16),
+                    bm25(artifact_text, 2.0, 5.0, 1.0, 2.0, 0.5, 0.5, 0.5) AS score,
+                    (s.id IN (SELECT value FROM json_each(?2))
+                     OR substr(s.id, 18, 8) IN (SELECT value FROM json_each(?2))) AS named
+             FROM artifact_text
+             JOIN artifact_rows r ON r.rowid = artifact_text.rowid
+             JOIN sessions s ON s.ref = r.ref
+             WHERE artifact_text MATCH ?1
+               AND (?3 IS NULL OR s.status = ?3)
+               AND (?4 IS NULL OR r.agent = ?4 COLLATE NOCASE)
+               AND (?5 IS NULL OR r.created >= ?5)
+               AND (?6 IS NULL OR r.kind = ?6)
+             ORDER BY named DESC, score ASC, r.created DESC
+             LIMIT ?7",
+        )?;
+        let limit = i64::try_from(filter.limit.unwrap_or(20)).unwrap_or(i64::MAX);
+        let hits = stmt
+            .query_map(
+                rusqlite::params![
+                    terms.fts,
+                    named,
+                    opt_text(filter.status.map(|s| s.as_str())),
+                    opt_text(filter.agent.as_deref()),
+                    opt_text(filter.since.map(rfc3339).as_deref()),
+                    opt_text(filter.kind.map(|k| k.as_str())),
+                    limit
+                ],
+                |r| {
+                    Ok(Hit {
+                        session: r.get(0)?,
+                        artifact: r.get(1)?,
+                        kind: r.get(2)?,
+                        agent: r.get(3)?,
+                        status: r.get(4)?,
+                        title: r.get(5)?,
+                        snippet: r.get(6)?,
+                        score: r.get(7)?,
+                    })
+                },
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(hits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_syntax_is_quoted_not_interpreted() {
+        let t = parse_terms(r#""unbalanced AND OR foo*( NEAR( rate* x"y"#).unwrap();
+        assert_eq!(
+            t.fts,
+            r#""""unbalanced" OR "AND" OR "OR" OR "foo*(" OR "NEAR(" OR "rate"* OR "x""y""#
+        );
+        assert!(matches!(
+            parse_terms(" ( ) * \" "),
+            Err(Error::EmptyQuery(_))
+        ));
+    }
+
+    #[test]
+    fn session_ids_and_random_parts_are_recognised() {
+        let t =
+            parse_terms("SESSION-20251027-A7F3K2M9-rate Codex review a7g00000 feedback").unwrap();
+        assert_eq!(t.ids, ["SESSION-20251027-A7F3K2M9-rate"]);
+        assert_eq!(t.randoms, ["A7G00000"]);
+        assert!(parse_terms("limiting").unwrap().randoms.is_empty());
+    }
+}

@@ -1,0 +1,155 @@
+//! Incremental refresh: re-read only the refs whose tip changed since the last refresh.
+
+use std::collections::HashMap;
+
+use rusqlite::{Transaction, TransactionBehavior, params};
+
+use super::{Index, Result};
+use crate::render;
+use crate::session::{Session, SessionId};
+use crate::store::{self, Store};
+
+/// What a refresh did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Sessions (re-)read from git because their tip changed or they are new.
+    pub read: usize,
+    /// Sessions removed because their ref is gone.
+    pub removed: usize,
+    /// Sessions whose tip had not changed.
+    pub unchanged: usize,
+}
+
+impl Index {
+    /// Brings the index up to date with `refs/handoff/sessions/*`. `progress(done, total)` is
+    /// called while sessions are read (for a progress line on large rebuilds).
+    pub fn refresh(
+        &mut self,
+        store: &Store<'_>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Stats> {
+        let refs = store.session_refs().map_err(Box::new)?;
+        let known: HashMap<String, String> = {
+            let mut stmt = self.conn.prepare_cached("SELECT ref, tip FROM sessions")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut stats = Stats::default();
+        let mut changed = Vec::new();
+        for (name, tip) in &refs {
+            let tip = tip.to_string();
+            if known.get(name) == Some(&tip) {
+                stats.unchanged += 1;
+            } else {
+                changed.push((name.as_str(), tip));
+            }
+        }
+        let current: std::collections::HashSet<&str> =
+            refs.iter().map(|(n, _)| n.as_str()).collect();
+        let removed: Vec<&String> = known
+            .keys()
+            .filter(|k| !current.contains(k.as_str()))
+            .collect();
+        if changed.is_empty() && removed.is_empty() {
+            return Ok(stats);
+        }
+        // Read from git before taking the write lock, so other readers are not held up.
+        let total = changed.len();
+        let mut loaded = Vec::with_capacity(total);
+        for (i, (name, tip)) in changed.into_iter().enumerate() {
+            loaded.push((name, tip.clone(), load(store, name, &tip)));
+            progress(i + 1, total);
+        }
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        for name in &removed {
+            delete_session(&tx, name)?;
+        }
+        for (name, tip, result) in &loaded {
+            delete_session(&tx, name)?;
+            match result {
+                Ok(session) => insert_session(&tx, name, tip, session)?,
+                Err(error) => {
+                    tx.execute(
+                        "INSERT INTO sessions (ref, tip, id, error) VALUES (?1, ?2, ?3, ?4)",
+                        params![name, tip, name.rsplit('/').next(), error],
+                    )?;
+                }
+            }
+        }
+        tx.commit()?;
+        stats.read = loaded.len();
+        stats.removed = removed.len();
+        Ok(stats)
+    }
+}
+
+fn load(store: &Store<'_>, name: &str, tip: &str) -> std::result::Result<Session, String> {
+    let short = &name[store::refs::SESSIONS_PREFIX.len()..];
+    let id = SessionId::parse(short).map_err(|e| format!("odd ref name: {e}"))?;
+    let oid = git2::Oid::from_str(tip).map_err(|e| e.to_string())?;
+    store.load_at(&id, oid).map_err(|e| e.to_string())
+}
+
+fn delete_session(tx: &Transaction<'_>, name: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "DELETE FROM artifact_text WHERE rowid IN (SELECT rowid FROM artifact_rows WHERE ref = ?1)",
+        [name],
+    )?;
+    tx.execute("DELETE FROM artifact_rows WHERE ref = ?1", [name])?;
+    tx.execute("DELETE FROM sessions WHERE ref = ?1", [name])?;
+    Ok(())
+}
+
+fn insert_session(tx: &Transaction<'_>, name: &str, tip: &str, session: &Session) -> Result<()> {
+    let s = render::summary(session);
+    let agents = serde_json::to_string(&s.agents).unwrap_or_else(|_| "[]".to_owned());
+    tx.prepare_cached(
+        "INSERT INTO sessions (ref, tip, id, title, status, iteration, created, updated, base, head, artifacts, agents)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        name, tip, s.id, s.title, s.status, s.iteration, s.created, s.updated, s.base, s.head,
+        i64::try_from(s.artifacts).unwrap_or(i64::MAX), agents
+    ])?;
+    let mut row = tx.prepare_cached(
+        "INSERT INTO artifact_rows (ref, artifact, kind, agent, status, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut text = tx.prepare_cached(
+        "INSERT INTO artifact_text (rowid, session, title, body, findings, kind, agent, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for a in &session.artifacts {
+        row.execute(params![
+            name,
+            a.id,
+            a.kind.as_str(),
+            a.agent,
+            a.status.as_str(),
+            render::rfc3339(a.created)
+        ])?;
+        let rowid = tx.last_insert_rowid();
+        let findings: String = a
+            .findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}\n{}\n{}\n",
+                    f.title,
+                    f.body,
+                    f.path.as_deref().unwrap_or_default()
+                )
+            })
+            .collect();
+        text.execute(params![
+            rowid,
+            s.id,
+            session.meta.title,
+            a.body,
+            findings,
+            a.kind.as_str(),
+            a.agent,
+            a.status.as_str()
+        ])?;
+    }
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! The index's SQLite schema. Bump [`VERSION`] whenever it changes: an index of another version
+//! is rebuilt, never migrated (it is derived data).
+
+/// Schema version, stored in `PRAGMA user_version`.
+pub const VERSION: i64 = 1;
+
+/// Creates every table of an empty index.
+pub const CREATE: &str = r#"
+CREATE TABLE sessions (
+    ref        TEXT PRIMARY KEY,
+    tip        TEXT NOT NULL,
+    id         TEXT,
+    title      TEXT,
+    status     TEXT,
+    iteration  INTEGER,
+    created    TEXT,
+    updated    TEXT,
+    base       TEXT,
+    head       TEXT,
+    artifacts  INTEGER,
+    agents     TEXT,      -- JSON array, in order of first contribution
+    error      TEXT       -- set when the session could not be read; other columns are then NULL
+);
+CREATE INDEX sessions_updated ON sessions(updated DESC, id DESC);
+
+CREATE TABLE artifact_rows (
+    rowid      INTEGER PRIMARY KEY,
+    ref        TEXT NOT NULL,
+    artifact   TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    agent      TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    created    TEXT NOT NULL
+);
+CREATE INDEX artifact_rows_ref ON artifact_rows(ref);
+CREATE INDEX artifact_rows_kind ON artifact_rows(kind, ref);
+CREATE INDEX artifact_rows_agent ON artifact_rows(agent COLLATE NOCASE, ref);
+
+-- rowid = artifact_rows.rowid. Column order matters for bm25() weights in query.rs.
+CREATE VIRTUAL TABLE artifact_text USING fts5(
+    session, title, body, findings, kind, agent, status,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+"#;
