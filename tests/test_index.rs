@@ -1,0 +1,324 @@
+//! The local search index: incremental refresh, rebuilds, search and filters.
+
+use std::process::Stdio;
+
+use crate::common::{BIN, TestEnv};
+
+fn list_ids(env: &TestEnv, repo: &std::path::Path, args: &[&str]) -> Vec<String> {
+    let mut full = vec!["list", "--json"];
+    full.extend_from_slice(args);
+    let json = env.handoff(repo, &full).json();
+    json["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn sessions_fetched_or_deleted_with_plain_git_show_up_at_once() {
+    let env = TestEnv::new();
+    let a = env.repo("a");
+    let first = env.plan(&a, "First");
+    let b = env.path("b");
+    env.git_ok(
+        env.root.path(),
+        &["clone", "-q", a.to_str().unwrap(), b.to_str().unwrap()],
+    );
+    env.git_ok(&b, &["config", "user.name", "B"]);
+    env.git_ok(&b, &["config", "user.email", "b@example.com"]);
+    assert_eq!(
+        list_ids(&env, &b, &[]),
+        Vec::<String>::new(),
+        "the index starts empty"
+    );
+    env.git_ok(
+        &b,
+        &[
+            "fetch",
+            "-q",
+            "origin",
+            "refs/handoff/sessions/*:refs/handoff/sessions/*",
+        ],
+    );
+    assert_eq!(list_ids(&env, &b, &[]), [first.clone()]);
+    let hits = env.handoff(&b, &["search", "thing", "--json"]).json();
+    assert_eq!(hits["results"][0]["session"], first.as_str());
+
+    // A new artifact upstream (tip moves) is re-read after the next fetch.
+    env.handoff(
+        &a,
+        &[
+            "review",
+            &first,
+            "--verdict",
+            "approve",
+            "-m",
+            "Looks right: zebra",
+        ],
+    )
+    .ok();
+    env.git_ok(
+        &b,
+        &[
+            "fetch",
+            "-q",
+            "origin",
+            "refs/handoff/sessions/*:refs/handoff/sessions/*",
+        ],
+    );
+    let json = env.handoff(&b, &["list", "--json"]).json();
+    assert_eq!(json["sessions"][0]["status"], "READY_FOR_IMPLEMENTATION");
+    assert_eq!(json["sessions"][0]["artifacts"], 2);
+    assert_eq!(
+        env.handoff(&b, &["search", "zebra", "--json"]).json()["results"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    env.git_ok(
+        &b,
+        &[
+            "update-ref",
+            "-d",
+            &format!("refs/handoff/sessions/{first}"),
+        ],
+    );
+    assert_eq!(list_ids(&env, &b, &[]), Vec::<String>::new());
+    assert_eq!(
+        env.handoff(&b, &["search", "zebra", "--json"]).json()["results"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+#[test]
+fn a_corrupt_or_old_index_is_rebuilt_with_one_line_and_the_same_results() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let ids = [env.plan(&repo, "Alpha"), env.plan(&repo, "Beta")];
+    let before = env.handoff(&repo, &["list", "--json"]).json();
+    let db = repo.join(".git/handoff/index.sqlite");
+    assert!(db.exists());
+    std::fs::write(&db, b"this is not a database, just garbage bytes............................................................").unwrap();
+    let run = env.handoff(&repo, &["list", "--json"]);
+    assert_eq!(run.json(), before);
+    assert_eq!(
+        run.stderr
+            .lines()
+            .filter(|l| l.contains("rebuilding the search index"))
+            .count(),
+        1,
+        "{}",
+        run.stderr
+    );
+
+    // Another format version is rebuilt too.
+    let status = std::process::Command::new("python3")
+        .args(["-c", &format!("import sqlite3; c=sqlite3.connect('{}'); c.execute('PRAGMA user_version=999'); c.commit()", db.display())])
+        .status();
+    assert!(
+        status.is_ok_and(|s| s.success()),
+        "python3 with sqlite3 is needed to age the index"
+    );
+    let run = env.handoff(&repo, &["list", "--json"]);
+    assert_eq!(run.json(), before);
+    assert!(run.stderr.contains("format 999"), "{}", run.stderr);
+
+    // Deleting the folder loses nothing.
+    std::fs::remove_dir_all(repo.join(".git/handoff")).unwrap();
+    let mut after = list_ids(&env, &repo, &[]);
+    after.sort();
+    let mut expected = ids.to_vec();
+    expected.sort();
+    assert_eq!(after, expected);
+    let reindex = env.handoff(&repo, &["reindex", "--json"]).json();
+    assert_eq!(reindex["sessions"], 2);
+}
+
+#[test]
+fn filters_select_by_status_agent_kind_and_date() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let planned = env.plan(&repo, "Only planned");
+    let reviewed = env.plan(&repo, "Reviewed by gemini");
+    env.handoff(
+        &repo,
+        &[
+            "review",
+            &reviewed,
+            "--verdict",
+            "reject",
+            "--agent",
+            "Gemini",
+            "-m",
+            "no",
+        ],
+    )
+    .ok();
+    assert_eq!(
+        list_ids(&env, &repo, &["--status", "changes-requested"]),
+        [reviewed.clone()]
+    );
+    assert_eq!(
+        list_ids(&env, &repo, &["--status", "AWAITING_CODEX_REVIEW"]),
+        [planned.clone()]
+    );
+    assert_eq!(
+        list_ids(&env, &repo, &["--agent", "gemini"]),
+        [reviewed.clone()]
+    );
+    assert_eq!(
+        list_ids(&env, &repo, &["--kind", "review"]),
+        [reviewed.clone()]
+    );
+    assert_eq!(
+        list_ids(&env, &repo, &[]),
+        [reviewed.clone(), planned.clone()],
+        "newest first"
+    );
+    assert_eq!(
+        list_ids(&env, &repo, &["--since", "2099-01-01"]),
+        Vec::<String>::new()
+    );
+    assert_eq!(list_ids(&env, &repo, &["--since", "2025-10-27"]).len(), 2);
+    let hits = env
+        .handoff(
+            &repo,
+            &[
+                "search",
+                "do thing",
+                "--kind",
+                "plan",
+                "--status",
+                "AWAITING_CODEX_REVIEW",
+                "--json",
+            ],
+        )
+        .json();
+    let sessions: Vec<&str> = hits["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["session"].as_str().unwrap())
+        .collect();
+    assert_eq!(sessions, [planned.as_str()]);
+    let hits = env
+        .handoff(&repo, &["search", "no", "--agent", "GEMINI", "--json"])
+        .json();
+    assert_eq!(hits["results"][0]["kind"], "review");
+}
+
+#[test]
+fn search_ranks_a_named_session_first_and_marks_matches() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let target = env.plan(&repo, "Quiet session");
+    for i in 0..3 {
+        env.handoff(
+            &repo,
+            &[
+                "plan",
+                "-t",
+                &format!("Noisy {i}"),
+                "-m",
+                "rate limiting rate limiting rate limiting review",
+            ],
+        )
+        .ok();
+    }
+    let random = &target["SESSION-20251027-".len().."SESSION-20251027-".len() + 8];
+    for query in [
+        format!("{target} rate limiting review"),
+        format!("{random} rate limiting"),
+    ] {
+        let hits = env.handoff(&repo, &["search", &query, "--json"]).json();
+        assert_eq!(
+            hits["results"][0]["session"],
+            target.as_str(),
+            "{query}: {hits}"
+        );
+    }
+    let hits = env.handoff(&repo, &["search", "limiting", "--json"]).json();
+    let snippet = hits["results"][0]["snippet"].as_str().unwrap();
+    assert!(snippet.contains("**limiting**"), "{snippet}");
+    let human = env.handoff(&repo, &["search", "limiting"]).ok().to_owned();
+    assert!(human.contains("[limiting]"), "{human}");
+    let limited = env
+        .handoff(&repo, &["search", "limiting", "--limit", "2", "--json"])
+        .json();
+    assert_eq!(limited["results"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn query_syntax_from_users_never_leaks_sqlite_errors() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    env.plan(&repo, "Syntax");
+    for query in [
+        "\"unbalanced",
+        "AND OR",
+        "foo*(",
+        "NEAR(",
+        "thing)",
+        "col:thing",
+        "^thing",
+        "-thing",
+        "thing*",
+    ] {
+        let run = env.handoff(&repo, &["search", "--json", "--", query]);
+        assert!(run.code == 0, "{query}: exit {} {}", run.code, run.stderr);
+        assert!(
+            !run.stderr.to_lowercase().contains("fts5") && !run.stderr.contains("sqlite"),
+            "{query}: {}",
+            run.stderr
+        );
+    }
+    let hits = env.handoff(&repo, &["search", "thing)", "--json"]).json();
+    assert_eq!(hits["results"].as_array().unwrap().len(), 1);
+    let err = env.handoff(&repo, &["search", "( ) *"]).fails(1).to_owned();
+    assert!(err.contains("no words to search for"), "{err}");
+}
+
+#[test]
+fn concurrent_readers_and_writers_share_the_index() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Busy");
+    let mut children = Vec::new();
+    for i in 0..6 {
+        let mut cmd = env.command("sh", &repo);
+        let script = if i % 2 == 0 {
+            format!(
+                "for n in 1 2 3; do \"{BIN}\" plan --session {id} -m \"writer {i} $n\" >/dev/null || exit 1; done"
+            )
+        } else {
+            format!(
+                "for n in 1 2 3 4 5; do \"{BIN}\" list --json >/dev/null || exit 1; \"{BIN}\" search writer >/dev/null || exit 1; done"
+            )
+        };
+        cmd.args(["-c", &script])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        children.push(cmd.spawn().unwrap());
+    }
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let json = env.handoff(&repo, &["list", "--json"]).json();
+    assert_eq!(json["sessions"][0]["artifacts"], 1 + 3 * 3);
+    let hits = env
+        .handoff(&repo, &["search", "writer", "--limit", "100", "--json"])
+        .json();
+    assert_eq!(hits["results"].as_array().unwrap().len(), 9);
+}
