@@ -42,7 +42,7 @@ fn sessions_fetched_or_deleted_with_plain_git_show_up_at_once() {
             "refs/handoff/sessions/*:refs/handoff/sessions/*",
         ],
     );
-    assert_eq!(list_ids(&env, &b, &[]), [first.clone()]);
+    assert_eq!(list_ids(&env, &b, &[]), [first.as_str()]);
     let hits = env.handoff(&b, &["search", "thing", "--json"]).json();
     assert_eq!(hits["results"][0]["session"], first.as_str());
 
@@ -163,19 +163,19 @@ fn filters_select_by_status_agent_kind_and_date() {
     .ok();
     assert_eq!(
         list_ids(&env, &repo, &["--status", "changes-requested"]),
-        [reviewed.clone()]
+        [reviewed.as_str()]
     );
     assert_eq!(
         list_ids(&env, &repo, &["--status", "AWAITING_CODEX_REVIEW"]),
-        [planned.clone()]
+        [planned.as_str()]
     );
     assert_eq!(
         list_ids(&env, &repo, &["--agent", "gemini"]),
-        [reviewed.clone()]
+        [reviewed.as_str()]
     );
     assert_eq!(
         list_ids(&env, &repo, &["--kind", "review"]),
-        [reviewed.clone()]
+        [reviewed.as_str()]
     );
     assert_eq!(
         list_ids(&env, &repo, &[]),
