@@ -99,41 +99,47 @@ fn concurrent_implementations_all_land_in_the_notes() {
     let repo = env.repo("repo");
     let base = env.git_ok(&repo, &["rev-parse", "HEAD"]);
     let commit = env.commit_file(&repo, "a.txt", "a\n", "a");
-    let ids: Vec<String> = (0..8).map(|i| env.plan(&repo, &format!("S{i}"))).collect();
-    let children: Vec<_> = ids
-        .iter()
-        .map(|id| {
-            let mut cmd = env.command(BIN, &repo);
-            cmd.args([
-                "implement",
-                id,
-                "--force",
-                "-m",
-                "done",
-                "--range",
-                &format!("{base}..{commit}"),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-            cmd.spawn().unwrap()
-        })
-        .collect();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+    // Several rounds, each starting without a notes ref: the first writers race to create it.
+    for round in 0..5 {
+        let _ = env.git(&repo, &["update-ref", "-d", "refs/notes/handoff"]);
+        let ids: Vec<String> = (0..8)
+            .map(|i| env.plan(&repo, &format!("R{round} S{i}")))
+            .collect();
+        let children: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                let mut cmd = env.command(BIN, &repo);
+                cmd.args([
+                    "implement",
+                    id,
+                    "--force",
+                    "-m",
+                    "done",
+                    "--range",
+                    &format!("{base}..{commit}"),
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+                cmd.spawn().unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let note = env.git_ok(&repo, &["notes", "--ref=handoff", "show", &commit]);
+        for id in &ids {
+            assert!(
+                note.contains(&format!("Handoff-Session: {id} implementation")),
+                "round {round}: {id} missing:\n{note}"
+            );
+        }
+        assert_eq!(note.lines().count(), 8);
     }
-    let note = env.git_ok(&repo, &["notes", "--ref=handoff", "show", &commit]);
-    for id in &ids {
-        assert!(
-            note.contains(&format!("Handoff-Session: {id} implementation")),
-            "{id} missing:\n{note}"
-        );
-    }
-    assert_eq!(note.lines().count(), 8);
 }
 
 #[test]

@@ -94,14 +94,18 @@ impl Index {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+        // Create the schema under the write lock, re-checking inside it: several processes may
+        // open a missing index at once.
+        let tx =
+            rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Immediate)?;
+        let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
         if tables == 0 {
-            let tx = conn.unchecked_transaction()?;
             tx.execute_batch(schema::CREATE)?;
             tx.pragma_update(None, "user_version", schema::VERSION)?;
-            tx.commit()?;
-        } else if version != schema::VERSION {
+        }
+        tx.commit()?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version != schema::VERSION {
             return Err(OpenProblem::Version(version));
         }
         Ok(Self {

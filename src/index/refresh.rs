@@ -28,6 +28,16 @@ impl Index {
         store: &Store<'_>,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Stats> {
+        let fingerprint = fingerprint(store.repo().commondir());
+        let stored: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'refs'", [], |r| {
+                r.get(0)
+            })
+            .ok();
+        if fingerprint.is_some() && stored == fingerprint {
+            return Ok(Stats::default());
+        }
         let refs = store.session_refs().map_err(Box::new)?;
         let known: HashMap<String, String> = {
             let mut stmt = self.conn.prepare_cached("SELECT ref, tip FROM sessions")?;
@@ -51,6 +61,7 @@ impl Index {
             .filter(|k| !current.contains(k.as_str()))
             .collect();
         if changed.is_empty() && removed.is_empty() {
+            self.remember(fingerprint.as_deref())?;
             return Ok(stats);
         }
         // Read from git before taking the write lock, so other readers are not held up.
@@ -77,10 +88,75 @@ impl Index {
             }
         }
         tx.commit()?;
+        self.remember(fingerprint.as_deref())?;
         stats.read = loaded.len();
         stats.removed = removed.len();
         Ok(stats)
     }
+}
+
+impl Index {
+    /// Records the refs fingerprint the index now reflects (or forgets it when it is racy).
+    fn remember(&self, fingerprint: Option<&str>) -> Result<()> {
+        match fingerprint {
+            Some(f) => self.conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('refs', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [f],
+            )?,
+            None => self
+                .conn
+                .execute("DELETE FROM meta WHERE key = 'refs'", [])?,
+        };
+        Ok(())
+    }
+}
+
+/// How long a file timestamp must be in the past before we trust it to reveal the next change
+/// (git's "racily clean" rule: a change in the same timestamp tick could go unseen).
+const RACY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A cheap fingerprint of everything that can change the session refs: `packed-refs` (mtime and
+/// size) and the `refs/handoff/sessions/` directory (whose mtime moves whenever git creates,
+/// renames into or deletes a loose ref there). `None` when it cannot be trusted: a reftable
+/// repository, nested session directories, or a timestamp too recent to rule out a racy change.
+fn fingerprint(common_dir: &std::path::Path) -> Option<String> {
+    if common_dir.join("reftable").exists() {
+        return None;
+    }
+    let now = std::time::SystemTime::now();
+    let stamp = |path: &std::path::Path| -> Option<String> {
+        match std::fs::metadata(path) {
+            Ok(meta) => {
+                let modified = meta.modified().ok()?;
+                if now.duration_since(modified).unwrap_or_default() < RACY {
+                    return None;
+                }
+                let ns = modified
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()?
+                    .as_nanos();
+                Some(format!("{ns}:{}", meta.len()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("-".to_owned()),
+            Err(_) => None,
+        }
+    };
+    let sessions = common_dir.join(store::refs::SESSIONS_PREFIX.trim_end_matches('/'));
+    if let Ok(entries) = std::fs::read_dir(&sessions) {
+        // A loose ref in a subdirectory would not move this directory's mtime.
+        if entries
+            .filter_map(std::result::Result::ok)
+            .any(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        {
+            return None;
+        }
+    }
+    Some(format!(
+        "{}|{}",
+        stamp(&common_dir.join("packed-refs"))?,
+        stamp(&sessions)?
+    ))
 }
 
 fn load(store: &Store<'_>, name: &str, tip: &str) -> std::result::Result<Session, String> {

@@ -2,10 +2,13 @@
 //! is rebuilt, never migrated (it is derived data).
 
 /// Schema version, stored in `PRAGMA user_version`.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 /// Creates every table of an empty index.
 pub const CREATE: &str = r#"
+-- key/value facts about the index itself (the refs fingerprint of the last refresh).
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
 CREATE TABLE sessions (
     ref        TEXT PRIMARY KEY,
     tip        TEXT NOT NULL,

@@ -45,10 +45,12 @@ pub fn compare_and_swap(
     // Make sure a reflog is kept even where core.logAllRefUpdates would not log refs/handoff/*.
     repo.reference_ensure_log(name)
         .map_err(|source| Error::git(format!("creating the reflog of {name}"), source))?;
-    let result = match expected {
-        Some(current) => repo.reference_matching(name, new, true, current, message),
-        None => repo.reference(name, new, false, message),
-    };
+    // A zero OID as the expected value means "must not exist", checked under the ref's lock.
+    // (`reference(.., force = false, ..)` checks existence before taking the lock, so two
+    // processes creating the same ref at once could both succeed, the second overwriting the
+    // first.)
+    let expected = expected.unwrap_or(Oid::ZERO_SHA1);
+    let result = repo.reference_matching(name, new, true, expected, message);
     match result {
         Ok(_) => Ok(Swap::Done),
         Err(e) if e.code() == ErrorCode::Locked => Ok(Swap::Locked),
