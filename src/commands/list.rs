@@ -20,6 +20,9 @@ pub struct ListArgs {
     /// Which sessions.
     #[command(flatten)]
     pub filter: FilterArgs,
+    /// At most this many sessions (the newest)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
     /// Print {"sessions": [...], "errors": [...]} as JSON
     #[arg(long)]
     pub json: bool,
@@ -89,7 +92,9 @@ pub fn refreshed_index(handoff: &crate::workflow::Handoff) -> CommandResult<inde
 pub fn run(args: &ListArgs) -> CommandResult {
     let handoff = open()?;
     let index = refreshed_index(&handoff)?;
-    let listing = index.list(&args.filter.filter(None)).map_err(user_error)?;
+    let listing = index
+        .list(&args.filter.filter(args.limit))
+        .map_err(user_error)?;
     for e in &listing.errors {
         ui::warn(&format!(
             "cannot read {}: {}",
