@@ -3,7 +3,9 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{context, demo, diff, init, list, log, record, reindex, search, show, why};
+use crate::commands::{
+    context, demo, diff, hook, init, list, log, record, reindex, search, share, show, why,
+};
 use crate::error::CommandResult;
 use crate::session::Kind;
 
@@ -59,8 +61,19 @@ pub enum Command {
     Context(context::ContextArgs),
     /// Show which sessions produced a commit
     Why(why::WhyArgs),
+    /// Send sessions and notes to a remote (never forced)
+    Push(share::PushArgs),
+    /// Fetch and merge a remote's sessions and notes
+    Pull(share::PullArgs),
+    /// Make a session current (commits get its Handoff-Session trailer)
+    Start(hook::StartArgs),
+    /// Stop adding the Handoff-Session trailer
+    Stop(hook::StopArgs),
     /// Play the seed's example end to end in a scratch repository
     Demo(demo::DemoArgs),
+    /// Run a hook handler (called by the installed git hooks)
+    #[command(hide = true)]
+    Hook(hook::HookArgs),
 }
 
 /// Runs the parsed command.
@@ -81,6 +94,11 @@ pub fn run(cli: Cli) -> CommandResult {
         Command::Diff(args) => diff::run(&args),
         Command::Context(args) => context::run(&args),
         Command::Why(args) => why::run(&args),
+        Command::Push(args) => share::push(&args),
+        Command::Pull(args) => share::pull(&args),
+        Command::Start(args) => hook::start(&args),
+        Command::Stop(args) => hook::stop(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Hook(args) => hook::run(&args),
     }
 }

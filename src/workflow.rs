@@ -279,6 +279,29 @@ impl Handoff {
         Ok(Recorded::new(before, artifact, redactions))
     }
 
+    /// Records a `note` carrying a new commit range (after a rebase or amend moved the recorded
+    /// one), so that `context` and `show` follow the rewritten commits. Status is unchanged.
+    pub fn record_note_with_range(
+        &self,
+        id: &SessionId,
+        body: &str,
+        range: Range,
+    ) -> Result<Recorded> {
+        let new = NewArtifact {
+            kind: Kind::Note,
+            agent: "git-handoff".to_owned(),
+            verdict: None,
+            range: Some(range),
+            findings: Vec::new(),
+            body: body.to_owned(),
+            created: crate::clock::now(),
+            force: false,
+            abandon: false,
+        };
+        let (before, artifact) = self.store().append(id, new)?;
+        Ok(Recorded::new(before, artifact, Vec::new()))
+    }
+
     fn redact(&self, text: &str, allow: bool) -> (String, Vec<&'static str>) {
         if allow {
             return (text.to_owned(), Vec::new());

@@ -11,12 +11,18 @@ use crate::ui;
 ///
 /// Sets notes.rewriteRef=refs/notes/handoff and notes.rewriteMode=cat_sort_uniq so notes follow
 /// amend and rebase, log.excludeDecoration=refs/handoff/* so session refs stay out of git log,
-/// and writes .handoff.toml with the documented defaults when it is absent.
+/// writes .handoff.toml with the documented defaults when it is absent, and installs the
+/// pre-push, post-rewrite and prepare-commit-msg hooks in the hooks directory git uses
+/// (core.hooksPath respected), between '# BEGIN git-handoff' / '# END git-handoff' lines so
+/// existing hooks keep working.
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
     /// Do not install the git hooks
     #[arg(long)]
     pub no_hooks: bool,
+    /// Remove our blocks from the hooks (and nothing else)
+    #[arg(long, conflicts_with = "no_hooks")]
+    pub uninstall: bool,
     /// Print what was changed as JSON
     #[arg(long)]
     pub json: bool,
@@ -26,20 +32,52 @@ pub struct InitArgs {
 struct InitJson {
     config_set: Vec<String>,
     wrote_repo_file: bool,
+    hooks: Vec<crate::hooks::install::Change>,
 }
 
 /// Runs `init`.
 pub fn run(args: &InitArgs) -> CommandResult {
     let handoff = open()?;
+    let dir = handoff
+        .repo
+        .workdir()
+        .unwrap_or_else(|| handoff.repo.path())
+        .to_path_buf();
+    if args.uninstall {
+        let hooks = crate::hooks::install::uninstall(&dir).map_err(user_error)?;
+        if args.json {
+            ui::json(&InitJson {
+                config_set: Vec::new(),
+                wrote_repo_file: false,
+                hooks,
+            })?;
+        } else {
+            for h in &hooks {
+                ui::status(&format!("{} {}", h.action, h.path.display()));
+            }
+            if hooks.is_empty() {
+                ui::status("no git-handoff hook blocks to remove");
+            }
+        }
+        return Ok(());
+    }
     let config_set = init::configure(&handoff.repo).map_err(user_error)?;
     let wrote_repo_file = init::write_repo_file(&handoff.repo).map_err(user_error)?;
-    let _ = args.no_hooks;
+    let hooks = if args.no_hooks {
+        Vec::new()
+    } else {
+        crate::hooks::install::install(&dir).map_err(user_error)?
+    };
     if args.json {
         ui::json(&InitJson {
             config_set,
             wrote_repo_file,
+            hooks,
         })?;
         return Ok(());
+    }
+    for h in &hooks {
+        ui::status(&format!("hook {}: {}", h.action, h.path.display()));
     }
     for c in &config_set {
         ui::status(&format!("set {c}"));
@@ -47,7 +85,7 @@ pub fn run(args: &InitArgs) -> CommandResult {
     if wrote_repo_file {
         ui::status(&format!("wrote {}", crate::config::REPO_FILE));
     }
-    if config_set.is_empty() && !wrote_repo_file {
+    if config_set.is_empty() && !wrote_repo_file && hooks.is_empty() {
         ui::status("already set up; nothing changed");
     }
     Ok(())

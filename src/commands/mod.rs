@@ -4,12 +4,14 @@
 pub mod context;
 pub mod demo;
 pub mod diff;
+pub mod hook;
 pub mod init;
 pub mod list;
 pub mod log;
 pub mod record;
 pub mod reindex;
 pub mod search;
+pub mod share;
 pub mod show;
 pub mod why;
 

@@ -154,6 +154,12 @@ pub fn plan(args: &PlanArgs) -> CommandResult {
     }
     .map_err(CommandError::user)?;
     let id = recorded.artifact.session.as_str();
+    if existing.is_none() {
+        // The planner usually implements next: its commits get the session's trailer.
+        if let Err(e) = crate::current::set(handoff.repo.commondir(), &recorded.artifact.session) {
+            ui::warn(&format!("could not make {id} current: {e}"));
+        }
+    }
     if !args.common.json {
         ui::out(&format!("{id}\n"));
     }

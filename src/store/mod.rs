@@ -5,13 +5,16 @@
 //! `refs/notes/handoff` list, for each code commit, the sessions that produced it. Reads never
 //! trust stored data: a bad session is a per-session error, never a panic and never misread.
 
+mod merge;
 mod notes;
 pub mod refs;
 mod sessions;
+pub mod transport;
 
 use git2::{Oid, Repository, Signature};
 
-pub use notes::{NoteLine, parse_note};
+pub use merge::SessionMerge;
+pub use notes::{Additions, NoteLine, NotesMerge, NotesReader, parse_note};
 pub use sessions::{ListedSession, NewArtifact};
 
 use crate::session::codec::DecodeError;
@@ -131,6 +134,43 @@ impl<'r> Store<'r> {
         let (name, email) = identity(self.repo).ok_or(Error::NoIdentity)?;
         let time = git2::Time::new(when.timestamp(), 0);
         Signature::new(&name, &email, &time).map_err(|_| Error::NoIdentity)
+    }
+}
+
+impl Store<'_> {
+    /// Points a tracking ref (`refs/handoff-remotes/...`, `refs/notes/handoff-remotes/...`) at
+    /// what we just pushed there, as git does for remote-tracking branches. Tracking refs mirror
+    /// a remote, so this overwrites.
+    pub fn set_tracking(&self, name: &str, target: Oid) -> Result<()> {
+        if !(name.starts_with("refs/handoff-remotes/")
+            || name.starts_with("refs/notes/handoff-remotes/"))
+        {
+            return Err(Error::Malformed {
+                session: name.to_owned(),
+                problem: "not a tracking ref".to_owned(),
+            });
+        }
+        self.repo
+            .reference(name, target, true, "handoff: pushed")
+            .map(|_| ())
+            .map_err(|source| Error::git(format!("updating {name}"), source))
+    }
+
+    /// Every ref under `prefix` with its target (direct refs only).
+    pub fn refs_under(&self, prefix: &str) -> Result<Vec<(String, Oid)>> {
+        let iter = self
+            .repo
+            .references_glob(&format!("{prefix}*"))
+            .map_err(|source| Error::git(format!("listing {prefix}"), source))?;
+        let mut out = Vec::new();
+        for reference in iter {
+            let reference =
+                reference.map_err(|source| Error::git(format!("listing {prefix}"), source))?;
+            if let (Ok(name), Some(target)) = (reference.name(), reference.target()) {
+                out.push((name.to_owned(), target));
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -18,6 +18,48 @@ pub const LINE_KEY: &str = "Handoff-Session:";
 /// The largest note we read.
 const MAX_NOTE_BYTES: usize = 1024 * 1024;
 
+/// Looks up notes in one version of the notes tree, at any fanout.
+pub struct NotesReader<'r> {
+    repo: &'r Repository,
+    tree: Tree<'r>,
+}
+
+impl NotesReader<'_> {
+    /// The note text on a commit, `None` when it has none.
+    pub fn get(&self, commit: Oid) -> Result<Option<String>> {
+        let hex = commit.to_string();
+        for path in [
+            format!("{}/{}", &hex[..2], &hex[2..]),
+            hex.clone(),
+            format!("{}/{}/{}", &hex[..2], &hex[2..4], &hex[4..]),
+        ] {
+            if let Ok(entry) = self.tree.get_path(std::path::Path::new(&path)) {
+                return read_note_blob(self.repo, entry.id()).map(Some);
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Lines to add to the notes of commits.
+pub type Additions = BTreeMap<Oid, BTreeSet<String>>;
+
+/// What merging a remote's notes did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotesMerge {
+    /// Nothing to do.
+    UpToDate,
+    /// We had no notes: took theirs.
+    Copied,
+    /// We were behind: moved to theirs.
+    FastForward,
+    /// Both had changes: a merge commit with the union of lines.
+    Merged {
+        /// Notes that gained lines.
+        changed: usize,
+    },
+}
+
 /// One parsed note line: `Handoff-Session: <ID> <kind>`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct NoteLine {
@@ -50,33 +92,107 @@ pub fn parse_note(text: &str) -> Vec<NoteLine> {
 impl Store<'_> {
     /// The note text on a commit, `None` when it has none.
     pub fn read_note(&self, commit: Oid) -> Result<Option<String>> {
+        match self.notes_reader()? {
+            Some(reader) => reader.get(commit),
+            None => Ok(None),
+        }
+    }
+
+    /// A reader over the current notes tree, for looking up many commits at once.
+    pub fn notes_reader(&self) -> Result<Option<NotesReader<'_>>> {
         let Some(tip) = read_ref(self.repo, NOTES_REF)? else {
             return Ok(None);
         };
-        let tree = notes_tree(self.repo, tip)?;
-        let hex = commit.to_string();
-        for path in [
-            format!("{}/{}", &hex[..2], &hex[2..]),
-            hex.clone(),
-            format!("{}/{}/{}", &hex[..2], &hex[2..4], &hex[4..]),
-        ] {
-            if let Ok(entry) = tree.get_path(std::path::Path::new(&path)) {
-                return read_note_blob(self.repo, entry.id()).map(Some);
-            }
-        }
-        Ok(None)
+        Ok(Some(NotesReader {
+            repo: self.repo,
+            tree: notes_tree(self.repo, tip)?,
+        }))
     }
 
     /// Adds `line` to the notes of every commit in `commits` (one notes commit for all),
     /// keeping each note a sorted set of lines. Returns how many notes changed.
     pub fn add_note_line(&self, commits: &[Oid], line: &NoteLine, message: &str) -> Result<usize> {
-        let line = line.render();
+        let line = BTreeSet::from([line.render()]);
+        let additions: Additions = commits.iter().map(|c| (*c, line.clone())).collect();
+        self.add_note_lines(&additions, message)
+    }
+
+    /// Adds lines to the notes of several commits in one notes commit (each note stays a
+    /// sorted set). Returns how many notes changed.
+    pub fn add_note_lines(&self, additions: &Additions, message: &str) -> Result<usize> {
+        self.write_notes(additions, None, message)
+    }
+
+    /// Merges another notes commit (a remote's copy) into `refs/notes/handoff`: copy when we
+    /// have none, fast-forward when we are behind, otherwise a merge commit whose notes are the
+    /// line union of both sides, like `git notes merge -s cat_sort_uniq`. Nothing is dropped.
+    pub fn merge_notes(&self, theirs: Oid, message: &str) -> Result<NotesMerge> {
+        let mut locked = 0;
+        for attempt in 0..refs::MAX_ATTEMPTS {
+            let ours = read_ref(self.repo, NOTES_REF)?;
+            let outcome = match ours {
+                Some(o) if o == theirs => return Ok(NotesMerge::UpToDate),
+                Some(o) if self.is_ancestor(theirs, o)? => return Ok(NotesMerge::UpToDate),
+                Some(o) if self.is_ancestor(o, theirs)? => NotesMerge::FastForward,
+                Some(_) => {
+                    let tree = notes_tree(self.repo, theirs)?;
+                    let mut all = BTreeMap::new();
+                    collect_notes(self.repo, &tree, String::new(), &mut all)?;
+                    let mut additions = Additions::new();
+                    for (hex, blobs) in all {
+                        let Ok(oid) = Oid::from_str(&hex) else {
+                            continue;
+                        };
+                        let lines = additions.entry(oid).or_default();
+                        for b in blobs {
+                            lines.extend(read_note_blob(self.repo, b)?.lines().map(str::to_owned));
+                        }
+                    }
+                    let changed = self.write_notes(&additions, Some(theirs), message)?;
+                    return Ok(NotesMerge::Merged { changed });
+                }
+                None => NotesMerge::Copied,
+            };
+            notes_tree(self.repo, theirs)?;
+            match compare_and_swap(
+                self.repo,
+                NOTES_REF,
+                ours,
+                theirs,
+                &format!("handoff: {message}"),
+            )? {
+                Swap::Done => return Ok(outcome),
+                Swap::Raced => refs::backoff(attempt),
+                Swap::Locked if locked >= refs::MAX_LOCKED_ATTEMPTS => break,
+                Swap::Locked => {
+                    locked += 1;
+                    refs::backoff(attempt);
+                }
+            }
+        }
+        Err(Error::contended(self.repo, NOTES_REF))
+    }
+
+    fn is_ancestor(&self, ancestor: Oid, of: Oid) -> Result<bool> {
+        self.repo
+            .graph_descendant_of(of, ancestor)
+            .map_err(|source| Error::git("comparing notes histories", source))
+    }
+
+    /// Writes one notes commit adding `additions` to the current notes (with `second_parent`
+    /// for a merge), by compare-and-swap with retries.
+    fn write_notes(
+        &self,
+        additions: &Additions,
+        second_parent: Option<Oid>,
+        message: &str,
+    ) -> Result<usize> {
         let mut locked = 0;
         for attempt in 0..refs::MAX_ATTEMPTS {
             let tip = read_ref(self.repo, NOTES_REF)?;
             let tree = tip.map(|t| notes_tree(self.repo, t)).transpose()?;
-            let (new_tree, changed) = self.notes_tree_with(tree.as_ref(), commits, &line)?;
-            if changed == 0 {
+            let (new_tree, changed) = self.notes_tree_with(tree.as_ref(), additions)?;
+            if changed == 0 && second_parent.is_none() {
                 return Ok(0);
             }
             let sig = self.signature(crate::clock::now())?;
@@ -84,11 +200,13 @@ impl Store<'_> {
                 .repo
                 .find_tree(new_tree)
                 .map_err(|source| Error::git("reading the notes tree just written", source))?;
-            let parent = tip
+            let parents = tip
+                .into_iter()
+                .chain(second_parent)
                 .map(|t| self.repo.find_commit(t))
-                .transpose()
+                .collect::<std::result::Result<Vec<_>, _>>()
                 .map_err(|source| Error::git("reading the notes commit", source))?;
-            let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+            let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
             let commit = self
                 .repo
                 .commit(None, &sig, &sig, &format!("{message}\n"), &tree, &parents)
@@ -117,16 +235,18 @@ impl Store<'_> {
     fn notes_tree_with(
         &self,
         old: Option<&Tree<'_>>,
-        commits: &[Oid],
-        line: &str,
+        additions: &Additions,
     ) -> Result<(Oid, usize)> {
         let repo = self.repo;
         let git = |action: &'static str| move |source| Error::git(action, source);
-        // Targets grouped by their 2-hex fanout directory.
-        let mut targets: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for oid in commits {
+        // Additions grouped by their 2-hex fanout directory.
+        let mut targets: BTreeMap<String, BTreeMap<String, &BTreeSet<String>>> = BTreeMap::new();
+        for (oid, lines) in additions {
             let hex = oid.to_string();
-            targets.entry(hex[..2].to_owned()).or_default().insert(hex);
+            targets
+                .entry(hex[..2].to_owned())
+                .or_default()
+                .insert(hex, lines);
         }
         let mut root = repo
             .treebuilder(None)
@@ -164,45 +284,37 @@ impl Store<'_> {
                     .map_err(git("reading a notes fanout directory"))?;
                 collect_notes(repo, &sub, dir.clone(), &mut notes)?;
             }
+            let wanted = targets.remove(dir).unwrap_or_default();
             let mut builder = repo
                 .treebuilder(None)
                 .map_err(git("building the notes tree"))?;
-            let wanted = targets.get(dir);
-            for (hex, blobs) in &notes {
-                let add = wanted.is_some_and(|w| w.contains(hex));
-                let blob = if blobs.len() == 1 && !add {
-                    blobs[0]
-                } else {
-                    let mut lines = BTreeSet::new();
-                    for b in blobs {
-                        lines.extend(read_note_blob(repo, *b)?.lines().map(str::to_owned));
-                    }
-                    let before = lines.len();
-                    if add {
-                        lines.insert(line.to_owned());
-                    }
-                    if lines.len() != before {
-                        changed += 1;
-                    }
-                    if blobs.len() == 1 && lines.len() == before {
-                        blobs[0]
-                    } else {
-                        self.note_blob(&lines, &mut blob_cache)?
+            let names: BTreeSet<&String> = notes.keys().chain(wanted.keys()).collect();
+            for hex in names {
+                let blobs = notes.get(hex).map(Vec::as_slice).unwrap_or_default();
+                let add = wanted.get(hex);
+                let blob = match (blobs, add) {
+                    ([one], None) => *one,
+                    _ => {
+                        let mut lines = BTreeSet::new();
+                        for b in blobs {
+                            lines.extend(read_note_blob(repo, *b)?.lines().map(str::to_owned));
+                        }
+                        let before = lines.len();
+                        if let Some(add) = add {
+                            lines.extend(add.iter().cloned());
+                        }
+                        if lines.len() != before {
+                            changed += 1;
+                        }
+                        match blobs {
+                            [one] if lines.len() == before => *one,
+                            _ => self.note_blob(&lines, &mut blob_cache)?,
+                        }
                     }
                 };
                 builder
                     .insert(&hex[2..], blob, FileMode::Blob.into())
                     .map_err(git("building the notes tree"))?;
-            }
-            for hex in wanted.into_iter().flatten() {
-                if !notes.contains_key(hex) {
-                    let lines = BTreeSet::from([line.to_owned()]);
-                    let blob = self.note_blob(&lines, &mut blob_cache)?;
-                    builder
-                        .insert(&hex[2..], blob, FileMode::Blob.into())
-                        .map_err(git("building the notes tree"))?;
-                    changed += 1;
-                }
             }
             let sub = builder
                 .write()

@@ -62,21 +62,7 @@ impl Store<'_> {
 
     /// Every ref under `refs/handoff/sessions/` with its tip.
     pub fn session_refs(&self) -> Result<Vec<(String, Oid)>> {
-        let glob = format!("{}*", refs::SESSIONS_PREFIX);
-        let iter = self
-            .repo
-            .references_glob(&glob)
-            .map_err(|source| Error::git("listing session refs", source))?;
-        let mut out = Vec::new();
-        for reference in iter {
-            let reference =
-                reference.map_err(|source| Error::git("listing session refs", source))?;
-            let Ok(name) = reference.name() else { continue };
-            if let Some(target) = reference.target() {
-                out.push((name.to_owned(), target));
-            }
-        }
-        Ok(out)
+        self.refs_under(refs::SESSIONS_PREFIX)
     }
 
     /// Every session, each read independently so that one bad session hides no other.

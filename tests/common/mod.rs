@@ -96,7 +96,7 @@ impl TestEnv {
         let mut cmd = Command::new(program);
         cmd.current_dir(dir)
             .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", path_with_bin())
             .env("HOME", self.path("home"))
             .env("XDG_CONFIG_HOME", self.path("home/.config"))
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -177,6 +177,14 @@ impl TestEnv {
         let run = self.handoff(dir, &["plan", "-t", title, "-m", "## Plan\nDo the thing."]);
         run.ok().trim().to_owned()
     }
+}
+
+/// `PATH` with the directory of the binary under test first, so installed hooks find
+/// `git-handoff` as they would after `cargo install`.
+fn path_with_bin() -> std::ffi::OsString {
+    let bin_dir = Path::new(BIN).parent().unwrap().to_path_buf();
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(&rest))).unwrap()
 }
 
 /// Formats a Unix time as RFC 3339 UTC without pulling chrono into the test crate.

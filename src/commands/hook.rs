@@ -1,0 +1,92 @@
+//! `git handoff hook NAME` (hidden), and `start` / `stop`.
+
+use std::io::Read;
+
+use super::open;
+use crate::error::{CommandResult, user_error};
+use crate::hooks::handlers::{self, Verdict};
+use crate::ui;
+
+/// Run a hook handler (called by the shims `git handoff init` installs)
+#[derive(Debug, clap::Args)]
+pub struct HookArgs {
+    /// The hook: pre-push, post-rewrite or prepare-commit-msg
+    pub name: String,
+    /// The arguments git gave the hook
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+/// Make a session current: commits get a Handoff-Session trailer until `git handoff stop`
+#[derive(Debug, clap::Args)]
+pub struct StartArgs {
+    /// Session: full ID, random part, unique prefix or slug
+    pub id: String,
+}
+
+/// Stop adding a Handoff-Session trailer to commits
+#[derive(Debug, clap::Args)]
+pub struct StopArgs {}
+
+/// Runs `hook`. Handler failures are warnings: a hook never fails the user's git command
+/// except when the `block` pre-push policy says so.
+pub fn run(args: &HookArgs) -> CommandResult {
+    let mut input = Vec::new();
+    if matches!(args.name.as_str(), "pre-push" | "post-rewrite") {
+        let _ = std::io::stdin().read_to_end(&mut input);
+    }
+    let handoff = match crate::workflow::Handoff::open() {
+        Ok(h) => h,
+        Err(e) => {
+            ui::warn(&format!("hook {}: {e}", args.name));
+            return Ok(());
+        }
+    };
+    let mut reader = input.as_slice();
+    let result = match args.name.as_str() {
+        "pre-push" => {
+            let remote = args.args.first().map_or("origin", String::as_str);
+            handlers::pre_push(&handoff, remote, &mut reader)
+        }
+        "post-rewrite" => {
+            let how = args.args.first().map_or("rebase", String::as_str);
+            handlers::post_rewrite(&handoff, how, &mut reader).map(|()| Verdict::Allow)
+        }
+        "prepare-commit-msg" => {
+            handlers::prepare_commit_msg(&handoff, &args.args).map(|()| Verdict::Allow)
+        }
+        other => {
+            ui::warn(&format!("unknown hook '{}'; ignored", ui::sanitize(other)));
+            Ok(Verdict::Allow)
+        }
+    };
+    match result {
+        Ok(Verdict::Allow) => Ok(()),
+        Ok(Verdict::Block(message)) => Err(user_error(message)),
+        Err(e) => {
+            ui::warn(&format!("hook {}: {e:#}", args.name));
+            Ok(())
+        }
+    }
+}
+
+/// Runs `start`.
+pub fn start(args: &StartArgs) -> CommandResult {
+    let handoff = open()?;
+    let id = handoff.resolve(&args.id).map_err(user_error)?;
+    crate::current::set(handoff.repo.commondir(), &id).map_err(user_error)?;
+    ui::status(&format!(
+        "{id} is current: new commits get a Handoff-Session trailer"
+    ));
+    Ok(())
+}
+
+/// Runs `stop`.
+pub fn stop(_args: &StopArgs) -> CommandResult {
+    let handoff = open()?;
+    match crate::current::clear(handoff.repo.commondir()).map_err(user_error)? {
+        Some(id) => ui::status(&format!("{id} is no longer current")),
+        None => ui::status("no session was current"),
+    }
+    Ok(())
+}

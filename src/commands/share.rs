@@ -1,0 +1,96 @@
+//! `git handoff push` and `git handoff pull`.
+
+use super::open;
+use crate::error::{CommandResult, user_error};
+use crate::share::{self, PullReport};
+use crate::ui::{self, sanitize};
+
+/// Send sessions and notes to a remote (never forced)
+///
+/// Pushes every refs/handoff/sessions/* ref and refs/notes/handoff through your git (so
+/// credentials, ssh config and proxies work as for any push). When the remote has changes we
+/// lack, pulls and merges them, then retries (at most 3 times). Never adds remote.<name>.push
+/// refspecs, so a bare `git push` behaves as before.
+#[derive(Debug, clap::Args)]
+pub struct PushArgs {
+    /// The remote
+    #[arg(default_value = "origin")]
+    pub remote: String,
+    /// Print what was pushed as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Fetch a remote's sessions and notes and merge them into yours
+///
+/// Fetches into refs/handoff-remotes/<remote>/sessions/* and refs/notes/handoff-remotes/<remote>,
+/// then merges: a new session is copied, one you are behind on fast-forwards, one both sides
+/// changed gets a merge commit holding every artifact of both; notes merge by line union.
+/// Nothing is ever dropped. A remote session that cannot be read is reported and left out.
+#[derive(Debug, clap::Args)]
+pub struct PullArgs {
+    /// The remote
+    #[arg(default_value = "origin")]
+    pub remote: String,
+    /// Print what was merged as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `push`.
+pub fn push(args: &PushArgs) -> CommandResult {
+    let handoff = open()?;
+    let refs = share::all_refs(&handoff).map_err(user_error)?;
+    if refs.is_empty() {
+        ui::status("nothing to push: no sessions yet");
+    }
+    let report = share::push(&handoff, &args.remote, &refs, args.json).map_err(user_error)?;
+    for pull in &report.pulls {
+        report_problems(pull);
+    }
+    if args.json {
+        ui::json(&report)?;
+    } else {
+        ui::status(&format!(
+            "pushed {} ref(s) to {} ({} pull-merge round(s))",
+            report.pushed.len(),
+            sanitize(&args.remote),
+            report.retries
+        ));
+    }
+    Ok(())
+}
+
+/// Runs `pull`.
+pub fn pull(args: &PullArgs) -> CommandResult {
+    let handoff = open()?;
+    let report = share::pull(&handoff, &args.remote, args.json).map_err(user_error)?;
+    report_problems(&report);
+    if args.json {
+        ui::json(&report)?;
+    } else {
+        ui::status(&format!(
+            "from {}: {} new, {} fast-forwarded, {} merged, {} up to date; notes {}",
+            sanitize(&args.remote),
+            report.created.len(),
+            report.fast_forwarded.len(),
+            report.merged.len(),
+            report.up_to_date,
+            report.notes
+        ));
+    }
+    Ok(())
+}
+
+fn report_problems(report: &PullReport) {
+    for r in &report.rejected {
+        ui::warn(&format!(
+            "not merged: {}: {}",
+            sanitize(&r.refname),
+            sanitize(&r.error)
+        ));
+    }
+    for c in &report.conflicts {
+        ui::warn(&format!("{}: {}", sanitize(&c.refname), sanitize(&c.error)));
+    }
+}

@@ -1,0 +1,255 @@
+//! What `git handoff hook NAME` does. Every handler is local and quick unless handoff data must
+//! be pushed, and reports its own failures as warnings: only the `block` pre-push policy may
+//! stop the user's git command.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::BufRead;
+use std::process::Command;
+
+use git2::{Oid, Sort};
+
+use crate::session::{Range, SessionId, Status};
+use crate::share;
+use crate::store::refs::{NOTES_REF, session_ref};
+use crate::store::{Additions, parse_note};
+use crate::ui;
+use crate::why::trailer_sessions;
+use crate::workflow::Handoff;
+
+/// Largest number of pushed commits the pre-push hook inspects.
+pub const MAX_PUSHED_COMMITS: usize = 20_000;
+
+/// What a hook decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Let git go on.
+    Allow,
+    /// Stop git (only the `block` pre-push policy does this), with the message to print.
+    Block(String),
+}
+
+/// `pre-push REMOTE URL` with `<local ref> <local oid> <remote ref> <remote oid>` lines.
+pub fn pre_push(
+    handoff: &Handoff,
+    remote: &str,
+    input: &mut dyn BufRead,
+) -> anyhow::Result<Verdict> {
+    let zero = Oid::ZERO_SHA1.to_string();
+    let mut tips = Vec::new();
+    let mut hide = Vec::new();
+    for line in input.lines() {
+        let line = line?;
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [local_ref, local, _remote_ref, remote_oid] = fields.as_slice() else {
+            continue;
+        };
+        if *local == zero
+            || local_ref.starts_with("refs/handoff/")
+            || local_ref.starts_with("refs/notes/")
+        {
+            continue;
+        }
+        tips.push(Oid::from_str(local)?);
+        if *remote_oid != zero {
+            if let Ok(oid) = Oid::from_str(remote_oid) {
+                hide.push(oid);
+            }
+        }
+    }
+    if tips.is_empty() {
+        return Ok(Verdict::Allow);
+    }
+    let sessions = sessions_of_pushed(handoff, remote, &tips, &hide)?;
+    if sessions.is_empty() {
+        return Ok(Verdict::Allow);
+    }
+    // Policy first: a blocked push sends nothing.
+    let policy = handoff.config.policy.pre_push.as_str();
+    if policy != "off" {
+        let mut unfinished = Vec::new();
+        for id in &sessions {
+            let status = handoff.store().load(id).ok().and_then(|s| s.state.status);
+            if status != Some(Status::Complete) {
+                let shown =
+                    status.map_or_else(|| "not in this clone".to_owned(), |s| s.to_string());
+                unfinished.push(format!("{id} ({shown})"));
+            }
+        }
+        if !unfinished.is_empty() {
+            let list = unfinished.join(", ");
+            if policy == "block" {
+                return Ok(Verdict::Block(format!(
+                    "handoff: push blocked: pushed commits belong to sessions that are not COMPLETE: {list}\n\
+                     handoff: finish them (git handoff validate ...), push once with 'git push --no-verify', \
+                     or set [policy] pre-push = \"warn\" in .handoff.toml"
+                )));
+            }
+            ui::warn(&format!(
+                "pushing commits of sessions that are not COMPLETE: {list}"
+            ));
+        }
+    }
+    let mut refs: Vec<String> = sessions
+        .iter()
+        .filter(|id| {
+            crate::store::refs::read_ref(&handoff.repo, &session_ref(id))
+                .ok()
+                .flatten()
+                .is_some()
+        })
+        .map(session_ref)
+        .collect();
+    if crate::store::refs::read_ref(&handoff.repo, NOTES_REF)?.is_some() {
+        refs.push(NOTES_REF.to_owned());
+    }
+    let changed = share::changed_refs(handoff, remote, &refs)?;
+    if changed.is_empty() {
+        return Ok(Verdict::Allow);
+    }
+    match share::push(handoff, remote, &changed, true) {
+        Ok(report) => ui::status(&format!(
+            "pushed {} handoff ref(s) to {remote}",
+            report.pushed.len()
+        )),
+        Err(e) => ui::warn(&format!(
+            "could not push the handoff data to {remote} ({e}); your push goes on. Retry with: git handoff push {remote}"
+        )),
+    }
+    Ok(Verdict::Allow)
+}
+
+/// Sessions linked (by note or trailer) to the commits being pushed.
+fn sessions_of_pushed(
+    handoff: &Handoff,
+    remote: &str,
+    tips: &[Oid],
+    hide: &[Oid],
+) -> anyhow::Result<BTreeSet<SessionId>> {
+    let repo = &handoff.repo;
+    let mut walk = repo.revwalk()?;
+    walk.set_sorting(Sort::NONE)?;
+    for tip in tips {
+        walk.push(*tip)?;
+    }
+    for oid in hide {
+        // The remote's old tip may not be here (someone else pushed): skip what we lack.
+        let _ = walk.hide(*oid);
+    }
+    let _ = walk.hide_glob(&format!("refs/remotes/{remote}/*"));
+    let store = handoff.store();
+    let reader = store.notes_reader()?;
+    let mut sessions = BTreeSet::new();
+    for oid in walk.take(MAX_PUSHED_COMMITS) {
+        let oid = oid?;
+        if let Some(reader) = &reader {
+            if let Some(text) = reader.get(oid)? {
+                sessions.extend(parse_note(&text).into_iter().map(|l| l.session));
+            }
+        }
+        let commit = repo.find_commit(oid)?;
+        if let Ok(message) = commit.message_raw() {
+            if message.contains("Handoff-Session:") {
+                sessions.extend(trailer_sessions(message));
+            }
+        }
+    }
+    Ok(sessions)
+}
+
+/// `post-rewrite amend|rebase` with `<old> <new> [extra]` lines: notes follow the rewritten
+/// commits (line union, also without `notes.rewriteRef`), and sessions whose recorded range
+/// ends or starts at a rewritten commit get a `note` artifact carrying the rewritten range.
+pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> anyhow::Result<()> {
+    let mut map: BTreeMap<Oid, Oid> = BTreeMap::new();
+    for line in input.lines() {
+        let line = line?;
+        let mut fields = line.split_whitespace();
+        if let (Some(old), Some(new)) = (fields.next(), fields.next()) {
+            if let (Ok(old), Ok(new)) = (Oid::from_str(old), Oid::from_str(new)) {
+                map.insert(old, new);
+            }
+        }
+    }
+    let store = handoff.store();
+    let Some(reader) = store.notes_reader()? else {
+        return Ok(());
+    };
+    let mut additions = Additions::new();
+    let mut sessions = BTreeSet::new();
+    for (old, new) in &map {
+        if let Some(text) = reader.get(*old)? {
+            let lines = parse_note(&text);
+            sessions.extend(lines.iter().map(|l| l.session.clone()));
+            additions
+                .entry(*new)
+                .or_default()
+                .extend(lines.iter().map(|l| l.render()));
+        }
+    }
+    drop(reader);
+    if additions.is_empty() {
+        return Ok(());
+    }
+    store.add_note_lines(&additions, &format!("handoff: notes follow {how}"))?;
+    for id in sessions {
+        let Ok(session) = store.load(&id) else {
+            continue;
+        };
+        let Some(range) = session.range() else {
+            continue;
+        };
+        let follow = |oid: &str| {
+            Oid::from_str(oid)
+                .ok()
+                .and_then(|o| map.get(&o))
+                .map(ToString::to_string)
+        };
+        let head = follow(&range.head);
+        let base = range.base.as_deref().and_then(follow);
+        if head.is_none() && base.is_none() {
+            continue;
+        }
+        let moved = Range {
+            base: base.or_else(|| range.base.clone()),
+            head: head.unwrap_or_else(|| range.head.clone()),
+        };
+        let body = format!("The recorded range moved with `git {how}`: {range} is now {moved}.");
+        handoff.record_note_with_range(&id, &body, moved)?;
+        ui::status(&format!("{id}: range follows the {how}"));
+    }
+    Ok(())
+}
+
+/// `prepare-commit-msg FILE [SOURCE [SHA]]`: adds the current session's trailer.
+pub fn prepare_commit_msg(handoff: &Handoff, args: &[String]) -> anyhow::Result<()> {
+    let Some(file) = args.first() else {
+        return Ok(());
+    };
+    let Some(id) = crate::current::get(handoff.repo.commondir()) else {
+        return Ok(());
+    };
+    // A finished session is no longer current.
+    match handoff.store().load(&id).map(|s| s.state.status) {
+        Ok(Some(Status::Complete | Status::Abandoned)) | Err(_) => return Ok(()),
+        _ => {}
+    }
+    let status = Command::new("git")
+        .current_dir(
+            handoff
+                .repo
+                .workdir()
+                .unwrap_or_else(|| handoff.repo.path()),
+        )
+        .args([
+            "interpret-trailers",
+            "--in-place",
+            "--if-exists",
+            "addIfDifferent",
+            "--trailer",
+        ])
+        .arg(format!("Handoff-Session: {id}"))
+        .arg(file)
+        .status()?;
+    anyhow::ensure!(status.success(), "git interpret-trailers failed");
+    Ok(())
+}

@@ -1,0 +1,214 @@
+//! Installing and removing our block in hook files. The block editing is pure string work
+//! (tested below); the file work resolves the hooks directory git really uses.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::{ALL_HOOKS, BEGIN, END};
+
+/// Why hooks could not be installed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `git rev-parse --git-path hooks` failed.
+    #[error("cannot find the hooks directory: {0}")]
+    HooksDir(String),
+    /// A hook file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The hook file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A hook file has a BEGIN marker without an END marker.
+    #[error("{0} has '# BEGIN git-handoff' without '# END git-handoff'; fix it by hand")]
+    Unterminated(PathBuf),
+}
+
+/// What happened to one hook file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    /// The hook file.
+    pub path: PathBuf,
+    /// `created`, `added`, `updated`, `removed`.
+    pub action: &'static str,
+}
+
+/// The hooks directory git uses for this repository (honours `core.hooksPath`).
+pub fn hooks_dir(repo_dir: &Path) -> Result<PathBuf, Error> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(repo_dir)
+        .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
+        .output()
+        .map_err(|e| Error::HooksDir(e.to_string()))?;
+    if !out.status.success() {
+        return Err(Error::HooksDir(
+            String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        ));
+    }
+    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+/// Inserts or replaces our block. New content goes right after the shebang, so it runs even
+/// when the user's hook ends with `exit`. `None` when nothing changes.
+pub fn with_block(existing: Option<&str>, block: &str) -> Result<Option<String>, &'static str> {
+    let block = block.trim_end();
+    let Some(text) = existing.filter(|t| !t.trim().is_empty()) else {
+        return Ok(Some(format!("#!/bin/sh\n{block}\n")));
+    };
+    if let Some((before, _, after)) = split_block(text)? {
+        let updated = format!("{before}{block}\n{after}");
+        return Ok((updated != text).then_some(updated));
+    }
+    let (shebang, rest) = match text.split_once('\n') {
+        Some((first, rest)) if first.starts_with("#!") => (format!("{first}\n"), rest),
+        _ => (String::new(), text),
+    };
+    Ok(Some(format!("{shebang}{block}\n{rest}")))
+}
+
+/// Removes our block; `None` when there is none.
+pub fn without_block(text: &str) -> Result<Option<String>, &'static str> {
+    Ok(split_block(text)?.map(|(before, _, after)| format!("{before}{after}")))
+}
+
+/// Splits around our block: (before, block, after).
+fn split_block(text: &str) -> Result<Option<(&str, &str, &str)>, &'static str> {
+    let Some(start) = text.find(BEGIN) else {
+        return Ok(None);
+    };
+    let Some(end_rel) = text[start..].find(END) else {
+        return Err("unterminated");
+    };
+    let mut end = start + end_rel + END.len();
+    if text[end..].starts_with('\n') {
+        end += 1;
+    }
+    Ok(Some((&text[..start], &text[start..end], &text[end..])))
+}
+
+/// Installs every hook block; idempotent.
+pub fn install(repo_dir: &Path) -> Result<Vec<Change>, Error> {
+    let dir = hooks_dir(repo_dir)?;
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let mut changes = Vec::new();
+    for (name, block) in ALL_HOOKS {
+        let path = dir.join(name);
+        let existing = read(&path)?;
+        let updated = with_block(existing.as_deref(), block)
+            .map_err(|_| Error::Unterminated(path.clone()))?;
+        if let Some(text) = updated {
+            write(&path, &text)?;
+            let action = match &existing {
+                None => "created",
+                Some(t) if t.contains(BEGIN) => "updated",
+                Some(_) => "added",
+            };
+            changes.push(Change { path, action });
+        } else {
+            make_executable(&path)?;
+        }
+    }
+    Ok(changes)
+}
+
+/// Removes every hook block, leaving the rest of each file as it was.
+pub fn uninstall(repo_dir: &Path) -> Result<Vec<Change>, Error> {
+    let dir = hooks_dir(repo_dir)?;
+    let mut changes = Vec::new();
+    for (name, _) in ALL_HOOKS {
+        let path = dir.join(name);
+        let Some(text) = read(&path)? else { continue };
+        let Some(rest) = without_block(&text).map_err(|_| Error::Unterminated(path.clone()))?
+        else {
+            continue;
+        };
+        if rest.trim() == "#!/bin/sh" || rest.trim().is_empty() {
+            std::fs::remove_file(&path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+        } else {
+            write(&path, &rest)?;
+        }
+        changes.push(Change {
+            path,
+            action: "removed",
+        });
+    }
+    Ok(changes)
+}
+
+fn read(path: &Path) -> Result<Option<String>, Error> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+fn write(path: &Path, text: &str) -> Result<(), Error> {
+    std::fs::write(path, text).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    make_executable(path)
+}
+
+fn make_executable(path: &Path) -> Result<(), Error> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let io = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut perms = std::fs::metadata(path).map_err(io)?.permissions();
+        if perms.mode() & 0o111 != 0o111 {
+            perms.set_mode(perms.mode() | 0o755);
+            std::fs::set_permissions(path, perms).map_err(io)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BLOCK: &str = "# BEGIN git-handoff\necho ours\n# END git-handoff\n";
+
+    #[test]
+    fn block_goes_after_the_shebang_and_keeps_the_users_hook() {
+        let user = "#!/bin/bash\necho mine\nexit 0\n";
+        let out = with_block(Some(user), BLOCK).unwrap().unwrap();
+        assert_eq!(
+            out,
+            "#!/bin/bash\n# BEGIN git-handoff\necho ours\n# END git-handoff\necho mine\nexit 0\n"
+        );
+        assert_eq!(with_block(Some(&out), BLOCK).unwrap(), None, "idempotent");
+        assert_eq!(without_block(&out).unwrap().unwrap(), user);
+    }
+
+    #[test]
+    fn new_files_get_a_shebang_and_blocks_are_replaced_in_place() {
+        assert_eq!(
+            with_block(None, BLOCK).unwrap().unwrap(),
+            format!("#!/bin/sh\n{BLOCK}")
+        );
+        let old = "#!/bin/sh\n# BEGIN git-handoff\nold\n# END git-handoff\ntail\n";
+        assert_eq!(
+            with_block(Some(old), BLOCK).unwrap().unwrap(),
+            "#!/bin/sh\n# BEGIN git-handoff\necho ours\n# END git-handoff\ntail\n"
+        );
+        assert!(with_block(Some("# BEGIN git-handoff\nno end\n"), BLOCK).is_err());
+        assert_eq!(without_block("#!/bin/sh\nnothing\n").unwrap(), None);
+    }
+}

@@ -1,0 +1,234 @@
+//! Sharing between clones (SPEC §5): `pull` fetches a remote's sessions and notes into tracking
+//! refs and merges them into ours; `push` sends ours, never forced, and on rejection pulls,
+//! merges and retries a bounded number of times. Data from a remote is untrusted: a session
+//! that does not load is reported on its own and left out of the merge.
+
+use serde::Serialize;
+
+use crate::session::SessionId;
+use crate::store::refs::{NOTES_REF, SESSIONS_PREFIX, read_ref};
+use crate::store::transport::{self, tracking_name, tracking_notes, tracking_prefix};
+use crate::store::{NotesMerge, SessionMerge};
+use crate::workflow::Handoff;
+
+/// How many times `push` pulls and retries after a rejection.
+pub const PUSH_ATTEMPTS: u32 = 3;
+
+/// Why sharing failed as a whole (per-session problems are in the reports).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Talking to the remote failed.
+    #[error(transparent)]
+    Transport(#[from] transport::Error),
+    /// Local git work failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
+    /// The remote kept moving.
+    #[error(
+        "{remote} kept rejecting the push after {PUSH_ATTEMPTS} pull-merge-retry rounds: {refs}"
+    )]
+    StillRejected {
+        /// The remote.
+        remote: String,
+        /// The refs still rejected.
+        refs: String,
+    },
+}
+
+/// What `pull` did.
+#[derive(Debug, Default, Serialize)]
+pub struct PullReport {
+    /// The remote.
+    pub remote: String,
+    /// Sessions new to this clone.
+    pub created: Vec<String>,
+    /// Sessions we were behind on.
+    pub fast_forwarded: Vec<String>,
+    /// Sessions both sides had changed (merge commits).
+    pub merged: Vec<String>,
+    /// Sessions already up to date.
+    pub up_to_date: usize,
+    /// Remote sessions that could not be read or merged, with why.
+    pub rejected: Vec<Rejected>,
+    /// Artifact files that differ between the clones (ours kept), per session.
+    pub conflicts: Vec<Rejected>,
+    /// What happened to the notes: `none`, `up-to-date`, `copied`, `fast-forward`, `merged`.
+    pub notes: &'static str,
+}
+
+/// A remote session we did not take, and why.
+#[derive(Debug, Serialize)]
+pub struct Rejected {
+    /// The tracking ref.
+    #[serde(rename = "ref")]
+    pub refname: String,
+    /// The problem.
+    pub error: String,
+}
+
+/// What `push` did.
+#[derive(Debug, Default, Serialize)]
+pub struct PushReport {
+    /// The remote.
+    pub remote: String,
+    /// Refs the remote accepted.
+    pub pushed: Vec<String>,
+    /// Pull-merge rounds needed after rejections.
+    pub retries: u32,
+    /// The pulls done for those retries.
+    pub pulls: Vec<PullReport>,
+}
+
+/// Fetches and merges a remote's sessions and notes.
+pub fn pull(handoff: &Handoff, remote: &str, quiet: bool) -> Result<PullReport, Error> {
+    let workdir = handoff
+        .repo
+        .workdir()
+        .unwrap_or_else(|| handoff.repo.path())
+        .to_path_buf();
+    transport::fetch(&workdir, remote, quiet)?;
+    merge_fetched(handoff, remote)
+}
+
+/// Merges what the last fetch from `remote` left in the tracking refs.
+pub fn merge_fetched(handoff: &Handoff, remote: &str) -> Result<PullReport, Error> {
+    let store = handoff.store();
+    let name = tracking_name(remote)?;
+    let prefix = tracking_prefix(&name);
+    let mut report = PullReport {
+        remote: remote.to_owned(),
+        notes: "none",
+        ..PullReport::default()
+    };
+    for (refname, tip) in store.refs_under(&prefix)? {
+        let short = &refname[prefix.len()..];
+        let id = match SessionId::parse(short) {
+            Ok(id) => id,
+            Err(e) => {
+                report.rejected.push(Rejected {
+                    refname,
+                    error: format!("odd ref name: {e}"),
+                });
+                continue;
+            }
+        };
+        match store.merge_session(&id, tip) {
+            Ok(SessionMerge::Created) => report.created.push(id.to_string()),
+            Ok(SessionMerge::FastForward) => report.fast_forwarded.push(id.to_string()),
+            Ok(SessionMerge::UpToDate) => report.up_to_date += 1,
+            Ok(SessionMerge::Merged { conflicts, .. }) => {
+                if !conflicts.is_empty() {
+                    report.conflicts.push(Rejected {
+                        refname: refname.clone(),
+                        error: format!("kept our copy of {}", conflicts.join(", ")),
+                    });
+                }
+                report.merged.push(id.to_string());
+            }
+            Err(e) => report.rejected.push(Rejected {
+                refname,
+                error: e.to_string(),
+            }),
+        }
+    }
+    if let Some(theirs) = read_ref(&handoff.repo, &tracking_notes(&name))? {
+        let message = format!("handoff: merge notes from {remote}");
+        report.notes = match store.merge_notes(theirs, &message) {
+            Ok(NotesMerge::UpToDate) => "up-to-date",
+            Ok(NotesMerge::Copied) => "copied",
+            Ok(NotesMerge::FastForward) => "fast-forward",
+            Ok(NotesMerge::Merged { .. }) => "merged",
+            Err(e) => {
+                report.rejected.push(Rejected {
+                    refname: tracking_notes(&name),
+                    error: e.to_string(),
+                });
+                "rejected"
+            }
+        };
+    }
+    Ok(report)
+}
+
+/// The refs `push` sends by default: every session and the notes.
+pub fn all_refs(handoff: &Handoff) -> Result<Vec<String>, Error> {
+    let mut refs: Vec<String> = handoff
+        .store()
+        .session_refs()?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    if read_ref(&handoff.repo, NOTES_REF)?.is_some() {
+        refs.push(NOTES_REF.to_owned());
+    }
+    Ok(refs)
+}
+
+/// Of `refs`, those whose local tip differs from what we last saw on `remote` (fetched or
+/// pushed): the ones a push would change.
+pub fn changed_refs(
+    handoff: &Handoff,
+    remote: &str,
+    refs: &[String],
+) -> Result<Vec<String>, Error> {
+    let name = tracking_name(remote)?;
+    let mut out = Vec::new();
+    for r in refs {
+        let local = read_ref(&handoff.repo, r)?;
+        let tracking = read_ref(&handoff.repo, &tracking_ref(&name, r))?;
+        if local.is_some() && local != tracking {
+            out.push(r.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn tracking_ref(name: &str, r: &str) -> String {
+    match r.strip_prefix(SESSIONS_PREFIX) {
+        Some(id) => format!("{}{id}", tracking_prefix(name)),
+        None => tracking_notes(name),
+    }
+}
+
+/// Pushes `refs` to `remote`; on rejection pulls, merges and retries, at most
+/// [`PUSH_ATTEMPTS`] times. Never forced.
+pub fn push(
+    handoff: &Handoff,
+    remote: &str,
+    refs: &[String],
+    quiet: bool,
+) -> Result<PushReport, Error> {
+    let workdir = handoff
+        .repo
+        .workdir()
+        .unwrap_or_else(|| handoff.repo.path())
+        .to_path_buf();
+    let name = tracking_name(remote)?;
+    let mut report = PushReport {
+        remote: remote.to_owned(),
+        ..PushReport::default()
+    };
+    let mut refs = refs.to_vec();
+    for round in 0..=PUSH_ATTEMPTS {
+        let outcome = transport::push(&workdir, remote, &refs, quiet)?;
+        for r in &outcome.updated {
+            if let Some(oid) = read_ref(&handoff.repo, r)? {
+                handoff.store().set_tracking(&tracking_ref(&name, r), oid)?;
+            }
+        }
+        report.pushed.extend(outcome.updated);
+        if outcome.rejected.is_empty() {
+            return Ok(report);
+        }
+        if round == PUSH_ATTEMPTS {
+            return Err(Error::StillRejected {
+                remote: remote.to_owned(),
+                refs: outcome.rejected.join(", "),
+            });
+        }
+        report.retries += 1;
+        report.pulls.push(pull(handoff, remote, quiet)?);
+        refs = outcome.rejected;
+    }
+    Ok(report)
+}

@@ -1,0 +1,164 @@
+//! Merging a remote's copy of a session into ours (SPEC §5): copy, fast-forward, or a merge
+//! commit whose tree holds the union of both artifact sets. Artifacts are immutable files named
+//! by ULID, so the union is by file name and nothing is ever dropped; status is derived by
+//! replay, so both clones end with the same status.
+
+use git2::{FileMode, Oid};
+
+use super::refs::{self, Swap, compare_and_swap, read_ref, session_ref};
+use super::sessions::ARTIFACTS_DIR;
+use super::{Error, Result, Store};
+use crate::session::{Session, SessionId};
+
+/// What merging one session did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionMerge {
+    /// We already had everything.
+    UpToDate,
+    /// A session we did not have.
+    Created,
+    /// We were behind.
+    FastForward,
+    /// Both sides had artifacts the other lacked.
+    Merged {
+        /// Artifacts taken from theirs.
+        added: usize,
+        /// Artifact files present on both sides with different content (ours kept).
+        conflicts: Vec<String>,
+    },
+}
+
+impl Store<'_> {
+    /// Merges `theirs` (a commit of a remote's chain for session `id`, already validated by
+    /// loading it) into the local ref.
+    pub fn merge_session(&self, id: &SessionId, theirs: Oid) -> Result<SessionMerge> {
+        let remote = self.load_at(id, theirs)?;
+        let name = session_ref(id);
+        let mut locked = 0;
+        for attempt in 0..refs::MAX_ATTEMPTS {
+            let ours = read_ref(self.repo, &name)?;
+            let (target, outcome) = match ours {
+                None => (theirs, SessionMerge::Created),
+                Some(o) if o == theirs || self.descends(o, theirs)? => {
+                    return Ok(SessionMerge::UpToDate);
+                }
+                Some(o) if self.descends(theirs, o)? => (theirs, SessionMerge::FastForward),
+                Some(o) => self.merge_commit(id, o, &remote)?,
+            };
+            let message = format!("handoff: merge {id} from a remote");
+            match compare_and_swap(self.repo, &name, ours, target, &message)? {
+                Swap::Done => return Ok(outcome),
+                Swap::Raced => refs::backoff(attempt),
+                Swap::Locked if locked >= refs::MAX_LOCKED_ATTEMPTS => break,
+                Swap::Locked => {
+                    locked += 1;
+                    refs::backoff(attempt);
+                }
+            }
+        }
+        Err(Error::contended(self.repo, &name))
+    }
+
+    /// Whether `descendant` contains `ancestor` in its history.
+    fn descends(&self, descendant: Oid, ancestor: Oid) -> Result<bool> {
+        self.repo
+            .graph_descendant_of(descendant, ancestor)
+            .map_err(|source| Error::git("comparing session histories", source))
+    }
+
+    /// Writes the merge commit of our tip `ours` and the remote session.
+    fn merge_commit(
+        &self,
+        id: &SessionId,
+        ours: Oid,
+        remote: &Session,
+    ) -> Result<(Oid, SessionMerge)> {
+        let git = |action: &'static str| move |source| Error::git(action, source);
+        let local = self.load_at(id, ours)?;
+        let our_commit = self
+            .repo
+            .find_commit(ours)
+            .map_err(git("reading our session commit"))?;
+        let their_commit = self
+            .repo
+            .find_commit(
+                remote
+                    .tip
+                    .parse()
+                    .map_err(git("reading their session commit"))?,
+            )
+            .map_err(git("reading their session commit"))?;
+        let our_root = our_commit.tree().map_err(git("reading our session tree"))?;
+        let their_root = their_commit
+            .tree()
+            .map_err(git("reading their session tree"))?;
+        let dir_of = |root: &git2::Tree<'_>| -> Result<Option<git2::Tree<'_>>> {
+            root.get_name(ARTIFACTS_DIR)
+                .map(|e| self.repo.find_tree(e.id()))
+                .transpose()
+                .map_err(git("reading an artifacts tree"))
+        };
+        let our_dir = dir_of(&our_root)?;
+        let their_dir = dir_of(&their_root)?;
+        let mut builder = self
+            .repo
+            .treebuilder(our_dir.as_ref())
+            .map_err(git("building the merged artifacts tree"))?;
+        let mut added = 0;
+        let mut conflicts = Vec::new();
+        for entry in their_dir.iter().flat_map(git2::Tree::iter) {
+            let file = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+            match our_dir.as_ref().and_then(|d| d.get_name(&file)) {
+                None => {
+                    builder
+                        .insert(&file, entry.id(), FileMode::Blob.into())
+                        .map_err(git("building the merged artifacts tree"))?;
+                    added += 1;
+                }
+                Some(ours) if ours.id() != entry.id() => conflicts.push(file),
+                Some(_) => {}
+            }
+        }
+        let dir = builder
+            .write()
+            .map_err(git("writing the merged artifacts tree"))?;
+        let mut root = self
+            .repo
+            .treebuilder(Some(&our_root))
+            .map_err(git("building the merged session tree"))?;
+        root.insert(ARTIFACTS_DIR, dir, FileMode::Tree.into())
+            .map_err(git("building the merged session tree"))?;
+        let tree = root
+            .write()
+            .map_err(git("writing the merged session tree"))?;
+        let tree = self
+            .repo
+            .find_tree(tree)
+            .map_err(git("reading the merged session tree"))?;
+        let mut artifacts = local.artifacts.clone();
+        for a in &remote.artifacts {
+            if !artifacts.iter().any(|x| x.id == a.id) {
+                artifacts.push(a.clone());
+            }
+        }
+        let merged = Session::new(local.meta.clone(), artifacts, String::new());
+        let status = merged.state.status.map_or("-", |s| s.as_str());
+        let sig = self.signature(crate::clock::now())?;
+        let message = format!(
+            "merge: {} [{status}]\n",
+            local.meta.title.lines().next().unwrap_or_default().trim()
+        );
+        let commit = self
+            .repo
+            .commit(
+                None,
+                &sig,
+                &sig,
+                &message,
+                &tree,
+                &[&our_commit, &their_commit],
+            )
+            .map_err(git("writing the merge commit"))?;
+        Ok((commit, SessionMerge::Merged { added, conflicts }))
+    }
+}
