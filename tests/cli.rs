@@ -6,6 +6,7 @@ mod common;
 mod test_demo;
 mod test_index;
 mod test_robustness;
+mod test_sharing;
 mod test_workflow;
 
 #[test]

@@ -1,48 +1,8 @@
 //! Concurrent writers, killed processes, malformed sessions and bad input.
 
-use std::path::Path;
 use std::process::Stdio;
 
-use crate::common::{BIN, TestEnv};
-
-/// Writes a session ref by hand with plain git plumbing: `files` are (path, content).
-fn forge_session(env: &TestEnv, repo: &Path, refname: &str, files: &[(&str, &str)]) {
-    let mut index_env = env.command("git", repo);
-    let index = env.path(&format!("index-{}", refname.replace('/', "_")));
-    let _ = std::fs::remove_file(&index);
-    for (path, content) in files {
-        let blob = {
-            let mut c = env.command("git", repo);
-            c.args(["hash-object", "-w", "--stdin"])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped());
-            let mut child = c.spawn().unwrap();
-            std::io::Write::write_all(child.stdin.as_mut().unwrap(), content.as_bytes()).unwrap();
-            let out = child.wait_with_output().unwrap();
-            String::from_utf8(out.stdout).unwrap().trim().to_owned()
-        };
-        let status = env
-            .command("git", repo)
-            .env("GIT_INDEX_FILE", &index)
-            .args([
-                "update-index",
-                "--add",
-                "--cacheinfo",
-                &format!("100644,{blob},{path}"),
-            ])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-    let tree = index_env
-        .env("GIT_INDEX_FILE", &index)
-        .args(["write-tree"])
-        .output()
-        .unwrap();
-    let tree = String::from_utf8(tree.stdout).unwrap().trim().to_owned();
-    let commit = env.git_ok(repo, &["commit-tree", &tree, "-m", "forged"]);
-    env.git_ok(repo, &["update-ref", refname, &commit]);
-}
+use crate::common::{BIN, TestEnv, forge_session};
 
 #[test]
 fn eight_processes_appending_to_one_session_lose_nothing() {

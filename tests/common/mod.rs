@@ -179,6 +179,45 @@ impl TestEnv {
     }
 }
 
+/// Writes a session ref by hand with plain git plumbing: `files` are (path, content).
+pub fn forge_session(env: &TestEnv, repo: &Path, refname: &str, files: &[(&str, &str)]) {
+    let mut index_env = env.command("git", repo);
+    let index = env.path(&format!("index-{}", refname.replace('/', "_")));
+    let _ = std::fs::remove_file(&index);
+    for (path, content) in files {
+        let blob = {
+            let mut c = env.command("git", repo);
+            c.args(["hash-object", "-w", "--stdin"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped());
+            let mut child = c.spawn().unwrap();
+            std::io::Write::write_all(child.stdin.as_mut().unwrap(), content.as_bytes()).unwrap();
+            let out = child.wait_with_output().unwrap();
+            String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        };
+        let status = env
+            .command("git", repo)
+            .env("GIT_INDEX_FILE", &index)
+            .args([
+                "update-index",
+                "--add",
+                "--cacheinfo",
+                &format!("100644,{blob},{path}"),
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let tree = index_env
+        .env("GIT_INDEX_FILE", &index)
+        .args(["write-tree"])
+        .output()
+        .unwrap();
+    let tree = String::from_utf8(tree.stdout).unwrap().trim().to_owned();
+    let commit = env.git_ok(repo, &["commit-tree", &tree, "-m", "forged"]);
+    env.git_ok(repo, &["update-ref", refname, &commit]);
+}
+
 /// `PATH` with the directory of the binary under test first, so installed hooks find
 /// `git-handoff` as they would after `cargo install`.
 fn path_with_bin() -> std::ffi::OsString {
@@ -214,4 +253,89 @@ fn chrono_like(epoch: u64) -> String {
 fn clock_formatting_is_right() {
     assert_eq!(chrono_like(1_761_559_200), "2025-10-27T10:00:00Z");
     assert_eq!(chrono_like(951_782_400), "2000-02-29T00:00:00Z");
+}
+
+/// A `git daemon` serving `base` on 127.0.0.1 with pushes enabled; killed on drop.
+pub struct GitDaemon {
+    child: std::process::Child,
+    /// `git://127.0.0.1:PORT/`
+    pub url: String,
+}
+
+impl GitDaemon {
+    pub fn start(env: &TestEnv, base: &Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = env
+            .command("git", base)
+            .args([
+                "daemon",
+                "--export-all",
+                "--enable=receive-pack",
+                "--reuseaddr",
+                "--listen=127.0.0.1",
+                &format!("--port={port}"),
+                &format!("--base-path={}", base.display()),
+            ])
+            .arg(base)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("git daemon");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "git daemon did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Self {
+            child,
+            url: format!("git://127.0.0.1:{port}/"),
+        }
+    }
+}
+
+impl Drop for GitDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl TestEnv {
+    /// A bare repository `name.git` seeded from a fresh repo, and `clones` clones of it with
+    /// their own identities.
+    pub fn bare_with_clones(&self, name: &str, clones: &[&str]) -> (PathBuf, Vec<PathBuf>) {
+        let seed = self.repo(&format!("{name}-seed"));
+        let bare = self.path(&format!("{name}.git"));
+        self.git_ok(
+            self.root.path(),
+            &[
+                "clone",
+                "-q",
+                "--bare",
+                seed.to_str().unwrap(),
+                bare.to_str().unwrap(),
+            ],
+        );
+        let dirs = clones
+            .iter()
+            .map(|c| {
+                let dir = self.path(c);
+                self.git_ok(
+                    self.root.path(),
+                    &["clone", "-q", bare.to_str().unwrap(), dir.to_str().unwrap()],
+                );
+                self.git_ok(&dir, &["config", "user.name", c]);
+                self.git_ok(&dir, &["config", "user.email", &format!("{c}@example.com")]);
+                dir
+            })
+            .collect();
+        (bare, dirs)
+    }
 }
