@@ -50,10 +50,10 @@ pub fn pre_push(
             continue;
         }
         tips.push(Oid::from_str(local)?);
-        if *remote_oid != zero {
-            if let Ok(oid) = Oid::from_str(remote_oid) {
-                hide.push(oid);
-            }
+        if *remote_oid != zero
+            && let Ok(oid) = Oid::from_str(remote_oid)
+        {
+            hide.push(oid);
         }
     }
     if tips.is_empty() {
@@ -141,16 +141,16 @@ fn sessions_of_pushed(
     let mut sessions = BTreeSet::new();
     for oid in walk.take(MAX_PUSHED_COMMITS) {
         let oid = oid?;
-        if let Some(reader) = &reader {
-            if let Some(text) = reader.get(oid)? {
-                sessions.extend(parse_note(&text).into_iter().map(|l| l.session));
-            }
+        if let Some(reader) = &reader
+            && let Some(text) = reader.get(oid)?
+        {
+            sessions.extend(parse_note(&text).into_iter().map(|l| l.session));
         }
         let commit = repo.find_commit(oid)?;
-        if let Ok(message) = commit.message_raw() {
-            if message.contains("Handoff-Session:") {
-                sessions.extend(trailer_sessions(message));
-            }
+        if let Ok(message) = commit.message_raw()
+            && message.contains("Handoff-Session:")
+        {
+            sessions.extend(trailer_sessions(message));
         }
     }
     Ok(sessions)
@@ -164,10 +164,10 @@ pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> an
     for line in input.lines() {
         let line = line?;
         let mut fields = line.split_whitespace();
-        if let (Some(old), Some(new)) = (fields.next(), fields.next()) {
-            if let (Ok(old), Ok(new)) = (Oid::from_str(old), Oid::from_str(new)) {
-                map.insert(old, new);
-            }
+        if let (Some(old), Some(new)) = (fields.next(), fields.next())
+            && let (Ok(old), Ok(new)) = (Oid::from_str(old), Oid::from_str(new))
+        {
+            map.insert(old, new);
         }
     }
     let store = handoff.store();
