@@ -211,7 +211,7 @@ pub fn push(
     let mut refs = refs.to_vec();
     for round in 0..=PUSH_ATTEMPTS {
         let outcome = transport::push(&workdir, remote, &refs, quiet)?;
-        for r in &outcome.updated {
+        for r in outcome.updated.iter().chain(&outcome.up_to_date) {
             if let Some(oid) = read_ref(&handoff.repo, r)? {
                 handoff.store().set_tracking(&tracking_ref(&name, r), oid)?;
             }

@@ -68,6 +68,8 @@ pub struct Pushed {
     pub rejected: Vec<String>,
     /// Refs updated on the remote.
     pub updated: Vec<String>,
+    /// Refs the remote already had.
+    pub up_to_date: Vec<String>,
 }
 
 fn git(dir: &Path) -> Command {
@@ -123,9 +125,10 @@ pub fn push(dir: &Path, remote: &str, refs: &[String], quiet: bool) -> Result<Pu
         return Ok(Pushed::default());
     }
     let mut cmd = git(dir);
+    // Not --quiet: it also silences the --porcelain report we read.
     cmd.args(["push", "--no-verify", "--porcelain"]);
     if quiet {
-        cmd.arg("--quiet");
+        cmd.arg("--no-progress");
     }
     cmd.arg(remote);
     for r in refs {
@@ -149,6 +152,7 @@ pub fn push(dir: &Path, remote: &str, refs: &[String], quiet: bool) -> Result<Pu
         match flag {
             "!" => pushed.rejected.push(dst),
             " " | "+" | "*" | "-" => pushed.updated.push(dst),
+            "=" => pushed.up_to_date.push(dst),
             _ => {}
         }
     }
