@@ -4,7 +4,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    context, demo, diff, hook, init, list, log, record, reindex, search, share, show, why,
+    context, demo, diff, hook, init, list, log, record, reindex, repair, search, share, show, why,
 };
 use crate::error::CommandResult;
 use crate::session::Kind;
@@ -65,6 +65,8 @@ pub enum Command {
     Push(share::PushArgs),
     /// Fetch and merge a remote's sessions and notes
     Pull(share::PullArgs),
+    /// Re-attach sessions to commits after cherry-picks and forge squash merges
+    Repair(repair::RepairArgs),
     /// Make a session current (commits get its Handoff-Session trailer)
     Start(hook::StartArgs),
     /// Stop adding the Handoff-Session trailer
@@ -96,6 +98,7 @@ pub fn run(cli: Cli) -> CommandResult {
         Command::Why(args) => why::run(&args),
         Command::Push(args) => share::push(&args),
         Command::Pull(args) => share::pull(&args),
+        Command::Repair(args) => repair::run(&args),
         Command::Start(args) => hook::start(&args),
         Command::Stop(args) => hook::stop(&args),
         Command::Demo(args) => demo::run(&args),

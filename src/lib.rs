@@ -30,6 +30,7 @@ pub mod init;
 pub mod prompt;
 pub mod redact;
 pub mod render;
+pub mod repair;
 pub mod session;
 pub mod share;
 pub mod store;

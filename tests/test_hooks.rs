@@ -271,3 +271,101 @@ fn an_unreachable_handoff_push_never_blocks_the_code_push() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("warning"), "{}", run.stderr);
 }
+
+#[test]
+fn repair_relinks_forge_squash_merges_and_cherry_picks_by_patch_id_and_trailer() {
+    let env = TestEnv::new();
+    // No hooks here: like a forge, nothing local sees these commits being made.
+    let repo = env.repo("repo");
+    env.git_ok(&repo, &["checkout", "-q", "-b", "feature"]);
+    let id = env.plan(&repo, "Forge merged");
+    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    let base = env.git_ok(&repo, &["rev-parse", "main"]);
+    env.commit_file(&repo, "a.txt", "a\n", "Add a");
+    let b = env.commit_file(&repo, "b.txt", "b\n", "Add b");
+    env.handoff(
+        &repo,
+        &[
+            "implement",
+            &id,
+            "-m",
+            "a and b",
+            "--range",
+            &format!("{base}..{b}"),
+        ],
+    )
+    .ok();
+
+    // A squash merge on main with a plain message, and a cherry-pick elsewhere.
+    env.git_ok(&repo, &["checkout", "-q", "main"]);
+    env.git_ok(&repo, &["merge", "-q", "--squash", "feature"]);
+    env.git_ok(&repo, &["commit", "-q", "-m", "Feature (#12)"]);
+    let squash = env.git_ok(&repo, &["rev-parse", "HEAD"]);
+    env.git_ok(&repo, &["checkout", "-q", "-b", "release", &base]);
+    env.git_ok(&repo, &["cherry-pick", &b]);
+    let picked = env.git_ok(&repo, &["rev-parse", "HEAD"]);
+    env.commit_file(
+        &repo,
+        "c.txt",
+        "c\n",
+        &format!("Follow-up\n\nHandoff-Session: {id}"),
+    );
+    let trailer_only = env.git_ok(&repo, &["rev-parse", "HEAD"]);
+    for c in [&squash, &picked, &trailer_only] {
+        let why = env.handoff(&repo, &["why", c, "--json"]).json();
+        let sources: Vec<&str> = why["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["source"].as_str().unwrap())
+            .collect();
+        assert!(!sources.contains(&"note"), "{c} is not noted yet: {why}");
+    }
+
+    let dry = env
+        .handoff(
+            &repo,
+            &[
+                "repair",
+                "--dry-run",
+                "--range",
+                &format!("{base}..{squash}"),
+                "--json",
+            ],
+        )
+        .json();
+    assert_eq!(dry["relinked"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        env.handoff(&repo, &["why", &squash, "--json"]).json()["sessions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+
+    let out = env
+        .handoff(
+            &repo,
+            &["repair", "--range", &format!("{base}..{squash}"), "--json"],
+        )
+        .json();
+    assert_eq!(out["relinked"][0]["by"], "patch-id", "{out}");
+    let out = env.handoff(&repo, &["repair", "--json"]).json();
+    let by: Vec<(&str, &str)> = out["relinked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["commit"].as_str().unwrap(), r["by"].as_str().unwrap()))
+        .collect();
+    assert!(by.contains(&(picked.as_str(), "patch-id")), "{by:?}");
+    assert!(by.contains(&(trailer_only.as_str(), "trailer")), "{by:?}");
+    for c in [&squash, &picked, &trailer_only] {
+        let why = env.handoff(&repo, &["why", c, "--json"]).json();
+        assert_eq!(why["sessions"][0]["id"], id.as_str());
+        assert_eq!(why["sessions"][0]["source"], "note", "{why}");
+    }
+    // Running it again finds nothing new.
+    let again = env.handoff(&repo, &["repair", "--json"]).json();
+    assert_eq!(again["relinked"].as_array().unwrap().len(), 0, "{again}");
+}

@@ -10,6 +10,7 @@ pub mod list;
 pub mod log;
 pub mod record;
 pub mod reindex;
+pub mod repair;
 pub mod search;
 pub mod share;
 pub mod show;

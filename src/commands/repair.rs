@@ -1,0 +1,67 @@
+//! `git handoff repair`.
+
+use serde::Serialize;
+
+use super::open;
+use crate::error::{CommandResult, user_error};
+use crate::repair::{self, Relink};
+use crate::ui;
+
+/// Re-attach sessions to commits after a cherry-pick or a forge's squash or rebase merge
+///
+/// Looks at the commits of --range (default: the last 2,000 commits of HEAD) and adds note
+/// lines for sessions found by Handoff-Session: trailer first, then by patch-id (the same
+/// change as a noted commit, or as a session's whole recorded range, as a squash merge has).
+#[derive(Debug, clap::Args)]
+pub struct RepairArgs {
+    /// Commits to look at
+    #[arg(long, value_name = "BASE..HEAD")]
+    pub range: Option<String>,
+    /// Report what would be relinked without writing
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Print {"relinked": [...]} as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct RepairJson<'a> {
+    relinked: &'a [Relink],
+    dry_run: bool,
+}
+
+/// Runs `repair`.
+pub fn run(args: &RepairArgs) -> CommandResult {
+    let handoff = open()?;
+    let range = args
+        .range
+        .as_deref()
+        .map(|r| handoff.parse_range(r))
+        .transpose()
+        .map_err(user_error)?;
+    let relinked = repair::repair(&handoff, range.as_ref(), args.dry_run).map_err(user_error)?;
+    if args.json {
+        ui::json(&RepairJson {
+            relinked: &relinked,
+            dry_run: args.dry_run,
+        })?;
+        return Ok(());
+    }
+    let mut out = String::new();
+    for r in &relinked {
+        out.push_str(&format!("{}  {}  ({})\n", &r.commit[..12], r.session, r.by));
+    }
+    ui::out(&out);
+    let verb = if args.dry_run {
+        "would relink"
+    } else {
+        "relinked"
+    };
+    ui::status(&format!(
+        "{verb} {} commit link(s) across {} session(s)",
+        relinked.len(),
+        repair::by_session(&relinked).len()
+    ));
+    Ok(())
+}

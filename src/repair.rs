@@ -1,0 +1,161 @@
+//! `git handoff repair`: re-attaches sessions to commits that no local hook saw being made
+//! (a cherry-pick elsewhere, a forge's squash or rebase merge): first by `Handoff-Session:`
+//! trailer, then by patch-id — a commit whose change equals a noted commit's change, or a
+//! session's whole recorded range (a squash), gets that session's note lines.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use git2::{Oid, Repository, Sort};
+use serde::Serialize;
+
+use crate::session::{Kind, Range};
+use crate::store::{Additions, NoteLine, parse_note};
+use crate::why::trailer_sessions;
+use crate::workflow::Handoff;
+
+/// Most commits `repair` looks at without `--range`.
+pub const DEFAULT_DEPTH: usize = 2_000;
+
+/// One re-attached link.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Relink {
+    /// The commit that gained note lines.
+    pub commit: String,
+    /// The session linked.
+    pub session: String,
+    /// `trailer` or `patch-id`.
+    pub by: &'static str,
+}
+
+/// Finds and records missing links in `range` (default: the last [`DEFAULT_DEPTH`] commits of
+/// HEAD). With `dry_run`, reports without writing.
+pub fn repair(
+    handoff: &Handoff,
+    range: Option<&Range>,
+    dry_run: bool,
+) -> anyhow::Result<Vec<Relink>> {
+    let repo = &handoff.repo;
+    let store = handoff.store();
+    let candidates = candidates(handoff, range)?;
+    let reader = store.notes_reader()?;
+    let note_of = |oid: Oid| -> anyhow::Result<Vec<NoteLine>> {
+        Ok(match &reader {
+            Some(r) => r.get(oid)?.map(|t| parse_note(&t)).unwrap_or_default(),
+            None => Vec::new(),
+        })
+    };
+    // Patch-ids of every noted commit and of every session's recorded range.
+    let mut by_patch: HashMap<Oid, BTreeSet<NoteLine>> = HashMap::new();
+    for listed in store.list()? {
+        let Ok(session) = listed.result else { continue };
+        for artifact in session.artifacts.iter().filter(|a| a.range.is_some()) {
+            let Some(range) = &artifact.range else {
+                continue;
+            };
+            let kind = if artifact.kind == Kind::Validation {
+                Kind::Validation
+            } else {
+                Kind::Implementation
+            };
+            let line = NoteLine {
+                session: session.meta.id.clone(),
+                kind,
+            };
+            if let Ok(id) = range_patch_id(repo, range) {
+                by_patch.entry(id).or_default().insert(line.clone());
+            }
+            for commit in handoff.commits_in(range).unwrap_or_default() {
+                if let Ok(Some(id)) = commit_patch_id(repo, commit) {
+                    by_patch.entry(id).or_default().insert(line.clone());
+                }
+            }
+        }
+    }
+    let mut additions = Additions::new();
+    let mut relinks = Vec::new();
+    for oid in candidates {
+        let noted: BTreeSet<_> = note_of(oid)?.into_iter().map(|l| l.session).collect();
+        let commit = repo.find_commit(oid)?;
+        let mut add = |line: NoteLine, by: &'static str, additions: &mut Additions| {
+            if !noted.contains(&line.session)
+                && additions
+                    .get(&oid)
+                    .is_none_or(|set| !set.iter().any(|l| l.contains(line.session.as_str())))
+            {
+                relinks.push(Relink {
+                    commit: oid.to_string(),
+                    session: line.session.to_string(),
+                    by,
+                });
+                additions.entry(oid).or_default().insert(line.render());
+            }
+        };
+        for session in trailer_sessions(commit.message_raw().unwrap_or_default()) {
+            add(
+                NoteLine {
+                    session,
+                    kind: Kind::Implementation,
+                },
+                "trailer",
+                &mut additions,
+            );
+        }
+        if let Ok(Some(id)) = commit_patch_id(repo, oid) {
+            for line in by_patch.get(&id).into_iter().flatten() {
+                add(line.clone(), "patch-id", &mut additions);
+            }
+        }
+    }
+    drop(reader);
+    if !dry_run && !additions.is_empty() {
+        store.add_note_lines(&additions, "handoff: repair links")?;
+    }
+    Ok(relinks)
+}
+
+fn candidates(handoff: &Handoff, range: Option<&Range>) -> anyhow::Result<Vec<Oid>> {
+    if let Some(range) = range {
+        return Ok(handoff.commits_in(range)?);
+    }
+    let repo = &handoff.repo;
+    let Some(head) = handoff.head()? else {
+        return Ok(Vec::new());
+    };
+    let mut walk = repo.revwalk()?;
+    walk.set_sorting(Sort::TOPOLOGICAL)?;
+    walk.push(head)?;
+    Ok(walk.take(DEFAULT_DEPTH).collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The patch-id of one commit against its first parent (`None` for merges and empty changes).
+fn commit_patch_id(repo: &Repository, oid: Oid) -> Result<Option<Oid>, git2::Error> {
+    let commit = repo.find_commit(oid)?;
+    if commit.parent_count() > 1 {
+        return Ok(None);
+    }
+    let old = commit.parents().next().map(|p| p.tree()).transpose()?;
+    let diff = repo.diff_tree_to_tree(old.as_ref(), Some(&commit.tree()?), None)?;
+    if diff.deltas().len() == 0 {
+        return Ok(None);
+    }
+    diff.patchid(None).map(Some)
+}
+
+/// The patch-id of a whole range (what a squash merge of it would contain).
+fn range_patch_id(repo: &Repository, range: &Range) -> Result<Oid, git2::Error> {
+    let tree = |oid: &str| -> Result<git2::Tree<'_>, git2::Error> {
+        repo.find_commit(Oid::from_str(oid)?)?.tree()
+    };
+    let old = range.base.as_deref().map(tree).transpose()?;
+    let diff = repo.diff_tree_to_tree(old.as_ref(), Some(&tree(&range.head)?), None)?;
+    diff.patchid(None)
+}
+
+/// Groups relinks by session for reporting.
+pub fn by_session(relinks: &[Relink]) -> BTreeMap<&str, usize> {
+    let mut out = BTreeMap::new();
+    for r in relinks {
+        *out.entry(r.session.as_str()).or_default() += 1;
+    }
+    out
+}
