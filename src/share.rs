@@ -100,19 +100,19 @@ pub fn merge_fetched(handoff: &Handoff, remote: &str) -> Result<PullReport, Erro
         notes: "none",
         ..PullReport::default()
     };
+    let mut remotes = Vec::new();
     for (refname, tip) in store.refs_under(&prefix)? {
-        let short = &refname[prefix.len()..];
-        let id = match SessionId::parse(short) {
-            Ok(id) => id,
-            Err(e) => {
-                report.rejected.push(Rejected {
-                    refname,
-                    error: format!("odd ref name: {e}"),
-                });
-                continue;
-            }
-        };
-        match store.merge_session(&id, tip) {
+        match SessionId::parse(&refname[prefix.len()..]) {
+            Ok(id) => remotes.push((id, tip)),
+            Err(e) => report.rejected.push(Rejected {
+                refname,
+                error: format!("odd ref name: {e}"),
+            }),
+        }
+    }
+    for (id, result) in store.merge_sessions(&remotes) {
+        let refname = format!("{prefix}{id}");
+        match result {
             Ok(SessionMerge::Created) => report.created.push(id.to_string()),
             Ok(SessionMerge::FastForward) => report.fast_forwarded.push(id.to_string()),
             Ok(SessionMerge::UpToDate) => report.up_to_date += 1,

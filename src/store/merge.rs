@@ -28,7 +28,127 @@ pub enum SessionMerge {
     },
 }
 
+/// One planned ref update of a batch merge.
+struct Planned {
+    id: SessionId,
+    name: String,
+    old: Option<Oid>,
+    new: Oid,
+    outcome: SessionMerge,
+}
+
 impl Store<'_> {
+    /// Merges many remote sessions at once: each is validated and decided on its own (a bad one
+    /// is an error in its slot, never a reason to skip the others), then every ref update is
+    /// applied in one `git update-ref --stdin` transaction with compare-and-swap old values. If
+    /// that transaction fails (another writer moved a ref meanwhile), each session falls back to
+    /// [`Store::merge_session`]'s retrying compare-and-swap.
+    pub fn merge_sessions(
+        &self,
+        remotes: &[(SessionId, Oid)],
+    ) -> Vec<(SessionId, Result<SessionMerge>)> {
+        let mut results: Vec<(SessionId, Result<SessionMerge>)> = Vec::with_capacity(remotes.len());
+        let mut planned: Vec<Planned> = Vec::new();
+        let validated = self.load_many(remotes);
+        for ((id, theirs), remote) in remotes.iter().zip(validated) {
+            match remote.and_then(|remote| self.plan_merge(id, *theirs, &remote)) {
+                Ok(Some(p)) => planned.push(p),
+                Ok(None) => results.push((id.clone(), Ok(SessionMerge::UpToDate))),
+                Err(e) => results.push((id.clone(), Err(e))),
+            }
+        }
+        if planned.is_empty() {
+            return results;
+        }
+        let updates: Vec<(String, Option<Oid>, Oid)> = planned
+            .iter()
+            .map(|p| (p.name.clone(), p.old, p.new))
+            .collect();
+        if refs::update_many(self.repo, &updates, "handoff: merge from a remote").is_ok() {
+            results.extend(planned.into_iter().map(|p| (p.id, Ok(p.outcome))));
+        } else {
+            for p in planned {
+                let theirs = remotes.iter().find(|(id, _)| *id == p.id).map(|(_, t)| *t);
+                let result = match theirs {
+                    Some(t) => self.merge_session(&p.id, t),
+                    None => Ok(SessionMerge::UpToDate),
+                };
+                results.push((p.id, result));
+            }
+        }
+        results
+    }
+
+    /// Loads (and so validates) many sessions, spread over the machine's cores: each thread
+    /// opens its own handle on the repository. Results are in input order.
+    fn load_many(&self, sessions: &[(SessionId, Oid)]) -> Vec<Result<Session>> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(4);
+        if threads < 2 || sessions.len() < 64 {
+            return sessions
+                .iter()
+                .map(|(id, tip)| self.load_at(id, *tip))
+                .collect();
+        }
+        let chunk = sessions.len().div_ceil(threads);
+        let path = self.repo.path().to_path_buf();
+        let failed = |problem: String| Error::Malformed {
+            session: "(validation)".to_owned(),
+            problem,
+        };
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = sessions
+                .chunks(chunk)
+                .map(|part| {
+                    let path = path.clone();
+                    let handle = scope.spawn(move || match git2::Repository::open(&path) {
+                        Ok(repo) => {
+                            let store = Store::new(&repo);
+                            part.iter()
+                                .map(|(id, tip)| store.load_at(id, *tip))
+                                .collect::<Vec<_>>()
+                        }
+                        Err(e) => part
+                            .iter()
+                            .map(|_| Err(failed(format!("cannot open the repository: {e}"))))
+                            .collect(),
+                    });
+                    (part.len(), handle)
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|(len, h)| {
+                    h.join().unwrap_or_else(|_| {
+                        (0..len)
+                            .map(|_| Err(failed("a validation thread panicked".to_owned())))
+                            .collect()
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Decides what to do with their (validated) session; `None` when we are up to date.
+    fn plan_merge(&self, id: &SessionId, theirs: Oid, remote: &Session) -> Result<Option<Planned>> {
+        let name = session_ref(id);
+        let ours = read_ref(self.repo, &name)?;
+        let (new, outcome) = match ours {
+            None => (theirs, SessionMerge::Created),
+            Some(o) if o == theirs || self.descends(o, theirs)? => return Ok(None),
+            Some(o) if self.descends(theirs, o)? => (theirs, SessionMerge::FastForward),
+            Some(o) => self.merge_commit(id, o, remote)?,
+        };
+        Ok(Some(Planned {
+            id: id.clone(),
+            name,
+            old: ours,
+            new,
+            outcome,
+        }))
+    }
+
     /// Merges `theirs` (a commit of a remote's chain for session `id`, already validated by
     /// loading it) into the local ref.
     pub fn merge_session(&self, id: &SessionId, theirs: Oid) -> Result<SessionMerge> {
