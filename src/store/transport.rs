@@ -86,7 +86,14 @@ pub fn fetch(dir: &Path, remote: &str, quiet: bool) -> Result<(), Error> {
     let notes = format!("+{NOTES_REF}:{}", tracking_notes(&name));
     let run = |refspecs: &[&str]| -> Result<std::process::Output, Error> {
         let mut cmd = git(dir);
-        cmd.args(["fetch", "--no-tags", "--no-write-fetch-head", "--prune"]);
+        cmd.args([
+            "fetch",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--prune",
+            "--no-auto-maintenance",
+            "--no-show-forced-updates",
+        ]);
         if quiet {
             cmd.arg("--quiet");
         }
