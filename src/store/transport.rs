@@ -125,7 +125,8 @@ fn fetch_error(remote: &str, stderr: &str) -> Error {
     }
 }
 
-/// Pushes refs (full names) to the same names on the remote, never forced, without running
+/// Pushes refs (full names, or a glob such as `refs/handoff/sessions/*`) to the same names on
+/// the remote, never forced, without running
 /// the local pre-push hook again. Rejections are reported, not treated as errors.
 pub fn push(dir: &Path, remote: &str, refs: &[String], quiet: bool) -> Result<Pushed, Error> {
     if refs.is_empty() {
