@@ -8,8 +8,9 @@
 //! Dependency direction:
 //!
 //! ```text
-//! main → cli → commands → { workflow, prompt, why, render, demo, init } → store → git2
-//!                          session (pure model), redact, config, ui, error are leaves
+//! main → cli → commands → { workflow, share, index, hooks, prompt, why, repair, render, demo, init }
+//!                               → store (→ git2, and the git executable for transport)
+//!                          session (pure model), redact, config, ui, error, clock are leaves
 //! ```
 //!
 //! - Only `cli` and `commands` import clap.
