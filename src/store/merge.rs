@@ -5,7 +5,7 @@
 
 use git2::{FileMode, Oid};
 
-use super::refs::{self, Swap, compare_and_swap, read_ref, session_ref};
+use super::refs::{self, Attempt, read_ref, session_ref};
 use super::sessions::ARTIFACTS_DIR;
 use super::{Error, Result, Store};
 use crate::session::{Session, SessionId};
@@ -154,29 +154,23 @@ impl Store<'_> {
     pub fn merge_session(&self, id: &SessionId, theirs: Oid) -> Result<SessionMerge> {
         let remote = self.load_at(id, theirs)?;
         let name = session_ref(id);
-        let mut locked = 0;
-        for attempt in 0..refs::MAX_ATTEMPTS {
+        let message = format!("handoff: merge {id} from a remote");
+        refs::update_with_retry(self.repo, &name, &message, || {
             let ours = read_ref(self.repo, &name)?;
-            let (target, outcome) = match ours {
+            let (new, value) = match ours {
                 None => (theirs, SessionMerge::Created),
                 Some(o) if o == theirs || self.descends(o, theirs)? => {
-                    return Ok(SessionMerge::UpToDate);
+                    return Ok(Attempt::Finished(SessionMerge::UpToDate));
                 }
                 Some(o) if self.descends(theirs, o)? => (theirs, SessionMerge::FastForward),
                 Some(o) => self.merge_commit(id, o, &remote)?,
             };
-            let message = format!("handoff: merge {id} from a remote");
-            match compare_and_swap(self.repo, &name, ours, target, &message)? {
-                Swap::Done => return Ok(outcome),
-                Swap::Raced => refs::backoff(attempt),
-                Swap::Locked if locked >= refs::MAX_LOCKED_ATTEMPTS => break,
-                Swap::Locked => {
-                    locked += 1;
-                    refs::backoff(attempt);
-                }
-            }
-        }
-        Err(Error::contended(self.repo, &name))
+            Ok(Attempt::Swap {
+                expected: ours,
+                new,
+                value,
+            })
+        })
     }
 
     /// Whether `descendant` contains `ancestor` in its history.

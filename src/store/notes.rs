@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use git2::{FileMode, ObjectType, Oid, Repository, Tree};
 
-use super::refs::{self, NOTES_REF, Swap, compare_and_swap, read_ref};
+use super::refs::{self, Attempt, NOTES_REF, read_ref};
 use super::{Error, Result, Store};
 use crate::session::{Kind, SessionId};
 
@@ -127,50 +127,46 @@ impl Store<'_> {
     /// have none, fast-forward when we are behind, otherwise a merge commit whose notes are the
     /// line union of both sides, like `git notes merge -s cat_sort_uniq`. Nothing is dropped.
     pub fn merge_notes(&self, theirs: Oid, message: &str) -> Result<NotesMerge> {
-        let mut locked = 0;
-        for attempt in 0..refs::MAX_ATTEMPTS {
+        notes_tree(self.repo, theirs)?;
+        let reflog = format!("handoff: {message}");
+        let merged = refs::update_with_retry(self.repo, NOTES_REF, &reflog, || {
             let ours = read_ref(self.repo, NOTES_REF)?;
-            let outcome = match ours {
-                Some(o) if o == theirs => return Ok(NotesMerge::UpToDate),
-                Some(o) if self.is_ancestor(theirs, o)? => return Ok(NotesMerge::UpToDate),
-                Some(o) if self.is_ancestor(o, theirs)? => NotesMerge::FastForward,
-                Some(_) => {
-                    let tree = notes_tree(self.repo, theirs)?;
-                    let mut all = BTreeMap::new();
-                    collect_notes(self.repo, &tree, String::new(), &mut all)?;
-                    let mut additions = Additions::new();
-                    for (hex, blobs) in all {
-                        let Ok(oid) = Oid::from_str(&hex) else {
-                            continue;
-                        };
-                        let lines = additions.entry(oid).or_default();
-                        for b in blobs {
-                            lines.extend(read_note_blob(self.repo, b)?.lines().map(str::to_owned));
-                        }
-                    }
-                    let changed = self.write_notes(&additions, Some(theirs), message)?;
-                    return Ok(NotesMerge::Merged { changed });
+            Ok(match ours {
+                Some(o) if o == theirs || self.is_ancestor(theirs, o)? => {
+                    Attempt::Finished(Some(NotesMerge::UpToDate))
                 }
-                None => NotesMerge::Copied,
+                Some(o) if self.is_ancestor(o, theirs)? => Attempt::Swap {
+                    expected: ours,
+                    new: theirs,
+                    value: Some(NotesMerge::FastForward),
+                },
+                Some(_) => Attempt::Finished(None),
+                None => Attempt::Swap {
+                    expected: None,
+                    new: theirs,
+                    value: Some(NotesMerge::Copied),
+                },
+            })
+        })?;
+        if let Some(outcome) = merged {
+            return Ok(outcome);
+        }
+        // Diverged: add every line of theirs to ours in a merge commit.
+        let tree = notes_tree(self.repo, theirs)?;
+        let mut all = BTreeMap::new();
+        collect_notes(self.repo, &tree, String::new(), &mut all)?;
+        let mut additions = Additions::new();
+        for (hex, blobs) in all {
+            let Ok(oid) = Oid::from_str(&hex) else {
+                continue;
             };
-            notes_tree(self.repo, theirs)?;
-            match compare_and_swap(
-                self.repo,
-                NOTES_REF,
-                ours,
-                theirs,
-                &format!("handoff: {message}"),
-            )? {
-                Swap::Done => return Ok(outcome),
-                Swap::Raced => refs::backoff(attempt),
-                Swap::Locked if locked >= refs::MAX_LOCKED_ATTEMPTS => break,
-                Swap::Locked => {
-                    locked += 1;
-                    refs::backoff(attempt);
-                }
+            let lines = additions.entry(oid).or_default();
+            for b in blobs {
+                lines.extend(read_note_blob(self.repo, b)?.lines().map(str::to_owned));
             }
         }
-        Err(Error::contended(self.repo, NOTES_REF))
+        let changed = self.write_notes(&additions, Some(theirs), message)?;
+        Ok(NotesMerge::Merged { changed })
     }
 
     fn is_ancestor(&self, ancestor: Oid, of: Oid) -> Result<bool> {
@@ -187,13 +183,13 @@ impl Store<'_> {
         second_parent: Option<Oid>,
         message: &str,
     ) -> Result<usize> {
-        let mut locked = 0;
-        for attempt in 0..refs::MAX_ATTEMPTS {
+        let reflog = format!("handoff: {message}");
+        refs::update_with_retry(self.repo, NOTES_REF, &reflog, || {
             let tip = read_ref(self.repo, NOTES_REF)?;
             let tree = tip.map(|t| notes_tree(self.repo, t)).transpose()?;
             let (new_tree, changed) = self.notes_tree_with(tree.as_ref(), additions)?;
             if changed == 0 && second_parent.is_none() {
-                return Ok(0);
+                return Ok(Attempt::Finished(0));
             }
             let sig = self.signature(crate::clock::now())?;
             let tree = self
@@ -211,23 +207,12 @@ impl Store<'_> {
                 .repo
                 .commit(None, &sig, &sig, &format!("{message}\n"), &tree, &parents)
                 .map_err(|source| Error::git("writing the notes commit", source))?;
-            match compare_and_swap(
-                self.repo,
-                NOTES_REF,
-                tip,
-                commit,
-                &format!("handoff: {message}"),
-            )? {
-                Swap::Done => return Ok(changed),
-                Swap::Raced => refs::backoff(attempt),
-                Swap::Locked if locked >= refs::MAX_LOCKED_ATTEMPTS => break,
-                Swap::Locked => {
-                    locked += 1;
-                    refs::backoff(attempt);
-                }
-            }
-        }
-        Err(Error::contended(self.repo, NOTES_REF))
+            Ok(Attempt::Swap {
+                expected: tip,
+                new: commit,
+                value: changed,
+            })
+        })
     }
 
     /// Builds the new notes tree in canonical 2/38 fanout, rewriting only the fanout

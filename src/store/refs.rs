@@ -66,6 +66,53 @@ pub fn compare_and_swap(
     }
 }
 
+/// What one attempt of [`update_with_retry`] decided.
+pub enum Attempt<T> {
+    /// Move the ref from `expected` to `new`, then return `value`.
+    Swap {
+        /// The tip the attempt read (`None`: the ref must not exist).
+        expected: Option<Oid>,
+        /// The new tip.
+        new: Oid,
+        /// What to return once the swap lands.
+        value: T,
+    },
+    /// Nothing to write: return `value` now.
+    Finished(T),
+}
+
+/// Runs `attempt` (read the tip, build the new commit) and compare-and-swaps the ref, again
+/// and again while other writers move it first, backing off between tries. A lock file that
+/// stays for [`MAX_LOCKED_ATTEMPTS`] tries is reported as stale.
+pub fn update_with_retry<T>(
+    repo: &Repository,
+    name: &str,
+    message: &str,
+    mut attempt: impl FnMut() -> Result<Attempt<T>, Error>,
+) -> Result<T, Error> {
+    let mut locked = 0;
+    for n in 0..MAX_ATTEMPTS {
+        let (expected, new, value) = match attempt()? {
+            Attempt::Finished(value) => return Ok(value),
+            Attempt::Swap {
+                expected,
+                new,
+                value,
+            } => (expected, new, value),
+        };
+        match compare_and_swap(repo, name, expected, new, message)? {
+            Swap::Done => return Ok(value),
+            Swap::Raced => backoff(n),
+            Swap::Locked if locked >= MAX_LOCKED_ATTEMPTS => break,
+            Swap::Locked => {
+                locked += 1;
+                backoff(n);
+            }
+        }
+    }
+    Err(Error::contended(repo, name))
+}
+
 /// Reads the OID a ref points at, `None` when it does not exist.
 pub fn read_ref(repo: &Repository, name: &str) -> Result<Option<Oid>, Error> {
     match repo.refname_to_id(name) {

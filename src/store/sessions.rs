@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use git2::{FileMode, ObjectType, Oid, Repository, Tree};
 
-use super::refs::{self, Swap, compare_and_swap, read_ref, session_ref};
+use super::refs::{self, Attempt, Swap, compare_and_swap, read_ref, session_ref};
 use super::{Error, Result, Store};
 use crate::session::codec::{self, DecodeError, MAX_FILE_BYTES};
 use crate::session::{
@@ -196,8 +196,8 @@ impl Store<'_> {
     /// moved it first. Returns the session as it was read and the recorded artifact.
     pub fn append(&self, id: &SessionId, new: NewArtifact) -> Result<(Session, Artifact)> {
         let name = session_ref(id);
-        let mut locked = 0;
-        for attempt in 0..refs::MAX_ATTEMPTS {
+        let message = format!("handoff: {} {id}", new.kind);
+        refs::update_with_retry(self.repo, &name, &message, || {
             let tip = read_ref(self.repo, &name)?
                 .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
             let session = self.load_at(id, tip)?;
@@ -213,18 +213,12 @@ impl Store<'_> {
             let dir = self.artifacts_tree(Some(&root), &artifact)?;
             let tree = self.tree_with(Some(&root), &[(ARTIFACTS_DIR, dir, FileMode::Tree)])?;
             let commit = self.commit(&session.meta.title, &artifact, tree, Some(&parent))?;
-            let message = format!("handoff: {} {id}", artifact.kind);
-            match compare_and_swap(self.repo, &name, Some(tip), commit, &message)? {
-                Swap::Done => return Ok((session, artifact)),
-                Swap::Raced => refs::backoff(attempt),
-                Swap::Locked if locked >= refs::MAX_LOCKED_ATTEMPTS => break,
-                Swap::Locked => {
-                    locked += 1;
-                    refs::backoff(attempt);
-                }
-            }
-        }
-        Err(Error::contended(self.repo, &name))
+            Ok(Attempt::Swap {
+                expected: Some(tip),
+                new: commit,
+                value: (session, artifact),
+            })
+        })
     }
 
     fn artifacts_tree(&self, root: Option<&Tree<'_>>, artifact: &Artifact) -> Result<Oid> {
