@@ -9,64 +9,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
+
+use common::{BIN, cmd, fast_import, git, linear_history, median_of as median};
 
 const COMMITS: usize = 5_000;
 const WHY_RUNS: usize = 60;
-const BIN: &str = env!("CARGO_BIN_EXE_git-handoff");
-
-fn cmd(dir: &Path, program: &str) -> Command {
-    let mut c = Command::new(program);
-    c.current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Bench")
-        .env("GIT_AUTHOR_EMAIL", "bench@example.com")
-        .env("GIT_COMMITTER_NAME", "Bench")
-        .env("GIT_COMMITTER_EMAIL", "bench@example.com")
-        .stdin(Stdio::null());
-    c
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = cmd(dir, "git").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-fn fast_import(dir: &Path, script: &str) -> Duration {
-    let start = Instant::now();
-    let mut child = cmd(dir, "git")
-        .args(["fast-import", "--quiet"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .as_mut()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
-    start.elapsed()
-}
 
 fn time(mut f: impl FnMut()) -> Duration {
     let start = Instant::now();
     f();
     start.elapsed()
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
 }
 
 fn main() {
@@ -77,19 +32,7 @@ fn main() {
     git(dir, &["config", "user.email", "bench@example.com"]);
 
     // 5,000 commits through fast-import.
-    let mut script = String::new();
-    for i in 0..COMMITS {
-        let message = format!("commit {i}");
-        script.push_str(&format!(
-            "commit refs/heads/main\nmark :{}\ncommitter Bench <bench@example.com> {} +0000\ndata {}\n{message}\nM 100644 inline f{}\ndata 2\n{}\n\n",
-            i + 1,
-            1_700_000_000 + i,
-            message.len(),
-            i % 97,
-            i % 10
-        ));
-    }
-    let build = fast_import(dir, &script);
+    let build = fast_import(dir, linear_history(COMMITS, 97).as_bytes());
     git(dir, &["reset", "-q", "--hard", "main"]);
     let root = git(dir, &["rev-list", "--max-parents=0", "HEAD"]);
     let commits: Vec<String> = git(dir, &["rev-list", "HEAD"])
@@ -115,7 +58,7 @@ fn main() {
     for c in &commits {
         notes.push_str(&format!("N :1 {c}\n"));
     }
-    let baseline = fast_import(dir, &notes);
+    let baseline = fast_import(dir, notes.as_bytes());
 
     // Ours: implement over root..HEAD (+ the root itself: all 5,000).
     let ours = time(|| {

@@ -12,33 +12,14 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{BIN, build, cmd, git};
+use common::{BIN, build, cmd, fast_import, git, linear_history, median_of as median, timed};
 
 const COMMITS: usize = 1_000;
 const SESSIONS: usize = 1_000;
 const RUNS: usize = 7;
-
-fn timed(dir: &Path, program: &str, args: &[&str]) -> Duration {
-    let start = Instant::now();
-    let out = cmd(dir, program).args(args).output().unwrap();
-    let elapsed = start.elapsed();
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    elapsed
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
 
 fn identity(dir: &Path) {
     git(dir, &["config", "user.name", "Bench"]);
@@ -50,29 +31,7 @@ fn pre_push_overhead(root: &Path) {
     std::fs::create_dir_all(&repo).unwrap();
     git(&repo, &["init", "-q", "--initial-branch=main"]);
     identity(&repo);
-    let mut script = String::new();
-    for i in 0..COMMITS {
-        let message = format!("commit {i}");
-        script.push_str(&format!(
-            "commit refs/heads/main\ncommitter Bench <bench@example.com> {} +0000\ndata {}\n{message}\nM 100644 inline f{}\ndata 2\n{}\n\n",
-            1_700_000_000 + i,
-            message.len(),
-            i % 50,
-            i % 10
-        ));
-    }
-    let mut child = cmd(&repo, "git")
-        .args(["fast-import", "--quiet"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .as_mut()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    fast_import(&repo, linear_history(COMMITS, 50).as_bytes());
     git(&repo, &["reset", "-q", "--hard", "main"]);
     let path = std::env::join_paths(
         std::iter::once(Path::new(BIN).parent().unwrap().to_path_buf()).chain(

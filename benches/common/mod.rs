@@ -134,8 +134,60 @@ pub fn cmd(dir: &Path, program: &str) -> Command {
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("NO_COLOR", "1")
+        .env("GIT_AUTHOR_NAME", "Bench")
+        .env("GIT_AUTHOR_EMAIL", "bench@example.com")
+        .env("GIT_COMMITTER_NAME", "Bench")
+        .env("GIT_COMMITTER_EMAIL", "bench@example.com")
         .stdin(Stdio::null());
     c
+}
+
+/// Streams `script` into `git fast-import`; returns how long it took.
+pub fn fast_import(dir: &Path, script: &[u8]) -> Duration {
+    let start = Instant::now();
+    let mut child = cmd(dir, "git")
+        .args(["fast-import", "--quiet"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.as_mut().unwrap().write_all(script).unwrap();
+    assert!(child.wait().unwrap().success());
+    start.elapsed()
+}
+
+/// A fast-import script for `n` commits on `main`, each changing one of `files` files.
+pub fn linear_history(n: usize, files: usize) -> String {
+    let mut script = String::new();
+    for i in 0..n {
+        let message = format!("commit {i}");
+        script.push_str(&format!(
+            "commit refs/heads/main\ncommitter Bench <bench@example.com> {} +0000\ndata {}\n{message}\nM 100644 inline f{}\ndata 2\n{}\n\n",
+            1_700_000_000 + i,
+            message.len(),
+            i % files,
+            i % 10
+        ));
+    }
+    script
+}
+
+/// Runs a command that must succeed; returns how long it took.
+pub fn timed(dir: &Path, program: &str, args: &[&str]) -> Duration {
+    let start = Instant::now();
+    let out = cmd(dir, program).args(args).output().unwrap();
+    let elapsed = start.elapsed();
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    elapsed
+}
+
+/// The median of some timings.
+pub fn median_of(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
 }
 
 pub fn data(script: &mut Vec<u8>, bytes: &[u8]) {
@@ -248,31 +300,9 @@ pub fn build(dir: &Path, sessions: usize) -> Duration {
         }
         script.push(b'\n');
     }
-    let start = Instant::now();
-    let mut child = cmd(dir, "git")
-        .args(["fast-import", "--quiet"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.as_mut().unwrap().write_all(&script).unwrap();
-    assert!(child.wait().unwrap().success());
-    start.elapsed()
+    fast_import(dir, &script)
 }
 
 pub fn median(dir: &Path, program: &str, args: &[&str]) -> Duration {
-    let mut times: Vec<Duration> = (0..RUNS)
-        .map(|_| {
-            let start = Instant::now();
-            let out = cmd(dir, program).args(args).output().unwrap();
-            let elapsed = start.elapsed();
-            assert!(
-                out.status.success(),
-                "{program} {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            elapsed
-        })
-        .collect();
-    times.sort();
-    times[RUNS / 2]
+    median_of((0..RUNS).map(|_| timed(dir, program, args)).collect())
 }
