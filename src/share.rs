@@ -110,7 +110,10 @@ pub fn merge_fetched(handoff: &Handoff, remote: &str) -> Result<PullReport, Erro
             }),
         }
     }
-    for (id, result) in store.merge_sessions(&remotes) {
+    let started = std::time::Instant::now();
+    let merged = store.merge_sessions(&remotes);
+    crate::ui::trace_phase("merge sessions", started);
+    for (id, result) in merged {
         let refname = format!("{prefix}{id}");
         match result {
             Ok(SessionMerge::Created) => report.created.push(id.to_string()),

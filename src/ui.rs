@@ -108,6 +108,13 @@ pub fn progress(label: &str) -> impl FnMut(usize, usize) + '_ {
     }
 }
 
+/// Prints how long a phase took when `GIT_HANDOFF_TRACE` is set (like `GIT_TRACE_PERFORMANCE`).
+pub fn trace_phase(phase: &str, started: std::time::Instant) {
+    if std::env::var_os("GIT_HANDOFF_TRACE").is_some_and(|v| !v.is_empty() && v != "0") {
+        eprintln!("handoff: trace: {phase}: {:.2?}", started.elapsed());
+    }
+}
+
 /// A status line on stderr, prefixed `handoff:`.
 pub fn status(message: &str) {
     eprintln!("handoff: {message}");

@@ -49,7 +49,9 @@ impl Store<'_> {
     ) -> Vec<(SessionId, Result<SessionMerge>)> {
         let mut results: Vec<(SessionId, Result<SessionMerge>)> = Vec::with_capacity(remotes.len());
         let mut planned: Vec<Planned> = Vec::new();
+        let started = std::time::Instant::now();
         let validated = self.load_many(remotes);
+        crate::ui::trace_phase("validate remote sessions", started);
         for ((id, theirs), remote) in remotes.iter().zip(validated) {
             match remote.and_then(|remote| self.plan_merge(id, *theirs, &remote)) {
                 Ok(Some(p)) => planned.push(p),
@@ -64,7 +66,10 @@ impl Store<'_> {
             .iter()
             .map(|p| (p.name.clone(), p.old, p.new))
             .collect();
-        if refs::update_many(self.repo, &updates, "handoff: merge from a remote").is_ok() {
+        let started = std::time::Instant::now();
+        let applied = refs::update_many(self.repo, &updates, "handoff: merge from a remote");
+        crate::ui::trace_phase("update refs", started);
+        if applied.is_ok() {
             results.extend(planned.into_iter().map(|p| (p.id, Ok(p.outcome))));
         } else {
             for p in planned {

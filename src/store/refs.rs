@@ -130,13 +130,14 @@ pub fn backoff(attempt: u32) {
     std::thread::sleep(std::time::Duration::from_millis(millis));
 }
 
-/// Applies many ref updates in one `git update-ref --stdin` transaction: each is a
-/// compare-and-swap (`None` = must not exist yet), and all succeed or none does. Refs that
-/// already exist have reflogs (we create them on every local write), so git appends `message`
-/// to them; a session new to this clone is a copy of the remote's (still in the tracking ref)
-/// and starts without a reflog file, which halves the files a pull of thousands of sessions
-/// creates. git's files backend does this several times faster than one libgit2 update per
-/// ref.
+/// Applies many ref updates with compare-and-swap semantics (`None` = must not exist yet).
+///
+/// Refs new to this clone are added to `packed-refs` in one locked write when possible (see
+/// [`super::packed`]); they are copies of a remote's sessions, still in the tracking refs, and
+/// start without a reflog. The other updates go through one `git update-ref --stdin`
+/// transaction (all or none), whose reflog entries carry `message` (our refs have reflogs from
+/// their first local write). On failure nothing of the transaction is written, and the caller
+/// falls back to one compare-and-swap per ref (refs already packed then read as up to date).
 pub fn update_many(
     repo: &Repository,
     updates: &[(String, Option<Oid>, Oid)],
@@ -144,6 +145,20 @@ pub fn update_many(
 ) -> Result<(), Error> {
     use std::io::Write as _;
     use std::process::{Command, Stdio};
+    // New refs go into packed-refs in one write when possible; the rest through git.
+    let creates: Vec<(String, Oid)> = updates
+        .iter()
+        .filter(|(_, old, _)| old.is_none())
+        .map(|(name, _, new)| (name.clone(), *new))
+        .collect();
+    let packed = super::packed::add_new_refs(repo, &creates).unwrap_or(false);
+    let updates: Vec<&(String, Option<Oid>, Oid)> = updates
+        .iter()
+        .filter(|(_, old, _)| !(packed && old.is_none()))
+        .collect();
+    if updates.is_empty() {
+        return Ok(());
+    }
     let mut input = String::from("start\n");
     for (name, old, new) in updates {
         match old {

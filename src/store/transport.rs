@@ -79,42 +79,35 @@ fn git(dir: &Path) -> Command {
 }
 
 /// Fetches the remote's sessions and notes into the tracking refs (forced there only: they
-/// mirror the remote). Progress goes to stderr as git prints it.
+/// mirror the remote) in one round trip. The notes refspec is a pattern
+/// (`refs/notes/handoff*`) so that a remote without notes yet is not an error. No `--prune`:
+/// with that pattern it could delete another remote's tracking notes, and a session deleted
+/// upstream is better kept than silently dropped. Progress goes to stderr as git prints it.
 pub fn fetch(dir: &Path, remote: &str, quiet: bool) -> Result<(), Error> {
     let name = tracking_name(remote)?;
     let sessions = format!("+{SESSIONS_PREFIX}*:{}*", tracking_prefix(&name));
-    let notes = format!("+{NOTES_REF}:{}", tracking_notes(&name));
-    let run = |refspecs: &[&str]| -> Result<std::process::Output, Error> {
-        let mut cmd = git(dir);
-        cmd.args([
-            "fetch",
-            "--no-tags",
-            "--no-write-fetch-head",
-            "--prune",
-            "--no-auto-maintenance",
-            "--no-show-forced-updates",
-        ]);
-        if quiet {
-            cmd.arg("--quiet");
-        }
-        cmd.arg(remote).args(refspecs);
-        cmd.stdout(Stdio::null()).stderr(Stdio::piped());
-        cmd.output().map_err(Error::Spawn)
-    };
-    let out = run(&[&sessions, &notes])?;
+    let notes = format!("+{NOTES_REF}*:{}*", tracking_notes(&name));
+    let mut cmd = git(dir);
+    cmd.args([
+        "fetch",
+        "--no-tags",
+        "--no-write-fetch-head",
+        "--no-auto-maintenance",
+        "--no-show-forced-updates",
+    ]);
+    if quiet {
+        cmd.arg("--quiet");
+    }
+    cmd.arg(remote).args([&sessions, &notes]);
+    let out = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(Error::Spawn)?;
     if out.status.success() {
         return Ok(());
     }
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    // A remote without notes yet: fetch the sessions alone.
-    if stderr.contains("couldn't find remote ref") && stderr.contains(NOTES_REF) {
-        let out = run(&[&sessions])?;
-        if out.status.success() {
-            return Ok(());
-        }
-        return Err(fetch_error(remote, &String::from_utf8_lossy(&out.stderr)));
-    }
-    Err(fetch_error(remote, &stderr))
+    Err(fetch_error(remote, &String::from_utf8_lossy(&out.stderr)))
 }
 
 fn fetch_error(remote: &str, stderr: &str) -> Error {
