@@ -86,7 +86,9 @@ pub fn pull(handoff: &Handoff, remote: &str, quiet: bool) -> Result<PullReport, 
         .workdir()
         .unwrap_or_else(|| handoff.repo.path())
         .to_path_buf();
+    let started = std::time::Instant::now();
     transport::fetch(&workdir, remote, quiet)?;
+    crate::ui::trace_phase("fetch", started);
     merge_fetched(handoff, remote)
 }
 
