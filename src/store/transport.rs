@@ -3,6 +3,7 @@
 //! `refs/handoff-remotes/<remote>/...` and `refs/notes/handoff-remotes/<remote>`; `push` is never
 //! forced and never adds `remote.<name>.push` refspecs.
 
+use std::io::IsTerminal as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -99,15 +100,26 @@ pub fn fetch(dir: &Path, remote: &str, quiet: bool) -> Result<(), Error> {
         cmd.arg("--quiet");
     }
     cmd.arg(remote).args([&sessions, &notes]);
+    // On a terminal git shows its own progress (and its own errors) for large transfers.
+    let show = !quiet && std::io::stderr().is_terminal();
     let out = cmd
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(if show {
+            Stdio::inherit()
+        } else {
+            Stdio::piped()
+        })
         .output()
         .map_err(Error::Spawn)?;
     if out.status.success() {
         return Ok(());
     }
-    Err(fetch_error(remote, &String::from_utf8_lossy(&out.stderr)))
+    let stderr = if show {
+        "see git's message above".to_owned()
+    } else {
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    Err(fetch_error(remote, &stderr))
 }
 
 fn fetch_error(remote: &str, stderr: &str) -> Error {
@@ -137,9 +149,14 @@ pub fn push(dir: &Path, remote: &str, refs: &[String], quiet: bool) -> Result<Pu
     }
     // Never wait for a password prompt inside a hook or a script.
     cmd.env("GIT_TERMINAL_PROMPT", "0");
+    let show = !quiet && std::io::stderr().is_terminal();
     let out = cmd
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(if show {
+            Stdio::inherit()
+        } else {
+            Stdio::piped()
+        })
         .output()
         .map_err(Error::Spawn)?;
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -163,7 +180,11 @@ pub fn push(dir: &Path, remote: &str, refs: &[String], quiet: bool) -> Result<Pu
     Err(Error::Git {
         command: "push",
         remote: remote.to_owned(),
-        message: last_lines(&String::from_utf8_lossy(&out.stderr)),
+        message: if show {
+            "see git's message above".to_owned()
+        } else {
+            last_lines(&String::from_utf8_lossy(&out.stderr))
+        },
     })
 }
 
