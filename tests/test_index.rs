@@ -183,6 +183,10 @@ fn filters_select_by_status_agent_kind_and_date() {
         "newest first"
     );
     assert_eq!(
+        list_ids(&env, &repo, &["--limit", "1"]),
+        [reviewed.as_str()]
+    );
+    assert_eq!(
         list_ids(&env, &repo, &["--since", "2099-01-01"]),
         Vec::<String>::new()
     );
