@@ -18,7 +18,7 @@ pub enum Error {
     #[error(transparent)]
     Store(#[from] store::Error),
     /// Not inside a git repository.
-    #[error("not a git repository (or any parent up to the root): {0}")]
+    #[error("not a git repository (or any parent up to the root): {}", .0.message())]
     NotARepo(git2::Error),
     /// The configuration could not be loaded.
     #[error(transparent)]

@@ -24,8 +24,8 @@ use crate::session::status::TransitionError;
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A git operation failed.
-    #[error("{action}: {source}")]
+    /// A git operation failed. Only libgit2's message is shown, not its class and code.
+    #[error("{action}: {}", .source.message())]
     Git {
         /// What we were doing.
         action: String,
