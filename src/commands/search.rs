@@ -42,7 +42,11 @@ pub fn run(args: &SearchArgs) -> CommandResult {
     let index = refreshed_index(&handoff)?;
     let query = args.query.join(" ");
     let hits = index
-        .search(&query, &args.filter.filter(Some(args.limit)))
+        .search(
+            &handoff.store(),
+            &query,
+            &args.filter.filter(Some(args.limit)),
+        )
         .map_err(user_error)?;
     if args.json {
         let results = hits

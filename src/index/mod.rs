@@ -12,6 +12,7 @@
 mod query;
 mod refresh;
 mod schema;
+mod snippet;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -108,6 +108,8 @@ pub struct Terms {
     pub ids: Vec<String>,
     /// 8-character random parts named in the query.
     pub randoms: Vec<String>,
+    /// The words as typed, with whether each is a prefix search.
+    pub words: Vec<(String, bool)>,
 }
 
 /// Turns free text into a safe FTS5 expression: every word is a quoted string (quotes doubled),
@@ -117,6 +119,7 @@ pub fn parse_terms(query: &str) -> Result<Terms> {
     let mut parts = Vec::new();
     let mut ids = Vec::new();
     let mut randoms = Vec::new();
+    let mut words = Vec::new();
     for word in query.split_whitespace() {
         let (word, prefix) = match word.strip_suffix('*') {
             Some(w) if w.chars().last().is_some_and(char::is_alphanumeric) => (w, true),
@@ -134,6 +137,7 @@ pub fn parse_terms(query: &str) -> Result<Terms> {
         {
             randoms.push(bare.to_ascii_uppercase());
         }
+        words.push((word.to_owned(), prefix));
         let quoted = format!("\"{}\"", word.replace('"', "\"\""));
         parts.push(if prefix { format!("{quoted}*") } else { quoted });
     }
@@ -144,6 +148,7 @@ pub fn parse_terms(query: &str) -> Result<Terms> {
         fts: parts.join(" OR "),
         ids,
         randoms,
+        words,
     })
 }
 
@@ -211,14 +216,19 @@ impl Index {
     }
 
     /// Full-text search over artifacts, best first. A session named by its full ID or random
-    /// part in the query comes before everything else.
-    pub fn search(&self, query: &str, filter: &Filter) -> Result<Vec<Hit>> {
+    /// part in the query comes before everything else. Snippets are cut from the artifacts as
+    /// stored in git (read through `store`).
+    pub fn search(
+        &self,
+        store: &crate::store::Store<'_>,
+        query: &str,
+        filter: &Filter,
+    ) -> Result<Vec<Hit>> {
         let terms = parse_terms(query)?;
         let named: Vec<String> = terms.ids.iter().chain(&terms.randoms).cloned().collect();
         let named = serde_json::to_string(&named).unwrap_or_else(|_| "[]".to_owned());
         let mut stmt = self.conn.prepare_cached(
-            "SELECT s.id, r.artifact, r.kind, r.agent, s.status, s.title,
-                    snippet(artifact_text, -1, char(57344), char(57345), '…', 16),
+            "SELECT s.id, r.artifact, r.kind, r.agent, s.status, s.title, r.tip,
                     bm25(artifact_text, 2.0, 5.0, 1.0, 2.0, 0.5, 0.5, 0.5) AS score,
                     (s.id IN (SELECT value FROM json_each(?2))
                      OR substr(s.id, 18, 8) IN (SELECT value FROM json_each(?2))) AS named
@@ -234,7 +244,7 @@ impl Index {
              LIMIT ?7",
         )?;
         let limit = i64::try_from(filter.limit.unwrap_or(20)).unwrap_or(i64::MAX);
-        let hits = stmt
+        let rows = stmt
             .query_map(
                 rusqlite::params![
                     terms.fts,
@@ -246,21 +256,50 @@ impl Index {
                     limit
                 ],
                 |r| {
-                    Ok(Hit {
-                        session: r.get(0)?,
-                        artifact: r.get(1)?,
-                        kind: r.get(2)?,
-                        agent: r.get(3)?,
-                        status: r.get(4)?,
-                        title: r.get(5)?,
-                        snippet: r.get(6)?,
-                        score: r.get(7)?,
-                    })
+                    let tip: String = r.get(6)?;
+                    Ok((
+                        tip,
+                        Hit {
+                            session: r.get(0)?,
+                            artifact: r.get(1)?,
+                            kind: r.get(2)?,
+                            agent: r.get(3)?,
+                            status: r.get(4)?,
+                            title: r.get(5)?,
+                            snippet: String::new(),
+                            score: r.get(7)?,
+                        },
+                    ))
                 },
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(hits)
+        let pieces = super::snippet::pieces(&terms.words);
+        Ok(rows
+            .into_iter()
+            .map(|(tip, mut hit)| {
+                if let Some(text) = artifact_text(store, &hit, &tip) {
+                    hit.snippet = super::snippet::make(&text, &pieces);
+                }
+                hit
+            })
+            .collect())
     }
+}
+
+/// The searchable text of a hit's artifact, read from the session tip it was indexed from.
+fn artifact_text(store: &crate::store::Store<'_>, hit: &Hit, tip: &str) -> Option<String> {
+    let id = SessionId::parse(&hit.session).ok()?;
+    let tip = git2::Oid::from_str(tip).ok()?;
+    let file = format!("{}-{}.md", hit.artifact, hit.kind);
+    let a = store.load_artifact(&id, tip, &file).ok()?;
+    let mut text = a.body;
+    for f in &a.findings {
+        text.push('\n');
+        text.push_str(&f.title);
+        text.push('\n');
+        text.push_str(&f.body);
+    }
+    Some(text)
 }
 
 #[cfg(test)]

@@ -188,7 +188,7 @@ fn insert_session(tx: &Transaction<'_>, name: &str, tip: &str, session: &Session
         i64::try_from(s.artifacts).unwrap_or(i64::MAX), agents
     ])?;
     let mut row = tx.prepare_cached(
-        "INSERT INTO artifact_rows (ref, artifact, kind, agent, status, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO artifact_rows (ref, artifact, kind, agent, status, created, tip) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     let mut text = tx.prepare_cached(
         "INSERT INTO artifact_text (rowid, session, title, body, findings, kind, agent, status)
@@ -201,7 +201,8 @@ fn insert_session(tx: &Transaction<'_>, name: &str, tip: &str, session: &Session
             a.kind.as_str(),
             a.agent,
             a.status.as_str(),
-            render::rfc3339(a.created)
+            render::rfc3339(a.created),
+            tip
         ])?;
         let rowid = tx.last_insert_rowid();
         let findings: String = a

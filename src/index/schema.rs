@@ -2,7 +2,7 @@
 //! is rebuilt, never migrated (it is derived data).
 
 /// Schema version, stored in `PRAGMA user_version`.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 /// Creates every table of an empty index.
 pub const CREATE: &str = r#"
@@ -33,15 +33,18 @@ CREATE TABLE artifact_rows (
     kind       TEXT NOT NULL,
     agent      TEXT NOT NULL,
     status     TEXT NOT NULL,
-    created    TEXT NOT NULL
+    created    TEXT NOT NULL,
+    tip        TEXT NOT NULL  -- the session tip the artifact was read from (for snippets)
 );
 CREATE INDEX artifact_rows_ref ON artifact_rows(ref);
 CREATE INDEX artifact_rows_kind ON artifact_rows(kind, ref);
 CREATE INDEX artifact_rows_agent ON artifact_rows(agent COLLATE NOCASE, ref);
 
 -- rowid = artifact_rows.rowid. Column order matters for bm25() weights in query.rs.
+-- Contentless: the text stays in git (snippets are cut from it), the index holds only terms.
 CREATE VIRTUAL TABLE artifact_text USING fts5(
     session, title, body, findings, kind, agent, status,
+    content = '', contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 2'
 );
 "#;

@@ -122,6 +122,23 @@ impl Store<'_> {
         Ok(Session::new(meta, artifacts, tip.to_string()))
     }
 
+    /// Reads one artifact file (`<ULID>-<kind>.md`) of a session at a given tip.
+    pub fn load_artifact(&self, id: &SessionId, tip: Oid, file: &str) -> Result<Artifact> {
+        let path = format!("{ARTIFACTS_DIR}/{file}");
+        let entry = self
+            .repo
+            .find_commit(tip)
+            .and_then(|c| c.tree())
+            .and_then(|t| t.get_path(std::path::Path::new(&path)))
+            .map_err(|source| Error::git(format!("reading {path} of {id}"), source))?;
+        let bytes = read_blob(self.repo, id, &path, entry.id())?;
+        codec::decode_artifact(&bytes).map_err(|source| Error::Corrupt {
+            session: id.to_string(),
+            path,
+            source,
+        })
+    }
+
     fn read_artifacts(&self, id: &SessionId, root: &Tree<'_>) -> Result<Vec<Artifact>> {
         let Some(entry) = root.get_name(ARTIFACTS_DIR) else {
             return Ok(Vec::new());
