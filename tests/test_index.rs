@@ -1,7 +1,5 @@
 //! The local search index: incremental refresh, rebuilds, search and filters.
 
-use std::process::Stdio;
-
 use crate::common::{BIN, TestEnv};
 
 fn list_ids(env: &TestEnv, repo: &std::path::Path, args: &[&str]) -> Vec<String> {
@@ -294,31 +292,20 @@ fn concurrent_readers_and_writers_share_the_index() {
     let env = TestEnv::new();
     let repo = env.repo("repo");
     let id = env.plan(&repo, "Busy");
-    let mut children = Vec::new();
-    for i in 0..6 {
-        let mut cmd = env.command("sh", &repo);
-        let script = if i % 2 == 0 {
-            format!(
-                "for n in 1 2 3; do \"{BIN}\" plan --session {id} -m \"writer {i} $n\" >/dev/null || exit 1; done"
-            )
-        } else {
-            format!(
-                "for n in 1 2 3 4 5; do \"{BIN}\" list --json >/dev/null || exit 1; \"{BIN}\" search writer >/dev/null || exit 1; done"
-            )
-        };
-        cmd.args(["-c", &script])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        children.push(cmd.spawn().unwrap());
-    }
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let scripts: Vec<String> = (0..6)
+        .map(|i| {
+            if i % 2 == 0 {
+                format!(
+                    "for n in 1 2 3; do \"{BIN}\" plan --session {id} -m \"writer {i} $n\" >/dev/null || exit 1; done"
+                )
+            } else {
+                format!(
+                    "for n in 1 2 3 4 5; do \"{BIN}\" list --json >/dev/null || exit 1; \"{BIN}\" search writer >/dev/null || exit 1; done"
+                )
+            }
+        })
+        .collect();
+    env.run_concurrently(&repo, &scripts);
     let json = env.handoff(&repo, &["list", "--json"]).json();
     assert_eq!(json["sessions"][0]["artifacts"], 1 + 3 * 3);
     let hits = env

@@ -10,25 +10,14 @@ fn eight_processes_appending_to_one_session_lose_nothing() {
     let repo = env.repo("repo");
     let id = env.plan(&repo, "Contended");
     let per_worker = 3;
-    let mut children = Vec::new();
-    for worker in 0..8 {
-        let mut cmd = env.command("sh", &repo);
-        let script = format!(
-            "for i in $(seq 1 {per_worker}); do \"{BIN}\" plan --session {id} -m \"worker {worker} plan $i\" || exit 1; done"
-        );
-        cmd.args(["-c", &script])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        children.push(cmd.spawn().unwrap());
-    }
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let scripts: Vec<String> = (0..8)
+        .map(|worker| {
+            format!(
+                "for i in $(seq 1 {per_worker}); do \"{BIN}\" plan --session {id} -m \"worker {worker} plan $i\" || exit 1; done"
+            )
+        })
+        .collect();
+    env.run_concurrently(&repo, &scripts);
     let log = env.handoff(&repo, &["log", &id, "--json"]).json();
     let artifacts = log["artifacts"].as_array().unwrap();
     assert_eq!(artifacts.len(), 1 + 8 * per_worker);

@@ -79,11 +79,33 @@ fn git(dir: &Path) -> Command {
     cmd
 }
 
+/// Runs a git network command. On a terminal (unless `quiet`) git shows its own progress and
+/// errors; otherwise stderr is captured. Returns the output and what to report on failure.
+fn run(mut cmd: Command, quiet: bool) -> Result<(std::process::Output, String), Error> {
+    let show = !quiet && std::io::stderr().is_terminal();
+    let stderr = if show {
+        Stdio::inherit()
+    } else {
+        Stdio::piped()
+    };
+    let out = cmd
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .output()
+        .map_err(Error::Spawn)?;
+    let message = if show {
+        "see git's message above".to_owned()
+    } else {
+        last_lines(&String::from_utf8_lossy(&out.stderr))
+    };
+    Ok((out, message))
+}
+
 /// Fetches the remote's sessions and notes into the tracking refs (forced there only: they
 /// mirror the remote) in one round trip. The notes refspec is a pattern
 /// (`refs/notes/handoff*`) so that a remote without notes yet is not an error. No `--prune`:
 /// with that pattern it could delete another remote's tracking notes, and a session deleted
-/// upstream is better kept than silently dropped. Progress goes to stderr as git prints it.
+/// upstream is better kept than silently dropped.
 pub fn fetch(dir: &Path, remote: &str, quiet: bool) -> Result<(), Error> {
     let name = tracking_name(remote)?;
     let sessions = format!("+{SESSIONS_PREFIX}*:{}*", tracking_prefix(&name));
@@ -100,39 +122,20 @@ pub fn fetch(dir: &Path, remote: &str, quiet: bool) -> Result<(), Error> {
         cmd.arg("--quiet");
     }
     cmd.arg(remote).args([&sessions, &notes]);
-    // On a terminal git shows its own progress (and its own errors) for large transfers.
-    let show = !quiet && std::io::stderr().is_terminal();
-    let out = cmd
-        .stdout(Stdio::null())
-        .stderr(if show {
-            Stdio::inherit()
-        } else {
-            Stdio::piped()
-        })
-        .output()
-        .map_err(Error::Spawn)?;
+    let (out, message) = run(cmd, quiet)?;
     if out.status.success() {
         return Ok(());
     }
-    let stderr = if show {
-        "see git's message above".to_owned()
-    } else {
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    };
-    Err(fetch_error(remote, &stderr))
-}
-
-fn fetch_error(remote: &str, stderr: &str) -> Error {
-    Error::Git {
+    Err(Error::Git {
         command: "fetch",
         remote: remote.to_owned(),
-        message: last_lines(stderr),
-    }
+        message,
+    })
 }
 
 /// Pushes refs (full names, or a glob such as `refs/handoff/sessions/*`) to the same names on
-/// the remote, never forced, without running
-/// the local pre-push hook again. Rejections are reported, not treated as errors.
+/// the remote, never forced, without running the local pre-push hook again. Rejections are
+/// reported, not treated as errors.
 pub fn push(dir: &Path, remote: &str, refs: &[String], quiet: bool) -> Result<Pushed, Error> {
     if refs.is_empty() {
         return Ok(Pushed::default());
@@ -149,16 +152,7 @@ pub fn push(dir: &Path, remote: &str, refs: &[String], quiet: bool) -> Result<Pu
     }
     // Never wait for a password prompt inside a hook or a script.
     cmd.env("GIT_TERMINAL_PROMPT", "0");
-    let show = !quiet && std::io::stderr().is_terminal();
-    let out = cmd
-        .stdout(Stdio::piped())
-        .stderr(if show {
-            Stdio::inherit()
-        } else {
-            Stdio::piped()
-        })
-        .output()
-        .map_err(Error::Spawn)?;
+    let (out, message) = run(cmd, quiet)?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let mut pushed = Pushed::default();
     for line in stdout.lines() {
@@ -180,11 +174,7 @@ pub fn push(dir: &Path, remote: &str, refs: &[String], quiet: bool) -> Result<Pu
     Err(Error::Git {
         command: "push",
         remote: remote.to_owned(),
-        message: if show {
-            "see git's message above".to_owned()
-        } else {
-            last_lines(&String::from_utf8_lossy(&out.stderr))
-        },
+        message,
     })
 }
 

@@ -149,6 +149,29 @@ impl TestEnv {
         Run::from(child.wait_with_output().unwrap())
     }
 
+    /// Runs shell scripts in `dir` all at once and asserts that every one succeeded.
+    pub fn run_concurrently(&self, dir: &Path, scripts: &[String]) {
+        let children: Vec<_> = scripts
+            .iter()
+            .map(|script| {
+                self.command("sh", dir)
+                    .args(["-c", script])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+
     /// A new repository with an identity and one commit.
     pub fn repo(&self, name: &str) -> PathBuf {
         let dir = self.path(name);
