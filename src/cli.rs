@@ -31,7 +31,7 @@ pub struct Cli {
 /// Every subcommand.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Set up this clone (config keys, .handoff.toml); safe to run again
+    /// Set up this clone (config keys, hooks, .handoff.toml); safe to run again
     Init(init::InitArgs),
     /// Start a session with a plan (or add the next plan iteration)
     Plan(record::PlanArgs),

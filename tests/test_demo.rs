@@ -62,10 +62,17 @@ fn every_subcommand_explains_itself() {
         "abandon",
         "show",
         "list",
+        "search",
+        "reindex",
         "log",
         "diff",
         "context",
         "why",
+        "push",
+        "pull",
+        "repair",
+        "start",
+        "stop",
         "demo",
     ];
     for command in commands {

@@ -129,7 +129,14 @@ fn sessions_of_pushed(
     let mut walk = repo.revwalk()?;
     walk.set_sorting(Sort::NONE)?;
     for tip in tips {
-        walk.push(*tip)?;
+        // Tags (and anything else) are peeled to the commit they name; what is not a commit
+        // cannot carry sessions.
+        let commit = repo
+            .find_object(*tip, None)
+            .and_then(|o| o.peel_to_commit());
+        if let Ok(commit) = commit {
+            walk.push(commit.id())?;
+        }
     }
     for oid in hide {
         // The remote's old tip may not be here (someone else pushed): skip what we lack.
