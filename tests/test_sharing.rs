@@ -235,3 +235,39 @@ fn hostile_remote_data_is_reported_per_session_and_never_hides_good_ones() {
     );
     assert_eq!(local.lines().count(), 1, "{local}");
 }
+
+#[test]
+fn one_locked_session_does_not_stop_a_pull_of_the_others() {
+    let env = TestEnv::new();
+    let (_bare, clones) = env.bare_with_clones("remote", &["a", "b"]);
+    let (a, b) = (&clones[0], &clones[1]);
+    let ids: Vec<String> = (0..3)
+        .map(|i| env.plan(a, &format!("Session {i}")))
+        .collect();
+    env.handoff(a, &["push"]).ok();
+    // A killed process left a lock on one ref: the batched update cannot take it, so every
+    // session falls back to its own compare-and-swap and only the locked one fails.
+    let refs = b.join(".git/refs/handoff/sessions");
+    std::fs::create_dir_all(&refs).unwrap();
+    std::fs::write(refs.join(format!("{}.lock", ids[1])), "").unwrap();
+    let run = env.handoff(b, &["pull", "--json"]);
+    let report = run.json();
+    let created: Vec<&str> = report["created"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        created.contains(&ids[0].as_str()) && created.contains(&ids[2].as_str()),
+        "{report}"
+    );
+    let rejected = serde_json::to_string(&report["rejected"]).unwrap();
+    assert!(
+        rejected.contains(&ids[1]) && rejected.contains("is locked"),
+        "{rejected}"
+    );
+    std::fs::remove_file(refs.join(format!("{}.lock", ids[1]))).unwrap();
+    let again = env.handoff(b, &["pull", "--json"]).json();
+    assert_eq!(again["created"][0], ids[1].as_str(), "{again}");
+}

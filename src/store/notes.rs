@@ -379,3 +379,73 @@ fn is_hex(s: &str) -> bool {
         && s.bytes()
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blob(repo: &Repository, text: &str) -> Oid {
+        repo.blob(text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn notes_written_at_any_fanout_merge_into_one_canonical_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let mut config = repo.config().unwrap();
+        config.set_str("user.name", "T").unwrap();
+        config.set_str("user.email", "t@e").unwrap();
+        let target = Oid::from_str("abcdef0123456789abcdef0123456789abcdef01").unwrap();
+        let hex = target.to_string();
+        // The same object noted three times: flat, 2/38 and 2/2/36 (a damaged, mixed tree).
+        let inner = {
+            let mut b = repo.treebuilder(None).unwrap();
+            b.insert(&hex[4..], blob(&repo, "from 2/2/36\n"), 0o100644)
+                .unwrap();
+            b.write().unwrap()
+        };
+        let two = {
+            let mut b = repo.treebuilder(None).unwrap();
+            b.insert(&hex[2..], blob(&repo, "from 2/38\n"), 0o100644)
+                .unwrap();
+            b.insert(&hex[2..4], inner, 0o040000).unwrap();
+            b.write().unwrap()
+        };
+        let root = {
+            let mut b = repo.treebuilder(None).unwrap();
+            b.insert(&hex, blob(&repo, "from flat\n"), 0o100644)
+                .unwrap();
+            b.insert(&hex[..2], two, 0o040000).unwrap();
+            b.insert("README", blob(&repo, "not a note\n"), 0o100644)
+                .unwrap();
+            b.write().unwrap()
+        };
+        let sig = git2::Signature::now("T", "t@e").unwrap();
+        let tree = repo.find_tree(root).unwrap();
+        let commit = repo.commit(None, &sig, &sig, "mixed", &tree, &[]).unwrap();
+        repo.reference(NOTES_REF, commit, true, "test").unwrap();
+
+        let store = Store::new(&repo);
+        let additions = Additions::from([(target, BTreeSet::from(["added\n".trim().to_owned()]))]);
+        assert_eq!(store.add_note_lines(&additions, "test").unwrap(), 1);
+
+        let tip = repo.refname_to_id(NOTES_REF).unwrap();
+        let tree = repo.find_commit(tip).unwrap().tree().unwrap();
+        assert!(
+            tree.get_name(&hex).is_none(),
+            "the flat entry moved into the fanout"
+        );
+        assert!(
+            tree.get_name("README").is_some(),
+            "non-note entries are kept"
+        );
+        let sub = repo
+            .find_tree(tree.get_name(&hex[..2]).unwrap().id())
+            .unwrap();
+        assert_eq!(sub.len(), 1, "exactly one entry for the object");
+        assert_eq!(
+            store.read_note(target).unwrap().unwrap(),
+            "added\nfrom 2/2/36\nfrom 2/38\nfrom flat\n"
+        );
+    }
+}

@@ -85,7 +85,11 @@ fn write_locked(
         }
     }
     for (name, oid) in refs {
-        if entries.contains_key(name) || common.join(name).exists() {
+        // A loose ref, or a writer holding its lock, means the ref is someone else's business.
+        if entries.contains_key(name)
+            || common.join(name).exists()
+            || common.join(format!("{name}.lock")).exists()
+        {
             return Ok(false);
         }
         entries.insert(name.clone(), format!("{oid} {name}\n"));
