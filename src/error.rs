@@ -77,6 +77,8 @@ pub fn user_error(message: impl fmt::Display) -> CommandError {
 }
 
 impl From<crate::store::Error> for CommandError {
+    /// Store errors are the user's (bad input, bad data, a refused step) unless the operating
+    /// system failed us underneath.
     fn from(err: crate::store::Error) -> Self {
         use crate::store::Error as E;
         let kind = match &err {
@@ -91,15 +93,18 @@ impl From<crate::store::Error> for CommandError {
     }
 }
 
-impl From<crate::session::id::ResolveError> for CommandError {
-    fn from(err: crate::session::id::ResolveError) -> Self {
-        let hint = matches!(err, crate::session::id::ResolveError::NotFound(_))
-            .then_some("'git handoff list' shows the sessions of this repository");
-        let mut e = Self::user(err);
-        if let Some(h) = hint {
-            e = e.hint(h);
+impl From<crate::workflow::Error> for CommandError {
+    /// Classifies workflow errors and adds the hints that help with them.
+    fn from(err: crate::workflow::Error) -> Self {
+        use crate::session::id::ResolveError;
+        use crate::workflow::Error as E;
+        match err {
+            E::Store(e) => e.into(),
+            E::Resolve(ResolveError::NotFound(_)) => {
+                Self::user(err).hint("'git handoff list' shows the sessions of this repository")
+            }
+            other => Self::user(other),
         }
-        e
     }
 }
 
@@ -111,11 +116,5 @@ impl From<anyhow::Error> for CommandError {
             error,
             hints: Vec::new(),
         }
-    }
-}
-
-impl From<git2::Error> for CommandError {
-    fn from(err: git2::Error) -> Self {
-        Self::user(err)
     }
 }

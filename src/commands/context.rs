@@ -50,7 +50,7 @@ struct ContextJson<'a> {
 /// Runs `context`.
 pub fn run(args: &ContextArgs) -> CommandResult {
     let handoff = open()?;
-    let session = handoff.session(&args.id).map_err(CommandError::user)?;
+    let session = handoff.session(&args.id)?;
     let max = args
         .max_diff_bytes
         .unwrap_or(handoff.config.context.max_diff_bytes);

@@ -4,7 +4,7 @@ use serde::Serialize;
 use similar::TextDiff;
 
 use super::open;
-use crate::error::{CommandError, CommandResult, user_error};
+use crate::error::{CommandResult, user_error};
 use crate::session::{Artifact, Kind};
 use crate::ui::{self, sanitize};
 
@@ -46,7 +46,7 @@ struct DiffJson<'a> {
 /// Runs `diff`.
 pub fn run(args: &DiffArgs) -> CommandResult {
     let handoff = open()?;
-    let session = handoff.session(&args.id).map_err(CommandError::user)?;
+    let session = handoff.session(&args.id)?;
     let versions: Vec<&Artifact> = session
         .artifacts
         .iter()

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::open;
-use crate::error::{CommandError, CommandResult};
+use crate::error::CommandResult;
 use crate::render;
 use crate::session::Artifact;
 use crate::ui::{self, sanitize};
@@ -27,7 +27,7 @@ struct LogJson<'a> {
 /// Runs `log`.
 pub fn run(args: &LogArgs) -> CommandResult {
     let handoff = open()?;
-    let session = handoff.session(&args.id).map_err(CommandError::user)?;
+    let session = handoff.session(&args.id)?;
     if args.json {
         ui::json(&LogJson {
             session: session.meta.id.as_str(),

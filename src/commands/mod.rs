@@ -56,7 +56,7 @@ impl BodyArgs {
 
 /// Opens the repository of the current directory, printing configuration warnings.
 pub fn open() -> CommandResult<Handoff> {
-    let handoff = Handoff::open().map_err(CommandError::user)?;
+    let handoff = Handoff::open()?;
     for w in &handoff.config_warnings {
         ui::warn(w);
     }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::{BodyArgs, open, report_recorded};
-use crate::error::{CommandError, CommandResult, user_error};
+use crate::error::{CommandResult, user_error};
 use crate::findings;
 use crate::session::{Kind, Verdict};
 use crate::ui;
@@ -141,8 +141,7 @@ pub fn plan(args: &PlanArgs) -> CommandResult {
         .session
         .as_deref()
         .map(|s| handoff.resolve(s))
-        .transpose()
-        .map_err(CommandError::user)?;
+        .transpose()?;
     let body = args.body.read(&handoff, "plan")?;
     let input = input(Kind::Plan, body, &args.common);
     let recorded = match &existing {
@@ -151,8 +150,7 @@ pub fn plan(args: &PlanArgs) -> CommandResult {
             let title = args.title.as_deref().unwrap_or_default();
             handoff.start(title, args.base.as_deref(), input)
         }
-    }
-    .map_err(CommandError::user)?;
+    }?;
     let id = recorded.artifact.session.as_str();
     if existing.is_none() {
         // The planner usually implements next: its commits get the session's trailer.
@@ -175,7 +173,7 @@ pub fn plan(args: &PlanArgs) -> CommandResult {
 /// `git handoff review` and `git handoff validate`.
 pub fn review(args: &ReviewArgs, kind: Kind) -> CommandResult {
     let handoff = open()?;
-    let id = handoff.resolve(&args.id).map_err(CommandError::user)?;
+    let id = handoff.resolve(&args.id)?;
     let parsed = match &args.findings {
         Some(path) => {
             let text = if path.as_os_str() == "-" {
@@ -225,42 +223,38 @@ pub fn review(args: &ReviewArgs, kind: Kind) -> CommandResult {
             "--range applies to validate and implement, not review",
         ));
     }
-    let recorded = handoff.record(&id, input).map_err(CommandError::user)?;
+    let recorded = handoff.record(&id, input)?;
     report_recorded(&recorded, args.common.json)
 }
 
 /// `git handoff implement`.
 pub fn implement(args: &ImplementArgs) -> CommandResult {
     let handoff = open()?;
-    let id = handoff.resolve(&args.id).map_err(CommandError::user)?;
+    let id = handoff.resolve(&args.id)?;
     if let Some(range) = &args.range {
-        handoff.parse_range(range).map_err(CommandError::user)?;
+        handoff.parse_range(range)?;
     }
     let body = args.body.read(&handoff, "implementation summary")?;
     let mut input = input(Kind::Implementation, body, &args.common);
     input.range.clone_from(&args.range);
-    let recorded = handoff.record(&id, input).map_err(CommandError::user)?;
+    let recorded = handoff.record(&id, input)?;
     report_recorded(&recorded, args.common.json)
 }
 
 /// `git handoff pattern`.
 pub fn pattern(args: &PatternArgs) -> CommandResult {
     let handoff = open()?;
-    let id = handoff.resolve(&args.id).map_err(CommandError::user)?;
+    let id = handoff.resolve(&args.id)?;
     let body = args.body.read(&handoff, "pattern")?;
-    let recorded = handoff
-        .record(&id, input(Kind::Pattern, body, &args.common))
-        .map_err(CommandError::user)?;
+    let recorded = handoff.record(&id, input(Kind::Pattern, body, &args.common))?;
     report_recorded(&recorded, args.common.json)
 }
 
 /// `git handoff abandon`.
 pub fn abandon(args: &AbandonArgs) -> CommandResult {
     let handoff = open()?;
-    let id = handoff.resolve(&args.id).map_err(CommandError::user)?;
+    let id = handoff.resolve(&args.id)?;
     let reason = args.message.join("\n\n");
-    let recorded = handoff
-        .abandon(&id, &reason, args.allow_secrets)
-        .map_err(CommandError::user)?;
+    let recorded = handoff.abandon(&id, &reason, args.allow_secrets)?;
     report_recorded(&recorded, args.json)
 }

@@ -1,7 +1,7 @@
 //! `git handoff show`.
 
 use super::open;
-use crate::error::{CommandError, CommandResult};
+use crate::error::CommandResult;
 use crate::render;
 use crate::ui;
 
@@ -18,7 +18,7 @@ pub struct ShowArgs {
 /// Runs `show`.
 pub fn run(args: &ShowArgs) -> CommandResult {
     let handoff = open()?;
-    let session = handoff.session(&args.id).map_err(CommandError::user)?;
+    let session = handoff.session(&args.id)?;
     if args.json {
         ui::json(&render::detail(&session))?;
     } else {
