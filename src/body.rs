@@ -70,9 +70,13 @@ fn read_stdin() -> Result<String, Error> {
     String::from_utf8(bytes).map_err(|_| Error::NotUtf8("standard input".into()))
 }
 
+/// The line below which the editor's text is ignored (git's `--cleanup=scissors` line), so
+/// markdown headings (`# Title`) in the body survive.
+const SCISSORS: &str = "# ------------------------ >8 ------------------------";
+
 fn edit(git_dir: &Path, template: &str) -> Result<String, Error> {
     let path = git_dir.join("HANDOFF_EDITMSG");
-    let mut initial = String::from("\n");
+    let mut initial = format!("\n{SCISSORS}\n");
     for line in template.lines() {
         initial.push_str("# ");
         initial.push_str(line);
@@ -106,7 +110,7 @@ fn edit(git_dir: &Path, template: &str) -> Result<String, Error> {
     })?;
     Ok(text
         .lines()
-        .filter(|l| !l.starts_with('#'))
+        .take_while(|l| l.trim_end() != SCISSORS)
         .collect::<Vec<_>>()
         .join("\n"))
 }

@@ -436,3 +436,46 @@ fn terminal_escapes_in_stored_text_are_neutralised_when_printed() {
     let json = env.handoff(&repo, &["show", &id, "--json"]).json();
     assert_eq!(json["title"], "Evil \u{1b}]0;owned\u{7} title");
 }
+
+#[test]
+fn the_editor_opens_on_a_terminal_and_keeps_markdown_headings() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let editor = env.path("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\n{ printf '## Plan from the editor\\n\\nbody line\\n'; cat \"$1\"; } > \"$1.new\" && mv \"$1.new\" \"$1\"\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    // A pseudo-terminal on stdin, as when a person runs the command.
+    let out = env
+        .command("python3", &repo)
+        .env("GIT_EDITOR", &editor)
+        .args([
+            "-c",
+            "import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))",
+            crate::common::BIN,
+            "plan",
+            "-t",
+            "Edited",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let list = env.handoff(&repo, &["list", "--json"]).json();
+    let id = list["sessions"][0]["id"].as_str().unwrap().to_owned();
+    let log = env.handoff(&repo, &["log", &id, "--json"]).json();
+    assert_eq!(
+        log["artifacts"][0]["body"],
+        "## Plan from the editor\n\nbody line"
+    );
+}

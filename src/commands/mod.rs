@@ -46,7 +46,7 @@ impl BodyArgs {
             messages: self.message.clone(),
         };
         let template = format!(
-            "Write the {what} above. Lines starting with '#' are ignored; an empty {what} aborts."
+            "Write the {what} above this line (markdown). Everything below it is ignored;\nan empty {what} aborts."
         );
         source
             .read(handoff.repo.path(), &template)
