@@ -369,3 +369,18 @@ fn repair_relinks_forge_squash_merges_and_cherry_picks_by_patch_id_and_trailer()
     let again = env.handoff(&repo, &["repair", "--json"]).json();
     assert_eq!(again["relinked"].as_array().unwrap().len(), 0, "{again}");
 }
+
+#[test]
+fn commits_replayed_by_a_rebase_do_not_get_the_current_sessions_trailer() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    env.handoff(&repo, &["init"]).ok();
+    env.commit_file(&repo, "old.txt", "old\n", "Old work");
+    env.git_ok(&repo, &["checkout", "-q", "-b", "side", "HEAD~1"]);
+    env.commit_file(&repo, "side.txt", "side\n", "Side work");
+    env.plan(&repo, "Current");
+    env.git_ok(&repo, &["checkout", "-q", "main"]);
+    env.git_ok(&repo, &["rebase", "-q", "side"]);
+    let msg = env.git_ok(&repo, &["log", "-1", "--format=%B"]);
+    assert_eq!(msg, "Old work", "a replayed commit keeps its message");
+}

@@ -232,6 +232,11 @@ pub fn prepare_commit_msg(handoff: &Handoff, args: &[String]) -> anyhow::Result<
     let Some(file) = args.first() else {
         return Ok(());
     };
+    // Commits replayed by a rebase, cherry-pick or revert, and merges, belong to whatever they
+    // were made for, not to the session that happens to be current.
+    if handoff.repo.state() != git2::RepositoryState::Clean {
+        return Ok(());
+    }
     let Some(id) = crate::current::get(handoff.repo.commondir()) else {
         return Ok(());
     };
