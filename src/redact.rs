@@ -100,12 +100,7 @@ pub fn redact(text: &str) -> (String, Vec<Finding>) {
             let Some(whole) = caps.get(0) else { continue };
             let target = match rule.value_group {
                 Some(g) => match caps.get(g) {
-                    Some(v)
-                        if entropy(v.as_str()) >= MIN_ENTROPY
-                            && !v.as_str().starts_with("[REDACTED") =>
-                    {
-                        v
-                    }
+                    Some(v) if looks_like_a_secret(v.as_str()) => v,
                     _ => continue,
                 },
                 None => whole,
@@ -121,6 +116,18 @@ pub fn redact(text: &str) -> (String, Vec<Finding>) {
         }
     }
     (out, found)
+}
+
+/// Whether an assigned value looks like a literal secret rather than code or prose: high
+/// entropy, letters and digits, and not an expression (`os.environ["X"]`, `get(x)`, `${VAR}`).
+fn looks_like_a_secret(value: &str) -> bool {
+    let is_expression = value.contains(['(', '[', '{', '<'])
+        || value.starts_with('$')
+        || value.starts_with("[REDACTED");
+    !is_expression
+        && value.chars().any(|c| c.is_ascii_digit())
+        && value.chars().any(char::is_alphabetic)
+        && entropy(value) >= MIN_ENTROPY
 }
 
 /// Shannon entropy in bits per character.
@@ -177,6 +184,10 @@ mod tests {
             "password = changeme",
             "The task-specific plan for sk-learn is fine.",
             "Rate limit AKIA keys per user.",
+            "api_key = os.environ[\"API_KEY\"]",
+            "password: process.env.DB_PASSWORD",
+            "secret = get_secret(\"db\")",
+            "token=${GITHUB_TOKEN}",
         ] {
             let (out, found) = redact(text);
             assert!(found.is_empty(), "{text}: {found:?}");
