@@ -78,16 +78,18 @@ pub fn repair(
         let commit = repo.find_commit(oid)?;
         let mut add = |line: NoteLine, by: &'static str, additions: &mut Additions| {
             if !noted.contains(&line.session)
-                && additions
-                    .get(&oid)
-                    .is_none_or(|set| !set.iter().any(|l| l.contains(line.session.as_str())))
+                && additions.get(&oid).is_none_or(|set| {
+                    set.iter()
+                        .flat_map(|l| parse_note(l))
+                        .all(|n| n.session != line.session)
+                })
             {
                 relinks.push(Relink {
                     commit: oid.to_string(),
                     session: line.session.to_string(),
                     by,
                 });
-                additions.entry(oid).or_default().insert(line.render());
+                additions.entry(oid).or_default().insert(line.to_bytes());
             }
         };
         for session in trailer_sessions(commit.message_raw().unwrap_or_default()) {

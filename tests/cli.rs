@@ -7,6 +7,7 @@ mod test_demo;
 mod test_hooks;
 mod test_index;
 mod test_robustness;
+mod test_safety;
 mod test_sharing;
 mod test_workflow;
 

@@ -11,7 +11,7 @@ use git2::{Oid, Sort};
 use crate::session::{Range, SessionId, Status};
 use crate::share;
 use crate::store::refs::{NOTES_REF, session_ref};
-use crate::store::{Additions, parse_note};
+use crate::store::{Additions, NoteLine, parse_note};
 use crate::ui;
 use crate::why::trailer_sessions;
 use crate::workflow::Handoff;
@@ -190,7 +190,7 @@ pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> an
             additions
                 .entry(*new)
                 .or_default()
-                .extend(lines.iter().map(|l| l.render()));
+                .extend(lines.iter().map(NoteLine::to_bytes));
         }
     }
     drop(reader);

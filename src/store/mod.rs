@@ -15,7 +15,7 @@ pub mod transport;
 use git2::{Oid, Repository, Signature};
 
 pub use merge::SessionMerge;
-pub use notes::{Additions, NoteLine, NotesMerge, NotesReader, parse_note};
+pub use notes::{Additions, NoteLine, NotesMerge, NotesReader, note_lines, parse_note};
 pub use sessions::{ListedSession, NewArtifact};
 
 use crate::session::codec::DecodeError;
@@ -79,6 +79,17 @@ pub enum Error {
         name: String,
         /// The lock file.
         lock: std::path::PathBuf,
+    },
+    /// A note on `refs/notes/handoff` that we cannot rewrite without losing data; it is left
+    /// untouched.
+    #[error(
+        "refusing to rewrite the note blob {note} on refs/notes/handoff: {problem}; it was left untouched"
+    )]
+    NoteRefused {
+        /// The note's blob.
+        note: Oid,
+        /// Why.
+        problem: String,
     },
     /// A payload could not be encoded.
     #[error(transparent)]

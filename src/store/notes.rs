@@ -15,8 +15,9 @@ use crate::session::{Kind, SessionId};
 
 /// The trailer-like key each note line starts with.
 pub const LINE_KEY: &str = "Handoff-Session:";
-/// The largest note we read.
-const MAX_NOTE_BYTES: usize = 1024 * 1024;
+/// The largest note we agree to rewrite. A larger one is refused and left untouched: notes are
+/// never truncated (docs/format.md, "Notes").
+pub const MAX_NOTE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Looks up notes in one version of the notes tree, at any fanout.
 pub struct NotesReader<'r> {
@@ -25,8 +26,8 @@ pub struct NotesReader<'r> {
 }
 
 impl NotesReader<'_> {
-    /// The note text on a commit, `None` when it has none.
-    pub fn get(&self, commit: Oid) -> Result<Option<String>> {
+    /// The note's bytes on a commit, `None` when it has none.
+    pub fn get(&self, commit: Oid) -> Result<Option<Vec<u8>>> {
         let hex = commit.to_string();
         for path in [
             format!("{}/{}", &hex[..2], &hex[2..]),
@@ -41,8 +42,9 @@ impl NotesReader<'_> {
     }
 }
 
-/// Lines to add to the notes of commits.
-pub type Additions = BTreeMap<Oid, BTreeSet<String>>;
+/// Lines to add to the notes of commits, as bytes: lines others wrote on our ref are kept byte
+/// for byte, whatever their encoding.
+pub type Additions = BTreeMap<Oid, BTreeSet<Vec<u8>>>;
 
 /// What merging a remote's notes did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,12 +76,24 @@ impl NoteLine {
     pub fn render(&self) -> String {
         format!("{LINE_KEY} {} {}", self.session, self.kind)
     }
+
+    /// The line as stored, as bytes for [`Additions`].
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.render().into_bytes()
+    }
 }
 
-/// Parses a note's text; lines that are not ours are ignored (others may share the ref).
-pub fn parse_note(text: &str) -> Vec<NoteLine> {
-    text.lines()
+/// The lines of a note, without their newlines; empty lines are dropped as git's
+/// `cat_sort_uniq` drops them. Nothing else is changed.
+pub fn note_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty())
+}
+
+/// Parses a note; lines that are not ours are ignored (others may share the ref).
+pub fn parse_note(bytes: &[u8]) -> Vec<NoteLine> {
+    note_lines(bytes)
         .filter_map(|line| {
+            let line = std::str::from_utf8(line).ok()?;
             let rest = line.trim().strip_prefix(LINE_KEY)?;
             let mut words = rest.split_whitespace();
             let session = SessionId::parse(words.next()?).ok()?;
@@ -90,8 +104,8 @@ pub fn parse_note(text: &str) -> Vec<NoteLine> {
 }
 
 impl Store<'_> {
-    /// The note text on a commit, `None` when it has none.
-    pub fn read_note(&self, commit: Oid) -> Result<Option<String>> {
+    /// The note's bytes on a commit, `None` when it has none.
+    pub fn read_note(&self, commit: Oid) -> Result<Option<Vec<u8>>> {
         match self.notes_reader()? {
             Some(reader) => reader.get(commit),
             None => Ok(None),
@@ -112,7 +126,7 @@ impl Store<'_> {
     /// Adds `line` to the notes of every commit in `commits` (one notes commit for all),
     /// keeping each note a sorted set of lines. Returns how many notes changed.
     pub fn add_note_line(&self, commits: &[Oid], line: &NoteLine, message: &str) -> Result<usize> {
-        let line = BTreeSet::from([line.render()]);
+        let line = BTreeSet::from([line.to_bytes()]);
         let additions: Additions = commits.iter().map(|c| (*c, line.clone())).collect();
         self.add_note_lines(&additions, message)
     }
@@ -162,7 +176,8 @@ impl Store<'_> {
             };
             let lines = additions.entry(oid).or_default();
             for b in blobs {
-                lines.extend(read_note_blob(self.repo, b)?.lines().map(str::to_owned));
+                let bytes = read_note_blob(self.repo, b)?;
+                lines.extend(note_lines(&bytes).map(<[u8]>::to_vec));
             }
         }
         let changed = self.write_notes(&additions, Some(theirs), message)?;
@@ -222,10 +237,11 @@ impl Store<'_> {
         old: Option<&Tree<'_>>,
         additions: &Additions,
     ) -> Result<(Oid, usize)> {
+        // Each note is a sorted set of byte lines; the map is keyed by the object's hex.
         let repo = self.repo;
         let git = |action: &'static str| move |source| Error::git(action, source);
         // Additions grouped by their 2-hex fanout directory.
-        let mut targets: BTreeMap<String, BTreeMap<String, &BTreeSet<String>>> = BTreeMap::new();
+        let mut targets: BTreeMap<String, BTreeMap<String, &BTreeSet<Vec<u8>>>> = BTreeMap::new();
         for (oid, lines) in additions {
             let hex = oid.to_string();
             targets
@@ -259,7 +275,7 @@ impl Store<'_> {
         }
         // A directory is rewritten when it gains a note or has flat notes to absorb.
         let touched: BTreeSet<String> = targets.keys().chain(groups.keys()).cloned().collect();
-        let mut blob_cache: HashMap<String, Oid> = HashMap::new();
+        let mut blob_cache: HashMap<Vec<u8>, Oid> = HashMap::new();
         let mut changed = 0;
         for dir in &touched {
             let mut notes = groups.remove(dir).unwrap_or_default();
@@ -282,7 +298,8 @@ impl Store<'_> {
                     _ => {
                         let mut lines = BTreeSet::new();
                         for b in blobs {
-                            lines.extend(read_note_blob(repo, *b)?.lines().map(str::to_owned));
+                            let bytes = read_note_blob(repo, *b)?;
+                            lines.extend(note_lines(&bytes).map(<[u8]>::to_vec));
                         }
                         let before = lines.len();
                         if let Some(add) = add {
@@ -315,17 +332,21 @@ impl Store<'_> {
         Ok((oid, changed))
     }
 
-    fn note_blob(&self, lines: &BTreeSet<String>, cache: &mut HashMap<String, Oid>) -> Result<Oid> {
-        let mut text = String::new();
-        for l in lines.iter().filter(|l| !l.trim().is_empty()) {
-            text.push_str(l);
-            text.push('\n');
+    fn note_blob(
+        &self,
+        lines: &BTreeSet<Vec<u8>>,
+        cache: &mut HashMap<Vec<u8>, Oid>,
+    ) -> Result<Oid> {
+        let mut bytes = Vec::new();
+        for l in lines.iter().filter(|l| !l.is_empty()) {
+            bytes.extend_from_slice(l);
+            bytes.push(b'\n');
         }
-        if let Some(oid) = cache.get(&text) {
+        if let Some(oid) = cache.get(&bytes) {
             return Ok(*oid);
         }
-        let oid = self.blob(text.as_bytes())?;
-        cache.insert(text, oid);
+        let oid = self.blob(&bytes)?;
+        cache.insert(bytes, oid);
         Ok(oid)
     }
 }
@@ -365,13 +386,31 @@ fn notes_tree(repo: &Repository, tip: Oid) -> Result<Tree<'_>> {
         .map_err(|source| Error::git(format!("reading {NOTES_REF}"), source))
 }
 
-fn read_note_blob(repo: &Repository, oid: Oid) -> Result<String> {
+/// Reads a note's bytes whole. A note larger than [`MAX_NOTE_BYTES`] is refused (before it is
+/// inflated), never cut: a cut note written back would lose the lines past the cut.
+fn read_note_blob(repo: &Repository, oid: Oid) -> Result<Vec<u8>> {
+    let odb = repo
+        .odb()
+        .map_err(|source| Error::git("opening the object database", source))?;
+    let (size, kind) = odb
+        .read_header(oid)
+        .map_err(|source| Error::git("reading a note", source))?;
+    if kind != ObjectType::Blob {
+        return Err(Error::NoteRefused {
+            note: oid,
+            problem: format!("the note is a {kind}, not a file"),
+        });
+    }
+    if size > MAX_NOTE_BYTES {
+        return Err(Error::NoteRefused {
+            note: oid,
+            problem: format!("{size} bytes is larger than the {MAX_NOTE_BYTES}-byte limit"),
+        });
+    }
     let blob = repo
         .find_blob(oid)
         .map_err(|source| Error::git("reading a note", source))?;
-    let content = blob.content();
-    let content = &content[..content.len().min(MAX_NOTE_BYTES)];
-    Ok(String::from_utf8_lossy(content).into_owned())
+    Ok(blob.content().to_vec())
 }
 
 fn is_hex(s: &str) -> bool {
@@ -426,7 +465,7 @@ mod tests {
         repo.reference(NOTES_REF, commit, true, "test").unwrap();
 
         let store = Store::new(&repo);
-        let additions = Additions::from([(target, BTreeSet::from(["added\n".trim().to_owned()]))]);
+        let additions = Additions::from([(target, BTreeSet::from([b"added".to_vec()]))]);
         assert_eq!(store.add_note_lines(&additions, "test").unwrap(), 1);
 
         let tip = repo.refname_to_id(NOTES_REF).unwrap();
@@ -445,7 +484,7 @@ mod tests {
         assert_eq!(sub.len(), 1, "exactly one entry for the object");
         assert_eq!(
             store.read_note(target).unwrap().unwrap(),
-            "added\nfrom 2/2/36\nfrom 2/38\nfrom flat\n"
+            b"added\nfrom 2/2/36\nfrom 2/38\nfrom flat\n"
         );
     }
 }
