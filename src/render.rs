@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::session::{Artifact, Finding, Session};
 use crate::store::refs::session_ref;
-use crate::ui::{Style, paint, sanitize, status_style};
+use crate::ui::{Style, paint, sanitize_line, status_style};
 
 /// One line of `list --json`.
 #[derive(Debug, Serialize)]
@@ -64,6 +64,8 @@ pub struct Detail<'a> {
     pub next: String,
     /// Every artifact in order.
     pub timeline: Vec<ArtifactView<'a>>,
+    /// Artifact files that could not be read, and why (the rest is shown).
+    pub unreadable: &'a [crate::session::Unreadable],
 }
 
 /// Builds the summary of a session.
@@ -91,6 +93,7 @@ pub fn detail(session: &Session) -> Detail<'_> {
         range: session.range().map(ToString::to_string),
         next: session.state.next_step(session.meta.id.as_str()),
         timeline: session.artifacts.iter().map(artifact_view).collect(),
+        unreadable: &session.unreadable,
     }
 }
 
@@ -113,6 +116,11 @@ fn status_text(session: &Session) -> String {
     paint(s, status_style(s))
 }
 
+/// The first 10 characters of an object name, for people (never a byte slice: stored text).
+pub fn short_oid(oid: &str) -> String {
+    sanitize_line(&oid.chars().take(10).collect::<String>())
+}
+
 /// Human `list`: one line per session.
 pub fn list_line(id: &str, status: Option<&str>, date: &str, title: &str) -> String {
     let status = status.unwrap_or("-");
@@ -120,8 +128,8 @@ pub fn list_line(id: &str, status: Option<&str>, date: &str, title: &str) -> Str
         "{}  {:<26}  {}  {}\n",
         paint(id, Style::Cyan),
         paint(status, status_style(status)),
-        sanitize(date),
-        sanitize(title)
+        sanitize_line(date),
+        sanitize_line(title)
     )
 }
 
@@ -132,7 +140,7 @@ pub fn show(session: &Session) -> String {
     let _ = writeln!(
         out,
         "{}",
-        paint(&sanitize(&session.meta.title), Style::Bold)
+        paint(&sanitize_line(&session.meta.title), Style::Bold)
     );
     let _ = writeln!(out, "session:   {}", paint(id, Style::Cyan));
     let _ = writeln!(out, "status:    {}", status_text(session));
@@ -147,6 +155,19 @@ pub fn show(session: &Session) -> String {
     let _ = writeln!(out, "\nTimeline");
     for a in &session.artifacts {
         let _ = writeln!(out, "  {}", timeline_line(a));
+    }
+    if !session.unreadable.is_empty() {
+        let _ = writeln!(out, "\nUnreadable artifacts (shown above: the others)");
+        for u in &session.unreadable {
+            let _ = writeln!(
+                out,
+                "  {}",
+                paint(
+                    &sanitize_line(&format!("{}: {}", u.path, u.error)),
+                    Style::Red
+                )
+            );
+        }
     }
     let findings: Vec<(&Artifact, &Finding)> = session
         .artifacts
@@ -169,7 +190,7 @@ pub fn timeline_line(a: &Artifact) -> String {
         "{}  {:<14} {:<8}",
         a.created.format("%Y-%m-%d %H:%M"),
         a.kind.as_str(),
-        sanitize(&a.agent)
+        sanitize_line(&a.agent)
     );
     if let Some(v) = a.verdict {
         let _ = write!(
@@ -194,8 +215,8 @@ pub fn timeline_line(a: &Artifact) -> String {
         let base = r
             .base
             .as_deref()
-            .map_or("(root)", |b| &b[..b.len().min(10)]);
-        let _ = write!(line, "  [{base}..{}]", &r.head[..r.head.len().min(10)]);
+            .map_or_else(|| "(root)".to_owned(), short_oid);
+        let _ = write!(line, "  [{base}..{}]", short_oid(&r.head));
     }
     if a.forced {
         let _ = write!(line, " {}", paint("(forced)", Style::Yellow));
@@ -205,7 +226,7 @@ pub fn timeline_line(a: &Artifact) -> String {
 
 /// One finding: priority, location, title.
 pub fn finding_line(a: &Artifact, f: &Finding) -> String {
-    let title = sanitize(&f.title);
+    let title = sanitize_line(&f.title);
     // Codex titles already start with their tag ("[P1] ..."): do not print it twice.
     let priority = match f.priority {
         Some(p) if title.starts_with(&format!("[P{p}]")) => String::new(),
@@ -213,9 +234,9 @@ pub fn finding_line(a: &Artifact, f: &Finding) -> String {
         None => String::new(),
     };
     let location = match (&f.path, f.start_line, f.end_line) {
-        (Some(p), Some(s), Some(e)) if s != e => format!("{}:{s}-{e}", sanitize(p)),
-        (Some(p), Some(s), _) => format!("{}:{s}", sanitize(p)),
-        (Some(p), None, _) => sanitize(p),
+        (Some(p), Some(s), Some(e)) if s != e => format!("{}:{s}-{e}", sanitize_line(p)),
+        (Some(p), Some(s), _) => format!("{}:{s}", sanitize_line(p)),
+        (Some(p), None, _) => sanitize_line(p),
         _ => "-".to_owned(),
     };
     format!("{priority}{title}  {location} ({})", a.kind)

@@ -87,9 +87,16 @@ pub fn pull(handoff: &Handoff, remote: &str, quiet: bool) -> Result<PullReport, 
         .unwrap_or_else(|| handoff.repo.path())
         .to_path_buf();
     let started = std::time::Instant::now();
-    transport::fetch(&workdir, remote, quiet)?;
+    let fetched = transport::fetch(&workdir, remote, quiet)?;
     crate::ui::trace_phase("fetch", started);
-    merge_fetched(handoff, remote)
+    let mut report = merge_fetched(handoff, remote)?;
+    report.rejected.extend(
+        fetched
+            .refused
+            .into_iter()
+            .map(|(refname, error)| Rejected { refname, error }),
+    );
+    Ok(report)
 }
 
 /// Merges what the last fetch from `remote` left in the tracking refs.
@@ -135,6 +142,12 @@ pub fn merge_fetched(handoff: &Handoff, remote: &str) -> Result<PullReport, Erro
                 error: e.to_string(),
             }),
         }
+    }
+    let fetched_notes = format!("{}handoff", transport::fetched_notes_prefix(&name));
+    if let Some(theirs) = read_ref(&handoff.repo, &fetched_notes)?
+        && read_ref(&handoff.repo, &tracking_notes(&name))? != Some(theirs)
+    {
+        store.set_tracking(&tracking_notes(&name), theirs)?;
     }
     if let Some(theirs) = read_ref(&handoff.repo, &tracking_notes(&name))? {
         let message = format!("handoff: merge notes from {remote}");

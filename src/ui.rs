@@ -22,6 +22,12 @@ pub fn sanitize(text: &str) -> String {
     out
 }
 
+/// Like [`sanitize`], for text that must stay on one line (a title in a `list` row, a
+/// subject): newlines and tabs are escaped too, so stored text cannot forge extra rows.
+pub fn sanitize_line(text: &str) -> String {
+    sanitize(text).replace('\n', "\\n").replace('\t', " ")
+}
+
 /// Whether colour may be used on stdout: a terminal, and `NO_COLOR` unset or empty.
 pub fn color_enabled() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal()

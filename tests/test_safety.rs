@@ -71,3 +71,304 @@ fn notes_over_one_mib_and_foreign_bytes_are_kept_whole() {
     assert!(note.windows(6).any(|w| w == b"caf\xe9 \xff"));
     env.git_ok(&repo, &["fsck", "--strict"]);
 }
+
+/// Adds `path` with `content` to a session's tree in a new commit, with plain git plumbing, as
+/// an older clone or a hostile remote could have written it.
+fn add_to_session(env: &TestEnv, repo: &std::path::Path, id: &str, path: &str, content: &[u8]) {
+    let refname = format!("refs/handoff/sessions/{id}");
+    let index = env.path("forge-index");
+    let _ = std::fs::remove_file(&index);
+    let blob = hash_object(env, repo, content);
+    let git_index = |args: &[&str]| {
+        let out = env
+            .command("git", repo)
+            .env("GIT_INDEX_FILE", &index)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    git_index(&["read-tree", &refname]);
+    git_index(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("100644,{blob},{path}"),
+    ]);
+    let tree = git_index(&["write-tree"]);
+    let commit = env.git_ok(
+        repo,
+        &["commit-tree", &tree, "-p", &refname, "-m", "forged"],
+    );
+    env.git_ok(repo, &["update-ref", &refname, &commit]);
+}
+
+#[test]
+fn oversized_bodies_are_refused_at_write_naming_the_limit() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let big = "word ".repeat(2 * 1024 * 1024); // 10 MiB
+    std::fs::write(repo.join("big.md"), &big).unwrap();
+    let err = env
+        .handoff(&repo, &["plan", "-t", "Huge", "-F", "big.md"])
+        .fails(1)
+        .to_owned();
+    assert!(err.contains("8 MiB"), "{err}");
+    let id = env.plan(&repo, "Normal");
+    let err = env
+        .handoff(
+            &repo,
+            &["review", &id, "--verdict", "approve", "-F", "big.md"],
+        )
+        .fails(1)
+        .to_owned();
+    assert!(err.contains("8 MiB"), "{err}");
+    // Nothing was written: the session still has its one plan and can go on.
+    let log = env.handoff(&repo, &["log", &id, "--json"]).json();
+    assert_eq!(log["artifacts"].as_array().unwrap().len(), 1);
+    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+}
+
+#[test]
+fn one_unreadable_artifact_hides_nothing_else() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Partly broken");
+    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    // An artifact from a newer writer, and one with a hostile range head.
+    add_to_session(
+        &env,
+        &repo,
+        &id,
+        "artifacts/01JC0000000000000000000000-review.md",
+        b"+++\nschema_version = 9\n+++\nfuture\n",
+    );
+    let hostile = format!(
+        "+++\nschema_version = 1\nid = \"01JC0000000000000000000001\"\nsession = \"{id}\"\nkind = \"implementation\"\nagent = \"x\"\ncreated = \"2025-10-27T11:00:00Z\"\nauthor = \"x\"\niteration = 1\nstatus = \"READY_FOR_CODEX_VALIDATION\"\n[range]\nhead = \"a\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\"\n+++\nbody\n"
+    );
+    add_to_session(
+        &env,
+        &repo,
+        &id,
+        "artifacts/01JC0000000000000000000001-implementation.md",
+        hostile.as_bytes(),
+    );
+    let show = env.handoff(&repo, &["show", &id]);
+    let out = show.ok();
+    assert!(out.contains("READY_FOR_IMPLEMENTATION"), "{out}");
+    assert!(
+        out.contains("01JC0000000000000000000000-review.md"),
+        "{out}"
+    );
+    assert!(out.contains("newer git-handoff"), "{out}");
+    assert!(out.contains("range.head"), "{out}");
+    let json = env.handoff(&repo, &["show", &id, "--json"]).json();
+    assert_eq!(json["timeline"].as_array().unwrap().len(), 2);
+    assert_eq!(json["unreadable"].as_array().unwrap().len(), 2);
+    env.handoff(&repo, &["log", &id]).ok();
+    env.handoff(&repo, &["context", &id, "--for", "implement"])
+        .ok();
+    env.handoff(&repo, &["list"]).ok();
+    // The session still accepts new artifacts, and keeps the files it could not read.
+    env.handoff(&repo, &["implement", &id, "-m", "done"]).ok();
+    let tree = env.git_ok(
+        &repo,
+        &[
+            "ls-tree",
+            "--name-only",
+            &format!("refs/handoff/sessions/{id}:artifacts"),
+        ],
+    );
+    assert_eq!(tree.lines().count(), 5, "{tree}");
+}
+
+#[test]
+fn stored_text_cannot_forge_rows_or_escape_the_terminal() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(
+        &repo,
+        "Real\nSESSION-20251027-FORGED00-fake  COMPLETE  \u{1b}]0;pwn\u{7}",
+    );
+    let list = env.handoff(&repo, &["list"]).ok().to_owned();
+    assert_eq!(list.lines().count(), 1, "{list}");
+    assert!(!list.contains('\u{1b}'), "{list}");
+    let subject = env.git_ok(
+        &repo,
+        &[
+            "log",
+            "-1",
+            "--format=%s",
+            &format!("refs/handoff/sessions/{id}"),
+        ],
+    );
+    assert!(
+        !subject.contains('\u{1b}') && !subject.contains('\u{7}'),
+        "{subject:?}"
+    );
+}
+
+/// Builds a session commit by hand from `ls-tree`-style lines (mode, type, oid, name) with
+/// `git mktree`, which accepts what `git fsck --strict` refuses.
+fn mktree(env: &TestEnv, repo: &std::path::Path, lines: &[String]) -> String {
+    let mut child = env
+        .command("git", repo)
+        .args(["mktree", "--missing"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.join("\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn a_hostile_remote_cannot_make_fsck_failing_objects_reachable() {
+    let env = TestEnv::new();
+    let (bare, clones) = env.bare_with_clones("remote", &["evil", "victim"]);
+    let (evil, victim) = (&clones[0], &clones[1]);
+    let good = env.plan(evil, "Good one");
+    let good_tree = env.git_ok(
+        evil,
+        &[
+            "rev-parse",
+            &format!("refs/handoff/sessions/{good}^{{tree}}"),
+        ],
+    );
+    let meta = env.git_ok(evil, &["rev-parse", &format!("{good_tree}:session.toml")]);
+    let artifacts = env.git_ok(evil, &["rev-parse", &format!("{good_tree}:artifacts")]);
+    let config = hash_object(&env, evil, b"[core]\n\tfsmonitor = evil\n");
+    let dotgit = mktree(&env, evil, &[format!("100644 blob {config}\tconfig")]);
+    // Each a copy of the good session plus one entry fsck refuses or our layout forbids.
+    let extras = [
+        ("DOTGIT00", format!("040000 tree {dotgit}\t.git")),
+        ("SYMLINK0", format!("120000 blob {config}\tsession.link")),
+        ("EXTRA000", format!("100644 blob {config}\tREADME")),
+    ];
+    for (tag, extra) in &extras {
+        let tree = mktree(
+            &env,
+            evil,
+            &[
+                format!("100644 blob {meta}\tsession.toml"),
+                format!("040000 tree {artifacts}\tartifacts"),
+                extra.clone(),
+            ],
+        );
+        let commit = env.git_ok(evil, &["commit-tree", &tree, "-m", "forged"]);
+        env.git_ok(
+            evil,
+            &[
+                "update-ref",
+                &format!("refs/handoff/sessions/SESSION-20251027-{tag}-x"),
+                &commit,
+            ],
+        );
+    }
+    // The bare remote accepts anything (no receive.fsckObjects), as a careless host would.
+    env.git_ok(
+        evil,
+        &["push", "-q", "origin", "refs/handoff/*:refs/handoff/*"],
+    );
+    let _ = bare;
+
+    let run = env.handoff(victim, &["pull", "--json"]);
+    let report = run.json();
+    assert_eq!(report["created"], serde_json::json!([good]), "{report}");
+    let rejected = serde_json::to_string(&report["rejected"]).unwrap();
+    for (tag, _) in &extras {
+        assert!(rejected.contains(tag), "{tag} not reported: {rejected}");
+    }
+    assert!(
+        rejected.contains("hasDotgit") || rejected.contains(".git"),
+        "{rejected}"
+    );
+    // Nothing that fails fsck is in the repository, reachable or not.
+    env.git_ok(victim, &["fsck", "--strict", "--no-dangling"]);
+    let refs = env.git_ok(victim, &["for-each-ref", "--format=%(refname)"]);
+    for (tag, _) in &extras[1..] {
+        assert!(
+            !refs.contains(&format!("{tag}-x")) || refs.contains("handoff-remotes"),
+            "{refs}"
+        );
+    }
+    let local = env.git_ok(
+        victim,
+        &[
+            "for-each-ref",
+            "--format=%(refname)",
+            "refs/handoff/sessions/",
+        ],
+    );
+    assert_eq!(local.lines().count(), 1, "{local}");
+    // And a push from the victim to a strict host goes through.
+    env.git_ok(&bare, &["config", "receive.fsckObjects", "true"]);
+    env.plan(victim, "After the attack");
+    env.handoff(victim, &["push"]).ok();
+}
+
+#[test]
+fn tracking_refs_of_different_remotes_never_collide() {
+    let env = TestEnv::new();
+    let (_one, clones) = env.bare_with_clones("one", &["a"]);
+    let a = &clones[0];
+    let (two, _) = env.bare_with_clones("two", &[]);
+    let id_one = env.plan(a, "For one");
+    env.handoff(a, &["push"]).ok();
+    // A remote named team/a and one named team_a: both pulled into a third clone.
+    let victim = env.repo("victim");
+    env.git_ok(
+        &victim,
+        &[
+            "remote",
+            "add",
+            "team/a",
+            env.path("one.git").to_str().unwrap(),
+        ],
+    );
+    env.git_ok(&victim, &["remote", "add", "team_a", two.to_str().unwrap()]);
+    // two.git gets a different session and a stray notes ref.
+    let b = env.path("b");
+    env.git_ok(
+        env.root.path(),
+        &["clone", "-q", two.to_str().unwrap(), b.to_str().unwrap()],
+    );
+    env.git_ok(&b, &["config", "user.name", "B"]);
+    env.git_ok(&b, &["config", "user.email", "b@example.com"]);
+    let id_two = env.plan(&b, "For two");
+    env.handoff(&b, &["push"]).ok();
+    env.handoff(&victim, &["pull", "team/a"]).ok();
+    env.handoff(&victim, &["pull", "team_a"]).ok();
+    let list = env.handoff(&victim, &["list"]).ok().to_owned();
+    assert!(list.contains(&id_one) && list.contains(&id_two), "{list}");
+    let tracking = env.git_ok(
+        &victim,
+        &[
+            "for-each-ref",
+            "--format=%(refname)",
+            "refs/handoff-remotes/",
+        ],
+    );
+    assert!(
+        tracking.contains(&format!("team_2fa/sessions/{id_one}")),
+        "{tracking}"
+    );
+    assert!(
+        tracking.contains(&format!("team_5fa/sessions/{id_two}")),
+        "{tracking}"
+    );
+}

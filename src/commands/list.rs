@@ -98,8 +98,8 @@ pub fn run(args: &ListArgs) -> CommandResult {
     for e in &listing.errors {
         ui::warn(&format!(
             "cannot read {}: {}",
-            ui::sanitize(&e.refname),
-            ui::sanitize(&e.error)
+            ui::sanitize_line(&e.refname),
+            ui::sanitize_line(&e.error)
         ));
     }
     if args.json {

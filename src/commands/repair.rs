@@ -50,7 +50,12 @@ pub fn run(args: &RepairArgs) -> CommandResult {
     }
     let mut out = String::new();
     for r in &relinked {
-        out.push_str(&format!("{}  {}  ({})\n", &r.commit[..12], r.session, r.by));
+        out.push_str(&format!(
+            "{}  {}  ({})\n",
+            &crate::render::short_oid(&r.commit),
+            r.session,
+            r.by
+        ));
     }
     ui::out(&out);
     let verb = if args.dry_run {

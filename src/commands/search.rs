@@ -78,7 +78,7 @@ pub fn run(args: &SearchArgs) -> CommandResult {
             paint(&h.session, Style::Cyan),
             h.kind,
             h.artifact,
-            sanitize(&h.agent),
+            crate::ui::sanitize_line(&h.agent),
             h.status.as_deref().unwrap_or("-")
         ));
         let snippet = sanitize(&h.snippet.replace('\n', " "))

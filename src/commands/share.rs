@@ -86,11 +86,15 @@ fn report_problems(report: &PullReport) {
     for r in &report.rejected {
         ui::warn(&format!(
             "not merged: {}: {}",
-            sanitize(&r.refname),
-            sanitize(&r.error)
+            crate::ui::sanitize_line(&r.refname),
+            crate::ui::sanitize_line(&r.error)
         ));
     }
     for c in &report.conflicts {
-        ui::warn(&format!("{}: {}", sanitize(&c.refname), sanitize(&c.error)));
+        ui::warn(&format!(
+            "{}: {}",
+            crate::ui::sanitize_line(&c.refname),
+            crate::ui::sanitize_line(&c.error)
+        ));
     }
 }

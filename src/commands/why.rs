@@ -6,7 +6,7 @@ use super::open;
 use crate::error::{CommandResult, user_error};
 use crate::session::{Kind, Verdict};
 use crate::store::resolve_commit;
-use crate::ui::{self, Style, paint, sanitize};
+use crate::ui::{self, Style, paint};
 use crate::why::{self, Source};
 
 /// Show which sessions produced a commit
@@ -111,19 +111,25 @@ pub fn run(args: &WhyArgs) -> CommandResult {
         out.push_str(&format!("{}  ({via})\n", paint(&s.id, Style::Cyan)));
         match (&s.title, &s.error) {
             (Some(title), _) => {
-                out.push_str(&format!("  plan:     {}\n", sanitize(title)));
+                out.push_str(&format!(
+                    "  plan:     {}\n",
+                    crate::ui::sanitize_line(title)
+                ));
                 out.push_str(&format!("  status:   {}\n", s.status.unwrap_or("-")));
                 for v in &s.verdicts {
                     out.push_str(&format!(
                         "  {:<9} {} ({})\n",
                         format!("{}:", v.kind),
                         v.verdict,
-                        sanitize(&v.agent)
+                        crate::ui::sanitize_line(&v.agent)
                     ));
                 }
             }
             (None, Some(err)) => {
-                out.push_str(&format!("  cannot read the session: {}\n", sanitize(err)));
+                out.push_str(&format!(
+                    "  cannot read the session: {}\n",
+                    crate::ui::sanitize_line(err)
+                ));
             }
             (None, None) => {}
         }

@@ -47,9 +47,11 @@ pub fn make(text: &str, pieces: &[(String, bool)]) -> String {
     let start = if start == 0 {
         0
     } else {
+        // Past the first whitespace character, whatever its width (U+00A0 is two bytes).
         text[start..]
-            .find(char::is_whitespace)
-            .map_or(start, |i| start + i + 1)
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace())
+            .map_or(start, |(i, c)| start + i + c.len_utf8())
     };
     let end = floor_boundary(text, (first + 2 * CONTEXT).min(text.len()));
     let end = if end >= text.len() {
@@ -143,5 +145,20 @@ mod tests {
         assert_eq!(p.len(), 3);
         let s = marked(&make("for SESSION-20251027-A7F3K2M9 here", &p));
         assert_eq!(s, "for [SESSION]-[20251027]-[A7F3K2M9] here");
+    }
+
+    #[test]
+    fn wide_whitespace_near_the_cut_does_not_split_a_character() {
+        let p = pieces(&[("needle".to_owned(), false)]);
+        for pad in 0..8 {
+            let text = format!(
+                "{}{}\u{a0}\u{3000}\u{a0}{} needle {}",
+                "x".repeat(pad),
+                "word\u{a0}".repeat(30),
+                "y\u{a0}".repeat(20),
+                "tail\u{a0}".repeat(40)
+            );
+            assert!(marked(&make(&text, &p)).contains("[needle]"));
+        }
     }
 }

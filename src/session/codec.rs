@@ -2,7 +2,13 @@
 //! between `+++` lines (SPEC §3).
 //!
 //! Decoding checks `schema_version` before anything else, so a file from a newer git-handoff is
-//! refused with a clear error instead of being misread.
+//! refused with a clear error instead of being misread. The layout is specified in
+//! `docs/format.md`.
+//!
+//! The front matter ends at the first `+++` line that is not inside a TOML multi-line string.
+//! One linear scan finds it ([`front_matter_end`]), so decoding costs O(size) whatever the
+//! content, and files written by every earlier version (which may hold `+++` lines inside
+//! multi-line strings) read the same.
 
 use super::model::{Artifact, SCHEMA_VERSION, SessionMeta};
 
@@ -27,11 +33,20 @@ pub enum DecodeError {
     #[error("missing the '+++' front matter")]
     NoFrontMatter,
     /// The TOML does not parse or does not have the expected fields.
-    #[error("malformed TOML: {0}")]
+    #[error("malformed TOML{}", toml_message(.0))]
     Toml(Box<toml::de::Error>),
     /// `schema_version` is missing or not an integer.
     #[error("missing or invalid schema_version")]
     NoSchemaVersion,
+    /// A field holds a value it may not hold (an OID that is not one, an id that is not a
+    /// ULID).
+    #[error("{field}: {problem}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong, with a short, escaped excerpt of the value.
+        problem: String,
+    },
     /// Written by a newer git-handoff.
     #[error(
         "schema_version {found} was written by a newer git-handoff (this one reads up to {SCHEMA_VERSION}); upgrade git-handoff"
@@ -50,19 +65,44 @@ impl From<toml::de::Error> for DecodeError {
 
 /// Why a value could not be encoded.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot encode as TOML: {0}")]
-pub struct EncodeError(#[from] toml::ser::Error);
+pub enum EncodeError {
+    /// The serializer refused the value.
+    #[error("cannot encode as TOML: {0}")]
+    Toml(#[from] toml::ser::Error),
+    /// The encoded file would be larger than any reader accepts: refused at write, so that
+    /// whatever is written can be read back.
+    #[error(
+        "the {what} would be {size} bytes once stored, over the {MAX_FILE_BYTES}-byte (8 MiB) limit of a stored file; shorten the body or the findings"
+    )]
+    TooLarge {
+        /// What was being encoded (`plan`, `review`, `session.toml`, ...).
+        what: String,
+        /// The encoded size.
+        size: usize,
+    },
+}
 
 /// Encodes `session.toml`.
 pub fn encode_meta(meta: &SessionMeta) -> Result<String, EncodeError> {
-    Ok(toml::to_string(meta)?)
+    let text = toml::to_string(meta)?;
+    if text.len() > MAX_FILE_BYTES {
+        return Err(EncodeError::TooLarge {
+            what: "session.toml".to_owned(),
+            size: text.len(),
+        });
+    }
+    Ok(text)
 }
 
 /// Decodes `session.toml`.
 pub fn decode_meta(bytes: &[u8]) -> Result<SessionMeta, DecodeError> {
     let text = checked_text(bytes)?;
     check_schema(text)?;
-    Ok(toml::from_str(text)?)
+    let meta: SessionMeta = toml::from_str(text)?;
+    if let Some(base) = &meta.base {
+        check_oid("base", base)?;
+    }
+    Ok(meta)
 }
 
 /// Encodes an artifact file: front matter, a blank line, then the body.
@@ -80,6 +120,12 @@ pub fn encode_artifact(artifact: &Artifact) -> Result<String, EncodeError> {
     out.push_str("\n\n");
     out.push_str(body);
     out.push('\n');
+    if out.len() > MAX_FILE_BYTES {
+        return Err(EncodeError::TooLarge {
+            what: artifact.kind.to_string(),
+            size: out.len(),
+        });
+    }
     Ok(out)
 }
 
@@ -90,38 +136,186 @@ pub fn decode_artifact(bytes: &[u8]) -> Result<Artifact, DecodeError> {
         .strip_prefix("+++\n")
         .or_else(|| text.strip_prefix("+++\r\n"))
         .ok_or(DecodeError::NoFrontMatter)?;
-    // The first fence line whose preceding text is TOML closes the front matter: a finding body
-    // may hold a "+++" line inside a multi-line string, which cut there would not parse.
-    let mut last_err = None;
-    let mut parsed = None;
-    for (front, body) in fence_candidates(rest) {
-        match check_schema(front) {
-            Ok(()) => {
-                parsed = Some((toml::from_str::<Artifact>(front), body));
-                break;
-            }
-            Err(e @ DecodeError::Toml(_)) => last_err = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    let (artifact, body) = match parsed {
-        Some(p) => p,
-        None => return Err(last_err.unwrap_or(DecodeError::NoFrontMatter)),
-    };
-    let mut artifact = artifact?;
+    let end = front_matter_end(rest).ok_or(DecodeError::NoFrontMatter)?;
+    let front = &rest[..end.front];
+    let body = &rest[end.body..];
+    check_schema(front)?;
+    let mut artifact: Artifact = toml::from_str(front)?;
+    validate_artifact(&artifact)?;
     let body = body.strip_prefix('\n').unwrap_or(body);
     artifact.body = body.trim_end().to_owned();
     Ok(artifact)
 }
 
-/// Every way to split `front\n+++\nbody` at a fence line, first fence first.
-fn fence_candidates(rest: &str) -> impl Iterator<Item = (&str, &str)> {
-    let mut offset = 0;
-    rest.split_inclusive('\n').filter_map(move |line| {
-        let start = offset;
-        offset += line.len();
-        (line.trim_end() == FENCE).then(|| (&rest[..start], &rest[start + line.len()..]))
-    })
+/// Where the front matter ends: `front` is the length of the TOML text, `body` where the body
+/// starts (after the closing fence line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FrontMatterEnd {
+    front: usize,
+    body: usize,
+}
+
+/// Finds the first `+++` line outside a TOML multi-line string (`"""` or `'''`), in one pass.
+///
+/// Only multi-line strings can hold a line break inside a value, so tracking them is enough:
+/// single-line strings, comments and keys end at their line's end. An unterminated multi-line
+/// string yields `None` (no front matter), never a scan from every later line.
+fn front_matter_end(text: &str) -> Option<FrontMatterEnd> {
+    let bytes = text.as_bytes();
+    let mut in_multi: Option<&[u8]> = None;
+    let mut line_start = 0;
+    while line_start < bytes.len() {
+        let line_end = bytes[line_start..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(bytes.len(), |p| line_start + p);
+        let line = &bytes[line_start..line_end];
+        let next = (line_end + 1).min(bytes.len());
+        if in_multi.is_none() && trim_ascii_end(line) == FENCE.as_bytes() {
+            return Some(FrontMatterEnd {
+                front: line_start,
+                body: next,
+            });
+        }
+        in_multi = scan_line(line, in_multi);
+        line_start = next;
+    }
+    None
+}
+
+/// Scans one line of TOML, returning the multi-line string delimiter still open at its end.
+fn scan_line<'d>(line: &[u8], mut open: Option<&'d [u8]>) -> Option<&'d [u8]> {
+    const BASIC: &[u8] = b"\"\"\"";
+    const LITERAL: &[u8] = b"'''";
+    let mut i = 0;
+    while i < line.len() {
+        if let Some(delim) = open {
+            if delim == BASIC && line[i] == b'\\' {
+                i += 2;
+                continue;
+            }
+            if line[i..].starts_with(delim) {
+                // Up to two more quotes may belong to the string ("""a"""" is `a"`).
+                i += delim.len();
+                while i < line.len() && line[i] == delim[0] {
+                    i += 1;
+                }
+                open = None;
+                continue;
+            }
+            i += 1;
+            continue;
+        }
+        match line[i] {
+            b'#' => return None,
+            b'"' if line[i..].starts_with(BASIC) => {
+                open = Some(BASIC);
+                i += 3;
+            }
+            b'\'' if line[i..].starts_with(LITERAL) => {
+                open = Some(LITERAL);
+                i += 3;
+            }
+            b'"' => i = skip_single(line, i + 1, b'"', true),
+            b'\'' => i = skip_single(line, i + 1, b'\'', false),
+            _ => i += 1,
+        }
+    }
+    open
+}
+
+/// Skips a single-line string starting after its opening quote; returns the index after it.
+fn skip_single(line: &[u8], mut i: usize, quote: u8, escapes: bool) -> usize {
+    while i < line.len() {
+        if escapes && line[i] == b'\\' {
+            i += 2;
+        } else if line[i] == quote {
+            return i + 1;
+        } else {
+            i += 1;
+        }
+    }
+    i
+}
+
+fn trim_ascii_end(line: &[u8]) -> &[u8] {
+    let mut end = line.len();
+    while end > 0 && line[end - 1].is_ascii_whitespace() {
+        end -= 1;
+    }
+    &line[..end]
+}
+
+/// Checks the fields whose form the rest of the program relies on: stored data may come from
+/// a hostile remote, and is validated here, once, when it is decoded.
+fn validate_artifact(artifact: &Artifact) -> Result<(), DecodeError> {
+    if ulid::Ulid::from_string(&artifact.id).is_err() || artifact.id.len() != 26 {
+        return Err(DecodeError::Invalid {
+            field: "id",
+            problem: format!("{} is not a ULID", excerpt(&artifact.id)),
+        });
+    }
+    if let Some(range) = &artifact.range {
+        if let Some(base) = &range.base {
+            check_oid("range.base", base)?;
+        }
+        check_oid("range.head", &range.head)?;
+    }
+    Ok(())
+}
+
+/// Whether `value` is a full object name: 40 (SHA-1) or 64 (SHA-256) lower-case hex digits.
+pub fn is_full_oid(value: &str) -> bool {
+    matches!(value.len(), 40 | 64)
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn check_oid(field: &'static str, value: &str) -> Result<(), DecodeError> {
+    if is_full_oid(value) {
+        Ok(())
+    } else {
+        Err(DecodeError::Invalid {
+            field,
+            problem: format!("{} is not a full object name", excerpt(value)),
+        })
+    }
+}
+
+/// At most 40 characters of a hostile value, quoted, with control characters escaped, for
+/// messages.
+pub fn excerpt(value: &str) -> String {
+    excerpt_n(value, 40)
+}
+
+fn excerpt_n(value: &str, max: usize) -> String {
+    let mut out = String::from("'");
+    for (n, c) in value.chars().enumerate() {
+        if n == max {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// A TOML error as one short line: where it is and at most 120 characters of the parser's
+/// message (which may quote hostile input), escaped.
+fn toml_message(err: &toml::de::Error) -> String {
+    let at = err
+        .span()
+        .map(|span| format!(" at byte {}", span.start))
+        .unwrap_or_default();
+    let message: String = err.message().lines().next().unwrap_or_default().to_owned();
+    let short = excerpt_n(&message, 120);
+    format!("{at}: {}", &short[1..short.len() - 1])
 }
 
 fn checked_text(bytes: &[u8]) -> Result<&str, DecodeError> {
@@ -224,5 +418,130 @@ mod tests {
             decode_meta(&huge),
             Err(DecodeError::TooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn decoding_is_linear_in_fence_lines() {
+        // 8k fence lines in a finding body (inside a multi-line string) and in the body.
+        let mut a = sample();
+        a.findings[0].body = "x\n+++\n".repeat(8_000);
+        a.body = "+++\n".repeat(8_000).trim_end().to_owned();
+        let text = encode_artifact(&a).unwrap();
+        let started = std::time::Instant::now();
+        assert_eq!(decode_artifact(text.as_bytes()).unwrap(), a);
+        // Generous for debug builds; the quadratic decoder took seconds here.
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[test]
+    fn fences_in_strings_of_every_toml_form_are_skipped() {
+        for (text, expected) in [
+            // The fence inside a multi-line string is skipped; the one after it ends.
+            ("a = \"\"\"\n+++\n\"\"\"\n+++\nbody", Some(16)),
+            ("a = '''\n+++\n'''\n+++\nbody", Some(16)),
+            // Escaped quotes inside a basic string open nothing.
+            ("a = \"q\\\" \\\"\\\"\\\"\"\n+++\nbody", Some(17)),
+            // A comment ends the line, quotes and all.
+            ("a = \"#\" # \"\"\"\n+++\nbody", Some(14)),
+            // """x""""" closes with up to two extra quotes.
+            ("a = \"\"\"x\"\"\"\"\"\n+++\nbody", Some(14)),
+            // An unterminated multi-line string: no front matter.
+            ("a = \"\"\"\n+++\nbody", None),
+        ] {
+            let end = front_matter_end(text).map(|e| e.front);
+            assert_eq!(end, expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn hostile_fields_are_refused_on_decode() {
+        let text = encode_artifact(&sample())
+            .unwrap()
+            .replace(&"b".repeat(40), "a\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}");
+        let err = decode_artifact(text.as_bytes()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DecodeError::Invalid {
+                    field: "range.head",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let text = encode_artifact(&sample())
+            .unwrap()
+            .replace("01JB0000000000000000000000", "\\u001b[31mnot-a-ulid");
+        let err = decode_artifact(text.as_bytes()).unwrap_err();
+        assert!(
+            matches!(err, DecodeError::Invalid { field: "id", .. }),
+            "{err}"
+        );
+        assert!(!err.to_string().contains('\u{1b}'), "{err}");
+        let meta = SessionMeta {
+            schema_version: SCHEMA_VERSION,
+            id: SessionId::parse("SESSION-20251027-A7F3K2M9-rate").unwrap(),
+            title: "t".into(),
+            created: "2025-10-27T10:00:00Z".parse().unwrap(),
+            base: Some("HEAD~1".into()),
+        };
+        let err = decode_meta(encode_meta(&meta).unwrap().as_bytes()).unwrap_err();
+        assert!(
+            matches!(err, DecodeError::Invalid { field: "base", .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn toml_errors_quote_only_a_short_excerpt() {
+        let long = "x".repeat(100_000);
+        let text = format!("+++\nschema_version = 1\nid = {long}\n+++\n");
+        let err = decode_artifact(text.as_bytes()).unwrap_err().to_string();
+        assert!(err.len() < 300, "{} bytes", err.len());
+    }
+
+    #[test]
+    fn oversized_artifacts_are_refused_at_write() {
+        let mut a = sample();
+        a.body = "x".repeat(MAX_FILE_BYTES);
+        let err = encode_artifact(&a).unwrap_err();
+        assert!(err.to_string().contains("8 MiB"), "{err}");
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                ".*",
+                "(\\+\\+\\+|\"\"\"|'''|\\\\|\n|\r|#|[a-z\u{e9}\u{a0}\u{1b}\u{202e} ])*",
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn encode_then_decode_is_the_identity(
+                title in text(),
+                fbody in text(),
+                body in text(),
+                path in proptest::option::of(text()),
+                priority in proptest::option::of(0u8..4),
+                lines in proptest::option::of((1u32..100_000, 1u32..100_000)),
+            ) {
+                let mut a = sample();
+                a.findings[0].title = title;
+                a.findings[0].body = fbody;
+                a.findings[0].path = path;
+                a.findings[0].priority = priority;
+                a.findings[0].start_line = lines.map(|l| l.0);
+                a.findings[0].end_line = lines.map(|l| l.1);
+                a.body = body;
+                let text = encode_artifact(&a).unwrap();
+                let mut expected = a.clone();
+                expected.body = a.body.trim_end().to_owned();
+                prop_assert_eq!(decode_artifact(text.as_bytes()).unwrap(), expected);
+            }
+        }
     }
 }

@@ -21,6 +21,21 @@ pub struct Session {
     pub state: State,
     /// The OID of the ref tip the session was read from.
     pub tip: String,
+    /// Artifact files that could not be read (from a newer or broken writer); the others are
+    /// still shown and the session still accepts new artifacts.
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// An artifact file of a session that could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Unreadable {
+    /// Path inside the session tree (`artifacts/<name>`), escaped for printing.
+    pub path: String,
+    /// Why it could not be read.
+    pub error: String,
+    /// Whether it was written by a newer git-handoff (legitimate data this build cannot read),
+    /// rather than damaged or hostile.
+    pub from_newer_version: bool,
 }
 
 impl Session {
@@ -33,6 +48,7 @@ impl Session {
             artifacts,
             state,
             tip,
+            unreadable: Vec::new(),
         }
     }
 

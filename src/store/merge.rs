@@ -53,7 +53,8 @@ impl Store<'_> {
         let validated = self.load_many(remotes);
         crate::ui::trace_phase("validate remote sessions", started);
         for ((id, theirs), remote) in remotes.iter().zip(validated) {
-            match remote.and_then(|remote| self.plan_merge(id, *theirs, &remote)) {
+            let checked = remote.and_then(|remote| self.check_remote(&remote).map(|()| remote));
+            match checked.and_then(|remote| self.plan_merge(id, *theirs, &remote)) {
                 Ok(Some(p)) => planned.push(p),
                 Ok(None) => results.push((id.clone(), Ok(SessionMerge::UpToDate))),
                 Err(e) => results.push((id.clone(), Err(e))),
@@ -158,6 +159,7 @@ impl Store<'_> {
     /// loading it) into the local ref.
     pub fn merge_session(&self, id: &SessionId, theirs: Oid) -> Result<SessionMerge> {
         let remote = self.load_at(id, theirs)?;
+        self.check_remote(&remote)?;
         let name = session_ref(id);
         let message = format!("handoff: merge {id} from a remote");
         refs::update_with_retry(self.repo, &name, &message, || {
@@ -265,7 +267,7 @@ impl Store<'_> {
         let sig = self.signature(crate::clock::now())?;
         let message = format!(
             "merge: {} [{status}]\n",
-            local.meta.title.lines().next().unwrap_or_default().trim()
+            super::sessions::one_line(&local.meta.title)
         );
         let commit = self
             .repo

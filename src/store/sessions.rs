@@ -8,7 +8,7 @@ use super::{Error, Result, Store};
 use crate::session::codec::{self, DecodeError, MAX_FILE_BYTES};
 use crate::session::{
     Artifact, Finding, Kind, Range, SCHEMA_VERSION, Session, SessionId, SessionMeta, State, Status,
-    Verdict,
+    Unreadable, Verdict,
 };
 
 /// File name of the session metadata at the root of each session tree.
@@ -118,8 +118,10 @@ impl Store<'_> {
                 meta.id
             )));
         }
-        let artifacts = self.read_artifacts(id, &tree)?;
-        Ok(Session::new(meta, artifacts, tip.to_string()))
+        let (artifacts, unreadable) = self.read_artifacts(id, &tree)?;
+        let mut session = Session::new(meta, artifacts, tip.to_string());
+        session.unreadable = unreadable;
+        Ok(session)
     }
 
     /// Reads one artifact file (`<ULID>-<kind>.md`) of a session at a given tip.
@@ -139,9 +141,15 @@ impl Store<'_> {
         })
     }
 
-    fn read_artifacts(&self, id: &SessionId, root: &Tree<'_>) -> Result<Vec<Artifact>> {
+    /// Reads every artifact of a session tree. An artifact that cannot be read is set aside
+    /// with its reason, so one bad file never hides the rest of its session.
+    fn read_artifacts(
+        &self,
+        id: &SessionId,
+        root: &Tree<'_>,
+    ) -> Result<(Vec<Artifact>, Vec<Unreadable>)> {
         let Some(entry) = root.get_name(ARTIFACTS_DIR) else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         };
         let dir = self
             .repo
@@ -151,27 +159,99 @@ impl Store<'_> {
                 problem: format!("{ARTIFACTS_DIR} is not a directory"),
             })?;
         let mut artifacts = Vec::with_capacity(dir.len());
+        let mut unreadable = Vec::new();
         for entry in dir.iter() {
             let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
             let path = format!("{ARTIFACTS_DIR}/{name}");
-            let bytes = read_blob(self.repo, id, &path, entry.id())?;
-            let artifact = codec::decode_artifact(&bytes).map_err(|source| Error::Corrupt {
-                session: id.to_string(),
-                path: path.clone(),
-                source,
-            })?;
-            if &artifact.session != id || artifact.file_name() != name {
-                return Err(Error::Malformed {
-                    session: id.to_string(),
-                    problem: format!(
-                        "{path} does not belong here (it names {})",
-                        artifact.session
-                    ),
-                });
+            match self.read_artifact_entry(id, &path, &name, entry.id()) {
+                Ok(artifact) => artifacts.push(artifact),
+                Err(err @ (Error::Corrupt { .. } | Error::Malformed { .. })) => {
+                    let from_newer_version = matches!(
+                        err,
+                        Error::Corrupt {
+                            source: DecodeError::NewerSchema { .. },
+                            ..
+                        }
+                    );
+                    unreadable.push(Unreadable {
+                        path: crate::session::codec::excerpt(&path),
+                        error: err.to_string(),
+                        from_newer_version,
+                    });
+                }
+                Err(other) => return Err(other),
             }
-            artifacts.push(artifact);
         }
-        Ok(artifacts)
+        Ok((artifacts, unreadable))
+    }
+
+    fn read_artifact_entry(
+        &self,
+        id: &SessionId,
+        path: &str,
+        name: &str,
+        oid: Oid,
+    ) -> Result<Artifact> {
+        let bytes = read_blob(self.repo, id, path, oid)?;
+        let artifact = codec::decode_artifact(&bytes).map_err(|source| Error::Corrupt {
+            session: id.to_string(),
+            path: path.to_owned(),
+            source,
+        })?;
+        if &artifact.session != id {
+            return Err(Error::Malformed {
+                session: id.to_string(),
+                problem: format!("{path} names another session, {}", artifact.session),
+            });
+        }
+        if artifact.file_name() != name {
+            return Err(Error::Malformed {
+                session: id.to_string(),
+                problem: format!(
+                    "{path} is named for another artifact: its front matter says {}",
+                    artifact.file_name()
+                ),
+            });
+        }
+        Ok(artifact)
+    }
+
+    /// Checks what a remote sent before any ref of ours points at it: every commit of the chain
+    /// holds exactly the layout of docs/format.md (`session.toml`, `artifacts/<ULID>-<kind>.md`,
+    /// plain files and one directory), so nothing `git fsck --strict` refuses (`.git`, `..`,
+    /// symlinks, gitlinks, odd modes) becomes reachable, and every artifact reads back except
+    /// those written by a newer git-handoff.
+    pub fn check_remote(&self, session: &Session) -> Result<()> {
+        let id = &session.meta.id;
+        let bad = |problem: String| Error::Malformed {
+            session: id.to_string(),
+            problem,
+        };
+        if let Some(u) = session.unreadable.iter().find(|u| !u.from_newer_version) {
+            return Err(bad(format!("{}: {}", u.path, u.error)));
+        }
+        let git = |source| Error::git(format!("walking the chain of {id}"), source);
+        let tip = Oid::from_str(&session.tip).map_err(git)?;
+        let mut walk = self.repo.revwalk().map_err(git)?;
+        walk.push(tip).map_err(git)?;
+        for (n, oid) in walk.enumerate() {
+            let oid = oid.map_err(git)?;
+            if n >= MAX_CHAIN_COMMITS {
+                return Err(bad(format!("more than {MAX_CHAIN_COMMITS} commits")));
+            }
+            let tree = self
+                .repo
+                .find_commit(oid)
+                .and_then(|c| c.tree())
+                .map_err(git)?;
+            check_layout(&tree, self.repo).map_err(|problem| {
+                bad(format!(
+                    "commit {oid}: {}",
+                    crate::session::codec::excerpt(&problem)
+                ))
+            })?;
+        }
+        Ok(())
     }
 
     /// Starts a new session with its first plan.
@@ -344,6 +424,57 @@ fn build_artifact(
     })
 }
 
+/// The longest session chain accepted from a remote (a session has one commit per artifact).
+pub const MAX_CHAIN_COMMITS: usize = 10_000;
+
+/// Checks one session tree against docs/format.md; the problem names the offending entry.
+fn check_layout(root: &Tree<'_>, repo: &Repository) -> std::result::Result<(), String> {
+    let blob_mode = i32::from(FileMode::Blob);
+    let tree_mode = i32::from(FileMode::Tree);
+    for entry in root.iter() {
+        let name = entry.name_bytes();
+        match (name, entry.filemode()) {
+            (b"session.toml", mode) if mode == blob_mode => {}
+            (b"artifacts", mode) if mode == tree_mode => {
+                let dir = repo
+                    .find_tree(entry.id())
+                    .map_err(|e| format!("artifacts: {}", e.message()))?;
+                for file in dir.iter() {
+                    let fname = String::from_utf8_lossy(file.name_bytes());
+                    if file.filemode() != blob_mode || !is_artifact_name(&fname) {
+                        return Err(format!(
+                            "unexpected entry artifacts/{fname} (mode {:o})",
+                            file.filemode()
+                        ));
+                    }
+                }
+            }
+            (_, mode) => {
+                return Err(format!(
+                    "unexpected entry {} (mode {mode:o})",
+                    String::from_utf8_lossy(name)
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `<26 Crockford base32 characters>-<kind>.md`.
+fn is_artifact_name(name: &str) -> bool {
+    let Some(stem) = name.strip_suffix(".md") else {
+        return false;
+    };
+    let Some((ulid, kind)) = stem.split_once('-') else {
+        return false;
+    };
+    ulid.len() == 26
+        && ulid
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+        && kind.parse::<Kind>().is_ok()
+}
+
 /// Reads a blob, refusing oversized or non-blob objects before inflating them.
 fn read_blob(repo: &Repository, id: &SessionId, path: &str, oid: Oid) -> Result<Vec<u8>> {
     let corrupt = |source| Error::Corrupt {
@@ -372,6 +503,16 @@ fn read_blob(repo: &Repository, id: &SessionId, path: &str, oid: Oid) -> Result<
     Ok(blob.content().to_vec())
 }
 
-fn one_line(text: &str) -> String {
-    text.lines().next().unwrap_or_default().trim().to_owned()
+/// The first line of `text` with control characters dropped, for a commit subject.
+pub(crate) fn one_line(text: &str) -> String {
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| {
+            !c.is_control() && !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect::<String>()
+        .trim()
+        .to_owned()
 }

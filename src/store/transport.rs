@@ -40,23 +40,35 @@ pub fn tracking_notes(remote: &str) -> String {
     format!("refs/notes/handoff-remotes/{remote}")
 }
 
-/// Checks that a remote name (or URL) can be embedded in our tracking ref names.
+/// Where a fetch lands the remote's `refs/notes/handoff*` refs: a directory of this remote's
+/// own, so that another notes ref of theirs (`refs/notes/handoff-archive`) can never overwrite
+/// the tracking ref of another remote. Only `<this>/handoff` is then read.
+pub fn fetched_notes_prefix(remote: &str) -> String {
+    format!("refs/handoff-remotes/{remote}/notes/")
+}
+
+/// Encodes a remote name (or URL) for our tracking ref names, injectively: ASCII letters,
+/// digits, `-` and `.` stand for themselves, every other byte is `_` and two hex digits
+/// (`team/a` → `team_2fa`, `team_a` → `team_5fa`), so two remotes never share tracking refs.
 pub fn tracking_name(remote: &str) -> Result<String, Error> {
-    let name: String = remote
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let name = name.trim_matches('.').to_owned();
-    if name.is_empty()
-        || name.contains("..")
-        || !git2::Reference::is_valid_name(&tracking_notes(&name))
-    {
+    let mut name = String::with_capacity(remote.len());
+    for b in remote.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' || (b == b'.' && !name.is_empty()) {
+            name.push(char::from(b));
+        } else {
+            name.push_str(&format!("_{b:02x}"));
+        }
+    }
+    let name = name.replace("..", "._2e");
+    let name = match name.strip_suffix('.') {
+        Some(stem) => format!("{stem}_2e"),
+        None => name,
+    };
+    let name = match name.strip_suffix(".lock") {
+        Some(stem) => format!("{stem}_2elock"),
+        None => name,
+    };
+    if name.is_empty() || !git2::Reference::is_valid_name(&tracking_notes(&name)) {
         return Err(Error::BadRemote(remote.to_owned()));
     }
     Ok(name)
@@ -101,17 +113,48 @@ fn run(mut cmd: Command, quiet: bool) -> Result<(std::process::Output, String), 
     Ok((out, message))
 }
 
+/// What a fetch refused: remote refs whose objects failed git's own checks.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    /// `(remote ref, git's first error line)`, for each ref left out.
+    pub refused: Vec<(String, String)>,
+}
+
 /// Fetches the remote's sessions and notes into the tracking refs (forced there only: they
-/// mirror the remote) in one round trip. The notes refspec is a pattern
-/// (`refs/notes/handoff*`) so that a remote without notes yet is not an error. No `--prune`:
-/// with that pattern it could delete another remote's tracking notes, and a session deleted
-/// upstream is better kept than silently dropped.
-pub fn fetch(dir: &Path, remote: &str, quiet: bool) -> Result<(), Error> {
+/// mirror the remote) in one round trip, with `transfer.fsckObjects`: git checks every object
+/// it receives and stores nothing from a pack that fails, so nothing `git fsck --strict`
+/// refuses ever enters the repository. When that fetch fails on such an object, each ref is
+/// fetched on its own, so one hostile session never keeps out the others.
+///
+/// The notes refspec is a pattern (`refs/notes/handoff*`) so that a remote without notes yet is
+/// not an error; it lands in this remote's own directory ([`fetched_notes_prefix`]). No
+/// `--prune`: a session deleted upstream is better kept than silently dropped.
+pub fn fetch(dir: &Path, remote: &str, quiet: bool) -> Result<Fetched, Error> {
     let name = tracking_name(remote)?;
     let sessions = format!("+{SESSIONS_PREFIX}*:{}*", tracking_prefix(&name));
-    let notes = format!("+{NOTES_REF}*:{}*", tracking_notes(&name));
+    let notes = format!("+{NOTES_REF}*:{}handoff*", fetched_notes_prefix(&name));
+    let (out, message) = run(
+        fetch_command(dir, remote, quiet, &[&sessions, &notes]),
+        quiet,
+    )?;
+    if out.status.success() {
+        return Ok(Fetched::default());
+    }
+    if !String::from_utf8_lossy(&out.stderr).contains("fsck") && !message.contains("fsck") {
+        return Err(Error::Git {
+            command: "fetch",
+            remote: remote.to_owned(),
+            message,
+        });
+    }
+    fetch_each(dir, remote, &name)
+}
+
+fn fetch_command(dir: &Path, remote: &str, quiet: bool, refspecs: &[&str]) -> Command {
     let mut cmd = git(dir);
     cmd.args([
+        "-c",
+        "transfer.fsckObjects=true",
         "fetch",
         "--no-tags",
         "--no-write-fetch-head",
@@ -121,16 +164,47 @@ pub fn fetch(dir: &Path, remote: &str, quiet: bool) -> Result<(), Error> {
     if quiet {
         cmd.arg("--quiet");
     }
-    cmd.arg(remote).args([&sessions, &notes]);
-    let (out, message) = run(cmd, quiet)?;
-    if out.status.success() {
-        return Ok(());
+    cmd.arg(remote).args(refspecs);
+    cmd
+}
+
+/// Fetches every session and notes ref of `remote` on its own, keeping what passes git's
+/// checks and reporting the rest.
+fn fetch_each(dir: &Path, remote: &str, name: &str) -> Result<Fetched, Error> {
+    let mut list = git(dir);
+    list.args(["ls-remote", remote])
+        .arg(format!("{SESSIONS_PREFIX}*"))
+        .arg(NOTES_REF);
+    let (out, message) = run(list, true)?;
+    if !out.status.success() {
+        return Err(Error::Git {
+            command: "ls-remote",
+            remote: remote.to_owned(),
+            message,
+        });
     }
-    Err(Error::Git {
-        command: "fetch",
-        remote: remote.to_owned(),
-        message,
-    })
+    let mut fetched = Fetched::default();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Some((_, refname)) = line.split_once('\t') else {
+            continue;
+        };
+        let target = match refname.strip_prefix(SESSIONS_PREFIX) {
+            Some(id) => format!("{}{id}", tracking_prefix(name)),
+            None if refname == NOTES_REF => format!("{}handoff", fetched_notes_prefix(name)),
+            None => continue,
+        };
+        let spec = format!("+{refname}:{target}");
+        let (out, _) = run(fetch_command(dir, remote, true, &[&spec]), true)?;
+        if !out.status.success() {
+            let first = String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .find(|l| l.starts_with("error:") || l.starts_with("fatal:"))
+                .unwrap_or("git refused the objects")
+                .to_owned();
+            fetched.refused.push((refname.to_owned(), first));
+        }
+    }
+    Ok(fetched)
 }
 
 /// Pushes refs (full names, or a glob such as `refs/handoff/sessions/*`) to the same names on
