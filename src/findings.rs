@@ -18,6 +18,11 @@ pub enum Error {
     /// JSON of the wrong shape.
     #[error("expected a JSON array of findings or an object with a 'findings' array")]
     Shape,
+    /// An object with keys that neither shape has.
+    #[error(
+        "unknown key '{0}' (a Codex review object has findings, overall_correctness, overall_explanation and overall_confidence_score)"
+    )]
+    UnknownKey(String),
     /// One finding is invalid.
     #[error("finding {index}: {problem}")]
     Invalid {
@@ -41,7 +46,11 @@ pub struct Parsed {
     pub warnings: Vec<String>,
 }
 
+/// A finding in either of the two accepted shapes; any other key is refused, so a file of
+/// another tool's shape (`{"file", "line", "severity"}`) is an error, not a finding without a
+/// location.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CodexFinding {
     title: String,
     #[serde(default)]
@@ -63,6 +72,7 @@ struct CodexFinding {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CodeLocation {
     absolute_file_path: String,
     #[serde(default)]
@@ -70,10 +80,19 @@ struct CodeLocation {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct LineRange {
     start: i64,
     end: i64,
 }
+
+/// The top-level keys of Codex's review output object.
+const CODEX_KEYS: [&str; 4] = [
+    "findings",
+    "overall_correctness",
+    "overall_explanation",
+    "overall_confidence_score",
+];
 
 /// Parses findings JSON. `workdir` is the repository's work tree, used to make paths relative.
 pub fn parse(text: &str, workdir: Option<&Path>) -> Result<Parsed, Error> {
@@ -82,6 +101,9 @@ pub fn parse(text: &str, workdir: Option<&Path>) -> Result<Parsed, Error> {
     let items = match value {
         Value::Array(items) => items,
         Value::Object(mut obj) => {
+            if let Some(key) = obj.keys().find(|k| !CODEX_KEYS.contains(&k.as_str())) {
+                return Err(Error::UnknownKey(key.chars().take(40).collect()));
+            }
             parsed.verdict = match obj.get("overall_correctness").and_then(Value::as_str) {
                 Some("patch is correct") => Some(Verdict::Approve),
                 Some("patch is incorrect") => Some(Verdict::RequestChanges),
@@ -93,8 +115,7 @@ pub fn parse(text: &str, workdir: Option<&Path>) -> Result<Parsed, Error> {
                 .map(str::to_owned);
             match obj.remove("findings") {
                 Some(Value::Array(items)) => items,
-                None | Some(Value::Null) => Vec::new(),
-                Some(_) => return Err(Error::Shape),
+                _ => return Err(Error::Shape),
             }
         }
         _ => return Err(Error::Shape),
@@ -167,7 +188,35 @@ pub fn parse(text: &str, workdir: Option<&Path>) -> Result<Parsed, Error> {
 fn relative_path(path: &str, workdir: Option<&Path>) -> (String, bool) {
     let p = Path::new(path);
     if p.is_relative() {
-        return (path.trim_start_matches("./").to_owned(), true);
+        // A relative path that climbs out of the repository (`../../etc/passwd`) is treated
+        // like an absolute one from elsewhere: matched by suffix, or kept with a warning.
+        let mut depth = 0usize;
+        let mut escapes = false;
+        for c in p.components() {
+            match c {
+                std::path::Component::ParentDir if depth == 0 => escapes = true,
+                std::path::Component::ParentDir => depth -= 1,
+                std::path::Component::Normal(_) => depth += 1,
+                _ => {}
+            }
+        }
+        if !escapes {
+            return (path.trim_start_matches("./").to_owned(), true);
+        }
+        let Some(workdir) = workdir else {
+            return (path.to_owned(), false);
+        };
+        let parts: Vec<_> = p
+            .components()
+            .filter(|c| matches!(c, std::path::Component::Normal(_)))
+            .collect();
+        for start in 0..parts.len() {
+            let suffix: std::path::PathBuf = parts[start..].iter().collect();
+            if workdir.join(&suffix).is_file() {
+                return (suffix.to_string_lossy().into_owned(), true);
+            }
+        }
+        return (path.to_owned(), false);
     }
     let Some(workdir) = workdir else {
         return (path.to_owned(), false);
@@ -233,6 +282,8 @@ mod tests {
         let ok = r#"[{"title":"t","body":"b","priority":0,"path":"./a.rs","start_line":2,"end_line":4}]"#;
         let parsed = parse(ok, None).unwrap();
         assert_eq!(parsed.findings[0].path.as_deref(), Some("a.rs"));
+        let outside = parse(r#"[{"title":"t","path":"../../etc/passwd"}]"#, None).unwrap();
+        assert_eq!(outside.warnings.len(), 1, "{:?}", outside.warnings);
         for (bad, needle) in [
             (r#"[{"title":"t","priority":7}]"#, "priority 7"),
             (r#"[{"title":"t","confidence":1.5}]"#, "confidence"),
@@ -240,6 +291,19 @@ mod tests {
             (r#"[{"title":"  "}]"#, "empty"),
             (r#"[{"body":"no title"}]"#, "title"),
             (r#""text""#, "expected a JSON array"),
+            (r#"{"not":"findings"}"#, "unknown key 'not'"),
+            (
+                r#"{"overall_correctness":"patch is correct"}"#,
+                "'findings' array",
+            ),
+            (
+                r#"[{"file":"a.rs","line":3,"severity":"high"}]"#,
+                "unknown field `file`",
+            ),
+            (
+                r#"[{"title":"t","code_location":{"path":"a"}}]"#,
+                "unknown field `path`",
+            ),
             ("{oops", "not valid JSON"),
         ] {
             let err = parse(bad, None).unwrap_err().to_string();

@@ -24,6 +24,7 @@ pub mod config;
 pub mod current;
 pub mod demo;
 pub mod error;
+pub mod failpoint;
 pub mod findings;
 pub mod hooks;
 pub mod index;

@@ -31,6 +31,14 @@ pub enum Error {
         /// What is wrong.
         problem: String,
     },
+    /// The range holds no commit (or its ends are reversed).
+    #[error(
+        "the range {range} holds no commit; commit the work first, pass --range BASE..HEAD, or --force to record it anyway"
+    )]
+    EmptyRange {
+        /// The range, as full OIDs.
+        range: Range,
+    },
     /// A body that must not be empty was.
     #[error("aborting: the {0} is empty (give it with -m, -F FILE or standard input)")]
     EmptyBody(Kind),
@@ -71,6 +79,8 @@ pub struct Recorded {
     pub notes_added: usize,
     /// Commits in the recorded range.
     pub range_commits: usize,
+    /// Things the user should know (commits of the range credited to another session, ...).
+    pub warnings: Vec<String>,
 }
 
 impl Recorded {
@@ -81,6 +91,7 @@ impl Recorded {
             redactions,
             notes_added: 0,
             range_commits: 0,
+            warnings: Vec::new(),
         }
     }
 }
@@ -183,28 +194,83 @@ impl Handoff {
 
     /// Appends an artifact to a session; implementations and validations also note every commit
     /// of their range.
+    ///
+    /// The notes are written first and the artifact second, each in one atomic ref update, so
+    /// a process killed at any point leaves nothing, the notes alone (re-running the command
+    /// records the artifact once; note lines are a set), or both (docs/format.md, "Crash
+    /// safety").
     pub fn record(&self, id: &SessionId, input: Input) -> Result<Recorded> {
         let session = self.store().load(id)?;
         let created = crate::clock::now();
+        let force = input.force;
         let (new, redactions) = self.prepare(input, Some(&session), created)?;
-        let range = new.range.clone();
-        let kind = new.kind;
-        let (before, artifact) = self.store().append(id, new)?;
-        let mut recorded = Recorded::new(before, artifact, redactions);
-        if let (Some(range), Kind::Implementation | Kind::Validation) = (range, kind) {
-            let commits = self.commits_in(&range)?;
-            recorded.range_commits = commits.len();
+        if !force {
+            session
+                .state
+                .check(new.kind, id.as_str())
+                .map_err(store::Error::from)?;
+        }
+        let mut warnings = Vec::new();
+        let mut noted = None;
+        if let (Some(range), Kind::Implementation | Kind::Validation) = (&new.range, new.kind) {
+            let commits = self.commits_in(range)?;
+            if commits.is_empty() && !force {
+                return Err(Error::EmptyRange {
+                    range: range.clone(),
+                });
+            }
+            warnings.extend(self.credited_elsewhere(id, &commits)?);
             let line = NoteLine {
                 session: id.clone(),
-                kind,
+                kind: new.kind,
             };
-            recorded.notes_added = self.store().add_note_line(
+            let added = self.store().add_note_line(
                 &commits,
                 &line,
-                &format!("handoff: note {} commits of {id} ({kind})", commits.len()),
+                &format!(
+                    "handoff: note {} commits of {id} ({})",
+                    commits.len(),
+                    new.kind
+                ),
             )?;
+            crate::failpoint::hit("record-after-notes");
+            noted = Some((commits.len(), added));
         }
+        let (before, artifact) = self.store().append(id, new)?;
+        let mut recorded = Recorded::new(before, artifact, redactions);
+        if let Some((commits, added)) = noted {
+            recorded.range_commits = commits;
+            recorded.notes_added = added;
+        }
+        recorded.warnings = warnings;
         Ok(recorded)
+    }
+
+    /// Commits of a range whose `Handoff-Session:` trailer names another session: work
+    /// credited to one session must not silently be recorded as another's.
+    fn credited_elsewhere(&self, id: &SessionId, commits: &[Oid]) -> Result<Vec<String>> {
+        let mut others: std::collections::BTreeMap<SessionId, usize> = Default::default();
+        for oid in commits {
+            let commit = self
+                .repo
+                .find_commit(*oid)
+                .map_err(|source| store::Error::git("reading a commit of the range", source))?;
+            let message = commit.message_raw().unwrap_or_default();
+            if !message.contains("Handoff-Session:") {
+                continue;
+            }
+            for other in crate::why::trailer_sessions(message) {
+                if &other != id {
+                    *others.entry(other).or_default() += 1;
+                }
+            }
+        }
+        Ok(others
+            .into_iter()
+            .map(|(other, n)| {
+                format!("{n} commit(s) of the range carry the trailer of another session, {other}; pass --range to record only this session's commits")
+            })
+            .collect())
     }
 
     /// Redacts, fills in defaults and resolves the range.
@@ -328,6 +394,10 @@ impl Handoff {
 
     /// Resolves `--range`, or the default: for an implementation the session's base to HEAD,
     /// for a validation the range of the latest implementation.
+    ///
+    /// When HEAD's branch has an upstream that moved past the session's base (the work was
+    /// rebased onto, or merged with, newer upstream commits), the default base is the
+    /// merge-base with the upstream, so that other people's commits stay out of the range.
     fn range(&self, spec: Option<&str>, kind: Kind, session: Option<&Session>) -> Result<Range> {
         if let Some(spec) = spec {
             return self.parse_range(spec);
@@ -341,39 +411,71 @@ impl Handoff {
             range: "HEAD".into(),
             problem: "HEAD has no commits yet; commit the implementation first".into(),
         })?;
+        let mut base = session
+            .and_then(|s| s.meta.base.as_deref())
+            .and_then(|b| Oid::from_str(b).ok());
+        if let Some(upstream) = self.upstream_merge_base(head) {
+            let past_base = match base {
+                Some(b) => {
+                    b != upstream && self.repo.graph_descendant_of(upstream, b).unwrap_or(false)
+                }
+                None => true,
+            };
+            if past_base {
+                base = Some(upstream);
+            }
+        }
         Ok(Range {
-            base: session.and_then(|s| s.meta.base.clone()),
+            base: base.map(|b| b.to_string()),
             head: head.to_string(),
         })
     }
 
-    /// Parses `BASE..HEAD` into full commit OIDs.
+    /// The merge-base of `head` and the upstream of the current branch, if it has one.
+    fn upstream_merge_base(&self, head: Oid) -> Option<Oid> {
+        let branch = self.repo.head().ok()?;
+        let name = branch.shorthand().ok()?;
+        let local = self.repo.find_branch(name, git2::BranchType::Local).ok()?;
+        let upstream = local.upstream().ok()?.get().peel_to_commit().ok()?.id();
+        self.repo.merge_base(head, upstream).ok()
+    }
+
+    /// Parses a range with git's revision semantics (`A..B`; an empty side is `HEAD`, so
+    /// `..HEAD` and `..` are empty ranges) into full commit OIDs.
     pub fn parse_range(&self, spec: &str) -> Result<Range> {
         let bad = |problem: String| Error::BadRange {
             range: spec.to_owned(),
             problem,
         };
-        if spec.contains("...") {
+        // Both sides omitted: HEAD..HEAD, as gitrevisions(7) reads it.
+        let parsed = self
+            .repo
+            .revparse(if spec == ".." { "HEAD..HEAD" } else { spec });
+        let parsed = parsed.map_err(|e| {
+            bad(format!(
+                "{} (expected BASE..HEAD of commits in this repository)",
+                e.message()
+            ))
+        })?;
+        let mode = parsed.mode();
+        if mode.contains(git2::RevparseMode::MERGE_BASE) {
             return Err(bad(
                 "symmetric ranges (A...B) are not supported; use BASE..HEAD".into(),
             ));
         }
-        let (base, head) = spec
-            .split_once("..")
-            .ok_or_else(|| bad("expected BASE..HEAD".into()))?;
-        let head = if head.is_empty() { "HEAD" } else { head };
-        let commit = |rev: &str| {
-            store::resolve_commit(&self.repo, rev)
-                .map_err(|_| bad(format!("'{rev}' is not a commit in this repository")))
+        if !mode.contains(git2::RevparseMode::RANGE) {
+            return Err(bad("expected BASE..HEAD".into()));
+        }
+        let commit = |obj: Option<&git2::Object<'_>>, side: &str| {
+            obj.and_then(|o| o.peel_to_commit().ok())
+                .map(|c| c.id())
+                .ok_or_else(|| bad(format!("its {side} is not a commit")))
         };
-        let base = if base.is_empty() {
-            None
-        } else {
-            Some(commit(base)?.to_string())
-        };
+        let base = commit(parsed.from(), "start")?;
+        let head = commit(parsed.to(), "end")?;
         Ok(Range {
-            base,
-            head: commit(head)?.to_string(),
+            base: Some(base.to_string()),
+            head: head.to_string(),
         })
     }
 

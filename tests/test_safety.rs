@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::Stdio;
 
-use crate::common::TestEnv;
+use crate::common::{Run, TestEnv};
 
 /// Writes `bytes` as a blob with plain git and returns its OID.
 fn hash_object(env: &TestEnv, repo: &std::path::Path, bytes: &[u8]) -> String {
@@ -177,6 +177,7 @@ fn one_unreadable_artifact_hides_nothing_else() {
         .ok();
     env.handoff(&repo, &["list"]).ok();
     // The session still accepts new artifacts, and keeps the files it could not read.
+    env.commit_file(&repo, "a.txt", "a\n", "a");
     env.handoff(&repo, &["implement", &id, "-m", "done"]).ok();
     let tree = env.git_ok(
         &repo,
@@ -370,5 +371,172 @@ fn tracking_refs_of_different_remotes_never_collide() {
     assert!(
         tracking.contains(&format!("team_5fa/sessions/{id_two}")),
         "{tracking}"
+    );
+}
+
+#[test]
+fn ranges_mean_what_git_means_and_empty_ones_are_refused() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Ranges");
+    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    env.commit_file(&repo, "a.txt", "a\n", "a");
+    for spec in ["..HEAD", "..", "HEAD..HEAD~1"] {
+        let err = env
+            .handoff(&repo, &["implement", &id, "-m", "x", "--range", spec])
+            .fails(1)
+            .to_owned();
+        assert!(err.contains("holds no commit"), "{spec}: {err}");
+    }
+    // Nothing was recorded, no note written.
+    assert_eq!(
+        env.git(&repo, &["notes", "--ref=handoff", "list"]).stdout,
+        ""
+    );
+    let err = env
+        .handoff(
+            &repo,
+            &["implement", &id, "-m", "x", "--range", "HEAD...HEAD~1"],
+        )
+        .fails(1)
+        .to_owned();
+    assert!(err.contains("symmetric"), "{err}");
+    let out = env
+        .handoff(
+            &repo,
+            &["implement", &id, "-m", "x", "--range", "HEAD~1..", "--json"],
+        )
+        .json();
+    assert_eq!(out["commits_in_range"], 1, "{out}");
+}
+
+#[test]
+fn bad_findings_files_are_refused_not_recorded_empty() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Findings");
+    for (content, needle) in [
+        (r#"{"not":"findings"}"#, "unknown key 'not'"),
+        (
+            r#"[{"file":"a.rs","line":3,"severity":"high"}]"#,
+            "unknown field `file`",
+        ),
+    ] {
+        std::fs::write(repo.join("f.json"), content).unwrap();
+        let err = env
+            .handoff(
+                &repo,
+                &[
+                    "review",
+                    &id,
+                    "--verdict",
+                    "approve",
+                    "-m",
+                    "x",
+                    "--findings",
+                    "f.json",
+                ],
+            )
+            .fails(1)
+            .to_owned();
+        assert!(err.contains(needle), "{content}: {err}");
+    }
+    let log = env.handoff(&repo, &["log", &id, "--json"]).json();
+    assert_eq!(log["artifacts"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_crash_between_notes_and_artifact_is_completed_by_running_again() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Crash");
+    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    let commits: Vec<String> = (0..3)
+        .map(|i| env.commit_file(&repo, &format!("f{i}"), "x\n", &format!("c{i}")))
+        .collect();
+    let run = Run::from(
+        env.command(crate::common::BIN, &repo)
+            .env("GIT_HANDOFF_FAILPOINT", "record-after-notes")
+            .args(["implement", &id, "-m", "done"])
+            .output()
+            .unwrap(),
+    );
+    assert_ne!(run.code, 0, "the failpoint did not fire");
+    // Killed after the notes: every commit is noted, the artifact is not there yet.
+    for c in &commits {
+        let note = String::from_utf8(note_bytes(&env, &repo, c)).unwrap();
+        assert!(note.contains(&format!("{id} implementation")), "{note}");
+    }
+    let show = env.handoff(&repo, &["show", &id, "--json"]).json();
+    assert_eq!(show["status"], "READY_FOR_IMPLEMENTATION");
+    // Running it again completes it, once.
+    env.handoff(&repo, &["implement", &id, "-m", "done"]).ok();
+    let show = env.handoff(&repo, &["show", &id, "--json"]).json();
+    assert_eq!(show["status"], "READY_FOR_CODEX_VALIDATION");
+    let kinds: Vec<&str> = show["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["plan", "review", "implementation"]);
+    env.git_ok(&repo, &["fsck", "--strict"]);
+}
+
+#[test]
+fn the_default_range_leaves_out_upstream_commits_after_a_rebase() {
+    let env = TestEnv::new();
+    let (_bare, clones) = env.bare_with_clones("remote", &["me", "them"]);
+    let (me, them) = (&clones[0], &clones[1]);
+    let id = env.plan(me, "Mine");
+    env.handoff(me, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    let mine = env.commit_file(me, "mine.txt", "m\n", "my work");
+    // Someone else pushes meanwhile; I rebase onto it.
+    let theirs = env.commit_file(them, "theirs.txt", "t\n", "their work");
+    env.git_ok(them, &["push", "-q", "origin", "main"]);
+    env.git_ok(me, &["pull", "-q", "--rebase", "origin", "main"]);
+    let out = env
+        .handoff(me, &["implement", &id, "-m", "done", "--json"])
+        .json();
+    assert_eq!(out["commits_in_range"], 1, "{out}");
+    let rebased = env.git_ok(me, &["rev-parse", "HEAD"]);
+    assert_ne!(rebased, mine);
+    assert_eq!(
+        env.git(me, &["notes", "--ref=handoff", "show", &theirs])
+            .code,
+        1,
+        "their commit was noted as mine"
+    );
+    assert_eq!(out["artifact"]["range"]["base"], theirs.as_str(), "{out}");
+}
+
+#[test]
+fn commits_credited_to_another_session_are_named() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let a = env.plan(&repo, "Session A");
+    env.handoff(&repo, &["review", &a, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    let b = env.plan(&repo, "Session B");
+    std::fs::write(repo.join("x.txt"), "x\n").unwrap();
+    env.git_ok(&repo, &["add", "x.txt"]);
+    env.git_ok(
+        &repo,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            &format!("work\n\nHandoff-Session: {b}"),
+        ],
+    );
+    let run = env.handoff(&repo, &["implement", &a, "-m", "done"]);
+    run.ok();
+    assert!(
+        run.stderr.contains(&b) && run.stderr.contains("another session"),
+        "{}",
+        run.stderr
     );
 }

@@ -73,6 +73,7 @@ struct RecordedJson<'a> {
     redacted: &'a [&'static str],
     commits_in_range: usize,
     notes_added: usize,
+    warnings: &'a [String],
 }
 
 /// Reports a recorded artifact: JSON on stdout, or status and the next step on stderr.
@@ -86,6 +87,9 @@ pub fn report_recorded(recorded: &Recorded, json: bool) -> CommandResult {
         iteration: a.iteration,
     };
     let next = after.next_step(id);
+    for w in &recorded.warnings {
+        ui::warn(&ui::sanitize_line(w));
+    }
     if !recorded.redactions.is_empty() {
         ui::warn(&format!(
             "redacted {} secret(s) before writing ({}); pass --allow-secrets to keep them",
@@ -102,6 +106,7 @@ pub fn report_recorded(recorded: &Recorded, json: bool) -> CommandResult {
             redacted: &recorded.redactions,
             commits_in_range: recorded.range_commits,
             notes_added: recorded.notes_added,
+            warnings: &recorded.warnings,
         })?;
         return Ok(());
     }
@@ -114,9 +119,6 @@ pub fn report_recorded(recorded: &Recorded, json: bool) -> CommandResult {
             "range {range}: {} commit(s), {} note(s) added",
             recorded.range_commits, recorded.notes_added
         ));
-        if recorded.range_commits == 0 {
-            ui::warn("the range has no commits; commit the work first or pass --range BASE..HEAD");
-        }
     }
     ui::status(&next);
     Ok(())
