@@ -540,3 +540,36 @@ fn commits_credited_to_another_session_are_named() {
         run.stderr
     );
 }
+
+#[test]
+fn clones_that_wrote_at_once_agree_on_iterations_after_merging() {
+    let env = TestEnv::new();
+    let (_bare, clones) = env.bare_with_clones("remote", &["a", "b"]);
+    let (a, b) = (&clones[0], &clones[1]);
+    let id = env.plan(a, "Shared");
+    env.handoff(a, &["push"]).ok();
+    env.handoff(b, &["pull"]).ok();
+    // Both add plan iterations without seeing each other's.
+    for i in 0..3 {
+        env.handoff(a, &["plan", "--session", &id, "-m", &format!("a{i}")])
+            .ok();
+        env.handoff(b, &["plan", "--session", &id, "-m", &format!("b{i}")])
+            .ok();
+    }
+    env.handoff(a, &["push"]).ok();
+    env.handoff(b, &["pull"]).ok();
+    let show = env.handoff(b, &["show", &id, "--json"]).json();
+    assert_eq!(show["iteration"], 7);
+    let iterations: Vec<u64> = show["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["iteration"].as_u64().unwrap())
+        .collect();
+    assert_eq!(iterations, (1..=7).collect::<Vec<_>>());
+    let context = env
+        .handoff(b, &["context", &id, "--for", "review"])
+        .ok()
+        .to_owned();
+    assert!(context.contains("Plan iteration: 7"), "{context}");
+}

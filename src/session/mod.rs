@@ -40,9 +40,20 @@ pub struct Unreadable {
 
 impl Session {
     /// Builds a session from its parts, sorting artifacts and deriving the state.
+    ///
+    /// Each artifact's `iteration` and `status` are replaced by the replayed ones: what a
+    /// writer stored is what it saw, and two clones that wrote at once (then merged) saw
+    /// different things. The replay is the one truth, so `show`, `log` and `context` agree.
     pub fn new(meta: SessionMeta, mut artifacts: Vec<Artifact>, tip: String) -> Self {
         sort_artifacts(&mut artifacts);
-        let state = replay(&artifacts);
+        let mut state = State::default();
+        for a in &mut artifacts {
+            state = step(state, a);
+            a.iteration = state.iteration.max(1);
+            if let Some(status) = state.status {
+                a.status = status;
+            }
+        }
         Self {
             meta,
             artifacts,
@@ -84,11 +95,13 @@ pub fn sort_artifacts(artifacts: &mut [Artifact]) {
 /// Replays artifacts (already sorted) into the derived state. An abandon is a note whose
 /// recorded status is ABANDONED.
 pub fn replay(artifacts: &[Artifact]) -> State {
-    artifacts.iter().fold(State::default(), |state, a| {
-        if a.kind == Kind::Note && a.status == Status::Abandoned {
-            state.abandoned()
-        } else {
-            state.apply(a.kind, a.verdict)
-        }
-    })
+    artifacts.iter().fold(State::default(), step)
+}
+
+fn step(state: State, a: &Artifact) -> State {
+    if a.kind == Kind::Note && a.status == Status::Abandoned {
+        state.abandoned()
+    } else {
+        state.apply(a.kind, a.verdict)
+    }
 }
