@@ -4,7 +4,8 @@
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    context, demo, diff, hook, init, list, log, record, reindex, repair, search, share, show, why,
+    context, demo, diff, hook, init, list, log, record, reindex, repair, search, share, show,
+    status, why,
 };
 use crate::error::CommandResult;
 use crate::session::Kind;
@@ -47,6 +48,8 @@ pub enum Command {
     Abandon(record::AbandonArgs),
     /// Show a session: status, timeline, range, findings
     Show(show::ShowArgs),
+    /// Show the current session, its next step, and handoff data not yet pushed
+    Status(status::StatusArgs),
     /// List sessions, newest first
     List(list::ListArgs),
     /// Search every artifact (plans, reviews, ...) with ranked full-text search
@@ -89,6 +92,7 @@ pub fn run(cli: Cli) -> CommandResult {
         Command::Pattern(args) => record::pattern(&args),
         Command::Abandon(args) => record::abandon(&args),
         Command::Show(args) => show::run(&args),
+        Command::Status(args) => status::run(&args),
         Command::List(args) => list::run(&args),
         Command::Search(args) => search::run(&args),
         Command::Reindex(args) => reindex::run(&args),

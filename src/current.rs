@@ -1,6 +1,11 @@
-//! The clone's current session: `<git-common-dir>/handoff/current`, set by `plan` (for the
-//! session it starts) and `git handoff start ID`, cleared by `git handoff stop`. While set, the
+//! The clone's current session: `<git-common-dir>/handoff/current`. While set, the
 //! prepare-commit-msg hook adds `Handoff-Session: <ID>` to commit messages.
+//!
+//! Which session is current can never silently become another one: `git handoff start ID`
+//! and `context ID --for implement` (the implementer asking for its instructions) make a
+//! session current; `plan` makes its new session current only when no other unfinished
+//! session is (see [`offer`]); `git handoff stop` clears it; a COMPLETE or ABANDONED session
+//! stops counting. `git handoff status` shows it.
 
 use std::path::{Path, PathBuf};
 
@@ -32,5 +37,31 @@ pub fn clear(common_dir: &Path) -> std::io::Result<Option<SessionId>> {
         Ok(()) => Ok(was),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(was),
         Err(e) => Err(e),
+    }
+}
+
+/// What [`offer`] decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Offer {
+    /// The session is now current.
+    Became,
+    /// It already was.
+    Already,
+    /// Another unfinished session is current and stays so.
+    Kept(SessionId),
+}
+
+/// Makes `id` current unless another session is current and still unfinished
+/// (`is_unfinished` says which are), so that starting a second session never moves the
+/// trailer of commits being made for the first.
+pub fn offer(
+    common_dir: &Path,
+    id: &SessionId,
+    is_unfinished: impl Fn(&SessionId) -> bool,
+) -> std::io::Result<Offer> {
+    match get(common_dir) {
+        Some(current) if &current == id => Ok(Offer::Already),
+        Some(current) if is_unfinished(&current) => Ok(Offer::Kept(current)),
+        _ => set(common_dir, id).map(|()| Offer::Became),
     }
 }

@@ -573,3 +573,37 @@ fn clones_that_wrote_at_once_agree_on_iterations_after_merging() {
         .to_owned();
     assert!(context.contains("Plan iteration: 7"), "{context}");
 }
+
+#[test]
+fn planning_a_second_session_does_not_steal_the_first_ones_commits() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    env.handoff(&repo, &["init"]).ok();
+    let a = env.plan(&repo, "Session A");
+    let b_run = env.handoff(&repo, &["plan", "-t", "Session B", "-m", "plan"]);
+    let b = b_run.ok().trim().to_owned();
+    assert!(
+        b_run.stderr.contains(&format!("{a} stays current")),
+        "{}",
+        b_run.stderr
+    );
+    let status = env.handoff(&repo, &["status", "--json"]).json();
+    assert_eq!(status["current"]["id"], a.as_str(), "{status}");
+    assert_eq!(status["initialized"], true);
+    let commit = env.commit_file(&repo, "a.txt", "a\n", "work for A");
+    let message = env.git_ok(&repo, &["log", "-1", "--format=%B", &commit]);
+    assert!(
+        message.contains(&format!("Handoff-Session: {a}")),
+        "{message}"
+    );
+    // Asking for B's implementation instructions makes B current.
+    let run = env.handoff(&repo, &["context", &b, "--for", "implement"]);
+    run.ok();
+    assert!(
+        run.stderr.contains(&format!("{b} is now current")),
+        "{}",
+        run.stderr
+    );
+    let status = env.handoff(&repo, &["status"]).ok().to_owned();
+    assert!(status.contains(&b), "{status}");
+}

@@ -71,6 +71,21 @@ pub fn run(args: &ContextArgs) -> CommandResult {
             "the diff is larger than {max} bytes and was cut; see the note at its end"
         ));
     }
+    if args.purpose == Purpose::Implement {
+        // Whoever asks for the implementation instructions is about to commit for this session.
+        let id = &session.meta.id;
+        match crate::current::get(handoff.repo.commondir()) {
+            Some(current) if &current == id => {}
+            previous => {
+                crate::current::set(handoff.repo.commondir(), id)
+                    .map_err(|e| CommandError::user(anyhow::anyhow!("making {id} current: {e}")))?;
+                let was = previous.map(|p| format!(" (was {p})")).unwrap_or_default();
+                ui::status(&format!(
+                    "{id} is now current: new commits get its trailer{was}"
+                ));
+            }
+        }
+    }
     let text = prompt::build(&session, args.purpose, diff.as_ref());
     if args.json {
         ui::json(&ContextJson {

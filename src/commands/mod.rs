@@ -14,6 +14,7 @@ pub mod repair;
 pub mod search;
 pub mod share;
 pub mod show;
+pub mod status;
 pub mod why;
 
 use std::path::PathBuf;

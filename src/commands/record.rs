@@ -153,9 +153,26 @@ pub fn plan(args: &PlanArgs) -> CommandResult {
     }?;
     let id = recorded.artifact.session.as_str();
     if existing.is_none() {
-        // The planner usually implements next: its commits get the session's trailer.
-        if let Err(e) = crate::current::set(handoff.repo.commondir(), &recorded.artifact.session) {
-            ui::warn(&format!("could not make {id} current: {e}"));
+        // The planner usually implements next: its commits get the session's trailer, unless
+        // another unfinished session is current (its commits must not change hands).
+        let unfinished = |other: &crate::session::SessionId| {
+            handoff.store().load(other).is_ok_and(|s| {
+                !matches!(
+                    s.state.status,
+                    Some(crate::session::Status::Complete | crate::session::Status::Abandoned)
+                )
+            })
+        };
+        match crate::current::offer(
+            handoff.repo.commondir(),
+            &recorded.artifact.session,
+            unfinished,
+        ) {
+            Ok(crate::current::Offer::Kept(other)) => ui::status(&format!(
+                "{other} stays current (new commits get its trailer); to work on {id}: git handoff start {id}"
+            )),
+            Ok(_) => {}
+            Err(e) => ui::warn(&format!("could not make {id} current: {e}")),
         }
     }
     if !args.common.json {

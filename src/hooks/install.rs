@@ -88,6 +88,16 @@ fn split_block(text: &str) -> Result<Option<(&str, &str, &str)>, &'static str> {
     Ok(Some((&text[..start], &text[start..end], &text[end..])))
 }
 
+/// Whether our block is in at least one hook of the hooks directory git uses here.
+pub fn is_installed(repo_dir: &Path) -> bool {
+    let Ok(dir) = hooks_dir(repo_dir) else {
+        return false;
+    };
+    ALL_HOOKS.iter().any(|(name, _)| {
+        std::fs::read_to_string(dir.join(name)).is_ok_and(|text| text.contains(BEGIN))
+    })
+}
+
 /// Installs every hook block; idempotent.
 pub fn install(repo_dir: &Path) -> Result<Vec<Change>, Error> {
     let dir = hooks_dir(repo_dir)?;

@@ -1,0 +1,144 @@
+//! `git handoff status`: what a user needs before committing or pushing.
+
+use serde::Serialize;
+
+use super::open;
+use crate::error::CommandResult;
+use crate::ui;
+
+/// Show the current session (the one new commits are credited to), its status and next
+/// step, handoff data not yet pushed, and whether this clone was set up with init
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// The remote to compare with (default: the current branch's remote, else origin)
+    #[arg(long)]
+    pub remote: Option<String>,
+    /// Print {"current": ..., "initialized": ..., "remote": ..., "unpushed": [...]} as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    current: Option<CurrentJson<'a>>,
+    initialized: bool,
+    remote: Option<&'a str>,
+    unpushed: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct CurrentJson<'a> {
+    id: String,
+    title: Option<&'a str>,
+    status: Option<&'static str>,
+    next: Option<String>,
+    error: Option<String>,
+}
+
+/// Runs `status`.
+pub fn run(args: &StatusArgs) -> CommandResult {
+    let handoff = open()?;
+    let current_id = crate::current::get(handoff.repo.commondir());
+    let session = current_id.as_ref().map(|id| handoff.store().load(id));
+    let current = match (&current_id, &session) {
+        (Some(id), Some(Ok(s))) => Some(CurrentJson {
+            id: id.to_string(),
+            title: Some(&s.meta.title),
+            status: s.state.status.map(|st| st.as_str()),
+            next: Some(s.state.next_step(id.as_str())),
+            error: None,
+        }),
+        (Some(id), Some(Err(e))) => Some(CurrentJson {
+            id: id.to_string(),
+            title: None,
+            status: None,
+            next: None,
+            error: Some(e.to_string()),
+        }),
+        _ => None,
+    };
+    let initialized = crate::hooks::install::is_installed(
+        handoff
+            .repo
+            .workdir()
+            .unwrap_or_else(|| handoff.repo.path()),
+    );
+    let remote = args
+        .remote
+        .clone()
+        .or_else(|| default_remote(&handoff.repo));
+    let unpushed = match &remote {
+        Some(r) => {
+            let all = crate::share::all_refs(&handoff).map_err(anyhow::Error::from)?;
+            crate::share::changed_refs(&handoff, r, &all).map_err(anyhow::Error::from)?
+        }
+        None => Vec::new(),
+    };
+    if args.json {
+        ui::json(&StatusJson {
+            current,
+            initialized,
+            remote: remote.as_deref(),
+            unpushed,
+        })?;
+        return Ok(());
+    }
+    let mut out = String::new();
+    match &current {
+        Some(c) => {
+            out.push_str(&format!(
+                "current session: {}  {}\n",
+                ui::paint(&c.id, ui::Style::Cyan),
+                ui::sanitize_line(c.title.unwrap_or("(unreadable)"))
+            ));
+            if let Some(status) = c.status {
+                out.push_str(&format!(
+                    "status:          {}\n",
+                    ui::paint(status, ui::status_style(status))
+                ));
+            }
+            if let Some(next) = &c.next {
+                out.push_str(&format!("next:            {next}\n"));
+            }
+            if let Some(e) = &c.error {
+                out.push_str(&format!("error:           {}\n", ui::sanitize_line(e)));
+            }
+        }
+        None => out.push_str(
+            "no current session: commits get no Handoff-Session trailer (git handoff start ID)\n",
+        ),
+    }
+    if let Some(r) = &remote {
+        if unpushed.is_empty() {
+            out.push_str(&format!(
+                "handoff data:    up to date with {}\n",
+                ui::sanitize_line(r)
+            ));
+        } else {
+            out.push_str(&format!(
+                "handoff data:    {} ref(s) not pushed to {} (git handoff push {})\n",
+                unpushed.len(),
+                ui::sanitize_line(r),
+                ui::sanitize_line(r)
+            ));
+        }
+    }
+    ui::out(&out);
+    if !initialized {
+        ui::status(
+            "hint: this clone was not set up; run 'git handoff init' (hooks, fetch refspecs)",
+        );
+    }
+    Ok(())
+}
+
+/// The current branch's remote, else `origin` if it exists.
+fn default_remote(repo: &git2::Repository) -> Option<String> {
+    let head = repo.head().ok()?;
+    let branch = head.name().ok()?;
+    let from_branch = repo
+        .branch_upstream_remote(branch)
+        .ok()
+        .and_then(|b| b.as_str().ok().map(str::to_owned));
+    from_branch.or_else(|| repo.find_remote("origin").ok().map(|_| "origin".to_owned()))
+}
