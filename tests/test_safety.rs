@@ -607,3 +607,30 @@ fn planning_a_second_session_does_not_steal_the_first_ones_commits() {
     let status = env.handoff(&repo, &["status"]).ok().to_owned();
     assert!(status.contains(&b), "{status}");
 }
+
+#[test]
+fn a_recorded_range_rebased_onto_upstream_leaves_upstream_commits_out() {
+    let env = TestEnv::new();
+    let (_bare, clones) = env.bare_with_clones("remote", &["me", "them"]);
+    let (me, them) = (&clones[0], &clones[1]);
+    env.handoff(me, &["init"]).ok();
+    let id = env.plan(me, "Mine");
+    env.handoff(me, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    env.commit_file(me, "mine1.txt", "m\n", "my work 1");
+    env.commit_file(me, "mine2.txt", "m\n", "my work 2");
+    env.handoff(me, &["implement", &id, "-m", "done"]).ok();
+    let theirs = env.commit_file(them, "theirs.txt", "t\n", "their work");
+    env.git_ok(them, &["push", "-q", "origin", "main"]);
+    env.git_ok(me, &["pull", "-q", "--rebase", "origin", "main"]);
+    let out = env
+        .handoff(me, &["validate", &id, "--verdict", "approve", "-m", "ok", "--json"])
+        .json();
+    assert_eq!(out["commits_in_range"], 2, "{out}");
+    assert_eq!(out["artifact"]["range"]["base"], theirs.as_str(), "{out}");
+    assert_eq!(
+        env.git(me, &["notes", "--ref=handoff", "show", &theirs]).code,
+        1,
+        "their commit was noted"
+    );
+}

@@ -216,6 +216,10 @@ pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> an
         if head.is_none() && base.is_none() {
             continue;
         }
+        // A rebase onto newer upstream work leaves the old base behind: the range's own
+        // commits, rewritten, now sit on top of someone else's. The new base is the parent of
+        // the oldest rewritten commit, so those upstream commits stay out of the range.
+        let base = base.or_else(|| rewritten_base(handoff, range, &map));
         let moved = Range {
             base: base.or_else(|| range.base.clone()),
             head: head.unwrap_or_else(|| range.head.clone()),
@@ -225,6 +229,21 @@ pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> an
         ui::status(&format!("{id}: range follows the {how}"));
     }
     Ok(())
+}
+
+/// The parent of the one oldest commit among the rewritten commits of `range`, when the
+/// rewritten commits form one unbroken line.
+fn rewritten_base(handoff: &Handoff, range: &Range, map: &BTreeMap<Oid, Oid>) -> Option<String> {
+    let old = handoff.commits_in(range).ok()?;
+    let new: BTreeSet<Oid> = old.iter().filter_map(|o| map.get(o)).copied().collect();
+    let mut roots = new.iter().filter_map(|oid| {
+        let parent = handoff.repo.find_commit(*oid).ok()?.parent_id(0).ok()?;
+        (!new.contains(&parent)).then_some(parent)
+    });
+    match (roots.next(), roots.next()) {
+        (Some(parent), None) => Some(parent.to_string()),
+        _ => None,
+    }
 }
 
 /// `prepare-commit-msg FILE [SOURCE [SHA]]`: adds the current session's trailer.
