@@ -297,6 +297,11 @@ impl Handoff {
             f.title = title;
             f.body = fbody;
             redactions.extend(a.into_iter().chain(b));
+            if let Some(path) = &f.path {
+                let (path, c) = self.redact(path, input.allow_secrets);
+                f.path = Some(path);
+                redactions.extend(c);
+            }
         }
         let range = match kind {
             Kind::Implementation | Kind::Validation => {
@@ -311,6 +316,8 @@ impl Handoff {
                 Kind::Review | Kind::Validation => self.config.agents.reviewer.clone(),
                 _ => self.config.agents.planner.clone(),
             });
+        let (agent, more) = self.redact(&agent, input.allow_secrets);
+        redactions.extend(more);
         Ok((
             NewArtifact {
                 kind,

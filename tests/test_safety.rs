@@ -624,13 +624,104 @@ fn a_recorded_range_rebased_onto_upstream_leaves_upstream_commits_out() {
     env.git_ok(them, &["push", "-q", "origin", "main"]);
     env.git_ok(me, &["pull", "-q", "--rebase", "origin", "main"]);
     let out = env
-        .handoff(me, &["validate", &id, "--verdict", "approve", "-m", "ok", "--json"])
+        .handoff(
+            me,
+            &[
+                "validate",
+                &id,
+                "--verdict",
+                "approve",
+                "-m",
+                "ok",
+                "--json",
+            ],
+        )
         .json();
     assert_eq!(out["commits_in_range"], 2, "{out}");
     assert_eq!(out["artifact"]["range"]["base"], theirs.as_str(), "{out}");
     assert_eq!(
-        env.git(me, &["notes", "--ref=handoff", "show", &theirs]).code,
+        env.git(me, &["notes", "--ref=handoff", "show", &theirs])
+            .code,
         1,
         "their commit was noted"
     );
+}
+
+#[test]
+fn secrets_in_every_stored_text_are_redacted_before_writing() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env
+        .handoff(
+            &repo,
+            &[
+                "plan",
+                "-t",
+                "Rotate DB_PASSWORD=hunter22 now",
+                "-m",
+                "export PGPASSWORD=pg_Pass1\nMYSQL_ROOT_PASSWORD=S3cretRoot!\ndb:\n  db_password: Tr0ub4dor&3\nSECRET_KEY=8f14e45fceea167a5a36dedd4bea2543\ntoken=a8Fk29dLq0xZ7vB3nM1pQw\nwJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\npostgres://admin:pw@db.internal/app\nAuthorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U\nsk_live_51H8a7bCdEfGhIjKlMnOp npm_abcdefghijklmnopqrstuvwxyz0123456789 hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh",
+                "--agent",
+                "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+            ],
+        )
+        .ok()
+        .trim()
+        .to_owned();
+    std::fs::write(
+        repo.join("f.json"),
+        r#"[{"title":"leak","body":"ok","path":"config/sk-proj-abcdefghijklmnopqrstuvwxyz012345.env"}]"#,
+    )
+    .unwrap();
+    env.handoff(
+        &repo,
+        &[
+            "review",
+            &id,
+            "--verdict",
+            "approve",
+            "-m",
+            "ok",
+            "--findings",
+            "f.json",
+        ],
+    )
+    .ok();
+    // Every object reachable from the session: nothing of the secrets is left.
+    let dump = env.git_ok(
+        &repo,
+        &[
+            "log",
+            "-p",
+            "--format=%B",
+            &format!("refs/handoff/sessions/{id}"),
+        ],
+    );
+    let tree = env.git_ok(
+        &repo,
+        &["ls-tree", "-r", &format!("refs/handoff/sessions/{id}")],
+    );
+    let mut all = dump.clone();
+    for line in tree.lines() {
+        let oid = line.split_whitespace().nth(2).unwrap();
+        all.push_str(&env.git_ok(&repo, &["cat-file", "-p", oid]));
+    }
+    for secret in [
+        "hunter22",
+        "pg_Pass1",
+        "S3cretRoot!",
+        "Tr0ub4dor&3",
+        "8f14e45fceea167a5a36dedd4bea2543",
+        "a8Fk29dLq0xZ7vB3nM1pQw",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ":pw@",
+        "dozjgNryP4J3jVmNHl0w5N",
+        "sk_live_51H8a7bCdEfGhIjKlMnOp",
+        "npm_abcdefghijklmnopqrstuvwxyz0123456789",
+        "hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh",
+        "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+        "sk-proj-abcdefghijklmnopqrstuvwxyz012345",
+    ] {
+        assert!(!all.contains(secret), "{secret} was written:\n{all}");
+    }
+    assert!(all.contains("[REDACTED:"), "{all}");
 }
