@@ -65,7 +65,12 @@ fn main() {
             || drop(black_box(decode_artifact(text.as_bytes()).unwrap())),
             15,
         );
-        let scan = median(|| drop(black_box(text.lines().count())), 15);
+        let scan = median(
+            || {
+                black_box(text.lines().count());
+            },
+            15,
+        );
         let base = *first.get_or_insert(decode);
         println!(
             "  {fences:>5} fences, {:>7} bytes: {decode:>9.2?} ({:.1}x the 1k figure; {:.0}x a lines() pass of {scan:.2?})",
@@ -85,7 +90,12 @@ fn main() {
         }
     }
     let redact = median(|| drop(black_box(git_handoff::redact::redact(&body))), 5);
-    let scan = median(|| drop(black_box(body.lines().count())), 5);
+    let scan = median(
+        || {
+            black_box(body.lines().count());
+        },
+        5,
+    );
     let (_, found) = git_handoff::redact::redact(&body);
     println!(
         "redact: {} MiB body, {} secrets: {redact:.2?} (goal <= 100 ms; {:.0}x a lines() pass of {scan:.2?})",
