@@ -725,3 +725,126 @@ fn secrets_in_every_stored_text_are_redacted_before_writing() {
     }
     assert!(all.contains("[REDACTED:"), "{all}");
 }
+
+fn write_hook(repo: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = repo.join(".git/hooks").join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn a_python_hook_is_chained_not_edited_into_a_broken_file() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let marker = env.path("python-ran");
+    let hook = format!(
+        "#!/usr/bin/env python3\nimport sys\nopen({:?}, 'w').write(sys.argv[1])\n",
+        marker.to_str().unwrap()
+    );
+    write_hook(&repo, "prepare-commit-msg", &hook);
+    let out = env.handoff(&repo, &["init", "--json"]).json();
+    assert!(out.to_string().contains("chained"), "{out}");
+    let id = env.plan(&repo, "Chained");
+    let commit = env.commit_file(&repo, "a.txt", "a\n", "work");
+    assert!(marker.exists(), "the user's python hook did not run");
+    let message = env.git_ok(&repo, &["log", "-1", "--format=%B", &commit]);
+    assert!(
+        message.contains(&format!("Handoff-Session: {id}")),
+        "{message}"
+    );
+    // Uninstalling puts the user's hook back as it was.
+    env.handoff(&repo, &["init", "--uninstall"]).ok();
+    let back = std::fs::read_to_string(repo.join(".git/hooks/prepare-commit-msg")).unwrap();
+    assert_eq!(back, hook);
+}
+
+#[test]
+fn pre_push_publishes_only_after_the_users_hook_allows_and_never_on_dry_run() {
+    let env = TestEnv::new();
+    let (bare, clones) = env.bare_with_clones("remote", &["a"]);
+    let a = &clones[0];
+    // A secret scanner that refuses every push while a flag file exists.
+    let flag = env.path("refuse");
+    write_hook(
+        a,
+        "pre-push",
+        &format!(
+            "#!/bin/sh\ncat >/dev/null\nif [ -e {:?} ]; then echo 'scanner: refused' >&2; exit 1; fi\nexit 0\n",
+            flag.to_str().unwrap()
+        ),
+    );
+    env.handoff(a, &["init"]).ok();
+    let id = env.plan(a, "Pushed");
+    env.commit_file(a, "a.txt", "a\n", "work");
+    let on_remote = |env: &TestEnv| {
+        env.git(
+            &bare,
+            &[
+                "rev-parse",
+                "--verify",
+                "-q",
+                &format!("refs/handoff/sessions/{id}"),
+            ],
+        )
+        .code
+            == 0
+    };
+    std::fs::write(&flag, "").unwrap();
+    let run = env.git(a, &["push", "-q", "origin", "main"]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("scanner: refused"), "{}", run.stderr);
+    assert!(
+        !on_remote(&env),
+        "handoff data was pushed past the user's refusal"
+    );
+    std::fs::remove_file(&flag).unwrap();
+    env.git_ok(a, &["push", "-q", "--dry-run", "origin", "main"]);
+    assert!(!on_remote(&env), "handoff data was pushed by a dry run");
+    env.git_ok(a, &["push", "-q", "origin", "main"]);
+    assert!(on_remote(&env), "handoff data was not pushed");
+}
+
+#[test]
+fn hooks_say_so_when_git_handoff_is_not_on_path() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    env.handoff(&repo, &["init"]).ok();
+    std::fs::write(repo.join("b.txt"), "b\n").unwrap();
+    env.git_ok(&repo, &["add", "b.txt"]);
+    let out = env
+        .command("git", &repo)
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .args(["commit", "-q", "-m", "no handoff"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("git-handoff: not found on PATH"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn init_on_a_read_only_hook_installs_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let hook = write_hook(&repo, "prepare-commit-msg", "#!/bin/sh\nexit 0\n");
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let err = env.handoff(&repo, &["init"]).fails(1).to_owned();
+    assert!(err.contains("read-only"), "{err}");
+    for name in ["pre-push", "post-rewrite"] {
+        assert!(
+            !repo.join(".git/hooks").join(name).exists(),
+            "{name} was installed"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&hook).unwrap(),
+        "#!/bin/sh\nexit 0\n"
+    );
+}

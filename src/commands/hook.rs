@@ -46,7 +46,8 @@ pub fn run(args: &HookArgs) -> CommandResult {
     let result = match args.name.as_str() {
         "pre-push" => {
             let remote = args.args.first().map_or("origin", String::as_str);
-            handlers::pre_push(&handoff, remote, &mut reader)
+            let publish = !parent_push_is_dry_run();
+            handlers::pre_push(&handoff, remote, &mut reader, publish)
         }
         "post-rewrite" => {
             let how = args.args.first().map_or("rebase", String::as_str);
@@ -89,4 +90,30 @@ pub fn stop(_args: &StopArgs) -> CommandResult {
         None => ui::status("no session was current"),
     }
     Ok(())
+}
+
+/// Whether the `git push` that runs this hook was given `--dry-run` (`-n`). Git runs pre-push
+/// hooks on dry runs too and tells them nothing, so the shim passes git's process id and its
+/// command line is read where the system shows it (`/proc`); elsewhere, `false`.
+fn parent_push_is_dry_run() -> bool {
+    let Some(pid) = std::env::var("HANDOFF_GIT_PID")
+        .ok()
+        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    else {
+        return false;
+    };
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+    let Some(push) = args.iter().position(|a| *a == b"push") else {
+        return false;
+    };
+    args[push + 1..]
+        .iter()
+        .take_while(|a| *a != b"--")
+        .any(|a| {
+            *a == b"--dry-run"
+                || (a.len() > 1 && a[0] == b'-' && a[1] != b'-' && a[1..].contains(&b'n'))
+        })
 }

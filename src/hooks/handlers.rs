@@ -29,10 +29,12 @@ pub enum Verdict {
 }
 
 /// `pre-push REMOTE URL` with `<local ref> <local oid> <remote ref> <remote oid>` lines.
+/// With `publish` false (`git push --dry-run`) the policy still applies but nothing is sent.
 pub fn pre_push(
     handoff: &Handoff,
     remote: &str,
     input: &mut dyn BufRead,
+    publish: bool,
 ) -> anyhow::Result<Verdict> {
     let zero = Oid::ZERO_SHA1.to_string();
     let mut tips = Vec::new();
@@ -88,6 +90,9 @@ pub fn pre_push(
                 "pushing commits of sessions that are not COMPLETE: {list}"
             ));
         }
+    }
+    if !publish {
+        return Ok(Verdict::Allow);
     }
     let mut refs: Vec<String> = sessions
         .iter()

@@ -98,40 +98,183 @@ pub fn is_installed(repo_dir: &Path) -> bool {
     })
 }
 
-/// Installs every hook block; idempotent.
+/// Suffix of a user's hook that is not a POSIX shell script, moved aside and chained to.
+pub const CHAINED_SUFFIX: &str = ".git-handoff-chained";
+
+/// Whether a hook file is a shell script our block can be edited into: a `sh`, `bash`,
+/// `dash`, `ksh` or `zsh` shebang, or no shebang at all on a text file (git runs those with
+/// `sh`). Python, Node, other interpreters and binaries are chained to instead.
+pub fn is_shell_script(bytes: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let Some(shebang) = text.lines().next().and_then(|l| l.strip_prefix("#!")) else {
+        return !text.contains('\0');
+    };
+    let mut words = shebang.split_whitespace();
+    let Some(program) = words.next() else {
+        return false;
+    };
+    let program = match program.rsplit('/').next() {
+        Some("env") => words.find(|w| !w.starts_with('-')).unwrap_or_default(),
+        Some(p) => p,
+        None => return false,
+    };
+    matches!(program, "sh" | "bash" | "dash" | "ksh" | "zsh")
+}
+
+/// One planned file change of [`install`].
+enum Step {
+    Write {
+        path: PathBuf,
+        text: String,
+    },
+    Chain {
+        path: PathBuf,
+        to: PathBuf,
+        text: String,
+    },
+}
+
+/// Installs every hook block; idempotent. A user's hook that is not a shell script is moved to
+/// `<name>.git-handoff-chained` and run from ours. Every change is planned and checked first,
+/// and undone if a later one fails, so a partly read-only hooks directory is left as it was.
 pub fn install(repo_dir: &Path) -> Result<Vec<Change>, Error> {
     let dir = hooks_dir(repo_dir)?;
     std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
         path: dir.clone(),
         source,
     })?;
+    let mut steps = Vec::new();
     let mut changes = Vec::new();
     for (name, block) in ALL_HOOKS {
         let path = dir.join(name);
-        let existing = read(&path)?;
-        let updated = with_block(existing.as_deref(), block)
-            .map_err(|_| Error::Unterminated(path.clone()))?;
-        if let Some(text) = updated {
-            write(&path, &text)?;
-            let action = match &existing {
-                None => "created",
-                Some(t) if t.contains(BEGIN) => "updated",
-                Some(_) => "added",
-            };
-            changes.push(Change { path, action });
-        } else {
-            make_executable(&path)?;
+        let chained = dir.join(format!("{name}{CHAINED_SUFFIX}"));
+        let bytes = read_bytes(&path)?;
+        match bytes {
+            Some(bytes) if !is_shell_script(&bytes) => {
+                let text = format!(
+                    "#!/bin/sh\n{}\nexec \"$(dirname \"$0\")/{name}{CHAINED_SUFFIX}\" \"$@\"\n",
+                    block.trim_end()
+                );
+                steps.push(Step::Chain {
+                    path: path.clone(),
+                    to: chained,
+                    text,
+                });
+                changes.push(Change {
+                    path,
+                    action: "chained",
+                });
+            }
+            existing => {
+                let existing = existing.map(|b| String::from_utf8_lossy(&b).into_owned());
+                let updated = with_block(existing.as_deref(), block)
+                    .map_err(|_| Error::Unterminated(path.clone()))?;
+                match updated {
+                    Some(text) => {
+                        let action = match &existing {
+                            None => "created",
+                            Some(t) if t.contains(BEGIN) => "updated",
+                            Some(_) => "added",
+                        };
+                        steps.push(Step::Write {
+                            path: path.clone(),
+                            text,
+                        });
+                        changes.push(Change { path, action });
+                    }
+                    None => make_executable(&path)?,
+                }
+            }
+        }
+    }
+    // Check before touching anything: every file we replace must be writable by its owner.
+    for step in &steps {
+        let path = match step {
+            Step::Write { path, .. } | Step::Chain { path, .. } => path,
+        };
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().readonly()
+        {
+            return Err(Error::Io {
+                path: path.clone(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    "the hook file is read-only; nothing was installed",
+                ),
+            });
+        }
+    }
+    let mut done: Vec<(PathBuf, Option<Vec<u8>>, Option<PathBuf>)> = Vec::new();
+    for step in steps {
+        let result = match &step {
+            Step::Write { path, text } => {
+                let before = read_bytes(path)?;
+                let r = write(path, text);
+                done.push((path.clone(), before, None));
+                r
+            }
+            Step::Chain { path, to, text } => {
+                let before = read_bytes(path)?;
+                let r = std::fs::rename(path, to)
+                    .map_err(|source| Error::Io {
+                        path: path.clone(),
+                        source,
+                    })
+                    .and_then(|()| {
+                        done.push((path.clone(), before, Some(to.clone())));
+                        write(path, text)
+                    });
+                r
+            }
+        };
+        if let Err(e) = result {
+            rollback(done);
+            return Err(e);
         }
     }
     Ok(changes)
 }
 
-/// Removes every hook block, leaving the rest of each file as it was.
+/// Puts back what [`install`] changed before it failed.
+fn rollback(done: Vec<(PathBuf, Option<Vec<u8>>, Option<PathBuf>)>) {
+    for (path, before, moved) in done.into_iter().rev() {
+        match moved {
+            Some(from) => {
+                let _ = std::fs::rename(from, &path);
+            }
+            None => match before {
+                Some(bytes) => {
+                    let _ = std::fs::write(&path, bytes);
+                }
+                None => {
+                    let _ = std::fs::remove_file(&path);
+                }
+            },
+        }
+    }
+}
+
+/// Removes every hook block, leaving the rest of each file as it was, and puts chained hooks
+/// back in place.
 pub fn uninstall(repo_dir: &Path) -> Result<Vec<Change>, Error> {
     let dir = hooks_dir(repo_dir)?;
     let mut changes = Vec::new();
     for (name, _) in ALL_HOOKS {
         let path = dir.join(name);
+        let chained = dir.join(format!("{name}{CHAINED_SUFFIX}"));
+        if chained.exists() {
+            std::fs::rename(&chained, &path).map_err(|source| Error::Io {
+                path: chained.clone(),
+                source,
+            })?;
+            changes.push(Change {
+                path,
+                action: "unchained",
+            });
+            continue;
+        }
         let Some(text) = read(&path)? else { continue };
         let Some(rest) = without_block(&text).map_err(|_| Error::Unterminated(path.clone()))?
         else {
@@ -151,6 +294,17 @@ pub fn uninstall(repo_dir: &Path) -> Result<Vec<Change>, Error> {
         });
     }
     Ok(changes)
+}
+
+fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, Error> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
 }
 
 fn read(path: &Path) -> Result<Option<String>, Error> {
