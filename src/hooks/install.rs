@@ -217,7 +217,7 @@ pub fn install(repo_dir: &Path) -> Result<Vec<Change>, Error> {
             }
             Step::Chain { path, to, text } => {
                 let before = read_bytes(path)?;
-                let r = std::fs::rename(path, to)
+                std::fs::rename(path, to)
                     .map_err(|source| Error::Io {
                         path: path.clone(),
                         source,
@@ -225,8 +225,7 @@ pub fn install(repo_dir: &Path) -> Result<Vec<Change>, Error> {
                     .and_then(|()| {
                         done.push((path.clone(), before, Some(to.clone())));
                         write(path, text)
-                    });
-                r
+                    })
             }
         };
         if let Err(e) = result {
