@@ -5,37 +5,33 @@
 //! `refs/handoff/sessions/<ID>` and git notes (`refs/notes/handoff`) on the code commits each
 //! session produced.
 //!
-//! Dependency direction:
+//! This crate is the core: it never writes to stdout or stderr, never reads stdin and never
+//! exits. Front ends sit beside it: the CLI (`src/main.rs` and `src/cli/`, the only code that
+//! knows clap, terminals, editors and standard input) and, next, the MCP server. They pass a
+//! [`report::Reporter`] for status lines and timings, and print [`views`] as JSON.
+//!
+//! Dependency direction (arrows point at what a module may use):
 //!
 //! ```text
-//! main → cli → commands → { workflow, share, index, hooks, prompt, why, repair, render, demo, init }
-//!                               → store (→ git2, and the git executable for transport)
-//!                          session (pure model), redact, config, ui, error, clock are leaves
+//! cli (bin) → workflow { findings, prompt, why, repair, current }, share, hooks, index, init, views
+//! workflow, share, hooks, index → store (→ git2; transport → the git executable)
+//! store → session (pure model and codec), redact, config, clock, report, failpoint
 //! ```
 //!
-//! - Only `cli` and `commands` import clap.
-//! - Only `store` writes refs and notes.
+//! - Only `store` writes refs and notes; only `store::transport` runs git over the network.
+//! - The storage layout is specified in `docs/format.md`.
 
-pub mod body;
-pub mod cli;
 pub mod clock;
-pub mod commands;
 pub mod config;
-pub mod current;
-pub mod demo;
 pub mod error;
 pub mod failpoint;
-pub mod findings;
 pub mod hooks;
 pub mod index;
 pub mod init;
-pub mod prompt;
 pub mod redact;
-pub mod render;
-pub mod repair;
+pub mod report;
 pub mod session;
 pub mod share;
 pub mod store;
-pub mod ui;
-pub mod why;
+pub mod views;
 pub mod workflow;

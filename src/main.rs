@@ -4,12 +4,14 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+mod cli;
+
 fn main() -> ExitCode {
-    let cli = git_handoff::cli::Cli::parse();
-    match git_handoff::cli::run(cli) {
+    let cli = cli::Cli::parse();
+    match cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("{}", git_handoff::ui::sanitize(&err.to_string()));
+            cli::ui::err_write(&format!("{}\n", cli::ui::sanitize(&err.to_string())));
             ExitCode::from(err.exit_code())
         }
     }

@@ -86,9 +86,9 @@ pub fn pull(handoff: &Handoff, remote: &str, quiet: bool) -> Result<PullReport, 
         .workdir()
         .unwrap_or_else(|| handoff.repo.path())
         .to_path_buf();
-    let started = std::time::Instant::now();
-    let fetched = transport::fetch(&workdir, remote, quiet)?;
-    crate::ui::trace_phase("fetch", started);
+    let fetched = crate::report::timed(&*handoff.reporter, "fetch", || {
+        transport::fetch(&workdir, remote, quiet)
+    })?;
     let mut report = merge_fetched(handoff, remote)?;
     report.rejected.extend(
         fetched
@@ -119,9 +119,9 @@ pub fn merge_fetched(handoff: &Handoff, remote: &str) -> Result<PullReport, Erro
             }),
         }
     }
-    let started = std::time::Instant::now();
-    let merged = store.merge_sessions(&remotes);
-    crate::ui::trace_phase("merge sessions", started);
+    let merged = crate::report::timed(&*handoff.reporter, "merge sessions", || {
+        store.merge_sessions(&remotes, &*handoff.reporter)
+    });
     for (id, result) in merged {
         let refname = format!("{prefix}{id}");
         match result {

@@ -848,3 +848,27 @@ fn init_on_a_read_only_hook_installs_nothing() {
         "#!/bin/sh\nexit 0\n"
     );
 }
+
+#[test]
+fn a_closed_stderr_never_turns_into_a_panic() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    env.plan(&repo, "Noisy");
+    for args in [
+        &["pull", "nowhere"][..],
+        &["show", "nothing"][..],
+        &["plan", "-t", "x", "-m", "DB_PASSWORD=hunter22"][..],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = env
+            .command(crate::common::BIN, &repo)
+            .args(args)
+            .stderr(writer)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert_ne!(out.code(), Some(101), "{args:?} panicked");
+        assert!(out.code().is_some(), "{args:?} died of a signal");
+    }
+}

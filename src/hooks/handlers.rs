@@ -12,9 +12,8 @@ use crate::session::{Range, SessionId, Status};
 use crate::share;
 use crate::store::refs::{NOTES_REF, session_ref};
 use crate::store::{Additions, NoteLine, parse_note};
-use crate::ui;
-use crate::why::trailer_sessions;
 use crate::workflow::Handoff;
+use crate::workflow::why::trailer_sessions;
 
 /// Largest number of pushed commits the pre-push hook inspects.
 pub const MAX_PUSHED_COMMITS: usize = 20_000;
@@ -86,7 +85,7 @@ pub fn pre_push(
                      or set [policy] pre-push = \"warn\" in .handoff.toml"
                 )));
             }
-            ui::warn(&format!(
+            handoff.reporter.warn(&format!(
                 "pushing commits of sessions that are not COMPLETE: {list}"
             ));
         }
@@ -112,11 +111,11 @@ pub fn pre_push(
         return Ok(Verdict::Allow);
     }
     match share::push(handoff, remote, &changed, true) {
-        Ok(report) => ui::status(&format!(
+        Ok(report) => handoff.reporter.status(&format!(
             "pushed {} handoff ref(s) to {remote}",
             report.pushed.len()
         )),
-        Err(e) => ui::warn(&format!(
+        Err(e) => handoff.reporter.warn(&format!(
             "could not push the handoff data to {remote} ({e}); your push goes on. Retry with: git handoff push {remote}"
         )),
     }
@@ -231,7 +230,9 @@ pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> an
         };
         let body = format!("The recorded range moved with `git {how}`: {range} is now {moved}.");
         handoff.record_note_with_range(&id, &body, moved)?;
-        ui::status(&format!("{id}: range follows the {how}"));
+        handoff
+            .reporter
+            .status(&format!("{id}: range follows the {how}"));
     }
     Ok(())
 }
@@ -261,7 +262,7 @@ pub fn prepare_commit_msg(handoff: &Handoff, args: &[String]) -> anyhow::Result<
     if handoff.repo.state() != git2::RepositoryState::Clean {
         return Ok(());
     }
-    let Some(id) = crate::current::get(handoff.repo.commondir()) else {
+    let Some(id) = crate::workflow::current::get(handoff.repo.commondir()) else {
         return Ok(());
     };
     // A finished session is no longer current.

@@ -5,8 +5,8 @@ use rusqlite::types::Value;
 use serde::Serialize;
 
 use super::{Error, Index, Result};
-use crate::render::rfc3339;
 use crate::session::{Kind, SessionId, Status};
+use crate::views::rfc3339;
 
 /// Marks the start of a match in a raw snippet (a private-use character no text contains).
 pub const MATCH_START: char = '\u{E000}';
@@ -28,7 +28,7 @@ pub struct Filter {
     pub limit: Option<usize>,
 }
 
-/// One session as `list --json` prints it (the same fields as [`crate::render::Summary`]).
+/// One session as `list --json` prints it (the same fields as [`crate::views::Summary`]).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SessionRow {
     /// Full session ID.

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use rusqlite::{Transaction, TransactionBehavior, params};
 
 use super::{Index, Result};
-use crate::render;
 use crate::session::{Session, SessionId};
 use crate::store::{self, Store};
+use crate::views as render;
 
 /// What a refresh did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -46,12 +46,13 @@ impl Store<'_> {
     pub fn merge_sessions(
         &self,
         remotes: &[(SessionId, Oid)],
+        reporter: &dyn crate::report::Reporter,
     ) -> Vec<(SessionId, Result<SessionMerge>)> {
         let mut results: Vec<(SessionId, Result<SessionMerge>)> = Vec::with_capacity(remotes.len());
         let mut planned: Vec<Planned> = Vec::new();
-        let started = std::time::Instant::now();
-        let validated = self.load_many(remotes);
-        crate::ui::trace_phase("validate remote sessions", started);
+        let validated = crate::report::timed(reporter, "validate remote sessions", || {
+            self.load_many(remotes)
+        });
         for ((id, theirs), remote) in remotes.iter().zip(validated) {
             let checked = remote.and_then(|remote| self.check_remote(&remote).map(|()| remote));
             match checked.and_then(|remote| self.plan_merge(id, *theirs, &remote)) {
@@ -67,9 +68,9 @@ impl Store<'_> {
             .iter()
             .map(|p| (p.name.clone(), p.old, p.new))
             .collect();
-        let started = std::time::Instant::now();
-        let applied = refs::update_many(self.repo, &updates, "handoff: merge from a remote");
-        crate::ui::trace_phase("update refs", started);
+        let applied = crate::report::timed(reporter, "update refs", || {
+            refs::update_many(self.repo, &updates, "handoff: merge from a remote")
+        });
         if applied.is_ok() {
             results.extend(planned.into_iter().map(|p| (p.id, Ok(p.outcome))));
         } else {

@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 
 use super::{BodyArgs, open, report_recorded};
-use crate::error::{CommandResult, user_error};
-use crate::findings;
-use crate::session::{Kind, Verdict};
-use crate::ui;
-use crate::workflow::Input;
+use crate::cli::ui;
+use git_handoff::error::{CommandResult, user_error};
+use git_handoff::session::{Kind, Verdict};
+use git_handoff::workflow::Input;
+use git_handoff::workflow::findings;
 
 /// Options every recording command shares.
 #[derive(Debug, Clone, clap::Args)]
@@ -155,20 +155,23 @@ pub fn plan(args: &PlanArgs) -> CommandResult {
     if existing.is_none() {
         // The planner usually implements next: its commits get the session's trailer, unless
         // another unfinished session is current (its commits must not change hands).
-        let unfinished = |other: &crate::session::SessionId| {
+        let unfinished = |other: &git_handoff::session::SessionId| {
             handoff.store().load(other).is_ok_and(|s| {
                 !matches!(
                     s.state.status,
-                    Some(crate::session::Status::Complete | crate::session::Status::Abandoned)
+                    Some(
+                        git_handoff::session::Status::Complete
+                            | git_handoff::session::Status::Abandoned
+                    )
                 )
             })
         };
-        match crate::current::offer(
+        match git_handoff::workflow::current::offer(
             handoff.repo.commondir(),
             &recorded.artifact.session,
             unfinished,
         ) {
-            Ok(crate::current::Offer::Kept(other)) => ui::status(&format!(
+            Ok(git_handoff::workflow::current::Offer::Kept(other)) => ui::status(&format!(
                 "{other} stays current (new commits get its trailer); to work on {id}: git handoff start {id}"
             )),
             Ok(_) => {}

@@ -3,11 +3,11 @@
 use serde::Serialize;
 
 use super::open;
-use crate::error::{CommandResult, user_error};
-use crate::session::{Kind, Verdict};
-use crate::store::resolve_commit;
-use crate::ui::{self, Style, paint};
-use crate::why::{self, Source};
+use crate::cli::ui::{self, Style, paint};
+use git_handoff::error::{CommandResult, user_error};
+use git_handoff::session::{Kind, Verdict};
+use git_handoff::store::resolve_commit;
+use git_handoff::workflow::why::{self, Source};
 
 /// Show which sessions produced a commit
 ///
@@ -113,7 +113,7 @@ pub fn run(args: &WhyArgs) -> CommandResult {
             (Some(title), _) => {
                 out.push_str(&format!(
                     "  plan:     {}\n",
-                    crate::ui::sanitize_line(title)
+                    crate::cli::ui::sanitize_line(title)
                 ));
                 out.push_str(&format!("  status:   {}\n", s.status.unwrap_or("-")));
                 for v in &s.verdicts {
@@ -121,14 +121,14 @@ pub fn run(args: &WhyArgs) -> CommandResult {
                         "  {:<9} {} ({})\n",
                         format!("{}:", v.kind),
                         v.verdict,
-                        crate::ui::sanitize_line(&v.agent)
+                        crate::cli::ui::sanitize_line(&v.agent)
                     ));
                 }
             }
             (None, Some(err)) => {
                 out.push_str(&format!(
                     "  cannot read the session: {}\n",
-                    crate::ui::sanitize_line(err)
+                    crate::cli::ui::sanitize_line(err)
                 ));
             }
             (None, None) => {}

@@ -3,10 +3,10 @@
 use serde::Serialize;
 
 use super::open;
-use crate::error::CommandResult;
-use crate::render;
-use crate::session::Artifact;
-use crate::ui::{self, sanitize};
+use crate::cli::render;
+use crate::cli::ui::{self, sanitize};
+use git_handoff::error::CommandResult;
+use git_handoff::session::Artifact;
 
 /// Show a session's artifact history, oldest first
 #[derive(Debug, clap::Args)]
@@ -21,7 +21,7 @@ pub struct LogArgs {
 #[derive(Serialize)]
 struct LogJson<'a> {
     session: &'a str,
-    artifacts: Vec<render::ArtifactView<'a>>,
+    artifacts: Vec<git_handoff::views::ArtifactView<'a>>,
 }
 
 /// Runs `log`.
@@ -34,7 +34,7 @@ pub fn run(args: &LogArgs) -> CommandResult {
             artifacts: session
                 .artifacts
                 .iter()
-                .map(render::artifact_view)
+                .map(git_handoff::views::artifact_view)
                 .collect(),
         })?;
         return Ok(());

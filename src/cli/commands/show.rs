@@ -1,9 +1,9 @@
 //! `git handoff show`.
 
 use super::open;
-use crate::error::CommandResult;
-use crate::render;
-use crate::ui;
+use crate::cli::render;
+use crate::cli::ui;
+use git_handoff::error::CommandResult;
 
 /// Show a session: title, status, timeline of artifacts, commit range and findings
 #[derive(Debug, clap::Args)]
@@ -20,7 +20,7 @@ pub fn run(args: &ShowArgs) -> CommandResult {
     let handoff = open()?;
     let session = handoff.session(&args.id)?;
     if args.json {
-        ui::json(&render::detail(&session))?;
+        ui::json(&git_handoff::views::detail(&session))?;
     } else {
         ui::out(&render::show(&session));
     }

@@ -21,11 +21,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::body::BodySource;
-use crate::error::{CommandError, CommandResult};
-use crate::render;
-use crate::ui;
-use crate::workflow::{Handoff, Recorded};
+use crate::cli::body::BodySource;
+use crate::cli::ui;
+use git_handoff::error::{CommandError, CommandResult};
+use git_handoff::workflow::{Handoff, Recorded};
 
 /// Where a body comes from: `-F`, `-m`, standard input, or the editor.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -57,7 +56,8 @@ impl BodyArgs {
 
 /// Opens the repository of the current directory, printing configuration warnings.
 pub fn open() -> CommandResult<Handoff> {
-    let handoff = Handoff::open()?;
+    let mut handoff = Handoff::open()?;
+    handoff.reporter = std::sync::Arc::new(ui::StderrReporter);
     for w in &handoff.config_warnings {
         ui::warn(w);
     }
@@ -70,7 +70,7 @@ struct RecordedJson<'a> {
     session: &'a str,
     status: &'static str,
     next: String,
-    artifact: render::ArtifactView<'a>,
+    artifact: git_handoff::views::ArtifactView<'a>,
     redacted: &'a [&'static str],
     commits_in_range: usize,
     notes_added: usize,
@@ -81,9 +81,9 @@ struct RecordedJson<'a> {
 pub fn report_recorded(recorded: &Recorded, json: bool) -> CommandResult {
     let a = &recorded.artifact;
     let id = a.session.as_str();
-    let after = crate::session::State {
+    let after = git_handoff::session::State {
         status: Some(a.status),
-        changes_requested_by: (a.status == crate::session::Status::ChangesRequested)
+        changes_requested_by: (a.status == git_handoff::session::Status::ChangesRequested)
             .then_some(a.kind),
         iteration: a.iteration,
     };
@@ -103,7 +103,7 @@ pub fn report_recorded(recorded: &Recorded, json: bool) -> CommandResult {
             session: id,
             status: a.status.as_str(),
             next,
-            artifact: render::artifact_view(a),
+            artifact: git_handoff::views::artifact_view(a),
             redacted: &recorded.redactions,
             commits_in_range: recorded.range_commits,
             notes_added: recorded.notes_added,

@@ -3,9 +3,9 @@
 use serde::Serialize;
 
 use super::open;
-use crate::error::{CommandError, CommandResult};
-use crate::prompt::{self, Purpose};
-use crate::ui;
+use crate::cli::ui;
+use git_handoff::error::{CommandError, CommandResult};
+use git_handoff::workflow::prompt::{self, Purpose};
 
 /// Print a self-contained prompt for the next agent
 ///
@@ -74,10 +74,10 @@ pub fn run(args: &ContextArgs) -> CommandResult {
     if args.purpose == Purpose::Implement {
         // Whoever asks for the implementation instructions is about to commit for this session.
         let id = &session.meta.id;
-        match crate::current::get(handoff.repo.commondir()) {
+        match git_handoff::workflow::current::get(handoff.repo.commondir()) {
             Some(current) if &current == id => {}
             previous => {
-                crate::current::set(handoff.repo.commondir(), id)
+                git_handoff::workflow::current::set(handoff.repo.commondir(), id)
                     .map_err(|e| CommandError::user(anyhow::anyhow!("making {id} current: {e}")))?;
                 let was = previous.map(|p| format!(" (was {p})")).unwrap_or_default();
                 ui::status(&format!(

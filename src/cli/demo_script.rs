@@ -3,34 +3,32 @@
 //! where to look with plain git afterwards.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context as _, Result, bail};
 
-use crate::findings;
-use crate::prompt::{self, Purpose};
-use crate::render;
-use crate::session::{Kind, Verdict};
-use crate::workflow::{Handoff, Input};
+use crate::cli::render;
+use git_handoff::session::{Kind, Verdict};
+use git_handoff::workflow::findings;
+use git_handoff::workflow::prompt::{self, Purpose};
+use git_handoff::workflow::{Handoff, Input};
 
-const PLAN: &str = include_str!("../fixtures/demo/plan.md");
-const REVIEW: &str = include_str!("../fixtures/demo/review.md");
-const REVIEW_JSON: &str = include_str!("../fixtures/demo/review.json");
-const IMPLEMENTATION: &str = include_str!("../fixtures/demo/implementation.md");
-const VALIDATION: &str = include_str!("../fixtures/demo/validation.md");
-const VALIDATION_JSON: &str = include_str!("../fixtures/demo/validation.json");
-const PATTERN: &str = include_str!("../fixtures/demo/pattern.md");
-const APP_TS: &str = include_str!("../fixtures/demo/code/app.ts");
-const REDIS_TS: &str = include_str!("../fixtures/demo/code/redis.ts");
-const LIMITER_TS: &str = include_str!("../fixtures/demo/code/rateLimiter.ts");
-const LIMITER_TEST_TS: &str = include_str!("../fixtures/demo/code/rateLimiter.test.ts");
+const PLAN: &str = include_str!("../../fixtures/demo/plan.md");
+const REVIEW: &str = include_str!("../../fixtures/demo/review.md");
+const REVIEW_JSON: &str = include_str!("../../fixtures/demo/review.json");
+const IMPLEMENTATION: &str = include_str!("../../fixtures/demo/implementation.md");
+const VALIDATION: &str = include_str!("../../fixtures/demo/validation.md");
+const VALIDATION_JSON: &str = include_str!("../../fixtures/demo/validation.json");
+const PATTERN: &str = include_str!("../../fixtures/demo/pattern.md");
+const APP_TS: &str = include_str!("../../fixtures/demo/code/app.ts");
+const REDIS_TS: &str = include_str!("../../fixtures/demo/code/redis.ts");
+const LIMITER_TS: &str = include_str!("../../fixtures/demo/code/rateLimiter.ts");
+const LIMITER_TEST_TS: &str = include_str!("../../fixtures/demo/code/rateLimiter.test.ts");
 
 /// What the demo did, for the caller to print or check.
 #[derive(Debug)]
 pub struct Outcome {
-    /// The scratch repository.
-    pub dir: PathBuf,
     /// The session it created.
     pub session: String,
     /// The final status.
@@ -67,7 +65,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
     ])?;
     let repo = git2::Repository::open(dir).context("opening the demo repository")?;
     let handoff = Handoff::with_repo(repo)?;
-    crate::init::configure(&handoff.repo)?;
+    git_handoff::init::configure(&handoff.repo)?;
     say(&format!("Scratch repository: {}\n", dir.display()));
 
     step(
@@ -237,7 +235,6 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
     let _ = writeln!(look, "  git handoff context {short} --for validate");
     say(&look);
     Ok(Outcome {
-        dir: dir.to_path_buf(),
         session: id.to_string(),
         status,
     })
@@ -246,12 +243,12 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
 /// Records Codex's recorded answer: a verdict, a markdown body and a review output object.
 fn codex_verdict(
     handoff: &Handoff,
-    id: &crate::session::SessionId,
+    id: &git_handoff::session::SessionId,
     kind: Kind,
     verdict: Verdict,
     body: &str,
     findings_json: &str,
-) -> Result<crate::workflow::Recorded> {
+) -> Result<git_handoff::workflow::Recorded> {
     let parsed = findings::parse(findings_json, handoff.repo.workdir())?;
     Ok(handoff.record(
         id,

@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use super::open;
-use crate::error::CommandResult;
-use crate::ui;
+use crate::cli::ui;
+use git_handoff::error::CommandResult;
 
 /// Show the current session (the one new commits are credited to), its status and next
 /// step, handoff data not yet pushed, and whether this clone was set up with init
@@ -38,7 +38,7 @@ struct CurrentJson<'a> {
 /// Runs `status`.
 pub fn run(args: &StatusArgs) -> CommandResult {
     let handoff = open()?;
-    let current_id = crate::current::get(handoff.repo.commondir());
+    let current_id = git_handoff::workflow::current::get(handoff.repo.commondir());
     let session = current_id.as_ref().map(|id| handoff.store().load(id));
     let current = match (&current_id, &session) {
         (Some(id), Some(Ok(s))) => Some(CurrentJson {
@@ -57,7 +57,7 @@ pub fn run(args: &StatusArgs) -> CommandResult {
         }),
         _ => None,
     };
-    let initialized = crate::hooks::install::is_installed(
+    let initialized = git_handoff::hooks::install::is_installed(
         handoff
             .repo
             .workdir()
@@ -69,8 +69,8 @@ pub fn run(args: &StatusArgs) -> CommandResult {
         .or_else(|| default_remote(&handoff.repo));
     let unpushed = match &remote {
         Some(r) => {
-            let all = crate::share::all_refs(&handoff).map_err(anyhow::Error::from)?;
-            crate::share::changed_refs(&handoff, r, &all).map_err(anyhow::Error::from)?
+            let all = git_handoff::share::all_refs(&handoff).map_err(anyhow::Error::from)?;
+            git_handoff::share::changed_refs(&handoff, r, &all).map_err(anyhow::Error::from)?
         }
         None => Vec::new(),
     };

@@ -3,9 +3,9 @@
 use serde::Serialize;
 
 use super::open;
-use crate::error::{CommandResult, user_error};
-use crate::init;
-use crate::ui;
+use crate::cli::ui;
+use git_handoff::error::{CommandResult, user_error};
+use git_handoff::init;
 
 /// Set up this clone for git-handoff (safe to run again)
 ///
@@ -32,7 +32,7 @@ pub struct InitArgs {
 struct InitJson {
     config_set: Vec<String>,
     wrote_repo_file: bool,
-    hooks: Vec<crate::hooks::install::Change>,
+    hooks: Vec<git_handoff::hooks::install::Change>,
 }
 
 /// Runs `init`.
@@ -44,7 +44,7 @@ pub fn run(args: &InitArgs) -> CommandResult {
         .unwrap_or_else(|| handoff.repo.path())
         .to_path_buf();
     if args.uninstall {
-        let hooks = crate::hooks::install::uninstall(&dir).map_err(user_error)?;
+        let hooks = git_handoff::hooks::install::uninstall(&dir).map_err(user_error)?;
         if args.json {
             ui::json(&InitJson {
                 config_set: Vec::new(),
@@ -66,7 +66,7 @@ pub fn run(args: &InitArgs) -> CommandResult {
     let hooks = if args.no_hooks {
         Vec::new()
     } else {
-        crate::hooks::install::install(&dir).map_err(user_error)?
+        git_handoff::hooks::install::install(&dir).map_err(user_error)?
     };
     if args.json {
         ui::json(&InitJson {
@@ -83,7 +83,7 @@ pub fn run(args: &InitArgs) -> CommandResult {
         ui::status(&format!("set {c}"));
     }
     if wrote_repo_file {
-        ui::status(&format!("wrote {}", crate::config::REPO_FILE));
+        ui::status(&format!("wrote {}", git_handoff::config::REPO_FILE));
     }
     if config_set.is_empty() && !wrote_repo_file && hooks.is_empty() {
         ui::status("already set up; nothing changed");

@@ -100,35 +100,59 @@ pub fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
 /// A progress reporter for long work: a counter line redrawn on stderr when stderr is a
 /// terminal and the work is large enough to notice; silent otherwise.
 pub fn progress(label: &str) -> impl FnMut(usize, usize) + '_ {
-    let show = io::stderr().is_terminal();
-    move |done, total| {
-        if !show || total < 200 {
-            return;
-        }
-        if done == total || done % 50 == 0 {
-            eprint!("\rhandoff: {label} {done}/{total}");
-            if done == total {
-                eprintln!();
-            }
-        }
-    }
+    use git_handoff::report::Reporter as _;
+    move |done, total| StderrReporter.progress(label, done, total)
 }
 
-/// Prints how long a phase took when `GIT_HANDOFF_TRACE` is set (like `GIT_TRACE_PERFORMANCE`).
-pub fn trace_phase(phase: &str, started: std::time::Instant) {
-    if std::env::var_os("GIT_HANDOFF_TRACE").is_some_and(|v| !v.is_empty() && v != "0") {
-        eprintln!("handoff: trace: {phase}: {:.2?}", started.elapsed());
-    }
+/// Writes to stderr, ignoring failures: a closed stderr (`git handoff pull 2>&1 | head -1`)
+/// must never turn a message into a panic.
+pub fn err_write(text: &str) {
+    let mut stderr = io::stderr().lock();
+    let _ = stderr.write_all(text.as_bytes());
+    let _ = stderr.flush();
+}
+
+/// Whether `GIT_HANDOFF_TRACE` asks for phase timings (like `GIT_TRACE_PERFORMANCE`).
+fn tracing() -> bool {
+    std::env::var_os("GIT_HANDOFF_TRACE").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 /// A status line on stderr, prefixed `handoff:`.
 pub fn status(message: &str) {
-    eprintln!("handoff: {message}");
+    err_write(&format!("handoff: {message}\n"));
 }
 
 /// A warning on stderr.
 pub fn warn(message: &str) {
-    eprintln!("handoff: warning: {message}");
+    err_write(&format!("handoff: warning: {message}\n"));
+}
+
+/// The CLI's reporter: the core's status lines and warnings on stderr (sanitised: they may
+/// quote stored text), timings when `GIT_HANDOFF_TRACE` is set, progress on a terminal.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StderrReporter;
+
+impl git_handoff::report::Reporter for StderrReporter {
+    fn status(&self, message: &str) {
+        status(&sanitize(message));
+    }
+    fn warn(&self, message: &str) {
+        warn(&sanitize(message));
+    }
+    fn phase(&self, phase: &str, elapsed: std::time::Duration) {
+        if tracing() {
+            err_write(&format!("handoff: trace: {phase}: {elapsed:.2?}\n"));
+        }
+    }
+    fn progress(&self, label: &str, done: usize, total: usize) {
+        if !io::stderr().is_terminal() || total < 200 {
+            return;
+        }
+        if done == total || done.is_multiple_of(50) {
+            let end = if done == total { "\n" } else { "" };
+            err_write(&format!("\rhandoff: {label} {done}/{total}{end}"));
+        }
+    }
 }
 
 #[cfg(test)]

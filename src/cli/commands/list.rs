@@ -3,11 +3,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::open;
-use crate::error::{CommandResult, user_error};
-use crate::index::{self, Filter, SessionRow};
-use crate::render;
-use crate::session::{Kind, Status};
-use crate::ui;
+use crate::cli::render;
+use crate::cli::ui;
+use git_handoff::error::{CommandResult, user_error};
+use git_handoff::index::{self, Filter, SessionRow};
+use git_handoff::session::{Kind, Status};
 
 /// List sessions, newest first
 ///
@@ -79,7 +79,7 @@ pub fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
 }
 
 /// Opens and refreshes the index for a read command.
-pub fn refreshed_index(handoff: &crate::workflow::Handoff) -> CommandResult<index::Index> {
+pub fn refreshed_index(handoff: &git_handoff::workflow::Handoff) -> CommandResult<index::Index> {
     index::open_refreshed(
         &handoff.store(),
         &mut |line| ui::status(line),

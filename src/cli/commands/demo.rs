@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use crate::error::{CommandError, CommandResult};
-use crate::ui;
+use crate::cli::ui;
+use git_handoff::error::{CommandError, CommandResult};
 
 /// Play the seed's rate-limiting example end to end in a scratch repository
 ///
@@ -26,7 +26,8 @@ pub fn run(args: &DemoArgs) -> CommandResult {
             .map_err(|e| CommandError::user(anyhow::anyhow!("creating a scratch directory: {e}")))?
             .keep(),
     };
-    let outcome = crate::demo::run(&dir, &mut |text| ui::out(text)).map_err(CommandError::user)?;
+    let outcome = crate::cli::demo_script::run(&dir, &mut |text| ui::out(text))
+        .map_err(CommandError::user)?;
     ui::status(&format!(
         "demo finished: {} is {}",
         outcome.session, outcome.status

@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use crate::session::{Kind, Range};
 use crate::store::{Additions, NoteLine, parse_note};
-use crate::why::trailer_sessions;
 use crate::workflow::Handoff;
+use crate::workflow::why::trailer_sessions;
 
 /// Most commits `repair` looks at without `--range`.
 pub const DEFAULT_DEPTH: usize = 2_000;

@@ -1,14 +1,20 @@
 //! The command line: the `Cli` type, the table of subcommands and their dispatch. Only this
 //! file and `commands/` know about clap.
 
+pub mod body;
+pub mod commands;
+pub mod demo_script;
+pub mod render;
+pub mod ui;
+
 use clap::{Parser, Subcommand};
 
-use crate::commands::{
+use crate::cli::commands::{
     context, demo, diff, hook, init, list, log, record, reindex, repair, search, share, show,
     status, why,
 };
-use crate::error::CommandResult;
-use crate::session::Kind;
+use git_handoff::error::CommandResult;
+use git_handoff::session::Kind;
 
 /// Git-native handoff between coding agents
 ///

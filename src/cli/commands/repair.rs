@@ -3,9 +3,9 @@
 use serde::Serialize;
 
 use super::open;
-use crate::error::{CommandResult, user_error};
-use crate::repair::{self, Relink};
-use crate::ui;
+use crate::cli::ui;
+use git_handoff::error::{CommandResult, user_error};
+use git_handoff::workflow::repair::{self, Relink};
 
 /// Re-attach sessions to commits after a cherry-pick or a forge's squash or rebase merge
 ///
@@ -52,7 +52,7 @@ pub fn run(args: &RepairArgs) -> CommandResult {
     for r in &relinked {
         out.push_str(&format!(
             "{}  {}  ({})\n",
-            &crate::render::short_oid(&r.commit),
+            &crate::cli::render::short_oid(&r.commit),
             r.session,
             r.by
         ));

@@ -3,9 +3,9 @@
 use serde::Serialize;
 
 use super::open;
-use crate::error::{CommandResult, user_error};
-use crate::index::Index;
-use crate::ui;
+use crate::cli::ui;
+use git_handoff::error::{CommandResult, user_error};
+use git_handoff::index::Index;
 
 /// Rebuild the local search index from the refs
 ///

@@ -3,9 +3,9 @@
 use std::io::Read;
 
 use super::open;
-use crate::error::{CommandResult, user_error};
-use crate::hooks::handlers::{self, Verdict};
-use crate::ui;
+use crate::cli::ui;
+use git_handoff::error::{CommandResult, user_error};
+use git_handoff::hooks::handlers::{self, Verdict};
 
 /// Run a hook handler (called by the shims `git handoff init` installs)
 #[derive(Debug, clap::Args)]
@@ -35,13 +35,14 @@ pub fn run(args: &HookArgs) -> CommandResult {
     if matches!(args.name.as_str(), "pre-push" | "post-rewrite") {
         let _ = std::io::stdin().read_to_end(&mut input);
     }
-    let handoff = match crate::workflow::Handoff::open() {
+    let mut handoff = match git_handoff::workflow::Handoff::open() {
         Ok(h) => h,
         Err(e) => {
             ui::warn(&format!("hook {}: {e}", args.name));
             return Ok(());
         }
     };
+    handoff.reporter = std::sync::Arc::new(ui::StderrReporter);
     let mut reader = input.as_slice();
     let result = match args.name.as_str() {
         "pre-push" => {
@@ -75,7 +76,7 @@ pub fn run(args: &HookArgs) -> CommandResult {
 pub fn start(args: &StartArgs) -> CommandResult {
     let handoff = open()?;
     let id = handoff.resolve(&args.id).map_err(user_error)?;
-    crate::current::set(handoff.repo.commondir(), &id).map_err(user_error)?;
+    git_handoff::workflow::current::set(handoff.repo.commondir(), &id).map_err(user_error)?;
     ui::status(&format!(
         "{id} is current: new commits get a Handoff-Session trailer"
     ));
@@ -85,7 +86,7 @@ pub fn start(args: &StartArgs) -> CommandResult {
 /// Runs `stop`.
 pub fn stop(_args: &StopArgs) -> CommandResult {
     let handoff = open()?;
-    match crate::current::clear(handoff.repo.commondir()).map_err(user_error)? {
+    match git_handoff::workflow::current::clear(handoff.repo.commondir()).map_err(user_error)? {
         Some(id) => ui::status(&format!("{id} is no longer current")),
         None => ui::status("no session was current"),
     }

@@ -1,9 +1,9 @@
 //! `git handoff push` and `git handoff pull`.
 
 use super::open;
-use crate::error::{CommandResult, user_error};
-use crate::share::{self, PullReport};
-use crate::ui::{self, sanitize};
+use crate::cli::ui::{self, sanitize};
+use git_handoff::error::{CommandResult, user_error};
+use git_handoff::share::{self, PullReport};
 
 /// Send sessions and notes to a remote (never forced)
 ///
@@ -86,15 +86,15 @@ fn report_problems(report: &PullReport) {
     for r in &report.rejected {
         ui::warn(&format!(
             "not merged: {}: {}",
-            crate::ui::sanitize_line(&r.refname),
-            crate::ui::sanitize_line(&r.error)
+            crate::cli::ui::sanitize_line(&r.refname),
+            crate::cli::ui::sanitize_line(&r.error)
         ));
     }
     for c in &report.conflicts {
         ui::warn(&format!(
             "{}: {}",
-            crate::ui::sanitize_line(&c.refname),
-            crate::ui::sanitize_line(&c.error)
+            crate::cli::ui::sanitize_line(&c.refname),
+            crate::cli::ui::sanitize_line(&c.error)
         ));
     }
 }

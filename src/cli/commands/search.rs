@@ -4,9 +4,9 @@ use serde::Serialize;
 
 use super::list::{FilterArgs, refreshed_index};
 use super::open;
-use crate::error::{CommandResult, user_error};
-use crate::index::{Hit, MATCH_END, MATCH_START};
-use crate::ui::{self, Style, paint, sanitize};
+use crate::cli::ui::{self, Style, paint, sanitize};
+use git_handoff::error::{CommandResult, user_error};
+use git_handoff::index::{Hit, MATCH_END, MATCH_START};
 
 /// Search plans, reviews, implementations and validations
 ///
@@ -78,7 +78,7 @@ pub fn run(args: &SearchArgs) -> CommandResult {
             paint(&h.session, Style::Cyan),
             h.kind,
             h.artifact,
-            crate::ui::sanitize_line(&h.agent),
+            crate::cli::ui::sanitize_line(&h.agent),
             h.status.as_deref().unwrap_or("-")
         ));
         let snippet = sanitize(&h.snippet.replace('\n', " "))

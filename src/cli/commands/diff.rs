@@ -4,9 +4,9 @@ use serde::Serialize;
 use similar::TextDiff;
 
 use super::open;
-use crate::error::{CommandResult, user_error};
-use crate::session::{Artifact, Kind};
-use crate::ui::{self, sanitize};
+use crate::cli::ui::{self, sanitize};
+use git_handoff::error::{CommandResult, user_error};
+use git_handoff::session::{Artifact, Kind};
 
 /// Show the text diff between two versions of an artifact
 ///

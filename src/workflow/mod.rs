@@ -2,6 +2,12 @@
 //! abandon and notes. Commands call these after resolving their arguments; this module turns
 //! user intent into store writes (redacting first) and knows nothing about clap.
 
+pub mod current;
+pub mod findings;
+pub mod prompt;
+pub mod repair;
+pub mod why;
+
 use git2::{Oid, Repository, Sort};
 
 use crate::config::Config;
@@ -64,6 +70,8 @@ pub struct Handoff {
     pub config: Config,
     /// Configuration warnings (unknown keys) to show the user.
     pub config_warnings: Vec<String>,
+    /// Where status lines, warnings and timings go (the core never prints).
+    pub reporter: std::sync::Arc<dyn crate::report::Reporter>,
 }
 
 /// What recording an artifact produced.
@@ -147,6 +155,7 @@ impl Handoff {
             repo,
             config,
             config_warnings,
+            reporter: std::sync::Arc::new(crate::report::Silent),
         })
     }
 
@@ -259,7 +268,7 @@ impl Handoff {
             if !message.contains("Handoff-Session:") {
                 continue;
             }
-            for other in crate::why::trailer_sessions(message) {
+            for other in crate::workflow::why::trailer_sessions(message) {
                 if &other != id {
                     *others.entry(other).or_default() += 1;
                 }
