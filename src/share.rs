@@ -86,10 +86,16 @@ pub fn pull(handoff: &Handoff, remote: &str, quiet: bool) -> Result<PullReport, 
         .workdir()
         .unwrap_or_else(|| handoff.repo.path())
         .to_path_buf();
+    let name = tracking_name(remote)?;
+    let before: std::collections::HashMap<String, git2::Oid> = handoff
+        .store()
+        .refs_under(&tracking_prefix(&name))?
+        .into_iter()
+        .collect();
     let fetched = crate::report::timed(&*handoff.reporter, "fetch", || {
         transport::fetch(&workdir, remote, quiet)
     })?;
-    let mut report = merge_fetched(handoff, remote)?;
+    let mut report = merge_fetched(handoff, remote, Some(&before))?;
     report.rejected.extend(
         fetched
             .refused
@@ -99,8 +105,14 @@ pub fn pull(handoff: &Handoff, remote: &str, quiet: bool) -> Result<PullReport, 
     Ok(report)
 }
 
-/// Merges what the last fetch from `remote` left in the tracking refs.
-pub fn merge_fetched(handoff: &Handoff, remote: &str) -> Result<PullReport, Error> {
+/// Merges what the last fetch from `remote` left in the tracking refs. With `before` (the
+/// tracking tips before that fetch), a session this clone has no ref of and whose tracking
+/// tip did not move is up to date: it was taken (read from its tracking ref) earlier.
+pub fn merge_fetched(
+    handoff: &Handoff,
+    remote: &str,
+    before: Option<&std::collections::HashMap<String, git2::Oid>>,
+) -> Result<PullReport, Error> {
     let store = handoff.store();
     let name = tracking_name(remote)?;
     let prefix = tracking_prefix(&name);
@@ -110,13 +122,18 @@ pub fn merge_fetched(handoff: &Handoff, remote: &str) -> Result<PullReport, Erro
         ..PullReport::default()
     };
     let mut remotes = Vec::new();
+    let tips: std::collections::HashMap<String, git2::Oid> =
+        store.refs_under(&prefix)?.into_iter().collect();
     for (refname, tip) in store.refs_under(&prefix)? {
         match SessionId::parse(&refname[prefix.len()..]) {
             Ok(id) => remotes.push((id, tip)),
-            Err(e) => report.rejected.push(Rejected {
-                refname,
-                error: format!("odd ref name: {e}"),
-            }),
+            Err(e) => {
+                store.drop_tracking(&refname, tip)?;
+                report.rejected.push(Rejected {
+                    refname,
+                    error: format!("odd ref name: {e}"),
+                });
+            }
         }
     }
     let merged = crate::report::timed(&*handoff.reporter, "merge sessions", || {
@@ -125,6 +142,14 @@ pub fn merge_fetched(handoff: &Handoff, remote: &str) -> Result<PullReport, Erro
     for (id, result) in merged {
         let refname = format!("{prefix}{id}");
         match result {
+            // Every remote session is checked again (a plain `git fetch` may have brought it
+            // unchecked), but one whose tracking tip this fetch did not move is not new.
+            Ok(SessionMerge::Created)
+                if before.and_then(|b| b.get(&refname)).is_some()
+                    && before.and_then(|b| b.get(&refname)) == tips.get(&refname) =>
+            {
+                report.up_to_date += 1;
+            }
             Ok(SessionMerge::Created) => report.created.push(id.to_string()),
             Ok(SessionMerge::FastForward) => report.fast_forwarded.push(id.to_string()),
             Ok(SessionMerge::UpToDate) => report.up_to_date += 1,
@@ -137,10 +162,21 @@ pub fn merge_fetched(handoff: &Handoff, remote: &str) -> Result<PullReport, Erro
                 }
                 report.merged.push(id.to_string());
             }
-            Err(e) => report.rejected.push(Rejected {
-                refname,
-                error: e.to_string(),
-            }),
+            Err(e) => {
+                // Refused: not served to read commands from the tracking ref either.
+                if let Some(tip) = tips.get(&refname)
+                    && !matches!(
+                        e,
+                        crate::store::Error::Locked { .. } | crate::store::Error::Contended { .. }
+                    )
+                {
+                    store.drop_tracking(&refname, *tip)?;
+                }
+                report.rejected.push(Rejected {
+                    refname,
+                    error: e.to_string(),
+                });
+            }
         }
     }
     let fetched_notes = format!("{}handoff", transport::fetched_notes_prefix(&name));
@@ -172,7 +208,7 @@ pub fn merge_fetched(handoff: &Handoff, remote: &str) -> Result<PullReport, Erro
 pub fn all_refs(handoff: &Handoff) -> Result<Vec<String>, Error> {
     let mut refs: Vec<String> = handoff
         .store()
-        .session_refs()?
+        .local_session_refs()?
         .into_iter()
         .map(|(n, _)| n)
         .collect();

@@ -152,15 +152,34 @@ fn fingerprint(common_dir: &std::path::Path) -> Option<String> {
             return None;
         }
     }
-    Some(format!(
-        "{}|{}",
+    // Sessions only a remote has are read from its tracking refs: their directories count.
+    let tracking = common_dir.join(store::refs::TRACKING_PREFIX.trim_end_matches('/'));
+    let mut stamps = vec![
         stamp(&common_dir.join("packed-refs"))?,
-        stamp(&sessions)?
-    ))
+        stamp(&sessions)?,
+        stamp(&tracking)?,
+    ];
+    if let Ok(remotes) = std::fs::read_dir(&tracking) {
+        let mut dirs: Vec<_> = remotes.filter_map(std::result::Result::ok).collect();
+        dirs.sort_by_key(std::fs::DirEntry::file_name);
+        for remote in dirs {
+            let dir = remote.path().join("sessions");
+            if let Ok(entries) = std::fs::read_dir(&dir)
+                && entries
+                    .filter_map(std::result::Result::ok)
+                    .any(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            {
+                return None;
+            }
+            stamps.push(stamp(&remote.path())?);
+            stamps.push(stamp(&dir)?);
+        }
+    }
+    Some(stamps.join("|"))
 }
 
 fn load(store: &Store<'_>, name: &str, tip: &str) -> std::result::Result<Session, String> {
-    let short = &name[store::refs::SESSIONS_PREFIX.len()..];
+    let short = name.rsplit('/').next().unwrap_or_default();
     let id = SessionId::parse(short).map_err(|e| format!("odd ref name: {e}"))?;
     let oid = git2::Oid::from_str(tip).map_err(|e| e.to_string())?;
     store.load_at(&id, oid).map_err(|e| e.to_string())

@@ -28,21 +28,29 @@ pub enum SessionMerge {
     },
 }
 
-/// One planned ref update of a batch merge.
+/// One planned ref update of a batch merge (`update` is `None` when nothing is written).
 struct Planned {
     id: SessionId,
-    name: String,
-    old: Option<Oid>,
-    new: Oid,
+    update: Option<(String, Option<Oid>, Oid)>,
     outcome: SessionMerge,
+}
+
+impl Planned {
+    /// A session new to this clone, visible from its tracking ref with no write.
+    fn visible(id: &SessionId) -> Self {
+        Self {
+            id: id.clone(),
+            update: None,
+            outcome: SessionMerge::Created,
+        }
+    }
 }
 
 impl Store<'_> {
     /// Merges many remote sessions at once: each is validated and decided on its own (a bad one
-    /// is an error in its slot, never a reason to skip the others), then every ref update is
-    /// applied in one `git update-ref --stdin` transaction with compare-and-swap old values. If
-    /// that transaction fails (another writer moved a ref meanwhile), each session falls back to
-    /// [`Store::merge_session`]'s retrying compare-and-swap.
+    /// is an error in its slot, never a reason to skip the others). A session new to this clone
+    /// needs no write (it is read from its tracking ref); the others are updated by
+    /// compare-and-swap, and one that raced falls back to [`Store::merge_session`]'s retries.
     pub fn merge_sessions(
         &self,
         remotes: &[(SessionId, Oid)],
@@ -64,24 +72,29 @@ impl Store<'_> {
         if planned.is_empty() {
             return results;
         }
-        let updates: Vec<(String, Option<Oid>, Oid)> = planned
-            .iter()
-            .map(|p| (p.name.clone(), p.old, p.new))
-            .collect();
-        let applied = crate::report::timed(reporter, "update refs", || {
+        let updates: Vec<(String, Option<Oid>, Oid)> =
+            planned.iter().filter_map(|p| p.update.clone()).collect();
+        let mut applied = crate::report::timed(reporter, "update refs", || {
             refs::update_many(self.repo, &updates, "handoff: merge from a remote")
-        });
-        if applied.is_ok() {
-            results.extend(planned.into_iter().map(|p| (p.id, Ok(p.outcome))));
-        } else {
-            for p in planned {
-                let theirs = remotes.iter().find(|(id, _)| *id == p.id).map(|(_, t)| *t);
-                let result = match theirs {
-                    Some(t) => self.merge_session(&p.id, t),
-                    None => Ok(SessionMerge::UpToDate),
-                };
-                results.push((p.id, result));
+        })
+        .into_iter();
+        for p in planned {
+            if p.update.is_none() {
+                results.push((p.id, Ok(p.outcome)));
+                continue;
             }
+            if matches!(applied.next(), Some(Ok(()))) {
+                results.push((p.id, Ok(p.outcome)));
+                continue;
+            }
+            // Another writer moved the ref meanwhile (or holds its lock): merge this one
+            // again with the retrying compare-and-swap.
+            let theirs = remotes.iter().find(|(id, _)| *id == p.id).map(|(_, t)| *t);
+            let result = match theirs {
+                Some(t) => self.merge_session(&p.id, t),
+                None => Ok(SessionMerge::UpToDate),
+            };
+            results.push((p.id, result));
         }
         results
     }
@@ -142,16 +155,15 @@ impl Store<'_> {
         let name = session_ref(id);
         let ours = read_ref(self.repo, &name)?;
         let (new, outcome) = match ours {
-            None => (theirs, SessionMerge::Created),
+            // New to this clone: served from the tracking ref until it changes here.
+            None => return Ok(Some(Planned::visible(id))),
             Some(o) if o == theirs || self.descends(o, theirs)? => return Ok(None),
             Some(o) if self.descends(theirs, o)? => (theirs, SessionMerge::FastForward),
             Some(o) => self.merge_commit(id, o, remote)?,
         };
         Ok(Some(Planned {
             id: id.clone(),
-            name,
-            old: ours,
-            new,
+            update: Some((name, ours, new)),
             outcome,
         }))
     }
@@ -166,7 +178,7 @@ impl Store<'_> {
         refs::update_with_retry(self.repo, &name, &message, || {
             let ours = read_ref(self.repo, &name)?;
             let (new, value) = match ours {
-                None => (theirs, SessionMerge::Created),
+                None => return Ok(Attempt::Finished(SessionMerge::Created)),
                 Some(o) if o == theirs || self.descends(o, theirs)? => {
                     return Ok(Attempt::Finished(SessionMerge::UpToDate));
                 }

@@ -7,7 +7,6 @@
 
 mod merge;
 mod notes;
-mod packed;
 pub mod refs;
 mod sessions;
 pub mod transport;
@@ -166,6 +165,22 @@ impl Store<'_> {
             .reference(name, target, true, "handoff: pushed")
             .map(|_| ())
             .map_err(|source| Error::git(format!("updating {name}"), source))
+    }
+
+    /// Deletes a tracking ref whose content we refused, if it still points at `expected`, so
+    /// that read commands never serve it. The next fetch brings it back to be checked again.
+    pub fn drop_tracking(&self, name: &str, expected: Oid) -> Result<()> {
+        if !name.starts_with(refs::TRACKING_PREFIX)
+            && !name.starts_with("refs/notes/handoff-remotes/")
+        {
+            return Ok(());
+        }
+        match self.repo.find_reference(name) {
+            Ok(mut r) if r.target() == Some(expected) => r
+                .delete()
+                .map_err(|source| Error::git(format!("deleting {name}"), source)),
+            _ => Ok(()),
+        }
     }
 
     /// Every ref under `prefix` with its target (direct refs only).

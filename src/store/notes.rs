@@ -112,6 +112,36 @@ impl Store<'_> {
         }
     }
 
+    /// The lines of every note on `commit` this clone can see: `refs/notes/handoff`, then what
+    /// fetches brought from remotes (`refs/handoff-remotes/<remote>/notes/handoff`,
+    /// `refs/notes/handoff-remotes/<remote>`), so that `why` sees a remote's links right after a
+    /// plain `git fetch`.
+    pub fn read_visible_notes(&self, commit: Oid) -> Result<Vec<u8>> {
+        let mut refs = vec![NOTES_REF.to_owned()];
+        for prefix in [refs::TRACKING_PREFIX, "refs/notes/handoff-remotes/"] {
+            for (name, _) in self.refs_under(prefix)? {
+                if prefix == "refs/notes/handoff-remotes/" || name.ends_with("/notes/handoff") {
+                    refs.push(name);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for name in refs {
+            let Some(tip) = read_ref(self.repo, &name)? else {
+                continue;
+            };
+            let reader = NotesReader {
+                repo: self.repo,
+                tree: notes_tree(self.repo, tip)?,
+            };
+            if let Some(bytes) = reader.get(commit)? {
+                out.extend_from_slice(&bytes);
+                out.push(b'\n');
+            }
+        }
+        Ok(out)
+    }
+
     /// A reader over the current notes tree, for looking up many commits at once.
     pub fn notes_reader(&self) -> Result<Option<NotesReader<'_>>> {
         let Some(tip) = read_ref(self.repo, NOTES_REF)? else {

@@ -13,6 +13,16 @@ use crate::session::SessionId;
 pub const SESSIONS_PREFIX: &str = "refs/handoff/sessions/";
 /// The notes ref.
 pub const NOTES_REF: &str = "refs/notes/handoff";
+/// Where fetches put what remotes have: `refs/handoff-remotes/<remote>/sessions/<ID>` and
+/// `refs/handoff-remotes/<remote>/notes/handoff` (docs/format.md, "Tracking refs").
+pub const TRACKING_PREFIX: &str = "refs/handoff-remotes/";
+
+/// The session ID of a tracking ref `refs/handoff-remotes/<remote>/sessions/<ID>`.
+pub fn tracking_session_id(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix(TRACKING_PREFIX)?;
+    let (_remote, id) = rest.rsplit_once("/sessions/")?;
+    (!id.is_empty() && !id.contains('/')).then_some(id)
+}
 /// How many times a compare-and-swap is retried before giving up.
 pub const MAX_ATTEMPTS: u32 = 200;
 
@@ -130,69 +140,21 @@ pub fn backoff(attempt: u32) {
     std::thread::sleep(std::time::Duration::from_millis(millis));
 }
 
-/// Applies many ref updates with compare-and-swap semantics (`None` = must not exist yet).
-///
-/// Refs new to this clone are added to `packed-refs` in one locked write when possible (see
-/// [`super::packed`]); they are copies of a remote's sessions, still in the tracking refs, and
-/// start without a reflog. The other updates go through one `git update-ref --stdin`
-/// transaction (all or none), whose reflog entries carry `message` (our refs have reflogs from
-/// their first local write). On failure nothing of the transaction is written, and the caller
-/// falls back to one compare-and-swap per ref (refs already packed then read as up to date).
+/// Applies many ref updates with compare-and-swap semantics (`None` = must not exist yet),
+/// each through libgit2's locked compare-and-swap: the one engine that writes our refs.
+/// Returns one result per update, in order; a failed one is left for the caller to retry.
 pub fn update_many(
     repo: &Repository,
     updates: &[(String, Option<Oid>, Oid)],
     message: &str,
-) -> Result<(), Error> {
-    use std::io::Write as _;
-    use std::process::{Command, Stdio};
-    // New refs go into packed-refs in one write when possible; the rest through git.
-    let creates: Vec<(String, Oid)> = updates
+) -> Vec<Result<(), Error>> {
+    updates
         .iter()
-        .filter(|(_, old, _)| old.is_none())
-        .map(|(name, _, new)| (name.clone(), *new))
-        .collect();
-    let packed = super::packed::add_new_refs(repo, &creates).unwrap_or(false);
-    let updates: Vec<&(String, Option<Oid>, Oid)> = updates
-        .iter()
-        .filter(|(_, old, _)| !(packed && old.is_none()))
-        .collect();
-    if updates.is_empty() {
-        return Ok(());
-    }
-    let mut input = String::from("start\n");
-    for (name, old, new) in updates {
-        match old {
-            None => input.push_str(&format!("create {name} {new}\n")),
-            Some(old) => input.push_str(&format!("update {name} {new} {old}\n")),
-        }
-    }
-    input.push_str("prepare\ncommit\n");
-    let failed = |detail: String| Error::Malformed {
-        session: "(batch ref update)".to_owned(),
-        problem: detail,
-    };
-    let mut child = Command::new("git")
-        .arg("--git-dir")
-        .arg(repo.path())
-        .args(["update-ref", "-m", message, "--stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| failed(format!("cannot run git update-ref: {e}")))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(input.as_bytes())
-            .map_err(|e| failed(format!("writing to git update-ref: {e}")))?;
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| failed(format!("waiting for git update-ref: {e}")))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(failed(
-            String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-        ))
-    }
+        .map(
+            |(name, old, new)| match compare_and_swap(repo, name, *old, *new, message)? {
+                Swap::Done => Ok(()),
+                Swap::Raced | Swap::Locked => Err(Error::contended(repo, name)),
+            },
+        )
+        .collect()
 }

@@ -54,15 +54,56 @@ impl Store<'_> {
         let mut ids: Vec<SessionId> = self
             .session_refs()?
             .into_iter()
-            .filter_map(|(name, _)| SessionId::parse(&name[refs::SESSIONS_PREFIX.len()..]).ok())
+            .filter_map(|(name, _)| SessionId::parse(name.rsplit('/').next()?).ok())
             .collect();
         ids.sort();
         Ok(ids)
     }
 
-    /// Every ref under `refs/handoff/sessions/` with its tip.
+    /// Every session visible to read commands, as (ref, tip): its own ref under
+    /// `refs/handoff/sessions/`, or, for a session only a remote has, its tracking ref
+    /// `refs/handoff-remotes/<remote>/sessions/<ID>` (the first remote in name order), as git
+    /// serves remote-tracking branches. A plain `git fetch` with the refspecs `init` adds makes
+    /// a remote's sessions visible at once; nothing is copied until the session changes here.
     pub fn session_refs(&self) -> Result<Vec<(String, Oid)>> {
+        let mut refs = self.local_session_refs()?;
+        let local: std::collections::HashSet<String> = refs
+            .iter()
+            .map(|(name, _)| name[refs::SESSIONS_PREFIX.len()..].to_owned())
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut tracking = self.refs_under(refs::TRACKING_PREFIX)?;
+        tracking.sort();
+        for (name, tip) in tracking {
+            let Some(id) = refs::tracking_session_id(&name) else {
+                continue;
+            };
+            if !local.contains(id) && seen.insert(id.to_owned()) {
+                refs.push((name, tip));
+            }
+        }
+        Ok(refs)
+    }
+
+    /// Every ref under `refs/handoff/sessions/` with its tip: the sessions this clone wrote or
+    /// merged, which `push` sends.
+    pub fn local_session_refs(&self) -> Result<Vec<(String, Oid)>> {
         self.refs_under(refs::SESSIONS_PREFIX)
+    }
+
+    /// Where a session is read from: its own ref, else a remote's tracking ref.
+    pub fn session_tip(&self, id: &SessionId) -> Result<Option<(String, Oid)>> {
+        let name = session_ref(id);
+        if let Some(tip) = read_ref(self.repo, &name)? {
+            return Ok(Some((name, tip)));
+        }
+        let mut tracking: Vec<(String, Oid)> = self
+            .refs_under(refs::TRACKING_PREFIX)?
+            .into_iter()
+            .filter(|(n, _)| refs::tracking_session_id(n) == Some(id.as_str()))
+            .collect();
+        tracking.sort();
+        Ok(tracking.into_iter().next())
     }
 
     /// Every session, each read independently so that one bad session hides no other.
@@ -71,7 +112,7 @@ impl Store<'_> {
             .session_refs()?
             .into_iter()
             .map(|(refname, tip)| {
-                let short = refname[refs::SESSIONS_PREFIX.len()..].to_owned();
+                let short = refname.rsplit('/').next().unwrap_or_default().to_owned();
                 let result = SessionId::parse(&short)
                     .map_err(|e| Error::Malformed {
                         session: refname.clone(),
@@ -85,7 +126,8 @@ impl Store<'_> {
 
     /// Reads a session at its current tip.
     pub fn load(&self, id: &SessionId) -> Result<Session> {
-        let tip = read_ref(self.repo, &session_ref(id))?
+        let (_, tip) = self
+            .session_tip(id)?
             .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
         self.load_at(id, tip)
     }
@@ -103,6 +145,18 @@ impl Store<'_> {
         let tree = commit
             .tree()
             .map_err(|source| Error::git(format!("reading the tree of {id}"), source))?;
+        if let Some(odd) = tree.iter().find(|e| {
+            !matches!(
+                (e.name_bytes(), e.filemode()),
+                (b"session.toml", 0o100644) | (b"artifacts", 0o040000)
+            )
+        }) {
+            return Err(malformed(format!(
+                "unexpected entry {} (mode {:o}) at the top of its tree",
+                crate::session::codec::excerpt(&String::from_utf8_lossy(odd.name_bytes())),
+                odd.filemode()
+            )));
+        }
         let meta_entry = tree
             .get_name(META_FILE)
             .ok_or_else(|| malformed(format!("no {META_FILE} in {tip}")))?;
@@ -163,7 +217,15 @@ impl Store<'_> {
         for entry in dir.iter() {
             let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
             let path = format!("{ARTIFACTS_DIR}/{name}");
-            match self.read_artifact_entry(id, &path, &name, entry.id()) {
+            let entry_result = if entry.filemode() == 0o100644 {
+                self.read_artifact_entry(id, &path, &name, entry.id())
+            } else {
+                Err(Error::Malformed {
+                    session: id.to_string(),
+                    problem: format!("{path} is not a plain file (mode {:o})", entry.filemode()),
+                })
+            };
+            match entry_result {
                 Ok(artifact) => artifacts.push(artifact),
                 Err(err @ (Error::Corrupt { .. } | Error::Malformed { .. })) => {
                     let from_newer_version = matches!(
@@ -295,8 +357,17 @@ impl Store<'_> {
         let name = session_ref(id);
         let message = format!("handoff: {} {id}", new.kind);
         refs::update_with_retry(self.repo, &name, &message, || {
-            let tip = read_ref(self.repo, &name)?
-                .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
+            // A session seen only through a remote's tracking ref gets its own ref now, on top
+            // of the tracking tip (the ref must not exist yet: compare-and-swap against none).
+            let (expected, tip) = match read_ref(self.repo, &name)? {
+                Some(tip) => (Some(tip), tip),
+                None => (
+                    None,
+                    self.session_tip(id)?
+                        .map(|(_, tip)| tip)
+                        .ok_or_else(|| Error::SessionNotFound(id.to_string()))?,
+                ),
+            };
             let session = self.load_at(id, tip)?;
             let latest = session.artifacts.last().map(|a| a.created);
             let artifact = build_artifact(id, &session.state, latest, new.clone(), self)?;
@@ -311,7 +382,7 @@ impl Store<'_> {
             let tree = self.tree_with(Some(&root), &[(ARTIFACTS_DIR, dir, FileMode::Tree)])?;
             let commit = self.commit(&session.meta.title, &artifact, tree, Some(&parent))?;
             Ok(Attempt::Swap {
-                expected: Some(tip),
+                expected,
                 new: commit,
                 value: (session, artifact),
             })

@@ -32,7 +32,8 @@ pub struct Link {
 /// Finds the sessions linked to `commit`.
 pub fn lookup(store: &Store<'_>, commit: git2::Oid) -> Result<Vec<Link>, store::Error> {
     let mut links: Vec<Link> = Vec::new();
-    if let Some(text) = store.read_note(commit)? {
+    let text = store.read_visible_notes(commit)?;
+    {
         for line in parse_note(&text) {
             match links.iter_mut().find(|l| l.id == line.session) {
                 Some(link) => link.kinds.push(line.kind),
