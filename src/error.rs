@@ -1,5 +1,8 @@
-//! The CLI's error: one place that decides whether a failure is the user's (exit 1) or a bug
-//! (exit 255), and carries hints.
+//! One error model for every front end. Each module has its own typed error; this module
+//! classifies them once into [`ErrorKind`] (who must act: the user, their configuration, a
+//! remote, or us) with the hints that help, through `From` impls, as jj's `CommandError` does.
+//! The CLI maps a kind to an exit code; the MCP server will map it to a tool error, and an HTTP
+//! front end to a status.
 
 use std::fmt;
 
@@ -8,21 +11,37 @@ pub const EXIT_USER: u8 = 1;
 /// Exit code for internal errors (bugs).
 pub const EXIT_INTERNAL: u8 = 255;
 
-/// Who is at fault.
+/// Who has to act on an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// Bad input, bad state, missing configuration, a remote's fault: exit 1.
+    /// Bad input or a refused step: the user fixes the command.
     User,
-    /// A bug or an environment failure we did not expect: exit 255.
+    /// Missing or invalid configuration (git identity, `.handoff.toml`, hooks setup).
+    Config,
+    /// A remote failed, refused or sent bad data.
+    Remote,
+    /// A bug, or the system failed under us.
     Internal,
 }
 
-/// An error as the CLI reports it.
+impl ErrorKind {
+    /// The name used in JSON and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Config => "config",
+            Self::Remote => "remote",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+/// An error as a front end reports it.
 #[derive(Debug)]
 pub struct CommandError {
     /// Classification, which picks the exit code.
     pub kind: ErrorKind,
-    /// The error and its context chain.
+    /// The error and its cause chain.
     pub error: anyhow::Error,
     /// Advice printed after the error.
     pub hints: Vec<String>,
@@ -32,13 +51,18 @@ pub struct CommandError {
 pub type CommandResult<T = ()> = Result<T, CommandError>;
 
 impl CommandError {
-    /// A user error with a message.
-    pub fn user(error: impl Into<anyhow::Error>) -> Self {
+    /// An error of `kind`.
+    pub fn new(kind: ErrorKind, error: impl Into<anyhow::Error>) -> Self {
         Self {
-            kind: ErrorKind::User,
+            kind,
             error: error.into(),
             hints: Vec::new(),
         }
+    }
+
+    /// A user error.
+    pub fn user(error: impl Into<anyhow::Error>) -> Self {
+        Self::new(ErrorKind::User, error)
     }
 
     /// Adds a hint.
@@ -51,19 +75,34 @@ impl CommandError {
     /// The exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self.kind {
-            ErrorKind::User => EXIT_USER,
+            ErrorKind::User | ErrorKind::Config | ErrorKind::Remote => EXIT_USER,
             ErrorKind::Internal => EXIT_INTERNAL,
         }
+    }
+
+    /// The error and its causes on one line, each said once: a cause whose text the error
+    /// before it already quotes is left out (`cannot read f: No such file` is not followed by
+    /// `No such file` again).
+    pub fn message(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        for cause in self.error.chain() {
+            let text = cause.to_string();
+            if parts.iter().any(|p| p.contains(&text)) {
+                continue;
+            }
+            parts.push(text);
+        }
+        parts.join(": ")
     }
 }
 
 impl fmt::Display for CommandError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let prefix = match self.kind {
-            ErrorKind::User => "error",
             ErrorKind::Internal => "internal error",
+            _ => "error",
         };
-        write!(f, "{prefix}: {:#}", self.error)?;
+        write!(f, "{prefix}: {}", self.message())?;
         for hint in &self.hints {
             write!(f, "\nhint: {hint}")?;
         }
@@ -71,50 +110,121 @@ impl fmt::Display for CommandError {
     }
 }
 
-/// Builds a user error from a message.
+/// Builds a user error from a message of the front end's own.
 pub fn user_error(message: impl fmt::Display) -> CommandError {
     CommandError::user(anyhow::anyhow!("{message}"))
 }
 
 impl From<crate::store::Error> for CommandError {
-    /// Store errors are the user's (bad input, bad data, a refused step) unless the operating
-    /// system failed us underneath.
     fn from(err: crate::store::Error) -> Self {
         use crate::store::Error as E;
-        let kind = match &err {
-            E::Git { source, .. } if source.class() == git2::ErrorClass::Os => ErrorKind::Internal,
-            _ => ErrorKind::User,
-        };
-        Self {
-            kind,
-            error: err.into(),
-            hints: Vec::new(),
+        match &err {
+            E::Git { source, .. } if source.class() == git2::ErrorClass::Os => {
+                Self::new(ErrorKind::Internal, err)
+            }
+            E::NoIdentity => Self::new(ErrorKind::Config, err),
+            E::SessionNotFound(_) => {
+                Self::user(err).hint("'git handoff list' shows the sessions of this repository")
+            }
+            E::Locked { .. } => Self::user(err),
+            E::Contended { .. } => Self::user(err).hint("another process keeps writing; try again"),
+            _ => Self::user(err),
+        }
+    }
+}
+
+impl From<crate::session::id::ResolveError> for CommandError {
+    fn from(err: crate::session::id::ResolveError) -> Self {
+        use crate::session::id::ResolveError as E;
+        match err {
+            E::NotFound(_) => Self::user(err)
+                .hint("'git handoff list' shows the sessions of this repository; 'git handoff pull' brings a remote's"),
+            E::Ambiguous { .. } => Self::user(err).hint("type more of the ID"),
         }
     }
 }
 
 impl From<crate::workflow::Error> for CommandError {
-    /// Classifies workflow errors and adds the hints that help with them.
     fn from(err: crate::workflow::Error) -> Self {
-        use crate::session::id::ResolveError;
         use crate::workflow::Error as E;
         match err {
             E::Store(e) => e.into(),
-            E::Resolve(ResolveError::NotFound(_)) => {
-                Self::user(err).hint("'git handoff list' shows the sessions of this repository")
-            }
+            E::Resolve(e) => e.into(),
+            E::Config(e) => e.into(),
+            E::Unsupported { .. } => Self::new(ErrorKind::Config, err),
             other => Self::user(other),
         }
     }
 }
 
-impl From<anyhow::Error> for CommandError {
-    /// Context-wrapped errors from the commands are user-facing unless they wrap a bug.
-    fn from(error: anyhow::Error) -> Self {
-        Self {
-            kind: ErrorKind::User,
-            error,
-            hints: Vec::new(),
+impl From<crate::config::Error> for CommandError {
+    fn from(err: crate::config::Error) -> Self {
+        Self::new(ErrorKind::Config, err)
+    }
+}
+
+impl From<crate::init::Error> for CommandError {
+    fn from(err: crate::init::Error) -> Self {
+        Self::new(ErrorKind::Config, err)
+    }
+}
+
+impl From<crate::hooks::install::Error> for CommandError {
+    fn from(err: crate::hooks::install::Error) -> Self {
+        Self::new(ErrorKind::Config, err)
+            .hint("'git handoff init --no-hooks' sets up everything but the hooks")
+    }
+}
+
+impl From<crate::store::transport::Error> for CommandError {
+    fn from(err: crate::store::transport::Error) -> Self {
+        use crate::store::transport::Error as E;
+        match err {
+            E::Spawn(_) => Self::new(ErrorKind::Internal, err),
+            E::BadRemote(_) => Self::user(err),
+            E::Git { .. } => Self::new(ErrorKind::Remote, err),
         }
+    }
+}
+
+impl From<crate::share::Error> for CommandError {
+    fn from(err: crate::share::Error) -> Self {
+        use crate::share::Error as E;
+        match err {
+            E::Transport(e) => e.into(),
+            E::Store(e) => e.into(),
+            E::StillRejected { .. } => Self::new(ErrorKind::Remote, err),
+        }
+    }
+}
+
+impl From<crate::index::Error> for CommandError {
+    fn from(err: crate::index::Error) -> Self {
+        use crate::index::Error as E;
+        match err {
+            E::Store(e) => (*e).into(),
+            E::EmptyQuery(_) => Self::user(err),
+            E::Sqlite(_) | E::Io { .. } => Self::new(ErrorKind::Internal, err)
+                .hint("the index is derived data: 'git handoff reindex' rebuilds it"),
+        }
+    }
+}
+
+impl From<crate::workflow::current::Error> for CommandError {
+    fn from(err: crate::workflow::current::Error) -> Self {
+        Self::user(err)
+    }
+}
+
+impl From<crate::workflow::findings::Error> for CommandError {
+    fn from(err: crate::workflow::findings::Error) -> Self {
+        Self::user(err)
+    }
+}
+
+impl From<anyhow::Error> for CommandError {
+    /// Context-wrapped errors from the front end are the user's unless they wrap a bug.
+    fn from(error: anyhow::Error) -> Self {
+        Self::user(error)
     }
 }

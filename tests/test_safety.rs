@@ -963,3 +963,72 @@ fn init_takes_back_the_notes_rewrite_settings_of_earlier_versions() {
         before.parse::<u32>().unwrap() + 1
     );
 }
+
+#[test]
+fn errors_tell_the_truth() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    // The cause chain is said once.
+    let err = env
+        .handoff(&repo, &["plan", "-t", "x", "-F", "missing.md"])
+        .fails(1)
+        .to_owned();
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    // git's own first error line is kept.
+    let err = env.handoff(&repo, &["pull", "nowhere"]).fails(1).to_owned();
+    assert!(
+        err.contains("fatal: 'nowhere' does not appear to be a git repository"),
+        "{err}"
+    );
+    // A typo in a policy names the key and the valid values.
+    std::fs::write(
+        repo.join(".handoff.toml"),
+        "[policy]\npre-push = \"blok\"\n",
+    )
+    .unwrap();
+    let err = env.handoff(&repo, &["list"]).fails(1).to_owned();
+    assert!(
+        err.contains("policy.pre-push") && err.contains("`block`") && err.contains("blok"),
+        "{err}"
+    );
+    std::fs::remove_file(repo.join(".handoff.toml")).unwrap();
+    // Repositories of formats libgit2 cannot open yet say so, with the way out.
+    for (flag, needle) in [
+        (
+            "--object-format=sha256",
+            "SHA-256 repositories are not supported yet",
+        ),
+        (
+            "--ref-format=reftable",
+            "git refs migrate --ref-format=files",
+        ),
+    ] {
+        let dir = env.path(flag.trim_start_matches('-').replace('=', "-").as_str());
+        std::fs::create_dir_all(&dir).unwrap();
+        env.git_ok(&dir, &["init", "-q", flag]);
+        let err = env.handoff(&dir, &["list"]).fails(1).to_owned();
+        assert!(err.contains(needle), "{flag}: {err}");
+        assert!(!err.contains("not a git repository"), "{err}");
+    }
+}
+
+#[test]
+fn a_stale_lock_in_the_fetch_phase_is_named() {
+    let env = TestEnv::new();
+    let (_bare, clones) = env.bare_with_clones("remote", &["a", "b"]);
+    let (a, b) = (&clones[0], &clones[1]);
+    let id = env.plan(a, "Locked on fetch");
+    env.handoff(a, &["push"]).ok();
+    env.handoff(b, &["pull"]).ok();
+    env.handoff(a, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    env.handoff(a, &["push"]).ok();
+    let lock = b.join(format!(
+        ".git/refs/handoff-remotes/origin/sessions/{id}.lock"
+    ));
+    std::fs::write(&lock, "").unwrap();
+    let err = env.handoff(b, &["pull"]).fails(1).to_owned();
+    assert!(err.contains(&format!("{id}.lock")), "{err}");
+    std::fs::remove_file(&lock).unwrap();
+    env.handoff(b, &["pull"]).ok();
+}

@@ -30,6 +30,14 @@ pub enum Error {
         /// The TOML error.
         source: Box<toml::de::Error>,
     },
+    /// A key holds a value it may not hold (`pre-push = "blok"`).
+    #[error("configuration key {key}: {message} (set in .handoff.toml or git-handoff/config.toml)")]
+    Value {
+        /// The key, as a dotted path (`policy.pre-push`).
+        key: String,
+        /// What is wrong, with the valid values.
+        message: String,
+    },
 }
 
 /// The resolved configuration.
@@ -66,8 +74,21 @@ pub struct ContextConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Policy {
-    /// `off`, `warn` or `block`.
-    pub pre_push: String,
+    /// What pre-push does with commits of sessions that are not COMPLETE.
+    pub pre_push: PrePushPolicy,
+}
+
+/// `[policy] pre-push`: what the pre-push hook does with pushed commits whose sessions are not
+/// COMPLETE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrePushPolicy {
+    /// Nothing.
+    Off,
+    /// Warn and push.
+    Warn,
+    /// Refuse the push.
+    Block,
 }
 
 impl Config {
@@ -94,11 +115,12 @@ impl Config {
             unknown_keys(&table, &known, "", &mut warnings, &path);
             merge(&mut merged, table);
         }
-        let config =
-            Self::deserialize(toml::Value::Table(merged)).map_err(|source| Error::Parse {
-                path: PathBuf::from("configuration"),
-                source: Box::new(source),
-            })?;
+        let config = serde_path_to_error::deserialize(toml::Value::Table(merged)).map_err(|e| {
+            Error::Value {
+                key: e.path().to_string(),
+                message: e.into_inner().message().to_owned(),
+            }
+        })?;
         Ok((config, warnings))
     }
 }
@@ -171,6 +193,15 @@ mod tests {
         let err = Config::load(Some(dir.path())).unwrap_err();
         assert!(
             err.to_string().contains("max-diff-bytes") || err.to_string().contains("integer"),
+            "{err}"
+        );
+        std::fs::write(dir.path().join(REPO_FILE), "[policy]\npre-push = 'blok'\n").unwrap();
+        let err = Config::load(Some(dir.path())).unwrap_err().to_string();
+        assert!(
+            err.contains("policy.pre-push")
+                && err.contains("blok")
+                && err.contains("block")
+                && err.contains("warn"),
             "{err}"
         );
     }

@@ -8,6 +8,7 @@ use std::process::Command;
 
 use git2::{Oid, Sort};
 
+use crate::config::PrePushPolicy;
 use crate::session::{Range, SessionId, Status};
 use crate::share;
 use crate::store::refs::{NOTES_REF, session_ref};
@@ -65,8 +66,8 @@ pub fn pre_push(
         return Ok(Verdict::Allow);
     }
     // Policy first: a blocked push sends nothing.
-    let policy = handoff.config.policy.pre_push.as_str();
-    if policy != "off" {
+    let policy = handoff.config.policy.pre_push;
+    if policy != PrePushPolicy::Off {
         let mut unfinished = Vec::new();
         for id in &sessions {
             let status = handoff.store().load(id).ok().and_then(|s| s.state.status);
@@ -78,7 +79,7 @@ pub fn pre_push(
         }
         if !unfinished.is_empty() {
             let list = unfinished.join(", ");
-            if policy == "block" {
+            if policy == PrePushPolicy::Block {
                 return Ok(Verdict::Block(format!(
                     "handoff: push blocked: pushed commits belong to sessions that are not COMPLETE: {list}\n\
                      handoff: finish them (git handoff validate ...), push once with 'git push --no-verify', \

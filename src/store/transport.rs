@@ -252,8 +252,24 @@ pub fn push(dir: &Path, remote: &str, refs: &[String], quiet: bool) -> Result<Pu
     })
 }
 
+/// What to report of git's stderr: its own first error line (`fatal:`, `error:`, a rejected
+/// ref), which names the cause, then the last lines if they add anything.
 fn last_lines(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let start = lines.len().saturating_sub(3);
-    lines[start..].join("; ")
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let first_error = lines
+        .iter()
+        .find(|l| l.starts_with("fatal:") || l.starts_with("error:") || l.starts_with("! ["))
+        .copied();
+    let start = lines.len().saturating_sub(2);
+    let mut out: Vec<&str> = first_error.into_iter().collect();
+    for l in &lines[start..] {
+        if !out.contains(l) {
+            out.push(l);
+        }
+    }
+    out.join("; ")
 }

@@ -11,6 +11,16 @@ use std::path::{Path, PathBuf};
 
 use crate::session::SessionId;
 
+/// Why the current session could not be set or cleared.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot update {}: {source}", .path.display())]
+pub struct Error {
+    /// The file.
+    pub path: PathBuf,
+    /// The I/O error.
+    pub source: std::io::Error,
+}
+
 fn path(common_dir: &Path) -> PathBuf {
     common_dir.join("handoff").join("current")
 }
@@ -22,21 +32,28 @@ pub fn get(common_dir: &Path) -> Option<SessionId> {
 }
 
 /// Makes `id` current.
-pub fn set(common_dir: &Path, id: &SessionId) -> std::io::Result<()> {
+pub fn set(common_dir: &Path, id: &SessionId) -> Result<(), Error> {
     let p = path(common_dir);
+    let fail = |source| Error {
+        path: p.clone(),
+        source,
+    };
     if let Some(dir) = p.parent() {
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(dir).map_err(fail)?;
     }
-    std::fs::write(p, format!("{id}\n"))
+    std::fs::write(&p, format!("{id}\n")).map_err(fail)
 }
 
 /// Clears the current session; returns the one that was current.
-pub fn clear(common_dir: &Path) -> std::io::Result<Option<SessionId>> {
+pub fn clear(common_dir: &Path) -> Result<Option<SessionId>, Error> {
     let was = get(common_dir);
     match std::fs::remove_file(path(common_dir)) {
         Ok(()) => Ok(was),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(was),
-        Err(e) => Err(e),
+        Err(source) => Err(Error {
+            path: path(common_dir),
+            source,
+        }),
     }
 }
 
@@ -58,7 +75,7 @@ pub fn offer(
     common_dir: &Path,
     id: &SessionId,
     is_unfinished: impl Fn(&SessionId) -> bool,
-) -> std::io::Result<Offer> {
+) -> Result<Offer, Error> {
     match get(common_dir) {
         Some(current) if &current == id => Ok(Offer::Already),
         Some(current) if is_unfinished(&current) => Ok(Offer::Kept(current)),

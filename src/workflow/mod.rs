@@ -26,6 +26,16 @@ pub enum Error {
     /// Not inside a git repository.
     #[error("not a git repository (or any parent up to the root): {}", .0.message())]
     NotARepo(git2::Error),
+    /// A repository this build cannot open yet (SHA-256 objects, reftable refs).
+    #[error("{path}: {what} repositories are not supported yet: {why}")]
+    Unsupported {
+        /// The repository's git directory.
+        path: std::path::PathBuf,
+        /// `SHA-256` or `reftable`.
+        what: &'static str,
+        /// The reason and the way out.
+        why: &'static str,
+    },
     /// The configuration could not be loaded.
     #[error(transparent)]
     Config(#[from] crate::config::Error),
@@ -144,7 +154,10 @@ impl Input {
 impl Handoff {
     /// Opens the repository the environment points at (`GIT_DIR`, or the current directory).
     pub fn open() -> Result<Self> {
-        let repo = Repository::open_from_env().map_err(Error::NotARepo)?;
+        let repo = match Repository::open_from_env() {
+            Ok(repo) => repo,
+            Err(e) => return Err(unsupported_format().unwrap_or(Error::NotARepo(e))),
+        };
         Self::with_repo(repo)
     }
 
@@ -508,4 +521,52 @@ impl Handoff {
         walk.collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|e| git(e).into())
     }
+}
+
+/// When libgit2 cannot open the repository around the current directory, whether that is
+/// because of a format it does not read yet (so the user is told so, not "not a git
+/// repository"). Looks for the git directory as git does (`GIT_DIR`, then `.git` in each
+/// parent, or a bare repository) and reads its `extensions.*` settings.
+fn unsupported_format() -> Option<Error> {
+    let git_dir = std::env::var_os("GIT_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            let cwd = std::env::current_dir().ok()?;
+            cwd.ancestors().find_map(|dir| {
+                let dot_git = dir.join(".git");
+                if dot_git.is_dir() {
+                    return Some(dot_git);
+                }
+                if dot_git.is_file() {
+                    let text = std::fs::read_to_string(&dot_git).ok()?;
+                    let path = text.trim().strip_prefix("gitdir:")?.trim().to_owned();
+                    return Some(dir.join(path));
+                }
+                (dir.join("HEAD").is_file() && dir.join("objects").is_dir())
+                    .then(|| dir.to_path_buf())
+            })
+        })?;
+    let config = std::fs::read_to_string(git_dir.join("config")).ok()?;
+    let setting = |key: &str, value: &str| {
+        config.lines().any(|line| {
+            let line = line.trim().to_ascii_lowercase();
+            line.split_once('=')
+                .is_some_and(|(k, v)| k.trim() == key && v.trim().trim_matches('"') == value)
+        })
+    };
+    if setting("objectformat", "sha256") {
+        return Some(Error::Unsupported {
+            path: git_dir,
+            what: "SHA-256",
+            why: "libgit2, which git-handoff reads repositories with, has no stable SHA-256 support yet; use a SHA-1 clone of the project",
+        });
+    }
+    if setting("refstorage", "reftable") {
+        return Some(Error::Unsupported {
+            path: git_dir,
+            what: "reftable",
+            why: "libgit2 cannot read reftable refs yet; convert this clone with 'git refs migrate --ref-format=files'",
+        });
+    }
+    None
 }

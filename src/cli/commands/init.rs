@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::open;
 use crate::cli::ui;
-use git_handoff::error::{CommandResult, user_error};
+use git_handoff::error::CommandResult;
 use git_handoff::init;
 
 /// Set up this clone for git-handoff (safe to run again)
@@ -44,7 +44,7 @@ pub fn run(args: &InitArgs) -> CommandResult {
         .unwrap_or_else(|| handoff.repo.path())
         .to_path_buf();
     if args.uninstall {
-        let hooks = git_handoff::hooks::install::uninstall(&dir).map_err(user_error)?;
+        let hooks = git_handoff::hooks::install::uninstall(&dir)?;
         if args.json {
             ui::json(&InitJson {
                 config_set: Vec::new(),
@@ -61,12 +61,12 @@ pub fn run(args: &InitArgs) -> CommandResult {
         }
         return Ok(());
     }
-    let config_set = init::configure(&handoff.repo).map_err(user_error)?;
-    let wrote_repo_file = init::write_repo_file(&handoff.repo).map_err(user_error)?;
+    let config_set = init::configure(&handoff.repo)?;
+    let wrote_repo_file = init::write_repo_file(&handoff.repo)?;
     let hooks = if args.no_hooks {
         Vec::new()
     } else {
-        git_handoff::hooks::install::install(&dir).map_err(user_error)?
+        git_handoff::hooks::install::install(&dir)?
     };
     if args.json {
         ui::json(&InitJson {

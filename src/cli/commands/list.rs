@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::open;
 use crate::cli::render;
 use crate::cli::ui;
-use git_handoff::error::{CommandResult, user_error};
+use git_handoff::error::CommandResult;
 use git_handoff::index::{self, Filter, SessionRow};
 use git_handoff::session::{Kind, Status};
 
@@ -80,21 +80,18 @@ pub fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
 
 /// Opens and refreshes the index for a read command.
 pub fn refreshed_index(handoff: &git_handoff::workflow::Handoff) -> CommandResult<index::Index> {
-    index::open_refreshed(
+    Ok(index::open_refreshed(
         &handoff.store(),
         &mut |line| ui::status(line),
         &mut ui::progress("indexing sessions"),
-    )
-    .map_err(user_error)
+    )?)
 }
 
 /// Runs `list`.
 pub fn run(args: &ListArgs) -> CommandResult {
     let handoff = open()?;
     let index = refreshed_index(&handoff)?;
-    let listing = index
-        .list(&args.filter.filter(args.limit))
-        .map_err(user_error)?;
+    let listing = index.list(&args.filter.filter(args.limit))?;
     for e in &listing.errors {
         ui::warn(&format!(
             "cannot read {}: {}",

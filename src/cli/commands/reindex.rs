@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::open;
 use crate::cli::ui;
-use git_handoff::error::{CommandResult, user_error};
+use git_handoff::error::CommandResult;
 use git_handoff::index::Index;
 
 /// Rebuild the local search index from the refs
@@ -28,12 +28,9 @@ struct ReindexJson {
 pub fn run(args: &ReindexArgs) -> CommandResult {
     let handoff = open()?;
     let store = handoff.store();
-    let index =
-        Index::open(store.repo().commondir(), &mut |line| ui::status(line)).map_err(user_error)?;
-    let mut index = index.reset().map_err(user_error)?;
-    let stats = index
-        .refresh(&store, &mut ui::progress("indexing sessions"))
-        .map_err(user_error)?;
+    let index = Index::open(store.repo().commondir(), &mut |line| ui::status(line))?;
+    let mut index = index.reset()?;
+    let stats = index.refresh(&store, &mut ui::progress("indexing sessions"))?;
     let bytes = index.size_bytes();
     if args.json {
         ui::json(&ReindexJson {

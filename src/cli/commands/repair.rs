@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::open;
 use crate::cli::ui;
-use git_handoff::error::{CommandResult, user_error};
+use git_handoff::error::CommandResult;
 use git_handoff::workflow::repair::{self, Relink};
 
 /// Re-attach sessions to commits after a cherry-pick or a forge's squash or rebase merge
@@ -38,9 +38,8 @@ pub fn run(args: &RepairArgs) -> CommandResult {
         .range
         .as_deref()
         .map(|r| handoff.parse_range(r))
-        .transpose()
-        .map_err(user_error)?;
-    let relinked = repair::repair(&handoff, range.as_ref(), args.dry_run).map_err(user_error)?;
+        .transpose()?;
+    let relinked = repair::repair(&handoff, range.as_ref(), args.dry_run)?;
     if args.json {
         ui::json(&RepairJson {
             relinked: &relinked,

@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::list::{FilterArgs, refreshed_index};
 use super::open;
 use crate::cli::ui::{self, Style, paint, sanitize};
-use git_handoff::error::{CommandResult, user_error};
+use git_handoff::error::CommandResult;
 use git_handoff::index::{Hit, MATCH_END, MATCH_START};
 
 /// Search plans, reviews, implementations and validations
@@ -41,13 +41,11 @@ pub fn run(args: &SearchArgs) -> CommandResult {
     let handoff = open()?;
     let index = refreshed_index(&handoff)?;
     let query = args.query.join(" ");
-    let hits = index
-        .search(
-            &handoff.store(),
-            &query,
-            &args.filter.filter(Some(args.limit)),
-        )
-        .map_err(user_error)?;
+    let hits = index.search(
+        &handoff.store(),
+        &query,
+        &args.filter.filter(Some(args.limit)),
+    )?;
     if args.json {
         let results = hits
             .into_iter()

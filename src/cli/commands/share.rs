@@ -2,7 +2,7 @@
 
 use super::open;
 use crate::cli::ui::{self, sanitize};
-use git_handoff::error::{CommandResult, user_error};
+use git_handoff::error::CommandResult;
 use git_handoff::share::{self, PullReport};
 
 /// Send sessions and notes to a remote (never forced)
@@ -40,11 +40,11 @@ pub struct PullArgs {
 /// Runs `push`.
 pub fn push(args: &PushArgs) -> CommandResult {
     let handoff = open()?;
-    let refs = share::all_refs(&handoff).map_err(user_error)?;
+    let refs = share::all_refs(&handoff)?;
     if refs.is_empty() {
         ui::status("nothing to push: no sessions yet");
     }
-    let report = share::push(&handoff, &args.remote, &refs, args.json).map_err(user_error)?;
+    let report = share::push(&handoff, &args.remote, &refs, args.json)?;
     for pull in &report.pulls {
         report_problems(pull);
     }
@@ -64,7 +64,7 @@ pub fn push(args: &PushArgs) -> CommandResult {
 /// Runs `pull`.
 pub fn pull(args: &PullArgs) -> CommandResult {
     let handoff = open()?;
-    let report = share::pull(&handoff, &args.remote, args.json).map_err(user_error)?;
+    let report = share::pull(&handoff, &args.remote, args.json)?;
     report_problems(&report);
     if args.json {
         ui::json(&report)?;

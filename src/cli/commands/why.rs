@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::open;
 use crate::cli::ui::{self, Style, paint};
-use git_handoff::error::{CommandResult, user_error};
+use git_handoff::error::CommandResult;
 use git_handoff::session::{Kind, Verdict};
 use git_handoff::store::resolve_commit;
 use git_handoff::workflow::why::{self, Source};
@@ -50,8 +50,8 @@ struct VerdictJson {
 /// Runs `why`.
 pub fn run(args: &WhyArgs) -> CommandResult {
     let handoff = open()?;
-    let commit = resolve_commit(&handoff.repo, &args.rev).map_err(user_error)?;
-    let links = why::lookup(&handoff.store(), commit).map_err(user_error)?;
+    let commit = resolve_commit(&handoff.repo, &args.rev)?;
+    let links = why::lookup(&handoff.store(), commit)?;
     let sessions: Vec<LinkJson> = links
         .into_iter()
         .map(|l| {
