@@ -77,6 +77,8 @@ pub struct PushReport {
     pub retries: u32,
     /// The pulls done for those retries.
     pub pulls: Vec<PullReport>,
+    /// Refs the remote refused for a reason other than a race, with the server's words.
+    pub refused: Vec<Rejected>,
 }
 
 /// Fetches and merges a remote's sessions and notes.
@@ -264,7 +266,25 @@ pub fn push(
     };
     let mut refs = refs.to_vec();
     for round in 0..=PUSH_ATTEMPTS {
-        let outcome = transport::push(&workdir, remote, &refs, quiet)?;
+        let mut outcome = transport::push(&workdir, remote, &refs, quiet)?;
+        // A remote that refuses the whole pack for one bad object refuses every ref with it:
+        // push the refused ones one by one, so one bad session never blocks the others.
+        if outcome.refused.len() > 1 {
+            let refused = std::mem::take(&mut outcome.refused);
+            for (r, _) in refused {
+                let single = transport::push(&workdir, remote, std::slice::from_ref(&r), quiet)?;
+                outcome.updated.extend(single.updated);
+                outcome.up_to_date.extend(single.up_to_date);
+                outcome.rejected.extend(single.rejected);
+                outcome.refused.extend(single.refused);
+            }
+        }
+        report.refused.extend(
+            outcome
+                .refused
+                .drain(..)
+                .map(|(refname, error)| Rejected { refname, error }),
+        );
         for r in outcome.updated.iter().chain(&outcome.up_to_date) {
             if let Some(oid) = read_ref(&handoff.repo, r)? {
                 handoff.store().set_tracking(&tracking_ref(&name, r), oid)?;

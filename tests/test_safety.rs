@@ -1032,3 +1032,38 @@ fn a_stale_lock_in_the_fetch_phase_is_named() {
     std::fs::remove_file(&lock).unwrap();
     env.handoff(b, &["pull"]).ok();
 }
+
+#[test]
+fn a_refused_push_reports_the_servers_reason_and_blocks_nothing_else() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let (bare, clones) = env.bare_with_clones("remote", &["a"]);
+    let a = &clones[0];
+    let good = env.plan(a, "Fine");
+    let bad = env.plan(a, "Refused by policy");
+    let hook = bare.join("hooks/update");
+    std::fs::write(
+        &hook,
+        format!("#!/bin/sh\ncase \"$1\" in *{bad}*) echo 'policy: no such sessions here' >&2; exit 1;; esac\nexit 0\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = env.handoff(a, &["push", "--json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["retries"], 0, "a refusal is not a race: {report}");
+    let refused = report["refused"].to_string();
+    assert!(
+        refused.contains(&bad) && refused.contains("hook declined"),
+        "{refused}"
+    );
+    assert!(run.stderr.contains("hook declined"), "{}", run.stderr);
+    env.git_ok(
+        &bare,
+        &[
+            "rev-parse",
+            "--verify",
+            &format!("refs/handoff/sessions/{good}"),
+        ],
+    );
+}

@@ -112,10 +112,18 @@ pub fn pre_push(
         return Ok(Verdict::Allow);
     }
     match share::push(handoff, remote, &changed, true) {
-        Ok(report) => handoff.reporter.status(&format!(
-            "pushed {} handoff ref(s) to {remote}",
-            report.pushed.len()
-        )),
+        Ok(report) => {
+            handoff.reporter.status(&format!(
+                "pushed {} handoff ref(s) to {remote}",
+                report.pushed.len()
+            ));
+            for r in &report.refused {
+                handoff.reporter.warn(&format!(
+                    "{remote} refused {}: {}; your push goes on",
+                    r.refname, r.error
+                ));
+            }
+        }
         Err(e) => handoff.reporter.warn(&format!(
             "could not push the handoff data to {remote} ({e}); your push goes on. Retry with: git handoff push {remote}"
         )),

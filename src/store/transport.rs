@@ -77,8 +77,12 @@ pub fn tracking_name(remote: &str) -> Result<String, Error> {
 /// Outcome of a push.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Pushed {
-    /// Refs the remote refused because they were not fast-forwards.
+    /// Refs the remote refused because another push got there first (non-fast-forward, fetch
+    /// first, stale info): a pull and merge makes them pushable.
     pub rejected: Vec<String>,
+    /// Refs the remote refused for another reason, with the server's own words
+    /// (`[remote rejected] (pre-receive hook declined)`, an fsck error): retrying cannot help.
+    pub refused: Vec<(String, String)>,
     /// Refs updated on the remote.
     pub updated: Vec<String>,
     /// Refs the remote already had.
@@ -235,14 +239,24 @@ pub fn push(dir: &Path, remote: &str, refs: &[String], quiet: bool) -> Result<Pu
             continue;
         };
         let dst = spec.rsplit(':').next().unwrap_or(spec).to_owned();
+        let summary = fields.next().unwrap_or_default().trim();
+        let race = [
+            "(non-fast-forward)",
+            "(fetch first)",
+            "(stale info)",
+            "(already exists)",
+        ]
+        .iter()
+        .any(|r| summary.ends_with(r));
         match flag {
-            "!" => pushed.rejected.push(dst),
+            "!" if race => pushed.rejected.push(dst),
+            "!" => pushed.refused.push((dst, summary.to_owned())),
             " " | "+" | "*" | "-" => pushed.updated.push(dst),
             "=" => pushed.up_to_date.push(dst),
             _ => {}
         }
     }
-    if out.status.success() || !pushed.rejected.is_empty() {
+    if out.status.success() || !pushed.rejected.is_empty() || !pushed.refused.is_empty() {
         return Ok(pushed);
     }
     Err(Error::Git {

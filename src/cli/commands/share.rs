@@ -58,6 +58,22 @@ pub fn push(args: &PushArgs) -> CommandResult {
             report.retries
         ));
     }
+    if !report.refused.is_empty() {
+        let list: Vec<String> = report
+            .refused
+            .iter()
+            .map(|r| format!("{}: {}", r.refname, r.error))
+            .collect();
+        return Err(git_handoff::error::CommandError::new(
+            git_handoff::error::ErrorKind::Remote,
+            anyhow::anyhow!(
+                "{} refused {} ref(s): {}",
+                args.remote,
+                list.len(),
+                crate::cli::ui::sanitize_line(&list.join("; "))
+            ),
+        ));
+    }
     Ok(())
 }
 
