@@ -113,10 +113,12 @@ pub fn pre_push(
     }
     match share::push(handoff, remote, &changed, true) {
         Ok(report) => {
-            handoff.reporter.status(&format!(
-                "pushed {} handoff ref(s) to {remote}",
-                report.pushed.len()
-            ));
+            if !report.pushed.is_empty() {
+                handoff.reporter.status(&format!(
+                    "pushed {} handoff ref(s) to {remote}",
+                    report.pushed.len()
+                ));
+            }
             for r in &report.refused {
                 handoff.reporter.warn(&format!(
                     "{remote} refused {}: {}; your push goes on",
