@@ -237,6 +237,7 @@ fn hostile_remote_data_is_reported_per_session_and_never_hides_good_ones() {
     assert_eq!(local, "", "{local}");
     let listed = env.handoff(victim, &["list", "--json"]).json();
     assert_eq!(listed["sessions"].as_array().unwrap().len(), 1, "{listed}");
+    env.git_ok(victim, &["fsck", "--strict"]);
 }
 
 #[test]

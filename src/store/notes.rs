@@ -517,4 +517,46 @@ mod tests {
             b"added\nfrom 2/2/36\nfrom 2/38\nfrom flat\n"
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(48))]
+            /// Whatever bytes others wrote on our ref, adding our line keeps every one of their
+            /// lines byte for byte, and merging two versions keeps both sides' lines.
+            #[test]
+            fn foreign_lines_survive_additions_and_merges(
+                ours in proptest::collection::vec(proptest::collection::vec(any::<u8>().prop_filter("no newline", |b| *b != b'\n'), 1..40), 0..12),
+                theirs in proptest::collection::vec(proptest::collection::vec(any::<u8>().prop_filter("no newline", |b| *b != b'\n'), 1..40), 0..12),
+            ) {
+                let dir = tempfile::tempdir().unwrap();
+                let repo = Repository::init(dir.path()).unwrap();
+                let mut config = repo.config().unwrap();
+                config.set_str("user.name", "T").unwrap();
+                config.set_str("user.email", "t@e").unwrap();
+                let target = Oid::from_str("abcdef0123456789abcdef0123456789abcdef01").unwrap();
+                let store = Store::new(&repo);
+                let set = |lines: &[Vec<u8>]| -> Additions {
+                    Additions::from([(target, lines.iter().cloned().collect())])
+                };
+                // Their version: a notes commit of its own, from the same start.
+                store.add_note_lines(&set(&[b"start".to_vec()]), "start").unwrap();
+                let start = repo.refname_to_id(NOTES_REF).unwrap();
+                store.add_note_lines(&set(&theirs), "theirs").unwrap();
+                let their_tip = repo.refname_to_id(NOTES_REF).unwrap();
+                repo.reference(NOTES_REF, start, true, "back").unwrap();
+                store.add_note_lines(&set(&ours), "ours").unwrap();
+                store.add_note_lines(&set(&[b"Handoff-Session: x plan".to_vec()]), "line").unwrap();
+                store.merge_notes(their_tip, "merge").unwrap();
+                let note = store.read_note(target).unwrap().unwrap();
+                let lines: BTreeSet<&[u8]> = note_lines(&note).collect();
+                for l in ours.iter().chain(&theirs) {
+                    prop_assert!(lines.contains(l.as_slice()), "lost {:?}", l);
+                }
+                prop_assert!(lines.contains(&b"start"[..]));
+            }
+        }
+    }
 }
