@@ -4,6 +4,7 @@
 
 mod common;
 mod test_demo;
+mod test_format;
 mod test_hooks;
 mod test_index;
 mod test_robustness;
