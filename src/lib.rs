@@ -28,6 +28,7 @@ pub mod failpoint;
 pub mod hooks;
 pub mod index;
 pub mod init;
+pub mod random;
 pub mod redact;
 pub mod report;
 pub mod session;

@@ -4,8 +4,11 @@
 
 use serde::Serialize;
 
-use crate::session::{Artifact, Session};
+use crate::index::Hit;
+use crate::session::{Artifact, Kind, Session, Verdict};
 use crate::store::refs::session_ref;
+use crate::workflow::repair::Relink;
+use crate::workflow::why::Source;
 
 /// One line of `list --json`.
 #[derive(Debug, Serialize)]
@@ -106,4 +109,168 @@ pub fn artifact_view(a: &Artifact) -> ArtifactView<'_> {
 /// Times as we print them: RFC 3339, UTC, milliseconds.
 pub fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// What `repair --json` prints.
+#[derive(Debug, Serialize)]
+pub struct RepairView<'a> {
+    /// `relinked`.
+    pub relinked: &'a [Relink],
+    /// `dry_run`.
+    pub dry_run: bool,
+}
+
+/// What `init --json` prints.
+#[derive(Debug, Serialize)]
+pub struct InitView {
+    /// `config_set`.
+    pub config_set: Vec<String>,
+    /// `wrote_repo_file`.
+    pub wrote_repo_file: bool,
+    /// `hooks`.
+    pub hooks: Vec<crate::hooks::install::Change>,
+}
+
+/// What `reindex --json` prints.
+#[derive(Debug, Serialize)]
+pub struct ReindexView {
+    /// `sessions`.
+    pub sessions: usize,
+    /// `bytes`.
+    pub bytes: u64,
+}
+
+/// What `search --json` prints.
+#[derive(Debug, Serialize)]
+pub struct SearchView<'a> {
+    /// `query`.
+    pub query: &'a str,
+    /// `results`.
+    pub results: Vec<Hit>,
+}
+
+/// What `why --json` prints: the commit and the sessions linked to it.
+#[derive(Debug, Serialize)]
+pub struct WhyView {
+    /// `commit`.
+    pub commit: String,
+    /// `sessions`.
+    pub sessions: Vec<LinkView>,
+}
+
+/// One session linked to a commit, in `why --json`.
+#[derive(Debug, Serialize)]
+pub struct LinkView {
+    /// `id`.
+    pub id: String,
+    /// `source`.
+    pub source: Source,
+    /// `kinds`.
+    pub kinds: Vec<Kind>,
+    /// `title`.
+    pub title: Option<String>,
+    /// `status`.
+    pub status: Option<&'static str>,
+    /// `verdicts`.
+    pub verdicts: Vec<VerdictView>,
+    /// `error`.
+    pub error: Option<String>,
+}
+
+/// One verdict of a linked session, in `why --json`.
+#[derive(Debug, Serialize)]
+pub struct VerdictView {
+    /// `kind`.
+    pub kind: Kind,
+    /// `verdict`.
+    pub verdict: Verdict,
+    /// `agent`.
+    pub agent: String,
+}
+
+/// What `context --json` prints.
+#[derive(Debug, Serialize)]
+pub struct ContextView<'a> {
+    /// `session`.
+    pub session: &'a str,
+    #[serde(rename = "for")]
+    /// `purpose`.
+    pub purpose: &'static str,
+    /// `prompt`.
+    pub prompt: String,
+    /// `diff_truncated`.
+    pub diff_truncated: bool,
+}
+
+/// What `log --json` prints.
+#[derive(Debug, Serialize)]
+pub struct LogView<'a> {
+    /// `session`.
+    pub session: &'a str,
+    /// `artifacts`.
+    pub artifacts: Vec<crate::views::ArtifactView<'a>>,
+}
+
+/// What every recording command (`plan`, `review`, `implement`, ...) prints with `--json`.
+#[derive(Debug, Serialize)]
+pub struct RecordedView<'a> {
+    /// `session`.
+    pub session: &'a str,
+    /// `status`.
+    pub status: &'static str,
+    /// `next`.
+    pub next: String,
+    /// `artifact`.
+    pub artifact: crate::views::ArtifactView<'a>,
+    /// `redacted`.
+    pub redacted: &'a [&'static str],
+    /// `commits_in_range`.
+    pub commits_in_range: usize,
+    /// `notes_added`.
+    pub notes_added: usize,
+    /// `warnings`.
+    pub warnings: &'a [String],
+}
+
+/// What `diff --json` prints.
+#[derive(Debug, Serialize)]
+pub struct DiffView<'a> {
+    /// `session`.
+    pub session: &'a str,
+    /// `kind`.
+    pub kind: Kind,
+    /// `from`.
+    pub from: &'a str,
+    /// `to`.
+    pub to: &'a str,
+    /// `diff`.
+    pub diff: String,
+}
+
+/// What `status --json` prints.
+#[derive(Debug, Serialize)]
+pub struct StatusView<'a> {
+    /// `current`.
+    pub current: Option<CurrentView<'a>>,
+    /// `initialized`.
+    pub initialized: bool,
+    /// `remote`.
+    pub remote: Option<&'a str>,
+    /// `unpushed`.
+    pub unpushed: Vec<String>,
+}
+
+/// The current session, in `status --json`.
+#[derive(Debug, Serialize)]
+pub struct CurrentView<'a> {
+    /// `id`.
+    pub id: String,
+    /// `title`.
+    pub title: Option<&'a str>,
+    /// `status`.
+    pub status: Option<&'static str>,
+    /// `next`.
+    pub next: Option<String>,
+    /// `error`.
+    pub error: Option<String>,
 }

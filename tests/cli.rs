@@ -10,6 +10,7 @@ mod test_index;
 mod test_robustness;
 mod test_safety;
 mod test_sharing;
+mod test_snapshots;
 mod test_workflow;
 
 #[test]

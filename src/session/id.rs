@@ -154,7 +154,7 @@ pub fn slugify(title: &str) -> String {
 
 fn random_part() -> String {
     // A ULID's last 16 characters are 80 random bits in Crockford base32: take 8 of them.
-    let ulid = ulid::Ulid::generate().to_string();
+    let ulid = crate::random::ulid_at(std::time::SystemTime::now()).to_string();
     let tail = &ulid[ulid.len() - 8..];
     debug_assert!(tail.bytes().all(|b| CROCKFORD.contains(&b)));
     tail.to_owned()

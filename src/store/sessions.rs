@@ -479,7 +479,7 @@ fn build_artifact(
     let created_st: std::time::SystemTime = new.created.into();
     Ok(Artifact {
         schema_version: SCHEMA_VERSION,
-        id: ulid::Ulid::from_datetime(created_st).to_string(),
+        id: crate::random::ulid_at(created_st).to_string(),
         session: id.clone(),
         kind: new.kind,
         agent: new.agent,

@@ -104,6 +104,7 @@ impl TestEnv {
             .env("GIT_AUTHOR_DATE", format!("@{epoch} +0000"))
             .env("GIT_COMMITTER_DATE", format!("@{epoch} +0000"))
             .env("GIT_HANDOFF_NOW", rfc)
+            .env("GIT_HANDOFF_RANDOMNESS_SEED", n.to_string())
             .env("TZ", "UTC")
             .env("LC_ALL", "C")
             .env("NO_COLOR", "1")

@@ -1,7 +1,5 @@
 //! `git handoff context`.
 
-use serde::Serialize;
-
 use super::open;
 use crate::cli::ui;
 use git_handoff::error::{CommandError, CommandResult};
@@ -36,15 +34,6 @@ fn parse_purpose(s: &str) -> Result<Purpose, String> {
             "unknown step '{s}' (expected review, implement or validate)"
         )),
     }
-}
-
-#[derive(Serialize)]
-struct ContextJson<'a> {
-    session: &'a str,
-    #[serde(rename = "for")]
-    purpose: &'static str,
-    prompt: String,
-    diff_truncated: bool,
 }
 
 /// Runs `context`.
@@ -88,7 +77,7 @@ pub fn run(args: &ContextArgs) -> CommandResult {
     }
     let text = prompt::build(&session, args.purpose, diff.as_ref());
     if args.json {
-        ui::json(&ContextJson {
+        ui::json(&git_handoff::views::ContextView {
             session: session.meta.id.as_str(),
             purpose: match args.purpose {
                 Purpose::Review => "review",

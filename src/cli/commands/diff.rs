@@ -1,6 +1,5 @@
 //! `git handoff diff`.
 
-use serde::Serialize;
 use similar::TextDiff;
 
 use super::open;
@@ -32,15 +31,6 @@ pub struct DiffArgs {
 
 fn parse_kind(s: &str) -> Result<Kind, String> {
     s.parse()
-}
-
-#[derive(Serialize)]
-struct DiffJson<'a> {
-    session: &'a str,
-    kind: Kind,
-    from: &'a str,
-    to: &'a str,
-    diff: String,
 }
 
 /// Runs `diff`.
@@ -77,7 +67,7 @@ pub fn run(args: &DiffArgs) -> CommandResult {
         .header(&old_name, &new_name)
         .to_string();
     if args.json {
-        ui::json(&DiffJson {
+        ui::json(&git_handoff::views::DiffView {
             session: session.meta.id.as_str(),
             kind: args.kind,
             from: &old.id,

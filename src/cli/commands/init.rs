@@ -1,7 +1,5 @@
 //! `git handoff init`.
 
-use serde::Serialize;
-
 use super::open;
 use crate::cli::ui;
 use git_handoff::error::CommandResult;
@@ -28,13 +26,6 @@ pub struct InitArgs {
     pub json: bool,
 }
 
-#[derive(Serialize)]
-struct InitJson {
-    config_set: Vec<String>,
-    wrote_repo_file: bool,
-    hooks: Vec<git_handoff::hooks::install::Change>,
-}
-
 /// Runs `init`.
 pub fn run(args: &InitArgs) -> CommandResult {
     let handoff = open()?;
@@ -46,7 +37,7 @@ pub fn run(args: &InitArgs) -> CommandResult {
     if args.uninstall {
         let hooks = git_handoff::hooks::install::uninstall(&dir)?;
         if args.json {
-            ui::json(&InitJson {
+            ui::json(&git_handoff::views::InitView {
                 config_set: Vec::new(),
                 wrote_repo_file: false,
                 hooks,
@@ -69,7 +60,7 @@ pub fn run(args: &InitArgs) -> CommandResult {
         git_handoff::hooks::install::install(&dir)?
     };
     if args.json {
-        ui::json(&InitJson {
+        ui::json(&git_handoff::views::InitView {
             config_set,
             wrote_repo_file,
             hooks,

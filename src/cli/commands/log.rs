@@ -1,7 +1,5 @@
 //! `git handoff log`.
 
-use serde::Serialize;
-
 use super::open;
 use crate::cli::render;
 use crate::cli::ui::{self, sanitize};
@@ -18,18 +16,12 @@ pub struct LogArgs {
     pub json: bool,
 }
 
-#[derive(Serialize)]
-struct LogJson<'a> {
-    session: &'a str,
-    artifacts: Vec<git_handoff::views::ArtifactView<'a>>,
-}
-
 /// Runs `log`.
 pub fn run(args: &LogArgs) -> CommandResult {
     let handoff = open()?;
     let session = handoff.session(&args.id)?;
     if args.json {
-        ui::json(&LogJson {
+        ui::json(&git_handoff::views::LogView {
             session: session.meta.id.as_str(),
             artifacts: session
                 .artifacts

@@ -19,8 +19,6 @@ pub mod why;
 
 use std::path::PathBuf;
 
-use serde::Serialize;
-
 use crate::cli::body::BodySource;
 use crate::cli::ui;
 use git_handoff::error::{CommandError, CommandResult};
@@ -65,17 +63,6 @@ pub fn open() -> CommandResult<Handoff> {
 }
 
 /// JSON printed by every recording command.
-#[derive(Serialize)]
-struct RecordedJson<'a> {
-    session: &'a str,
-    status: &'static str,
-    next: String,
-    artifact: git_handoff::views::ArtifactView<'a>,
-    redacted: &'a [&'static str],
-    commits_in_range: usize,
-    notes_added: usize,
-    warnings: &'a [String],
-}
 
 /// Reports a recorded artifact: JSON on stdout, or status and the next step on stderr.
 pub fn report_recorded(recorded: &Recorded, json: bool) -> CommandResult {
@@ -99,7 +86,7 @@ pub fn report_recorded(recorded: &Recorded, json: bool) -> CommandResult {
         ));
     }
     if json {
-        ui::json(&RecordedJson {
+        ui::json(&git_handoff::views::RecordedView {
             session: id,
             status: a.status.as_str(),
             next,

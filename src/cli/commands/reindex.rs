@@ -1,7 +1,5 @@
 //! `git handoff reindex`.
 
-use serde::Serialize;
-
 use super::open;
 use crate::cli::ui;
 use git_handoff::error::CommandResult;
@@ -18,12 +16,6 @@ pub struct ReindexArgs {
     pub json: bool,
 }
 
-#[derive(Serialize)]
-struct ReindexJson {
-    sessions: usize,
-    bytes: u64,
-}
-
 /// Runs `reindex`.
 pub fn run(args: &ReindexArgs) -> CommandResult {
     let handoff = open()?;
@@ -33,7 +25,7 @@ pub fn run(args: &ReindexArgs) -> CommandResult {
     let stats = index.refresh(&store, &mut ui::progress("indexing sessions"))?;
     let bytes = index.size_bytes();
     if args.json {
-        ui::json(&ReindexJson {
+        ui::json(&git_handoff::views::ReindexView {
             sessions: stats.read,
             bytes,
         })?;

@@ -1,11 +1,9 @@
 //! `git handoff repair`.
 
-use serde::Serialize;
-
 use super::open;
 use crate::cli::ui;
 use git_handoff::error::CommandResult;
-use git_handoff::workflow::repair::{self, Relink};
+use git_handoff::workflow::repair;
 
 /// Re-attach sessions to commits after a cherry-pick or a forge's squash or rebase merge
 ///
@@ -25,12 +23,6 @@ pub struct RepairArgs {
     pub json: bool,
 }
 
-#[derive(Serialize)]
-struct RepairJson<'a> {
-    relinked: &'a [Relink],
-    dry_run: bool,
-}
-
 /// Runs `repair`.
 pub fn run(args: &RepairArgs) -> CommandResult {
     let handoff = open()?;
@@ -41,7 +33,7 @@ pub fn run(args: &RepairArgs) -> CommandResult {
         .transpose()?;
     let relinked = repair::repair(&handoff, range.as_ref(), args.dry_run)?;
     if args.json {
-        ui::json(&RepairJson {
+        ui::json(&git_handoff::views::RepairView {
             relinked: &relinked,
             dry_run: args.dry_run,
         })?;

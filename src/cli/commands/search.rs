@@ -1,12 +1,10 @@
 //! `git handoff search`.
 
-use serde::Serialize;
-
 use super::list::{FilterArgs, refreshed_index};
 use super::open;
 use crate::cli::ui::{self, Style, paint, sanitize};
 use git_handoff::error::CommandResult;
-use git_handoff::index::{Hit, MATCH_END, MATCH_START};
+use git_handoff::index::{MATCH_END, MATCH_START};
 
 /// Search plans, reviews, implementations and validations
 ///
@@ -30,12 +28,6 @@ pub struct SearchArgs {
     pub json: bool,
 }
 
-#[derive(Serialize)]
-struct SearchJson<'a> {
-    query: &'a str,
-    results: Vec<Hit>,
-}
-
 /// Runs `search`.
 pub fn run(args: &SearchArgs) -> CommandResult {
     let handoff = open()?;
@@ -54,7 +46,7 @@ pub fn run(args: &SearchArgs) -> CommandResult {
                 h
             })
             .collect();
-        ui::json(&SearchJson {
+        ui::json(&git_handoff::views::SearchView {
             query: &query,
             results,
         })?;

@@ -1,7 +1,5 @@
 //! `git handoff status`: what a user needs before committing or pushing.
 
-use serde::Serialize;
-
 use super::open;
 use crate::cli::ui;
 use git_handoff::error::CommandResult;
@@ -18,37 +16,20 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
-#[derive(Serialize)]
-struct StatusJson<'a> {
-    current: Option<CurrentJson<'a>>,
-    initialized: bool,
-    remote: Option<&'a str>,
-    unpushed: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct CurrentJson<'a> {
-    id: String,
-    title: Option<&'a str>,
-    status: Option<&'static str>,
-    next: Option<String>,
-    error: Option<String>,
-}
-
 /// Runs `status`.
 pub fn run(args: &StatusArgs) -> CommandResult {
     let handoff = open()?;
     let current_id = git_handoff::workflow::current::get(handoff.repo.commondir());
     let session = current_id.as_ref().map(|id| handoff.store().load(id));
     let current = match (&current_id, &session) {
-        (Some(id), Some(Ok(s))) => Some(CurrentJson {
+        (Some(id), Some(Ok(s))) => Some(git_handoff::views::CurrentView {
             id: id.to_string(),
             title: Some(&s.meta.title),
             status: s.state.status.map(|st| st.as_str()),
             next: Some(s.state.next_step(id.as_str())),
             error: None,
         }),
-        (Some(id), Some(Err(e))) => Some(CurrentJson {
+        (Some(id), Some(Err(e))) => Some(git_handoff::views::CurrentView {
             id: id.to_string(),
             title: None,
             status: None,
@@ -75,7 +56,7 @@ pub fn run(args: &StatusArgs) -> CommandResult {
         None => Vec::new(),
     };
     if args.json {
-        ui::json(&StatusJson {
+        ui::json(&git_handoff::views::StatusView {
             current,
             initialized,
             remote: remote.as_deref(),

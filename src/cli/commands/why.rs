@@ -1,11 +1,8 @@
 //! `git handoff why`.
 
-use serde::Serialize;
-
 use super::open;
 use crate::cli::ui::{self, Style, paint};
 use git_handoff::error::CommandResult;
-use git_handoff::session::{Kind, Verdict};
 use git_handoff::store::resolve_commit;
 use git_handoff::workflow::why::{self, Source};
 
@@ -23,36 +20,12 @@ pub struct WhyArgs {
     pub json: bool,
 }
 
-#[derive(Serialize)]
-struct WhyJson {
-    commit: String,
-    sessions: Vec<LinkJson>,
-}
-
-#[derive(Serialize)]
-struct LinkJson {
-    id: String,
-    source: Source,
-    kinds: Vec<Kind>,
-    title: Option<String>,
-    status: Option<&'static str>,
-    verdicts: Vec<VerdictJson>,
-    error: Option<String>,
-}
-
-#[derive(Serialize)]
-struct VerdictJson {
-    kind: Kind,
-    verdict: Verdict,
-    agent: String,
-}
-
 /// Runs `why`.
 pub fn run(args: &WhyArgs) -> CommandResult {
     let handoff = open()?;
     let commit = resolve_commit(&handoff.repo, &args.rev)?;
     let links = why::lookup(&handoff.store(), commit)?;
-    let sessions: Vec<LinkJson> = links
+    let sessions: Vec<git_handoff::views::LinkView> = links
         .into_iter()
         .map(|l| {
             let (title, status, verdicts, error) = match &l.session {
@@ -62,7 +35,7 @@ pub fn run(args: &WhyArgs) -> CommandResult {
                     s.artifacts
                         .iter()
                         .filter_map(|a| {
-                            a.verdict.map(|v| VerdictJson {
+                            a.verdict.map(|v| git_handoff::views::VerdictView {
                                 kind: a.kind,
                                 verdict: v,
                                 agent: a.agent.clone(),
@@ -73,7 +46,7 @@ pub fn run(args: &WhyArgs) -> CommandResult {
                 ),
                 Err(e) => (None, None, Vec::new(), Some(e.to_string())),
             };
-            LinkJson {
+            git_handoff::views::LinkView {
                 id: l.id.to_string(),
                 source: l.source,
                 kinds: l.kinds,
@@ -85,7 +58,7 @@ pub fn run(args: &WhyArgs) -> CommandResult {
         })
         .collect();
     if args.json {
-        ui::json(&WhyJson {
+        ui::json(&git_handoff::views::WhyView {
             commit: commit.to_string(),
             sessions,
         })?;

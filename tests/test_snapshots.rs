@@ -1,0 +1,166 @@
+//! Snapshots of what users' scripts and eyes depend on: `-h` of every command, every `--json`
+//! shape, and the main human views. IDs, times and object names are fixed by the hermetic
+//! environment (`GIT_HANDOFF_RANDOMNESS_SEED`, `GIT_HANDOFF_NOW`, git's dates), so a change
+//! here is a change of contract: review it with `cargo insta review` and say so in the commit.
+
+use crate::common::TestEnv;
+
+const COMMANDS: &[&str] = &[
+    "init",
+    "plan",
+    "review",
+    "implement",
+    "validate",
+    "pattern",
+    "abandon",
+    "show",
+    "status",
+    "list",
+    "search",
+    "reindex",
+    "log",
+    "diff",
+    "context",
+    "why",
+    "push",
+    "pull",
+    "repair",
+    "start",
+    "stop",
+    "demo",
+];
+
+/// Replaces the temporary root (which differs per run) with `[ROOT]`.
+fn stable(env: &TestEnv, text: &str) -> String {
+    let root = env.root.path().to_str().unwrap();
+    let canonical = std::fs::canonicalize(env.root.path()).unwrap();
+    text.replace(canonical.to_str().unwrap(), "[ROOT]")
+        .replace(root, "[ROOT]")
+}
+
+#[test]
+fn help_of_every_command() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    insta::assert_snapshot!("help", env.handoff(&repo, &["-h"]).ok());
+    for command in COMMANDS {
+        let out = env.handoff(&repo, &[command, "-h"]);
+        insta::assert_snapshot!(format!("help_{command}"), out.ok());
+    }
+}
+
+#[test]
+fn json_shapes_and_human_views_of_a_whole_session() {
+    let env = TestEnv::new();
+    let (_bare, clones) = env.bare_with_clones("remote", &["repo"]);
+    let repo = &clones[0];
+    let mut snap = |name: &str, args: &[&str]| {
+        let run = env.handoff(repo, args);
+        let out = stable(&env, run.ok());
+        insta::assert_snapshot!(name.to_owned(), out);
+    };
+    snap("init_json", &["init", "--json"]);
+    snap(
+        "plan_json",
+        &[
+            "plan",
+            "-t",
+            "Rate limiting",
+            "-m",
+            "## Plan\nToken bucket per user.",
+            "--json",
+        ],
+    );
+    let id = env.handoff(repo, &["list", "--json"]).json()["sessions"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::fs::write(
+        repo.join("findings.json"),
+        r#"[{"title":"Key by user id","body":"NAT users share addresses.","priority":1,"confidence":0.8,"path":"src/rate.ts","start_line":3,"end_line":9}]"#,
+    )
+    .unwrap();
+    let mut snap = |name: &str, args: &[&str]| {
+        let run = env.handoff(repo, args);
+        let out = stable(&env, run.ok());
+        insta::assert_snapshot!(name.to_owned(), out);
+    };
+    snap(
+        "review_json",
+        &[
+            "review",
+            &id,
+            "--verdict",
+            "approve-with-changes",
+            "-m",
+            "Good.",
+            "--findings",
+            "findings.json",
+            "--json",
+        ],
+    );
+    env.commit_file(
+        repo,
+        "src/rate.ts",
+        "export const limit = 100;\n",
+        "Token bucket",
+    );
+    let mut snap = |name: &str, args: &[&str]| {
+        let run = env.handoff(repo, args);
+        let out = stable(&env, run.ok());
+        insta::assert_snapshot!(name.to_owned(), out);
+    };
+    snap(
+        "implement_json",
+        &["implement", &id, "-m", "Done.", "--json"],
+    );
+    snap(
+        "validate_json",
+        &[
+            "validate",
+            &id,
+            "--verdict",
+            "approve",
+            "-m",
+            "Verified.",
+            "--json",
+        ],
+    );
+    snap(
+        "pattern_json",
+        &["pattern", &id, "-m", "Key buckets by user.", "--json"],
+    );
+    snap("show", &["show", &id]);
+    snap("show_json", &["show", &id, "--json"]);
+    snap("list", &["list"]);
+    snap("list_json", &["list", "--json"]);
+    snap("log", &["log", &id]);
+    snap("log_json", &["log", &id, "--json"]);
+    snap("context_validate", &["context", &id, "--for", "validate"]);
+    snap(
+        "context_json",
+        &["context", &id, "--for", "review", "--json"],
+    );
+    snap("why", &["why", "HEAD"]);
+    snap("why_json", &["why", "HEAD", "--json"]);
+    snap("search", &["search", "bucket"]);
+    snap("search_json", &["search", "bucket", "--json"]);
+    snap("status", &["status"]);
+    snap("status_json", &["status", "--json"]);
+    snap("repair_json", &["repair", "--dry-run", "--json"]);
+    snap("push_json", &["push", "--json"]);
+    snap("pull_json", &["pull", "--json"]);
+    snap(
+        "plan_again_json",
+        &[
+            "plan",
+            "--session",
+            &id,
+            "-m",
+            "## Plan\nToken bucket per user and IP.",
+            "--force",
+            "--json",
+        ],
+    );
+    snap("diff_json", &["diff", &id, "--kind", "plan", "--json"]);
+}
