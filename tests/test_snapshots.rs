@@ -38,6 +38,12 @@ fn stable(env: &TestEnv, text: &str) -> String {
         .replace(root, "[ROOT]")
 }
 
+/// Runs `git handoff ARGS` in `repo`, expecting success, and snapshots its stdout as `name`.
+fn snapshot(env: &TestEnv, repo: &std::path::Path, name: &str, args: &[&str]) {
+    let run = env.handoff(repo, args);
+    insta::assert_snapshot!(name.to_owned(), stable(env, run.ok()));
+}
+
 #[test]
 fn help_of_every_command() {
     let env = TestEnv::new();
@@ -54,11 +60,7 @@ fn json_shapes_and_human_views_of_a_whole_session() {
     let env = TestEnv::new();
     let (_bare, clones) = env.bare_with_clones("remote", &["repo"]);
     let repo = &clones[0];
-    let mut snap = |name: &str, args: &[&str]| {
-        let run = env.handoff(repo, args);
-        let out = stable(&env, run.ok());
-        insta::assert_snapshot!(name.to_owned(), out);
-    };
+    let snap = |name: &str, args: &[&str]| snapshot(&env, repo, name, args);
     snap("init_json", &["init", "--json"]);
     snap(
         "plan_json",
@@ -80,11 +82,6 @@ fn json_shapes_and_human_views_of_a_whole_session() {
         r#"[{"title":"Key by user id","body":"NAT users share addresses.","priority":1,"confidence":0.8,"path":"src/rate.ts","start_line":3,"end_line":9}]"#,
     )
     .unwrap();
-    let mut snap = |name: &str, args: &[&str]| {
-        let run = env.handoff(repo, args);
-        let out = stable(&env, run.ok());
-        insta::assert_snapshot!(name.to_owned(), out);
-    };
     snap(
         "review_json",
         &[
@@ -105,11 +102,6 @@ fn json_shapes_and_human_views_of_a_whole_session() {
         "export const limit = 100;\n",
         "Token bucket",
     );
-    let mut snap = |name: &str, args: &[&str]| {
-        let run = env.handoff(repo, args);
-        let out = stable(&env, run.ok());
-        insta::assert_snapshot!(name.to_owned(), out);
-    };
     snap(
         "implement_json",
         &["implement", &id, "-m", "Done.", "--json"],

@@ -62,8 +62,6 @@ pub fn open() -> CommandResult<Handoff> {
     Ok(handoff)
 }
 
-/// JSON printed by every recording command.
-
 /// Reports a recorded artifact: JSON on stdout, or status and the next step on stderr.
 pub fn report_recorded(recorded: &Recorded, json: bool) -> CommandResult {
     let a = &recorded.artifact;
