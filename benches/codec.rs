@@ -32,7 +32,7 @@ fn median(mut f: impl FnMut(), runs: usize) -> Duration {
 fn artifact(fences: usize) -> Artifact {
     Artifact {
         schema_version: SCHEMA_VERSION,
-        id: "01JB0000000000000000000000".into(),
+        id: "01JB0000000000000000000000".parse().unwrap(),
         session: SessionId::parse("SESSION-20251027-A7F3K2M9-rate").unwrap(),
         kind: Kind::Review,
         agent: "codex".into(),

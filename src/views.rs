@@ -82,7 +82,7 @@ pub fn summary(session: &Session) -> Summary<'_> {
         artifacts: session.artifacts.len(),
         agents: session.agents(),
         refname: session_ref(&session.meta.id),
-        tip: &session.tip,
+        tip: session.tip.as_deref().unwrap_or_default(),
     }
 }
 
@@ -240,9 +240,9 @@ pub struct DiffView<'a> {
     /// `kind`.
     pub kind: Kind,
     /// `from`.
-    pub from: &'a str,
+    pub from: ulid::Ulid,
     /// `to`.
-    pub to: &'a str,
+    pub to: ulid::Ulid,
     /// `diff`.
     pub diff: String,
 }

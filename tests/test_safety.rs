@@ -168,7 +168,7 @@ fn one_unreadable_artifact_hides_nothing_else() {
         "{out}"
     );
     assert!(out.contains("newer git-handoff"), "{out}");
-    assert!(out.contains("range.head"), "{out}");
+    assert!(out.contains("not a full object name"), "{out}");
     let json = env.handoff(&repo, &["show", &id, "--json"]).json();
     assert_eq!(json["timeline"].as_array().unwrap().len(), 2);
     assert_eq!(json["unreadable"].as_array().unwrap().len(), 2);

@@ -214,7 +214,7 @@ pub fn build(dir: &Path, sessions: usize) -> Duration {
             id: id.clone(),
             title: title.clone(),
             created,
-            base: Some("a".repeat(40)),
+            base: Some(git_handoff::session::ObjectId::parse(&"a".repeat(40)).unwrap()),
         };
         let steps = [
             (Kind::Plan, "claude", None, Status::AwaitingCodexReview),
@@ -260,7 +260,7 @@ pub fn build(dir: &Path, sessions: usize) -> Duration {
             let body = rng.words(length);
             let artifact = Artifact {
                 schema_version: SCHEMA_VERSION,
-                id: ulid::Ulid::from_datetime(at.into()).to_string(),
+                id: ulid::Ulid::from_datetime(at.into()),
                 session: id.clone(),
                 kind,
                 agent: agent.to_owned(),
@@ -270,8 +270,8 @@ pub fn build(dir: &Path, sessions: usize) -> Duration {
                 status,
                 verdict,
                 range: matches!(kind, Kind::Implementation | Kind::Validation).then(|| Range {
-                    base: Some("a".repeat(40)),
-                    head: "b".repeat(40),
+                    base: Some(git_handoff::session::ObjectId::parse(&"a".repeat(40)).unwrap()),
+                    head: git_handoff::session::ObjectId::parse(&"b".repeat(40)).unwrap(),
                 }),
                 forced: false,
                 findings,

@@ -9,7 +9,7 @@ use std::process::Command;
 use git2::{Oid, Sort};
 
 use crate::config::PrePushPolicy;
-use crate::session::{Range, SessionId, Status};
+use crate::session::{ObjectId, Range, SessionId, Status};
 use crate::share;
 use crate::store::refs::{NOTES_REF, session_ref};
 use crate::store::{Additions, NoteLine, parse_note};
@@ -220,14 +220,14 @@ pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> an
         let Some(range) = session.range() else {
             continue;
         };
-        let follow = |oid: &str| {
-            Oid::from_str(oid)
+        let follow = |id: &ObjectId| {
+            crate::store::oid(id)
                 .ok()
                 .and_then(|o| map.get(&o))
-                .map(ToString::to_string)
+                .map(|o| crate::store::object_id(*o))
         };
         let head = follow(&range.head);
-        let base = range.base.as_deref().and_then(follow);
+        let base = range.base.as_ref().and_then(follow);
         if head.is_none() && base.is_none() {
             continue;
         }
@@ -250,7 +250,7 @@ pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> an
 
 /// The parent of the one oldest commit among the rewritten commits of `range`, when the
 /// rewritten commits form one unbroken line.
-fn rewritten_base(handoff: &Handoff, range: &Range, map: &BTreeMap<Oid, Oid>) -> Option<String> {
+fn rewritten_base(handoff: &Handoff, range: &Range, map: &BTreeMap<Oid, Oid>) -> Option<ObjectId> {
     let old = handoff.commits_in(range).ok()?;
     let new: BTreeSet<Oid> = old.iter().filter_map(|o| map.get(o)).copied().collect();
     let mut roots = new.iter().filter_map(|oid| {
@@ -258,7 +258,7 @@ fn rewritten_base(handoff: &Handoff, range: &Range, map: &BTreeMap<Oid, Oid>) ->
         (!new.contains(&parent)).then_some(parent)
     });
     match (roots.next(), roots.next()) {
-        (Some(parent), None) => Some(parent.to_string()),
+        (Some(parent), None) => Some(crate::store::object_id(parent)),
         _ => None,
     }
 }

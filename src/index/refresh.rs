@@ -216,7 +216,7 @@ fn insert_session(tx: &Transaction<'_>, name: &str, tip: &str, session: &Session
     for a in &session.artifacts {
         row.execute(params![
             name,
-            a.id,
+            a.id.to_string(),
             a.kind.as_str(),
             a.agent,
             a.status.as_str(),

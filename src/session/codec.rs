@@ -38,15 +38,6 @@ pub enum DecodeError {
     /// `schema_version` is missing or not an integer.
     #[error("missing or invalid schema_version")]
     NoSchemaVersion,
-    /// A field holds a value it may not hold (an OID that is not one, an id that is not a
-    /// ULID).
-    #[error("{field}: {problem}")]
-    Invalid {
-        /// The field.
-        field: &'static str,
-        /// What is wrong, with a short, escaped excerpt of the value.
-        problem: String,
-    },
     /// Written by a newer git-handoff.
     #[error(
         "schema_version {found} was written by a newer git-handoff (this one reads up to {SCHEMA_VERSION}); upgrade git-handoff"
@@ -98,11 +89,8 @@ pub fn encode_meta(meta: &SessionMeta) -> Result<String, EncodeError> {
 pub fn decode_meta(bytes: &[u8]) -> Result<SessionMeta, DecodeError> {
     let text = checked_text(bytes)?;
     check_schema(text)?;
-    let meta: SessionMeta = toml::from_str(text)?;
-    if let Some(base) = &meta.base {
-        check_oid("base", base)?;
-    }
-    Ok(meta)
+    // Object names are checked by their type (`ObjectId`) while decoding.
+    Ok(toml::from_str(text)?)
 }
 
 /// Encodes an artifact file: front matter, a blank line, then the body.
@@ -140,8 +128,9 @@ pub fn decode_artifact(bytes: &[u8]) -> Result<Artifact, DecodeError> {
     let front = &rest[..end.front];
     let body = &rest[end.body..];
     check_schema(front)?;
+    // Typed fields (`ObjectId`, `Ulid`) are validated by serde while decoding: stored data
+    // may come from a hostile remote.
     let mut artifact: Artifact = toml::from_str(front)?;
-    validate_artifact(&artifact)?;
     let body = body.strip_prefix('\n').unwrap_or(body);
     artifact.body = body.trim_end().to_owned();
     Ok(artifact)
@@ -246,41 +235,12 @@ fn trim_ascii_end(line: &[u8]) -> &[u8] {
     &line[..end]
 }
 
-/// Checks the fields whose form the rest of the program relies on: stored data may come from
-/// a hostile remote, and is validated here, once, when it is decoded.
-fn validate_artifact(artifact: &Artifact) -> Result<(), DecodeError> {
-    if ulid::Ulid::from_string(&artifact.id).is_err() || artifact.id.len() != 26 {
-        return Err(DecodeError::Invalid {
-            field: "id",
-            problem: format!("{} is not a ULID", excerpt(&artifact.id)),
-        });
-    }
-    if let Some(range) = &artifact.range {
-        if let Some(base) = &range.base {
-            check_oid("range.base", base)?;
-        }
-        check_oid("range.head", &range.head)?;
-    }
-    Ok(())
-}
-
 /// Whether `value` is a full object name: 40 (SHA-1) or 64 (SHA-256) lower-case hex digits.
 pub fn is_full_oid(value: &str) -> bool {
     matches!(value.len(), 40 | 64)
         && value
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-fn check_oid(field: &'static str, value: &str) -> Result<(), DecodeError> {
-    if is_full_oid(value) {
-        Ok(())
-    } else {
-        Err(DecodeError::Invalid {
-            field,
-            problem: format!("{} is not a full object name", excerpt(value)),
-        })
-    }
 }
 
 /// At most 40 characters of a hostile value, quoted, with control characters escaped, for
@@ -343,12 +303,12 @@ fn check_schema(toml_text: &str) -> Result<(), DecodeError> {
 mod tests {
     use super::*;
     use crate::session::id::SessionId;
-    use crate::session::model::{Finding, Kind, Range, Status, Verdict};
+    use crate::session::model::{Finding, Kind, ObjectId, Range, Status, Verdict};
 
     fn sample() -> Artifact {
         Artifact {
             schema_version: SCHEMA_VERSION,
-            id: "01JB0000000000000000000000".into(),
+            id: "01JB0000000000000000000000".parse().unwrap(),
             session: SessionId::parse("SESSION-20251027-A7F3K2M9-rate").unwrap(),
             kind: Kind::Review,
             agent: "codex".into(),
@@ -358,8 +318,8 @@ mod tests {
             status: Status::ReadyForImplementation,
             verdict: Some(Verdict::ApproveWithChanges),
             range: Some(Range {
-                base: Some("a".repeat(40)),
-                head: "b".repeat(40),
+                base: Some(ObjectId::parse(&"a".repeat(40)).unwrap()),
+                head: ObjectId::parse(&"b".repeat(40)).unwrap(),
             }),
             forced: false,
             findings: vec![Finding {
@@ -460,34 +420,30 @@ mod tests {
             .replace(&"b".repeat(40), "a\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}");
         let err = decode_artifact(text.as_bytes()).unwrap_err();
         assert!(
-            matches!(
-                err,
-                DecodeError::Invalid {
-                    field: "range.head",
-                    ..
-                }
-            ),
+            matches!(err, DecodeError::Toml(_))
+                && err.to_string().contains("not a full object name"),
             "{err}"
         );
         let text = encode_artifact(&sample())
             .unwrap()
             .replace("01JB0000000000000000000000", "\\u001b[31mnot-a-ulid");
-        let err = decode_artifact(text.as_bytes()).unwrap_err();
-        assert!(
-            matches!(err, DecodeError::Invalid { field: "id", .. }),
-            "{err}"
-        );
-        assert!(!err.to_string().contains('\u{1b}'), "{err}");
+        let err = decode_artifact(text.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("malformed TOML"), "{err}");
+        assert!(!err.contains('\u{1b}'), "{err}");
         let meta = SessionMeta {
             schema_version: SCHEMA_VERSION,
             id: SessionId::parse("SESSION-20251027-A7F3K2M9-rate").unwrap(),
             title: "t".into(),
             created: "2025-10-27T10:00:00Z".parse().unwrap(),
-            base: Some("HEAD~1".into()),
+            base: Some(ObjectId::parse(&"c".repeat(40)).unwrap()),
         };
-        let err = decode_meta(encode_meta(&meta).unwrap().as_bytes()).unwrap_err();
+        let text = encode_meta(&meta)
+            .unwrap()
+            .replace(&"c".repeat(40), "HEAD~1");
+        let err = decode_meta(text.as_bytes()).unwrap_err();
         assert!(
-            matches!(err, DecodeError::Invalid { field: "base", .. }),
+            err.to_string()
+                .contains("'HEAD~1' is not a full object name"),
             "{err}"
         );
     }

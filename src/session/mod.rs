@@ -7,7 +7,10 @@ pub mod model;
 pub mod status;
 
 pub use id::SessionId;
-pub use model::{Artifact, Finding, Kind, Range, SCHEMA_VERSION, SessionMeta, Status, Verdict};
+pub use model::{
+    Artifact, Finding, InvalidObjectId, Kind, ObjectId, Range, SCHEMA_VERSION, SessionMeta, Status,
+    Verdict,
+};
 pub use status::State;
 
 /// A session as read from git: its metadata, its artifacts in replay order and derived state.
@@ -19,8 +22,8 @@ pub struct Session {
     pub artifacts: Vec<Artifact>,
     /// Replay of the artifacts.
     pub state: State,
-    /// The OID of the ref tip the session was read from.
-    pub tip: String,
+    /// The commit the session was read from (`None` for a merge being built).
+    pub tip: Option<ObjectId>,
     /// Artifact files that could not be read (from a newer or broken writer); the others are
     /// still shown and the session still accepts new artifacts.
     pub unreadable: Vec<Unreadable>,
@@ -44,7 +47,7 @@ impl Session {
     /// Each artifact's `iteration` and `status` are replaced by the replayed ones: what a
     /// writer stored is what it saw, and two clones that wrote at once (then merged) saw
     /// different things. The replay is the one truth, so `show`, `log` and `context` agree.
-    pub fn new(meta: SessionMeta, mut artifacts: Vec<Artifact>, tip: String) -> Self {
+    pub fn new(meta: SessionMeta, mut artifacts: Vec<Artifact>, tip: Option<ObjectId>) -> Self {
         sort_artifacts(&mut artifacts);
         let mut state = State::default();
         for a in &mut artifacts {

@@ -225,14 +225,78 @@ pub struct Finding {
     pub end_line: Option<u32>,
 }
 
-/// A commit range `base..head`, full OIDs.
+/// A full object name: 40 lower-case hex digits (SHA-1) or 64 (SHA-256). Validated when it is
+/// parsed or decoded, so stored names are never printed or sliced unchecked.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ObjectId(String);
+
+/// A string that is not a full object name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0} is not a full object name (40 or 64 lower-case hex digits)")]
+pub struct InvalidObjectId(String);
+
+impl ObjectId {
+    /// Parses a full object name.
+    pub fn parse(value: &str) -> Result<Self, InvalidObjectId> {
+        if super::codec::is_full_oid(value) {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(InvalidObjectId(super::codec::excerpt(value)))
+        }
+    }
+
+    /// Wraps hex that git itself produced (an `Oid`'s text), which needs no check.
+    pub(crate) fn from_git_hex(hex: String) -> Self {
+        debug_assert!(super::codec::is_full_oid(&hex));
+        Self(hex)
+    }
+
+    /// The hex digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first `n` hex digits, for people.
+    pub fn short(&self, n: usize) -> &str {
+        &self.0[..n.min(self.0.len())]
+    }
+}
+
+impl TryFrom<String> for ObjectId {
+    type Error = InvalidObjectId;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<ObjectId> for String {
+    fn from(id: ObjectId) -> Self {
+        id.0
+    }
+}
+
+impl std::ops::Deref for ObjectId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A commit range `base..head` of full object names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Range {
     /// Exclusive lower end; `None` when the range starts at a root commit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base: Option<String>,
+    pub base: Option<ObjectId>,
     /// Inclusive upper end.
-    pub head: String,
+    pub head: ObjectId,
 }
 
 impl fmt::Display for Range {
@@ -250,7 +314,7 @@ pub struct Artifact {
     /// Payload format version.
     pub schema_version: u32,
     /// A ULID, unique across all sessions.
-    pub id: String,
+    pub id: ulid::Ulid,
     /// The session this artifact belongs to.
     pub session: SessionId,
     /// What the artifact is.
@@ -302,5 +366,5 @@ pub struct SessionMeta {
     pub created: DateTime<Utc>,
     /// The commit HEAD pointed at when the session was planned; the default range base.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base: Option<String>,
+    pub base: Option<ObjectId>,
 }

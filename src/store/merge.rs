@@ -215,12 +215,10 @@ impl Store<'_> {
             .map_err(git("reading our session commit"))?;
         let their_commit = self
             .repo
-            .find_commit(
-                remote
-                    .tip
-                    .parse()
-                    .map_err(git("reading their session commit"))?,
-            )
+            .find_commit(match &remote.tip {
+                Some(tip) => super::oid(tip)?,
+                None => return Err(Error::SessionNotFound(id.to_string())),
+            })
             .map_err(git("reading their session commit"))?;
         let our_root = our_commit.tree().map_err(git("reading our session tree"))?;
         let their_root = their_commit
@@ -275,7 +273,7 @@ impl Store<'_> {
                 artifacts.push(a.clone());
             }
         }
-        let merged = Session::new(local.meta.clone(), artifacts, String::new());
+        let merged = Session::new(local.meta.clone(), artifacts, None);
         let status = merged.state.status.map_or("-", |s| s.as_str());
         let sig = self.signature(crate::clock::now())?;
         let message = format!(

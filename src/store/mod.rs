@@ -201,6 +201,16 @@ impl Store<'_> {
     }
 }
 
+/// The object name of a git OID.
+pub fn object_id(oid: Oid) -> crate::session::ObjectId {
+    crate::session::ObjectId::from_git_hex(oid.to_string())
+}
+
+/// The git OID of an object name.
+pub fn oid(id: &crate::session::ObjectId) -> Result<Oid> {
+    Oid::from_str(id.as_str()).map_err(|source| Error::git(format!("reading {id}"), source))
+}
+
 /// Name and email as git would use them for a commit, if set.
 pub fn identity(repo: &Repository) -> Option<(String, String)> {
     let config = repo.config().ok()?;

@@ -173,7 +173,7 @@ impl Store<'_> {
             )));
         }
         let (artifacts, unreadable) = self.read_artifacts(id, &tree)?;
-        let mut session = Session::new(meta, artifacts, tip.to_string());
+        let mut session = Session::new(meta, artifacts, Some(super::object_id(tip)));
         session.unreadable = unreadable;
         Ok(session)
     }
@@ -293,7 +293,10 @@ impl Store<'_> {
             return Err(bad(format!("{}: {}", u.path, u.error)));
         }
         let git = |source| Error::git(format!("walking the chain of {id}"), source);
-        let tip = Oid::from_str(&session.tip).map_err(git)?;
+        let tip = match &session.tip {
+            Some(tip) => super::oid(tip)?,
+            None => return Err(bad("no tip to check".to_owned())),
+        };
         let mut walk = self.repo.revwalk().map_err(git)?;
         walk.push(tip).map_err(git)?;
         for (n, oid) in walk.enumerate() {
@@ -346,7 +349,7 @@ impl Store<'_> {
                 });
             }
         }
-        let session = Session::new(meta, vec![artifact.clone()], commit.to_string());
+        let session = Session::new(meta, vec![artifact.clone()], Some(super::object_id(commit)));
         Ok((session, artifact))
     }
 
@@ -479,7 +482,7 @@ fn build_artifact(
     let created_st: std::time::SystemTime = new.created.into();
     Ok(Artifact {
         schema_version: SCHEMA_VERSION,
-        id: crate::random::ulid_at(created_st).to_string(),
+        id: crate::random::ulid_at(created_st),
         session: id.clone(),
         kind: new.kind,
         agent: new.agent,

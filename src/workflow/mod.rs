@@ -197,8 +197,8 @@ impl Handoff {
         }
         let (title, mut redactions) = self.redact(title, input.allow_secrets);
         let base = match base {
-            Some(rev) => Some(store::resolve_commit(&self.repo, rev)?.to_string()),
-            None => self.head()?.map(|h| h.to_string()),
+            Some(rev) => Some(store::object_id(store::resolve_commit(&self.repo, rev)?)),
+            None => self.head()?.map(store::object_id),
         };
         let created = crate::clock::now();
         let meta = SessionMeta {
@@ -455,8 +455,8 @@ impl Handoff {
             }
         }
         Ok(Range {
-            base: base.map(|b| b.to_string()),
-            head: head.to_string(),
+            base: base.map(store::object_id),
+            head: store::object_id(head),
         })
     }
 
@@ -503,8 +503,8 @@ impl Handoff {
         let base = commit(parsed.from(), "start")?;
         let head = commit(parsed.to(), "end")?;
         Ok(Range {
-            base: Some(base.to_string()),
-            head: head.to_string(),
+            base: Some(store::object_id(base)),
+            head: store::object_id(head),
         })
     }
 

@@ -70,8 +70,8 @@ pub fn run(args: &DiffArgs) -> CommandResult {
         ui::json(&git_handoff::views::DiffView {
             session: session.meta.id.as_str(),
             kind: args.kind,
-            from: &old.id,
-            to: &new.id,
+            from: old.id,
+            to: new.id,
             diff,
         })?;
     } else {
@@ -92,7 +92,7 @@ fn pick<'a>(versions: &[&'a Artifact], which: &str, kind: Kind) -> CommandResult
     let upper = which.to_ascii_uppercase();
     let found: Vec<&&Artifact> = versions
         .iter()
-        .filter(|a| a.id.starts_with(&upper))
+        .filter(|a| a.id.to_string().starts_with(&upper))
         .collect();
     match found.as_slice() {
         [one] => Ok(one),
