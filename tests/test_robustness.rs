@@ -209,10 +209,13 @@ fn bad_input_exits_1_with_a_message_naming_the_problem() {
         "{err}"
     );
     let err = env
-        .handoff(&repo, &["implement", &id, "-m", "x", "--range", "HEAD"])
+        .handoff(
+            &repo,
+            &["implement", &id, "-m", "x", "--range", "HEAD...HEAD"],
+        )
         .fails(1)
         .to_owned();
-    assert!(err.contains("expected BASE..HEAD"), "{err}");
+    assert!(err.contains("symmetric"), "{err}");
     let err = env.handoff(&repo, &["show", "ZZZZZZ"]).fails(1).to_owned();
     assert!(err.contains("no session matches 'ZZZZZZ'"), "{err}");
     let err = env

@@ -469,8 +469,9 @@ impl Handoff {
         self.repo.merge_base(head, upstream).ok()
     }
 
-    /// Parses a range with git's revision semantics (`A..B`; an empty side is `HEAD`, so
-    /// `..HEAD` and `..` are empty ranges) into full commit OIDs.
+    /// Parses a range with git's revision semantics into full commit OIDs: `A..B` (an empty
+    /// side is `HEAD`, so `..HEAD` and `..` are empty ranges), or one revision for everything
+    /// it reaches (`git log REV`).
     pub fn parse_range(&self, spec: &str) -> Result<Range> {
         let bad = |problem: String| Error::BadRange {
             range: spec.to_owned(),
@@ -493,7 +494,16 @@ impl Handoff {
             ));
         }
         if !mode.contains(git2::RevparseMode::RANGE) {
-            return Err(bad("expected BASE..HEAD".into()));
+            // One revision is everything it reaches, as `git log REV` reads it.
+            let head = parsed
+                .from()
+                .and_then(|o| o.peel_to_commit().ok())
+                .map(|c| c.id())
+                .ok_or_else(|| bad("it is not a commit".into()))?;
+            return Ok(Range {
+                base: None,
+                head: store::object_id(head),
+            });
         }
         let commit = |obj: Option<&git2::Object<'_>>, side: &str| {
             obj.and_then(|o| o.peel_to_commit().ok())
