@@ -313,3 +313,21 @@ fn concurrent_readers_and_writers_share_the_index() {
         .json();
     assert_eq!(hits["results"].as_array().unwrap().len(), 9);
 }
+
+#[test]
+fn terms_left_pending_by_list_are_searchable_at_the_first_search() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Pending terms");
+    env.handoff(&repo, &["list"]).ok();
+    let hits = env.handoff(&repo, &["search", "thing", "--json"]).json();
+    assert_eq!(hits["results"][0]["session"], id.as_str(), "{hits}");
+    env.handoff(&repo, &["plan", "--session", &id, "-m", "zeppelin route"])
+        .ok();
+    env.handoff(&repo, &["list"]).ok();
+    let hits = env.handoff(&repo, &["search", "zeppelin", "--json"]).json();
+    assert_eq!(hits["results"].as_array().unwrap().len(), 1, "{hits}");
+    // The old terms of the replaced rows are gone with them.
+    let hits = env.handoff(&repo, &["search", "thing", "--json"]).json();
+    assert_eq!(hits["results"].as_array().unwrap().len(), 1, "{hits}");
+}

@@ -225,6 +225,7 @@ impl Index {
         filter: &Filter,
     ) -> Result<Vec<Hit>> {
         let terms = parse_terms(query)?;
+        self.fill_text(store)?;
         let named: Vec<String> = terms.ids.iter().chain(&terms.randoms).cloned().collect();
         let named = serde_json::to_string(&named).unwrap_or_else(|_| "[]".to_owned());
         let mut stmt = self.conn.prepare_cached(

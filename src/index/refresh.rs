@@ -1,4 +1,9 @@
 //! Incremental refresh: re-read only the refs whose tip changed since the last refresh.
+//!
+//! A refresh fills what `list` needs (sessions and artifact rows) and leaves the full-text
+//! terms of the sessions it read pending: tokenizing every body is most of the cost of a cold
+//! index, and only `search` needs it, so [`Index::fill_text`] adds them the first time a search
+//! runs (`list` right after a plain `git fetch` of many sessions stays cheap).
 
 use std::collections::HashMap;
 
@@ -67,9 +72,33 @@ impl Index {
         // Read from git before taking the write lock, so other readers are not held up.
         let total = changed.len();
         let mut loaded = Vec::with_capacity(total);
-        for (i, (name, tip)) in changed.into_iter().enumerate() {
-            loaded.push((name, tip.clone(), load(store, name, &tip)));
-            progress(i + 1, total);
+        // Read in chunks spread over the cores, reporting progress after each.
+        for chunk in changed.chunks(512) {
+            let mut ids = Vec::with_capacity(chunk.len());
+            let mut slots = Vec::with_capacity(chunk.len());
+            for (name, tip) in chunk {
+                match parse_ref(name, tip) {
+                    Ok(pair) => {
+                        slots.push(None);
+                        ids.push(pair);
+                    }
+                    Err(e) => slots.push(Some(Err(e))),
+                }
+            }
+            let mut read = store.load_many(&ids).into_iter();
+            for ((name, tip), slot) in chunk.iter().zip(slots) {
+                let result = match slot {
+                    Some(err) => err,
+                    None => read
+                        .next()
+                        .unwrap_or_else(|| {
+                            Err(crate::store::Error::SessionNotFound(name.to_string()))
+                        })
+                        .map_err(|e| e.to_string()),
+                };
+                loaded.push((*name, tip.clone(), result));
+            }
+            progress(loaded.len(), total);
         }
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         for name in &removed {
@@ -96,6 +125,67 @@ impl Index {
 }
 
 impl Index {
+    /// Adds the full-text terms of every session whose terms are pending (read by a refresh
+    /// since the last search), reading them from git again at the tip the index recorded.
+    pub fn fill_text(&self, store: &Store<'_>) -> Result<usize> {
+        let pending: Vec<(String, String)> = {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT ref, tip FROM sessions WHERE text_pending = 1 AND error IS NULL",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let loaded: Vec<(String, String, std::result::Result<Session, String>)> = pending
+            .into_iter()
+            .map(|(name, tip)| {
+                let session = load(store, &name, &tip);
+                (name, tip, session)
+            })
+            .collect();
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let mut filled = 0;
+        for (name, tip, session) in &loaded {
+            // Another process may have filled or replaced it meanwhile: only a row still
+            // pending at the same tip is ours to fill.
+            let still: bool = tx
+                .query_row(
+                    "SELECT count(*) FROM sessions WHERE ref = ?1 AND tip = ?2 AND text_pending = 1",
+                    params![name, tip],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map(|n| n > 0)?;
+            if !still {
+                continue;
+            }
+            if let Ok(session) = session {
+                let mut rows =
+                    tx.prepare_cached("SELECT rowid, artifact FROM artifact_rows WHERE ref = ?1")?;
+                let ids: Vec<(i64, String)> = rows
+                    .query_map([name], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                for (rowid, artifact) in ids {
+                    if let Some(a) = session
+                        .artifacts
+                        .iter()
+                        .find(|a| a.id.to_string() == artifact)
+                    {
+                        insert_text(&tx, rowid, session, a)?;
+                    }
+                }
+            }
+            tx.execute(
+                "UPDATE sessions SET text_pending = 0 WHERE ref = ?1",
+                [name],
+            )?;
+            filled += 1;
+        }
+        tx.commit()?;
+        Ok(filled)
+    }
+
     /// Records the refs fingerprint the index now reflects (or forgets it when it is racy).
     fn remember(&self, fingerprint: Option<&str>) -> Result<()> {
         match fingerprint {
@@ -179,10 +269,16 @@ fn fingerprint(common_dir: &std::path::Path) -> Option<String> {
 }
 
 fn load(store: &Store<'_>, name: &str, tip: &str) -> std::result::Result<Session, String> {
+    let (id, oid) = parse_ref(name, tip)?;
+    store.load_at(&id, oid).map_err(|e| e.to_string())
+}
+
+/// The session ID a ref names and its tip as an OID.
+fn parse_ref(name: &str, tip: &str) -> std::result::Result<(SessionId, git2::Oid), String> {
     let short = name.rsplit('/').next().unwrap_or_default();
     let id = SessionId::parse(short).map_err(|e| format!("odd ref name: {e}"))?;
     let oid = git2::Oid::from_str(tip).map_err(|e| e.to_string())?;
-    store.load_at(&id, oid).map_err(|e| e.to_string())
+    Ok((id, oid))
 }
 
 fn delete_session(tx: &Transaction<'_>, name: &str) -> rusqlite::Result<()> {
@@ -195,23 +291,20 @@ fn delete_session(tx: &Transaction<'_>, name: &str) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Adds a session's row and its artifacts' rows; its full-text terms are left pending.
 fn insert_session(tx: &Transaction<'_>, name: &str, tip: &str, session: &Session) -> Result<()> {
     let s = render::summary(session);
     let agents = serde_json::to_string(&s.agents).unwrap_or_else(|_| "[]".to_owned());
     tx.prepare_cached(
-        "INSERT INTO sessions (ref, tip, id, title, status, iteration, created, updated, base, head, artifacts, agents)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "INSERT INTO sessions (ref, tip, id, title, status, iteration, created, updated, base, head, artifacts, agents, text_pending)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         name, tip, s.id, s.title, s.status, s.iteration, s.created, s.updated, s.base, s.head,
-        i64::try_from(s.artifacts).unwrap_or(i64::MAX), agents
+        i64::try_from(s.artifacts).unwrap_or(i64::MAX), agents, 1
     ])?;
     let mut row = tx.prepare_cached(
         "INSERT INTO artifact_rows (ref, artifact, kind, agent, status, created, tip) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
-    let mut text = tx.prepare_cached(
-        "INSERT INTO artifact_text (rowid, session, title, body, findings, kind, agent, status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     for a in &session.artifacts {
         row.execute(params![
@@ -223,29 +316,42 @@ fn insert_session(tx: &Transaction<'_>, name: &str, tip: &str, session: &Session
             render::rfc3339(a.created),
             tip
         ])?;
-        let rowid = tx.last_insert_rowid();
-        let findings: String = a
-            .findings
-            .iter()
-            .map(|f| {
-                format!(
-                    "{}\n{}\n{}\n",
-                    f.title,
-                    f.body,
-                    f.path.as_deref().unwrap_or_default()
-                )
-            })
-            .collect();
-        text.execute(params![
-            rowid,
-            s.id,
-            session.meta.title,
-            a.body,
-            findings,
-            a.kind.as_str(),
-            a.agent,
-            a.status.as_str()
-        ])?;
     }
+    Ok(())
+}
+
+/// Adds one artifact's terms to the full-text table, under its `artifact_rows` rowid.
+fn insert_text(
+    tx: &Transaction<'_>,
+    rowid: i64,
+    session: &Session,
+    a: &crate::session::Artifact,
+) -> Result<()> {
+    let mut text = tx.prepare_cached(
+        "INSERT INTO artifact_text (rowid, session, title, body, findings, kind, agent, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    let findings: String = a
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{}\n{}\n{}\n",
+                f.title,
+                f.body,
+                f.path.as_deref().unwrap_or_default()
+            )
+        })
+        .collect();
+    text.execute(params![
+        rowid,
+        session.meta.id.as_str(),
+        session.meta.title,
+        a.body,
+        findings,
+        a.kind.as_str(),
+        a.agent,
+        a.status.as_str()
+    ])?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! is rebuilt, never migrated (it is derived data).
 
 /// Schema version, stored in `PRAGMA user_version`.
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 /// Creates every table of an empty index.
 pub const CREATE: &str = r#"
@@ -22,8 +22,10 @@ CREATE TABLE sessions (
     head       TEXT,
     artifacts  INTEGER,
     agents     TEXT,      -- JSON array, in order of first contribution
-    error      TEXT       -- set when the session could not be read; other columns are then NULL
+    error      TEXT,      -- set when the session could not be read; other columns are then NULL
+    text_pending INTEGER NOT NULL DEFAULT 0  -- 1 until its artifacts' terms are in artifact_text
 );
+CREATE INDEX sessions_text_pending ON sessions(text_pending) WHERE text_pending = 1;
 CREATE INDEX sessions_updated ON sessions(updated DESC, id DESC);
 
 CREATE TABLE artifact_rows (

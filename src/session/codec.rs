@@ -10,6 +10,8 @@
 //! content, and files written by every earlier version (which may hold `+++` lines inside
 //! multi-line strings) read the same.
 
+use serde::Deserialize as _;
+
 use super::model::{Artifact, SCHEMA_VERSION, SessionMeta};
 
 /// The front matter delimiter line.
@@ -88,9 +90,9 @@ pub fn encode_meta(meta: &SessionMeta) -> Result<String, EncodeError> {
 /// Decodes `session.toml`.
 pub fn decode_meta(bytes: &[u8]) -> Result<SessionMeta, DecodeError> {
     let text = checked_text(bytes)?;
-    check_schema(text)?;
+    let table = check_schema(text)?;
     // Object names are checked by their type (`ObjectId`) while decoding.
-    Ok(toml::from_str(text)?)
+    Ok(SessionMeta::deserialize(table)?)
 }
 
 /// Encodes an artifact file: front matter, a blank line, then the body.
@@ -127,10 +129,10 @@ pub fn decode_artifact(bytes: &[u8]) -> Result<Artifact, DecodeError> {
     let end = front_matter_end(rest).ok_or(DecodeError::NoFrontMatter)?;
     let front = &rest[..end.front];
     let body = &rest[end.body..];
-    check_schema(front)?;
+    let table = check_schema(front)?;
     // Typed fields (`ObjectId`, `Ulid`) are validated by serde while decoding: stored data
     // may come from a hostile remote.
-    let mut artifact: Artifact = toml::from_str(front)?;
+    let mut artifact = Artifact::deserialize(table)?;
     let body = body.strip_prefix('\n').unwrap_or(body);
     artifact.body = body.trim_end().to_owned();
     Ok(artifact)
@@ -286,7 +288,9 @@ fn checked_text(bytes: &[u8]) -> Result<&str, DecodeError> {
 }
 
 /// Reads only `schema_version`, so that a newer layout is refused before field errors.
-fn check_schema(toml_text: &str) -> Result<(), DecodeError> {
+/// Parses the TOML once and checks `schema_version` before any other field is looked at;
+/// returns the table to deserialize from.
+fn check_schema(toml_text: &str) -> Result<toml::Value, DecodeError> {
     let table: toml::Table = toml::from_str(toml_text)?;
     match table
         .get("schema_version")
@@ -295,7 +299,7 @@ fn check_schema(toml_text: &str) -> Result<(), DecodeError> {
         None => Err(DecodeError::NoSchemaVersion),
         Some(v) if v > i64::from(SCHEMA_VERSION) => Err(DecodeError::NewerSchema { found: v }),
         Some(v) if v < 1 => Err(DecodeError::NoSchemaVersion),
-        Some(_) => Ok(()),
+        Some(_) => Ok(toml::Value::Table(table)),
     }
 }
 

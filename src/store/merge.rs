@@ -101,7 +101,7 @@ impl Store<'_> {
 
     /// Loads (and so validates) many sessions, spread over the machine's cores: each thread
     /// opens its own handle on the repository. Results are in input order.
-    fn load_many(&self, sessions: &[(SessionId, Oid)]) -> Vec<Result<Session>> {
+    pub fn load_many(&self, sessions: &[(SessionId, Oid)]) -> Vec<Result<Session>> {
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(4);
