@@ -23,6 +23,8 @@ pub fn run(args: &ReindexArgs) -> CommandResult {
     let index = Index::open(store.repo().commondir(), &mut |line| ui::status(line))?;
     let mut index = index.reset()?;
     let stats = index.refresh(&store, &mut ui::progress("indexing sessions"))?;
+    // A rebuild is the whole index: the full-text terms too, not left for the first search.
+    index.fill_text(&store)?;
     let bytes = index.size_bytes();
     if args.json {
         ui::json(&git_handoff::views::ReindexView {
