@@ -115,7 +115,7 @@ impl Store<'_> {
         let path = self.repo.path().to_path_buf();
         let failed = |problem: String| Error::Malformed {
             session: "(validation)".to_owned(),
-            problem,
+            problem: super::Problem::Validation(problem),
         };
         std::thread::scope(|scope| {
             let handles: Vec<_> = sessions

@@ -44,13 +44,13 @@ pub enum Error {
         /// Why decoding failed.
         source: DecodeError,
     },
-    /// The session's tree does not have the expected shape.
+    /// The session does not have the layout of docs/format.md.
     #[error("session {session}: {problem}")]
     Malformed {
         /// The session (or ref name).
         session: String,
         /// What is wrong.
-        problem: String,
+        problem: Problem,
     },
     /// `user.name` / `user.email` are not set.
     #[error(
@@ -88,7 +88,7 @@ pub enum Error {
         /// The note's blob.
         note: Oid,
         /// Why.
-        problem: String,
+        problem: NoteProblem,
     },
     /// A payload could not be encoded.
     #[error(transparent)]
@@ -118,6 +118,95 @@ impl Error {
             source,
         }
     }
+}
+
+/// How a session departs from the layout of docs/format.md. Names and paths that come from a
+/// remote are quoted through `codec::excerpt` (short, control characters escaped).
+#[derive(Debug, thiserror::Error)]
+pub enum Problem {
+    /// The ref name is not a session ID.
+    #[error("odd ref name: {0}")]
+    OddRefName(#[from] crate::session::id::ParseError),
+    /// The ref points at something that is not a commit.
+    #[error("ref points at {0}, which is not a commit")]
+    NotACommit(Oid),
+    /// An entry outside the layout.
+    #[error("unexpected entry {name} (mode {mode:o}){}", .commit.map(|c| format!(" in commit {c}")).unwrap_or_default())]
+    UnexpectedEntry {
+        /// The entry's path, quoted.
+        name: String,
+        /// Its mode.
+        mode: i32,
+        /// The commit of the chain that holds it, when checking a whole chain.
+        commit: Option<Oid>,
+    },
+    /// No `session.toml`.
+    #[error("no session.toml in {0}")]
+    NoMeta(Oid),
+    /// `session.toml` names another session.
+    #[error("session.toml names another session, {0}")]
+    MetaNamesAnother(crate::session::SessionId),
+    /// `artifacts` is not a directory.
+    #[error("artifacts is not a directory")]
+    ArtifactsNotADirectory,
+    /// An artifact entry is not a plain file blob.
+    #[error("{path} is not a plain file (mode {mode:o})")]
+    NotAPlainFile {
+        /// The path, quoted.
+        path: String,
+        /// Its mode.
+        mode: i32,
+    },
+    /// An artifact's front matter names another session.
+    #[error("{path} names another session, {other}")]
+    ArtifactOfAnotherSession {
+        /// The path, quoted.
+        path: String,
+        /// The session it names.
+        other: crate::session::SessionId,
+    },
+    /// An artifact's file name does not match its front matter.
+    #[error("{path} is named for another artifact: its front matter says {expected}")]
+    MisnamedArtifact {
+        /// The path, quoted.
+        path: String,
+        /// The name its front matter gives.
+        expected: String,
+    },
+    /// An artifact (from a remote) cannot be read.
+    #[error("{path}: {error}")]
+    UnreadableArtifact {
+        /// The path, quoted.
+        path: String,
+        /// Why.
+        error: String,
+    },
+    /// The chain is longer than any session has.
+    #[error("more than {0} commits")]
+    ChainTooLong(usize),
+    /// A session being merged has no tip to check.
+    #[error("no tip to check")]
+    NoTip,
+    /// A new session's ID is taken.
+    #[error("a session with this ID already exists")]
+    AlreadyExists,
+    /// A ref given as a tracking ref is not one.
+    #[error("not a tracking ref")]
+    NotATrackingRef,
+    /// The repository could not be opened for parallel validation.
+    #[error("cannot open the repository to validate: {0}")]
+    Validation(String),
+}
+
+/// Why a note cannot be rewritten without losing data.
+#[derive(Debug, thiserror::Error)]
+pub enum NoteProblem {
+    /// The note entry is not a blob.
+    #[error("the note is a {0}, not a file")]
+    NotABlob(&'static str),
+    /// The note is larger than we rewrite.
+    #[error("{0} bytes is larger than the {max}-byte limit", max = notes::MAX_NOTE_BYTES)]
+    TooLarge(usize),
 }
 
 /// Result alias for store operations.
@@ -158,7 +247,7 @@ impl Store<'_> {
         {
             return Err(Error::Malformed {
                 session: name.to_owned(),
-                problem: "not a tracking ref".to_owned(),
+                problem: Problem::NotATrackingRef,
             });
         }
         self.repo

@@ -428,13 +428,13 @@ fn read_note_blob(repo: &Repository, oid: Oid) -> Result<Vec<u8>> {
     if kind != ObjectType::Blob {
         return Err(Error::NoteRefused {
             note: oid,
-            problem: format!("the note is a {kind}, not a file"),
+            problem: super::NoteProblem::NotABlob(kind.str()),
         });
     }
     if size > MAX_NOTE_BYTES {
         return Err(Error::NoteRefused {
             note: oid,
-            problem: format!("{size} bytes is larger than the {MAX_NOTE_BYTES}-byte limit"),
+            problem: super::NoteProblem::TooLarge(size),
         });
     }
     let blob = repo

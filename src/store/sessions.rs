@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use git2::{FileMode, ObjectType, Oid, Repository, Tree};
 
 use super::refs::{self, Attempt, Swap, compare_and_swap, read_ref, session_ref};
-use super::{Error, Result, Store};
+use super::{Error, Problem, Result, Store};
 use crate::session::codec::{self, DecodeError, MAX_FILE_BYTES};
 use crate::session::{
     Artifact, Finding, Kind, Range, SCHEMA_VERSION, Session, SessionId, SessionMeta, State, Status,
@@ -116,7 +116,7 @@ impl Store<'_> {
                 let result = SessionId::parse(&short)
                     .map_err(|e| Error::Malformed {
                         session: refname.clone(),
-                        problem: format!("odd ref name: {e}"),
+                        problem: e.into(),
                     })
                     .and_then(|id| self.load_at(&id, tip));
                 ListedSession { refname, result }
@@ -134,14 +134,14 @@ impl Store<'_> {
 
     /// Reads a session at a given commit of its chain.
     pub fn load_at(&self, id: &SessionId, tip: Oid) -> Result<Session> {
-        let malformed = |problem: String| Error::Malformed {
+        let malformed = |problem: Problem| Error::Malformed {
             session: id.to_string(),
             problem,
         };
         let commit = self
             .repo
             .find_commit(tip)
-            .map_err(|_| malformed(format!("ref points at {tip}, which is not a commit")))?;
+            .map_err(|_| malformed(Problem::NotACommit(tip)))?;
         let tree = commit
             .tree()
             .map_err(|source| Error::git(format!("reading the tree of {id}"), source))?;
@@ -151,15 +151,15 @@ impl Store<'_> {
                 (b"session.toml", 0o100644) | (b"artifacts", 0o040000)
             )
         }) {
-            return Err(malformed(format!(
-                "unexpected entry {} (mode {:o}) at the top of its tree",
-                crate::session::codec::excerpt(&String::from_utf8_lossy(odd.name_bytes())),
-                odd.filemode()
-            )));
+            return Err(malformed(Problem::UnexpectedEntry {
+                name: crate::session::codec::excerpt(&String::from_utf8_lossy(odd.name_bytes())),
+                mode: odd.filemode(),
+                commit: None,
+            }));
         }
         let meta_entry = tree
             .get_name(META_FILE)
-            .ok_or_else(|| malformed(format!("no {META_FILE} in {tip}")))?;
+            .ok_or_else(|| malformed(Problem::NoMeta(tip)))?;
         let meta_bytes = read_blob(self.repo, id, META_FILE, meta_entry.id())?;
         let meta = codec::decode_meta(&meta_bytes).map_err(|source| Error::Corrupt {
             session: id.to_string(),
@@ -167,10 +167,7 @@ impl Store<'_> {
             source,
         })?;
         if &meta.id != id {
-            return Err(malformed(format!(
-                "{META_FILE} names another session, {}",
-                meta.id
-            )));
+            return Err(malformed(Problem::MetaNamesAnother(meta.id)));
         }
         let (artifacts, unreadable) = self.read_artifacts(id, &tree)?;
         let mut session = Session::new(meta, artifacts, Some(super::object_id(tip)));
@@ -210,7 +207,7 @@ impl Store<'_> {
             .find_tree(entry.id())
             .map_err(|_| Error::Malformed {
                 session: id.to_string(),
-                problem: format!("{ARTIFACTS_DIR} is not a directory"),
+                problem: Problem::ArtifactsNotADirectory,
             })?;
         let mut artifacts = Vec::with_capacity(dir.len());
         let mut unreadable = Vec::new();
@@ -222,7 +219,10 @@ impl Store<'_> {
             } else {
                 Err(Error::Malformed {
                     session: id.to_string(),
-                    problem: format!("{path} is not a plain file (mode {:o})", entry.filemode()),
+                    problem: Problem::NotAPlainFile {
+                        path: crate::session::codec::excerpt(&path),
+                        mode: entry.filemode(),
+                    },
                 })
             };
             match entry_result {
@@ -263,16 +263,19 @@ impl Store<'_> {
         if &artifact.session != id {
             return Err(Error::Malformed {
                 session: id.to_string(),
-                problem: format!("{path} names another session, {}", artifact.session),
+                problem: Problem::ArtifactOfAnotherSession {
+                    path: crate::session::codec::excerpt(path),
+                    other: artifact.session,
+                },
             });
         }
         if artifact.file_name() != name {
             return Err(Error::Malformed {
                 session: id.to_string(),
-                problem: format!(
-                    "{path} is named for another artifact: its front matter says {}",
-                    artifact.file_name()
-                ),
+                problem: Problem::MisnamedArtifact {
+                    path: crate::session::codec::excerpt(path),
+                    expected: artifact.file_name(),
+                },
             });
         }
         Ok(artifact)
@@ -285,36 +288,34 @@ impl Store<'_> {
     /// those written by a newer git-handoff.
     pub fn check_remote(&self, session: &Session) -> Result<()> {
         let id = &session.meta.id;
-        let bad = |problem: String| Error::Malformed {
+        let bad = |problem: Problem| Error::Malformed {
             session: id.to_string(),
             problem,
         };
         if let Some(u) = session.unreadable.iter().find(|u| !u.from_newer_version) {
-            return Err(bad(format!("{}: {}", u.path, u.error)));
+            return Err(bad(Problem::UnreadableArtifact {
+                path: u.path.clone(),
+                error: u.error.clone(),
+            }));
         }
         let git = |source| Error::git(format!("walking the chain of {id}"), source);
         let tip = match &session.tip {
             Some(tip) => super::oid(tip)?,
-            None => return Err(bad("no tip to check".to_owned())),
+            None => return Err(bad(Problem::NoTip)),
         };
         let mut walk = self.repo.revwalk().map_err(git)?;
         walk.push(tip).map_err(git)?;
         for (n, oid) in walk.enumerate() {
             let oid = oid.map_err(git)?;
             if n >= MAX_CHAIN_COMMITS {
-                return Err(bad(format!("more than {MAX_CHAIN_COMMITS} commits")));
+                return Err(bad(Problem::ChainTooLong(MAX_CHAIN_COMMITS)));
             }
             let tree = self
                 .repo
                 .find_commit(oid)
                 .and_then(|c| c.tree())
                 .map_err(git)?;
-            check_layout(&tree, self.repo).map_err(|problem| {
-                bad(format!(
-                    "commit {oid}: {}",
-                    crate::session::codec::excerpt(&problem)
-                ))
-            })?;
+            check_layout(&tree, self.repo, oid).map_err(bad)?;
         }
         Ok(())
     }
@@ -345,7 +346,7 @@ impl Store<'_> {
             Swap::Raced | Swap::Locked => {
                 return Err(Error::Malformed {
                     session: meta.id.to_string(),
-                    problem: "a session with this ID already exists".to_owned(),
+                    problem: Problem::AlreadyExists,
                 });
             }
         }
@@ -501,10 +502,19 @@ fn build_artifact(
 /// The longest session chain accepted from a remote (a session has one commit per artifact).
 pub const MAX_CHAIN_COMMITS: usize = 10_000;
 
-/// Checks one session tree against docs/format.md; the problem names the offending entry.
-fn check_layout(root: &Tree<'_>, repo: &Repository) -> std::result::Result<(), String> {
+/// Checks one session tree (of `commit`) against docs/format.md.
+fn check_layout(
+    root: &Tree<'_>,
+    repo: &Repository,
+    commit: Oid,
+) -> std::result::Result<(), Problem> {
     let blob_mode = i32::from(FileMode::Blob);
     let tree_mode = i32::from(FileMode::Tree);
+    let unexpected = |name: String, mode: i32| Problem::UnexpectedEntry {
+        name: crate::session::codec::excerpt(&name),
+        mode,
+        commit: Some(commit),
+    };
     for entry in root.iter() {
         let name = entry.name_bytes();
         match (name, entry.filemode()) {
@@ -512,23 +522,15 @@ fn check_layout(root: &Tree<'_>, repo: &Repository) -> std::result::Result<(), S
             (b"artifacts", mode) if mode == tree_mode => {
                 let dir = repo
                     .find_tree(entry.id())
-                    .map_err(|e| format!("artifacts: {}", e.message()))?;
+                    .map_err(|_| Problem::ArtifactsNotADirectory)?;
                 for file in dir.iter() {
                     let fname = String::from_utf8_lossy(file.name_bytes());
                     if file.filemode() != blob_mode || !is_artifact_name(&fname) {
-                        return Err(format!(
-                            "unexpected entry artifacts/{fname} (mode {:o})",
-                            file.filemode()
-                        ));
+                        return Err(unexpected(format!("artifacts/{fname}"), file.filemode()));
                     }
                 }
             }
-            (_, mode) => {
-                return Err(format!(
-                    "unexpected entry {} (mode {mode:o})",
-                    String::from_utf8_lossy(name)
-                ));
-            }
+            (_, mode) => return Err(unexpected(String::from_utf8_lossy(name).into_owned(), mode)),
         }
     }
     Ok(())
@@ -565,7 +567,10 @@ fn read_blob(repo: &Repository, id: &SessionId, path: &str, oid: Oid) -> Result<
     if kind != ObjectType::Blob {
         return Err(Error::Malformed {
             session: id.to_string(),
-            problem: format!("{path} is not a file"),
+            problem: Problem::NotAPlainFile {
+                path: crate::session::codec::excerpt(path),
+                mode: 0,
+            },
         });
     }
     if size > MAX_FILE_BYTES {
