@@ -1,4 +1,4 @@
-//! `git handoff init`: per-clone configuration (SPEC §4).
+//! `git handoff init`: per-clone configuration (README, "Hooks" and "Sharing").
 //!
 //! Sets `log.excludeDecoration=refs/handoff/*` (so session refs do not clutter `git log`), adds
 //! to every remote the fetch refspecs that bring its sessions and notes into our tracking

@@ -1,4 +1,4 @@
-//! Secret scanning and redaction (SPEC §9).
+//! Secret scanning and redaction (README, "Secrets").
 //!
 //! Runs on every text before it becomes a git object: pushed data is permanent. Each match is
 //! replaced by `[REDACTED:<kind>]`; callers report what was found.

@@ -1,4 +1,4 @@
-//! Sharing between clones (SPEC §5): `pull` fetches a remote's sessions and notes into tracking
+//! Sharing between clones (README, "Sharing between clones"): `pull` fetches a remote's sessions and notes into tracking
 //! refs and merges them into ours; `push` sends ours, never forced, and on rejection pulls,
 //! merges and retries a bounded number of times. Data from a remote is untrusted: a session
 //! that does not load is reported on its own and left out of the merge.

@@ -3,12 +3,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod test_attribution;
 mod test_demo;
 mod test_format;
 mod test_hooks;
+mod test_hostile;
 mod test_index;
+mod test_integrity;
 mod test_robustness;
-mod test_safety;
 mod test_sharing;
 mod test_snapshots;
 mod test_workflow;

@@ -1,4 +1,4 @@
-//! Git hooks (SPEC §8): the shims in `hooks/`, their installation between marker lines, and
+//! Git hooks (README, "Hooks"): the shims in `hooks/`, their installation between marker lines, and
 //! the handlers `git handoff hook NAME` runs. Handlers work locally and fast, and never fail the
 //! user's git command because of their own errors.
 

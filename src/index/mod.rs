@@ -1,4 +1,4 @@
-//! The local search index (SPEC §6): a derived SQLite database under
+//! The local search index (README, "Search"): a derived SQLite database under
 //! `<git-common-dir>/handoff/index.sqlite` that serves `list` and `search` at any size.
 //!
 //! Git stays the source of truth. Every read refreshes incrementally: only refs whose tip

@@ -1,5 +1,5 @@
 //! Encoding of session files: `session.toml` and artifacts as markdown with TOML front matter
-//! between `+++` lines (SPEC §3).
+//! between `+++` lines.
 //!
 //! Decoding checks `schema_version` before anything else, so a file from a newer git-handoff is
 //! refused with a clear error instead of being misread. The layout is specified in

@@ -1,4 +1,4 @@
-//! Session identifiers: `SESSION-YYYYMMDD-XXXXXXXX-slug` (SPEC §2).
+//! Session identifiers: `SESSION-YYYYMMDD-XXXXXXXX-slug` (docs/format.md).
 //!
 //! Owns generation, parsing and the resolution of what a user typed (full ID, random part,
 //! unique prefix of either, or unique slug) against the set of known sessions. It knows nothing

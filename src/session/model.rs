@@ -1,4 +1,4 @@
-//! The data of a session: artifacts, findings, verdicts and statuses (SPEC §2), as serde types.
+//! The data of a session: artifacts, findings, verdicts and statuses (docs/format.md), as serde types.
 //!
 //! These are plain values; how they are laid out in git lives in [`crate::store`] and how they
 //! are encoded as files lives in [`super::codec`].

@@ -1,4 +1,4 @@
-//! The derived state machine (SPEC §2).
+//! The derived state machine (docs/format.md, "Status and iterations are derived").
 //!
 //! Status is never stored as mutable state: it is the fold of every artifact in order (created
 //! time, then id), so two clones holding the same artifacts always agree. Each artifact also

@@ -1,4 +1,4 @@
-//! Merging a remote's copy of a session into ours (SPEC §5): copy, fast-forward, or a merge
+//! Merging a remote's copy of a session into ours (docs/format.md, "A session"): fast-forward, or a merge
 //! commit whose tree holds the union of both artifact sets. Artifacts are immutable files named
 //! by ULID, so the union is by file name and nothing is ever dropped; status is derived by
 //! replay, so both clones end with the same status.

@@ -1,4 +1,4 @@
-//! The only module that writes refs and notes (SPEC §3).
+//! The only module that writes refs and notes (docs/format.md).
 //!
 //! Sessions are commit chains under `refs/handoff/sessions/<ID>`: each commit's tree holds
 //! `session.toml` and every artifact so far as `artifacts/<ULID>-<kind>.md`. Notes under

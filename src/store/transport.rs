@@ -1,4 +1,4 @@
-//! Network transport through the user's `git` executable (SPEC §5): credential helpers, ssh
+//! Network transport through the user's `git` executable: credential helpers, ssh
 //! config and proxies behave as users expect. `fetch` writes only the private tracking refs
 //! `refs/handoff-remotes/<remote>/...` and `refs/notes/handoff-remotes/<remote>`; `push` is never
 //! forced and never adds `remote.<name>.push` refspecs.

@@ -1,6 +1,6 @@
 //! Findings input for `review` and `validate --findings FILE.json`: either a JSON array of our
-//! findings (SPEC §2) or a Codex review output object (`findings[]` with `code_location`,
-//! `overall_correctness`, `overall_explanation`; reference/integrations.md §1.5).
+//! findings (docs/format.md) or a Codex review output object (`findings[]` with `code_location`,
+//! `overall_correctness`, `overall_explanation`, as `codex exec --output-schema` returns it).
 
 use std::path::Path;
 

@@ -363,3 +363,99 @@ impl TestEnv {
         (bare, dirs)
     }
 }
+
+/// Writes `bytes` as a blob with plain git and returns its OID.
+pub fn hash_object(env: &TestEnv, repo: &std::path::Path, bytes: &[u8]) -> String {
+    let mut child = env
+        .command("git", repo)
+        .args(["hash-object", "-w", "--stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// The raw bytes of the note on `commit` in `refs/notes/handoff`.
+pub fn note_bytes(env: &TestEnv, repo: &std::path::Path, commit: &str) -> Vec<u8> {
+    let out = env
+        .command("git", repo)
+        .args(["notes", "--ref=handoff", "show", commit])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Adds `path` with `content` to a session's tree in a new commit, with plain git plumbing, as
+/// an older clone or a hostile remote could have written it.
+pub fn add_to_session(env: &TestEnv, repo: &std::path::Path, id: &str, path: &str, content: &[u8]) {
+    let refname = format!("refs/handoff/sessions/{id}");
+    let index = env.path("forge-index");
+    let _ = std::fs::remove_file(&index);
+    let blob = hash_object(env, repo, content);
+    let git_index = |args: &[&str]| {
+        let out = env
+            .command("git", repo)
+            .env("GIT_INDEX_FILE", &index)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    git_index(&["read-tree", &refname]);
+    git_index(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("100644,{blob},{path}"),
+    ]);
+    let tree = git_index(&["write-tree"]);
+    let commit = env.git_ok(
+        repo,
+        &["commit-tree", &tree, "-p", &refname, "-m", "forged"],
+    );
+    env.git_ok(repo, &["update-ref", &refname, &commit]);
+}
+
+/// Builds a session commit by hand from `ls-tree`-style lines (mode, type, oid, name) with
+/// `git mktree`, which accepts what `git fsck --strict` refuses.
+pub fn mktree(env: &TestEnv, repo: &std::path::Path, lines: &[String]) -> String {
+    let mut child = env
+        .command("git", repo)
+        .args(["mktree", "--missing"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.join("\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Writes an executable hook file `name` into the repository's hooks directory.
+pub fn write_hook(repo: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = repo.join(".git/hooks").join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
