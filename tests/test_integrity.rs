@@ -4,7 +4,7 @@
 
 use std::process::Stdio;
 
-use crate::common::{Run, TestEnv, add_to_session, hash_object, note_bytes};
+use crate::common::{Run, TestEnv, add_to_session, hash_object, mktree, note_bytes};
 
 #[test]
 fn notes_over_one_mib_and_foreign_bytes_are_kept_whole() {
@@ -444,4 +444,44 @@ fn errors_tell_the_truth() {
         assert!(err.contains(needle), "{flag}: {err}");
         assert!(!err.contains("not a git repository"), "{err}");
     }
+}
+
+#[test]
+fn a_note_that_cannot_be_rewritten_is_refused_and_left_untouched() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Odd note");
+    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    let commit = env.commit_file(&repo, "a.txt", "a\n", "a");
+    // Someone's tool stored a directory where the note of this commit belongs.
+    let blob = hash_object(&env, &repo, b"not a note\n");
+    let inner = mktree(&env, &repo, &[format!("100644 blob {blob}\tfile")]);
+    let fanout = mktree(
+        &env,
+        &repo,
+        &[format!("040000 tree {inner}\t{}", &commit[2..])],
+    );
+    let root = mktree(
+        &env,
+        &repo,
+        &[format!("040000 tree {fanout}\t{}", &commit[..2])],
+    );
+    let notes = env.git_ok(&repo, &["commit-tree", &root, "-m", "odd"]);
+    env.git_ok(&repo, &["update-ref", "refs/notes/handoff", &notes]);
+    let err = env
+        .handoff(&repo, &["implement", &id, "-m", "done"])
+        .fails(1)
+        .to_owned();
+    assert!(
+        err.contains("refusing to rewrite refs/notes/handoff") && err.contains("left untouched"),
+        "{err}"
+    );
+    assert_eq!(
+        env.git_ok(&repo, &["rev-parse", "refs/notes/handoff"]),
+        notes
+    );
+    // Nothing was recorded either: the notes come first.
+    let show = env.handoff(&repo, &["show", &id, "--json"]).json();
+    assert_eq!(show["status"], "READY_FOR_IMPLEMENTATION");
 }

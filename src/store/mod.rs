@@ -82,7 +82,7 @@ pub enum Error {
     /// A note on `refs/notes/handoff` that we cannot rewrite without losing data; it is left
     /// untouched.
     #[error(
-        "refusing to rewrite the note blob {note} on refs/notes/handoff: {problem}; it was left untouched"
+        "refusing to rewrite refs/notes/handoff at object {note}: {problem}; the notes were left untouched"
     )]
     NoteRefused {
         /// The note's blob.
@@ -204,6 +204,9 @@ pub enum NoteProblem {
     /// The note entry is not a blob.
     #[error("the note is a {0}, not a file")]
     NotABlob(&'static str),
+    /// A notes fanout directory holds an entry that is neither a note nor a fanout level.
+    #[error("the notes tree holds {0}, which is neither a note nor a fanout directory")]
+    UnexpectedEntry(String),
     /// The note is larger than we rewrite.
     #[error("{0} bytes is larger than the {max}-byte limit", max = notes::MAX_NOTE_BYTES)]
     TooLarge(usize),

@@ -391,20 +391,25 @@ fn collect_notes(
     for entry in tree.iter() {
         let name = String::from_utf8_lossy(entry.name_bytes());
         let full = format!("{prefix}{name}");
-        if !is_hex(&name) {
-            continue;
-        }
         match entry.kind() {
-            Some(ObjectType::Blob) if full.len() == 40 => {
+            Some(ObjectType::Blob) if is_hex(&name) && full.len() == 40 => {
                 out.entry(full).or_default().push(entry.id());
             }
-            Some(ObjectType::Tree) if full.len() < 40 => {
+            Some(ObjectType::Tree) if is_hex(&name) && full.len() < 40 => {
                 let sub = repo
                     .find_tree(entry.id())
                     .map_err(|source| Error::git("reading a notes fanout directory", source))?;
                 collect_notes(repo, &sub, full, out)?;
             }
-            _ => {}
+            // Anything else inside a fanout directory would be lost by a rewrite: refuse.
+            _ => {
+                return Err(Error::NoteRefused {
+                    note: entry.id(),
+                    problem: super::NoteProblem::UnexpectedEntry(crate::session::codec::excerpt(
+                        &full,
+                    )),
+                });
+            }
         }
     }
     Ok(())
