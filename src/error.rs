@@ -119,10 +119,12 @@ impl From<crate::store::Error> for CommandError {
     fn from(err: crate::store::Error) -> Self {
         use crate::store::Error as E;
         match &err {
-            E::Git { source, .. } if source.class() == git2::ErrorClass::Os => {
-                Self::new(ErrorKind::Internal, err)
-            }
+            _ if err.is_os_failure() => Self::new(ErrorKind::Internal, err),
             E::NoIdentity => Self::new(ErrorKind::Config, err),
+            E::Repo(_) => match err {
+                E::Repo(e) => e.into(),
+                other => Self::user(other),
+            },
             E::SessionNotFound(_) => {
                 Self::user(err).hint("'git handoff list' shows the sessions of this repository")
             }
@@ -151,8 +153,20 @@ impl From<crate::workflow::Error> for CommandError {
             E::Store(e) => e.into(),
             E::Resolve(e) => e.into(),
             E::Config(e) => e.into(),
-            E::Unsupported { .. } => Self::new(ErrorKind::Config, err),
+            E::Git(e) => e.into(),
             other => Self::user(other),
+        }
+    }
+}
+
+impl From<crate::git::Error> for CommandError {
+    fn from(err: crate::git::Error) -> Self {
+        use crate::git::Error as E;
+        match &err {
+            _ if err.is_os_failure() => Self::new(ErrorKind::Internal, err),
+            E::Unsupported { .. } => Self::new(ErrorKind::Config, err),
+            E::NotARepo(_) => Self::user(err).hint("run it inside a clone, or set GIT_DIR"),
+            _ => Self::user(err),
         }
     }
 }

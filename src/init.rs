@@ -11,7 +11,7 @@
 //! rewritten as they always were. The `notes.rewriteRef`/`notes.rewriteMode` pair an earlier
 //! version set is taken back.
 
-use git2::{ConfigLevel, Repository};
+use crate::git::Repo;
 
 use crate::config::{DEFAULTS, REPO_FILE};
 
@@ -38,96 +38,49 @@ pub fn fetch_refspecs(tracking: &str) -> [String; 2] {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Reading or writing git config failed.
-    #[error("git config {key}: {source}")]
-    Config {
-        /// The key.
-        key: String,
-        /// The libgit2 error.
-        source: git2::Error,
-    },
+    #[error(transparent)]
+    Config(#[from] crate::git::Error),
     /// Writing `.handoff.toml` failed.
     #[error("writing {REPO_FILE}: {0}")]
     RepoFile(std::io::Error),
 }
 
 /// Ensures the git config keys; returns the `key=value` pairs that were changed.
-pub fn configure(repo: &Repository) -> Result<Vec<String>, Error> {
-    let err = |key: &str| {
-        let key = key.to_owned();
-        move |source| Error::Config { key, source }
-    };
-    let mut config = repo
-        .config()
-        .and_then(|c| c.open_level(ConfigLevel::Local))
-        .map_err(err("(local)"))?;
+pub fn configure(repo: &Repo) -> Result<Vec<String>, Error> {
+    let mut config = repo.local_config()?;
     let mut changed = Vec::new();
     for (key, value, multi) in SETTINGS {
         let present = if *multi {
-            let mut entries = config.multivar(key, None).map_err(err(key))?;
-            let mut found = false;
-            while let Some(entry) = entries.next() {
-                if entry.map_err(err(key))?.value().ok() == Some(*value) {
-                    found = true;
-                }
-            }
-            found
+            config.values(key)?.iter().any(|v| v == value)
         } else {
-            config.get_string(key).ok().as_deref() == Some(*value)
+            config.get(key).as_deref() == Some(*value)
         };
-        if present {
-            continue;
+        if !present {
+            config.add(key, value)?;
+            changed.push(format!("{key}={value}"));
         }
-        if *multi {
-            let pattern = format!("^{}$", regex::escape(value));
-            config
-                .set_multivar(key, &pattern, value)
-                .map_err(err(key))?;
-        } else {
-            config.set_str(key, value).map_err(err(key))?;
-        }
-        changed.push(format!("{key}={value}"));
     }
     // Remotes: a plain `git fetch` brings their sessions and notes into tracking refs.
-    let remotes = repo.remotes().map_err(err("remote.*"))?;
-    for remote in remotes.iter().flatten().flatten() {
-        let Ok(tracking) = crate::store::transport::tracking_name(remote) else {
+    for remote in repo.remotes()? {
+        let Ok(tracking) = crate::store::transport::tracking_name(&remote) else {
             continue;
         };
         let key = format!("remote.{remote}.fetch");
-        let mut present = Vec::new();
-        {
-            let mut entries = config.multivar(&key, None).map_err(err(&key))?;
-            while let Some(entry) = entries.next() {
-                if let Ok(v) = entry.map_err(err(&key))?.value() {
-                    present.push(v.to_owned());
-                }
-            }
-        }
+        let present = config.values(&key)?;
         for spec in fetch_refspecs(&tracking) {
             if !present.contains(&spec) {
-                let pattern = format!("^{}$", regex::escape(&spec));
-                config
-                    .set_multivar(&key, &pattern, &spec)
-                    .map_err(err(&key))?;
+                config.add(&key, &spec)?;
                 changed.push(format!("{key}={spec}"));
             }
         }
     }
     // Take back what an earlier version set: one mechanism carries our notes (post-rewrite).
-    let ours = config
-        .multivar("notes.rewriteRef", Some("^refs/notes/handoff$"))
-        .map_err(err("notes.rewriteRef"))?
-        .next()
-        .is_some();
-    if ours {
-        config
-            .remove_multivar("notes.rewriteRef", "^refs/notes/handoff$")
-            .map_err(err("notes.rewriteRef"))?;
-        changed.push("unset notes.rewriteRef=refs/notes/handoff".to_owned());
-        if config.get_string("notes.rewriteMode").ok().as_deref() == Some("cat_sort_uniq") {
-            config
-                .remove("notes.rewriteMode")
-                .map_err(err("notes.rewriteMode"))?;
+    let ours = crate::store::refs::NOTES_REF;
+    if config.values("notes.rewriteRef")?.iter().any(|v| v == ours) {
+        config.remove("notes.rewriteRef", ours)?;
+        changed.push(format!("unset notes.rewriteRef={ours}"));
+        if config.get("notes.rewriteMode").as_deref() == Some("cat_sort_uniq") {
+            config.unset("notes.rewriteMode")?;
             changed.push("unset notes.rewriteMode=cat_sort_uniq".to_owned());
         }
     }
@@ -136,8 +89,8 @@ pub fn configure(repo: &Repository) -> Result<Vec<String>, Error> {
 
 /// Writes `.handoff.toml` with the documented defaults when the work tree has none; returns
 /// whether it wrote one.
-pub fn write_repo_file(repo: &Repository) -> Result<bool, Error> {
-    let Some(workdir) = repo.workdir() else {
+pub fn write_repo_file(repo: &Repo) -> Result<bool, Error> {
+    let Some(workdir) = repo.work_dir() else {
         return Ok(false);
     };
     let path = workdir.join(REPO_FILE);

@@ -14,17 +14,20 @@
 //!
 //! ```text
 //! cli (bin) → workflow { findings, prompt, why, repair, current }, share, hooks, index, init, views
-//! workflow, share, hooks, index → store (→ git2; transport → the git executable)
-//! store → session (pure model and codec), redact, config, clock, report, failpoint
+//! workflow, share, hooks, index, init → store (writes refs and notes), git (reads)
+//! store → git (the facade: the one repository handle, on libgit2), transport (git executable)
+//! everything → session (pure model and codec), redact, config, clock, report, failpoint
 //! ```
 //!
-//! - Only `store` writes refs and notes; only `store::transport` runs git over the network.
+//! - Only `git` and `store` touch libgit2; only `store` writes refs and notes; only
+//!   `store::transport` runs git over the network.
 //! - The storage layout is specified in `docs/format.md`.
 
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod failpoint;
+pub mod git;
 pub mod hooks;
 pub mod index;
 pub mod init;

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::session::SessionId;
-use crate::store::refs::{NOTES_REF, SESSIONS_PREFIX, read_ref};
+use crate::store::refs::{NOTES_REF, SESSIONS_PREFIX};
 use crate::store::transport::{self, tracking_name, tracking_notes, tracking_prefix};
 use crate::store::{NotesMerge, SessionMerge};
 use crate::workflow::Handoff;
@@ -83,13 +83,9 @@ pub struct PushReport {
 
 /// Fetches and merges a remote's sessions and notes.
 pub fn pull(handoff: &Handoff, remote: &str, quiet: bool) -> Result<PullReport, Error> {
-    let workdir = handoff
-        .repo
-        .workdir()
-        .unwrap_or_else(|| handoff.repo.path())
-        .to_path_buf();
+    let workdir = handoff.repo.run_dir().to_path_buf();
     let name = tracking_name(remote)?;
-    let before: std::collections::HashMap<String, git2::Oid> = handoff
+    let before: std::collections::HashMap<String, crate::git::Oid> = handoff
         .store()
         .refs_under(&tracking_prefix(&name))?
         .into_iter()
@@ -113,7 +109,7 @@ pub fn pull(handoff: &Handoff, remote: &str, quiet: bool) -> Result<PullReport, 
 pub fn merge_fetched(
     handoff: &Handoff,
     remote: &str,
-    before: Option<&std::collections::HashMap<String, git2::Oid>>,
+    before: Option<&std::collections::HashMap<String, crate::git::Oid>>,
 ) -> Result<PullReport, Error> {
     let store = handoff.store();
     let name = tracking_name(remote)?;
@@ -124,7 +120,7 @@ pub fn merge_fetched(
         ..PullReport::default()
     };
     let mut remotes = Vec::new();
-    let tips: std::collections::HashMap<String, git2::Oid> =
+    let tips: std::collections::HashMap<String, crate::git::Oid> =
         store.refs_under(&prefix)?.into_iter().collect();
     for (refname, tip) in store.refs_under(&prefix)? {
         match SessionId::parse(&refname[prefix.len()..]) {
@@ -182,12 +178,12 @@ pub fn merge_fetched(
         }
     }
     let fetched_notes = format!("{}handoff", transport::fetched_notes_prefix(&name));
-    if let Some(theirs) = read_ref(&handoff.repo, &fetched_notes)?
-        && read_ref(&handoff.repo, &tracking_notes(&name))? != Some(theirs)
+    if let Some(theirs) = handoff.store().tip(&fetched_notes)?
+        && handoff.store().tip(&tracking_notes(&name))? != Some(theirs)
     {
         store.set_tracking(&tracking_notes(&name), theirs)?;
     }
-    if let Some(theirs) = read_ref(&handoff.repo, &tracking_notes(&name))? {
+    if let Some(theirs) = handoff.store().tip(&tracking_notes(&name))? {
         let message = format!("handoff: merge notes from {remote}");
         report.notes = match store.merge_notes(theirs, &message) {
             Ok(NotesMerge::UpToDate) => "up-to-date",
@@ -214,7 +210,7 @@ pub fn all_refs(handoff: &Handoff) -> Result<Vec<String>, Error> {
         .into_iter()
         .map(|(n, _)| n)
         .collect();
-    if read_ref(&handoff.repo, NOTES_REF)?.is_some() {
+    if handoff.store().tip(NOTES_REF)?.is_some() {
         refs.push(NOTES_REF.to_owned());
     }
     Ok(refs)
@@ -230,8 +226,8 @@ pub fn changed_refs(
     let name = tracking_name(remote)?;
     let mut out = Vec::new();
     for r in refs {
-        let local = read_ref(&handoff.repo, r)?;
-        let tracking = read_ref(&handoff.repo, &tracking_ref(&name, r))?;
+        let local = handoff.store().tip(r)?;
+        let tracking = handoff.store().tip(&tracking_ref(&name, r))?;
         if local.is_some() && local != tracking {
             out.push(r.clone());
         }
@@ -254,11 +250,7 @@ pub fn push(
     refs: &[String],
     quiet: bool,
 ) -> Result<PushReport, Error> {
-    let workdir = handoff
-        .repo
-        .workdir()
-        .unwrap_or_else(|| handoff.repo.path())
-        .to_path_buf();
+    let workdir = handoff.repo.run_dir().to_path_buf();
     let name = tracking_name(remote)?;
     let mut report = PushReport {
         remote: remote.to_owned(),
@@ -286,7 +278,7 @@ pub fn push(
                 .map(|(refname, error)| Rejected { refname, error }),
         );
         for r in outcome.updated.iter().chain(&outcome.up_to_date) {
-            if let Some(oid) = read_ref(&handoff.repo, r)? {
+            if let Some(oid) = handoff.store().tip(r)? {
                 handoff.store().set_tracking(&tracking_ref(&name, r), oid)?;
             }
         }

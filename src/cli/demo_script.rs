@@ -63,7 +63,7 @@ pub fn run(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<Outcome> {
         "-m",
         "Express API without rate limiting",
     ])?;
-    let repo = git2::Repository::open(dir).context("opening the demo repository")?;
+    let repo = git_handoff::git::Repo::open(dir).context("opening the demo repository")?;
     let handoff = Handoff::with_repo(repo)?;
     git_handoff::init::configure(&handoff.repo)?;
     say(&format!("Scratch repository: {}\n", dir.display()));
@@ -249,7 +249,7 @@ fn codex_verdict(
     body: &str,
     findings_json: &str,
 ) -> Result<git_handoff::workflow::Recorded> {
-    let parsed = findings::parse(findings_json, handoff.repo.workdir())?;
+    let parsed = findings::parse(findings_json, handoff.repo.work_dir())?;
     Ok(handoff.record(
         id,
         Input {

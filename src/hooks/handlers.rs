@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 use std::process::Command;
 
-use git2::{Oid, Sort};
+use crate::git::Oid;
 
 use crate::config::PrePushPolicy;
 use crate::session::{ObjectId, Range, SessionId, Status};
@@ -97,14 +97,16 @@ pub fn pre_push(
     let mut refs: Vec<String> = sessions
         .iter()
         .filter(|id| {
-            crate::store::refs::read_ref(&handoff.repo, &session_ref(id))
+            handoff
+                .store()
+                .tip(&session_ref(id))
                 .ok()
                 .flatten()
                 .is_some()
         })
         .map(session_ref)
         .collect();
-    if crate::store::refs::read_ref(&handoff.repo, NOTES_REF)?.is_some() {
+    if handoff.store().tip(NOTES_REF)?.is_some() {
         refs.push(NOTES_REF.to_owned());
     }
     let changed = share::changed_refs(handoff, remote, &refs)?;
@@ -140,39 +142,26 @@ fn sessions_of_pushed(
     tips: &[Oid],
     hide: &[Oid],
 ) -> anyhow::Result<BTreeSet<SessionId>> {
-    let repo = &handoff.repo;
-    let mut walk = repo.revwalk()?;
-    walk.set_sorting(Sort::NONE)?;
-    for tip in tips {
-        // Tags (and anything else) are peeled to the commit they name; what is not a commit
-        // cannot carry sessions.
-        let commit = repo
-            .find_object(*tip, None)
-            .and_then(|o| o.peel_to_commit());
-        if let Ok(commit) = commit {
-            walk.push(commit.id())?;
-        }
-    }
-    for oid in hide {
-        // The remote's old tip may not be here (someone else pushed): skip what we lack.
-        let _ = walk.hide(*oid);
-    }
-    let _ = walk.hide_glob(&format!("refs/remotes/{remote}/*"));
+    // Tags (and anything else) are peeled to the commit they name; what is not a commit
+    // cannot carry sessions.
+    let pushed = handoff.repo.new_commits(
+        tips,
+        hide,
+        &format!("refs/remotes/{remote}/*"),
+        MAX_PUSHED_COMMITS,
+    )?;
     let store = handoff.store();
     let reader = store.notes_reader()?;
     let mut sessions = BTreeSet::new();
-    for oid in walk.take(MAX_PUSHED_COMMITS) {
-        let oid = oid?;
+    for oid in pushed {
         if let Some(reader) = &reader
             && let Some(text) = reader.get(oid)?
         {
             sessions.extend(parse_note(&text).into_iter().map(|l| l.session));
         }
-        let commit = repo.find_commit(oid)?;
-        if let Ok(message) = commit.message_raw()
-            && message.contains("Handoff-Session:")
-        {
-            sessions.extend(trailer_sessions(message));
+        let message = handoff.repo.commit_message(oid)?;
+        if message.contains("Handoff-Session:") {
+            sessions.extend(trailer_sessions(&message));
         }
     }
     Ok(sessions)
@@ -254,7 +243,7 @@ fn rewritten_base(handoff: &Handoff, range: &Range, map: &BTreeMap<Oid, Oid>) ->
     let old = handoff.commits_in(range).ok()?;
     let new: BTreeSet<Oid> = old.iter().filter_map(|o| map.get(o)).copied().collect();
     let mut roots = new.iter().filter_map(|oid| {
-        let parent = handoff.repo.find_commit(*oid).ok()?.parent_id(0).ok()?;
+        let parent = handoff.repo.first_parent(*oid)?;
         (!new.contains(&parent)).then_some(parent)
     });
     match (roots.next(), roots.next()) {
@@ -270,10 +259,10 @@ pub fn prepare_commit_msg(handoff: &Handoff, args: &[String]) -> anyhow::Result<
     };
     // Commits replayed by a rebase, cherry-pick or revert, and merges, belong to whatever they
     // were made for, not to the session that happens to be current.
-    if handoff.repo.state() != git2::RepositoryState::Clean {
+    if handoff.repo.operation_in_progress() {
         return Ok(());
     }
-    let Some(id) = crate::workflow::current::get(handoff.repo.commondir()) else {
+    let Some(id) = crate::workflow::current::get(handoff.repo.common_dir()) else {
         return Ok(());
     };
     // A finished session is no longer current.
@@ -282,12 +271,7 @@ pub fn prepare_commit_msg(handoff: &Handoff, args: &[String]) -> anyhow::Result<
         _ => {}
     }
     let status = Command::new("git")
-        .current_dir(
-            handoff
-                .repo
-                .workdir()
-                .unwrap_or_else(|| handoff.repo.path()),
-        )
+        .current_dir(handoff.repo.run_dir())
         .args([
             "interpret-trailers",
             "--in-place",

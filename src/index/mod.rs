@@ -172,7 +172,7 @@ pub fn open_refreshed(
     notice: &mut dyn FnMut(&str),
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Index> {
-    let common = store.repo().commondir().to_path_buf();
+    let common = store.repo().common_dir().to_path_buf();
     let mut index = Index::open(&common, notice)?;
     match index.refresh(store, progress) {
         Ok(_) => Ok(index),

@@ -33,7 +33,7 @@ impl Index {
         store: &Store<'_>,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Stats> {
-        let fingerprint = fingerprint(store.repo().commondir());
+        let fingerprint = fingerprint(store.repo().common_dir());
         let stored: Option<String> = self
             .conn
             .query_row("SELECT value FROM meta WHERE key = 'refs'", [], |r| {
@@ -274,10 +274,10 @@ fn load(store: &Store<'_>, name: &str, tip: &str) -> std::result::Result<Session
 }
 
 /// The session ID a ref names and its tip as an OID.
-fn parse_ref(name: &str, tip: &str) -> std::result::Result<(SessionId, git2::Oid), String> {
+fn parse_ref(name: &str, tip: &str) -> std::result::Result<(SessionId, crate::git::Oid), String> {
     let short = name.rsplit('/').next().unwrap_or_default();
     let id = SessionId::parse(short).map_err(|e| format!("odd ref name: {e}"))?;
-    let oid = git2::Oid::from_str(tip).map_err(|e| e.to_string())?;
+    let oid = crate::git::Oid::from_str(tip).map_err(|e| e.to_string())?;
     Ok((id, oid))
 }
 

@@ -122,7 +122,7 @@ impl Store<'_> {
                 .chunks(chunk)
                 .map(|part| {
                     let path = path.clone();
-                    let handle = scope.spawn(move || match git2::Repository::open(&path) {
+                    let handle = scope.spawn(move || match crate::git::Repo::open(&path) {
                         Ok(repo) => {
                             let store = Store::new(&repo);
                             part.iter()

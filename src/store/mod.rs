@@ -93,9 +93,21 @@ pub enum Error {
     /// A payload could not be encoded.
     #[error(transparent)]
     Encode(#[from] crate::session::codec::EncodeError),
+    /// Reading the repository through the git facade failed.
+    #[error(transparent)]
+    Repo(#[from] crate::git::Error),
 }
 
 impl Error {
+    /// Whether the operating system failed under us (an internal error, not the user's).
+    pub fn is_os_failure(&self) -> bool {
+        match self {
+            Self::Git { source, .. } => source.class() == git2::ErrorClass::Os,
+            Self::Repo(e) => e.is_os_failure(),
+            _ => false,
+        }
+    }
+
     /// The error for a compare-and-swap that never succeeded: a stale lock file, or contention.
     pub(crate) fn contended(repo: &Repository, name: &str) -> Self {
         let lock = repo.commondir().join(format!("{name}.lock"));
@@ -217,18 +229,22 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 /// Access to the handoff data of one repository.
 pub struct Store<'r> {
+    git: &'r crate::git::Repo,
     repo: &'r Repository,
 }
 
 impl<'r> Store<'r> {
     /// Wraps an open repository.
-    pub fn new(repo: &'r Repository) -> Self {
-        Self { repo }
+    pub fn new(git: &'r crate::git::Repo) -> Self {
+        Self {
+            git,
+            repo: git.raw(),
+        }
     }
 
     /// The repository.
-    pub fn repo(&self) -> &'r Repository {
-        self.repo
+    pub fn repo(&self) -> &'r crate::git::Repo {
+        self.git
     }
 
     /// The identity used for our commits: `GIT_COMMITTER_*`/`GIT_AUTHOR_*` from the
@@ -275,6 +291,11 @@ impl Store<'_> {
         }
     }
 
+    /// The OID a ref points at, `None` when it does not exist.
+    pub fn tip(&self, name: &str) -> Result<Option<Oid>> {
+        refs::read_ref(self.repo, name)
+    }
+
     /// Every ref under `prefix` with its target (direct refs only).
     pub fn refs_under(&self, prefix: &str) -> Result<Vec<(String, Oid)>> {
         let iter = self
@@ -293,10 +314,7 @@ impl Store<'_> {
     }
 }
 
-/// The object name of a git OID.
-pub fn object_id(oid: Oid) -> crate::session::ObjectId {
-    crate::session::ObjectId::from_git_hex(oid.to_string())
-}
+pub use crate::git::object_id;
 
 /// The git OID of an object name.
 pub fn oid(id: &crate::session::ObjectId) -> Result<Oid> {
@@ -314,15 +332,4 @@ pub fn identity(repo: &Repository) -> Option<(String, String)> {
     let name = pick(["GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"], "user.name")?;
     let email = pick(["GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"], "user.email")?;
     Some((name, email))
-}
-
-/// Parses a full or abbreviated OID into a commit OID.
-pub fn resolve_commit(repo: &Repository, rev: &str) -> Result<Oid> {
-    let obj = repo
-        .revparse_single(rev)
-        .map_err(|source| Error::git(format!("'{rev}' is not a known revision"), source))?;
-    let commit = obj
-        .peel_to_commit()
-        .map_err(|source| Error::git(format!("'{rev}' is not a commit"), source))?;
-    Ok(commit.id())
 }

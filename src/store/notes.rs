@@ -469,6 +469,7 @@ mod tests {
         let mut config = repo.config().unwrap();
         config.set_str("user.name", "T").unwrap();
         config.set_str("user.email", "t@e").unwrap();
+        let git = crate::git::Repo::open(dir.path()).unwrap();
         let target = Oid::from_str("abcdef0123456789abcdef0123456789abcdef01").unwrap();
         let hex = target.to_string();
         // The same object noted three times: flat, 2/38 and 2/2/36 (a damaged, mixed tree).
@@ -499,7 +500,7 @@ mod tests {
         let commit = repo.commit(None, &sig, &sig, "mixed", &tree, &[]).unwrap();
         repo.reference(NOTES_REF, commit, true, "test").unwrap();
 
-        let store = Store::new(&repo);
+        let store = Store::new(&git);
         let additions = Additions::from([(target, BTreeSet::from([b"added".to_vec()]))]);
         assert_eq!(store.add_note_lines(&additions, "test").unwrap(), 1);
 
@@ -541,8 +542,9 @@ mod tests {
                 let mut config = repo.config().unwrap();
                 config.set_str("user.name", "T").unwrap();
                 config.set_str("user.email", "t@e").unwrap();
+                let git = crate::git::Repo::open(dir.path()).unwrap();
                 let target = Oid::from_str("abcdef0123456789abcdef0123456789abcdef01").unwrap();
-                let store = Store::new(&repo);
+                let store = Store::new(&git);
                 let set = |lines: &[Vec<u8>]| -> Additions {
                     Additions::from([(target, lines.iter().cloned().collect())])
                 };

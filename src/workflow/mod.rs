@@ -8,7 +8,7 @@ pub mod prompt;
 pub mod repair;
 pub mod why;
 
-use git2::{Oid, Repository, Sort};
+use crate::git::{Oid, Repo};
 
 use crate::config::Config;
 use crate::redact;
@@ -23,30 +23,13 @@ pub enum Error {
     /// From the store (includes refused transitions).
     #[error(transparent)]
     Store(#[from] store::Error),
-    /// Not inside a git repository.
-    #[error("not a git repository (or any parent up to the root): {}", .0.message())]
-    NotARepo(git2::Error),
-    /// A repository this build cannot open yet (SHA-256 objects, reftable refs).
-    #[error("{path}: {what} repositories are not supported yet: {why}")]
-    Unsupported {
-        /// The repository's git directory.
-        path: std::path::PathBuf,
-        /// `SHA-256` or `reftable`.
-        what: &'static str,
-        /// The reason and the way out.
-        why: &'static str,
-    },
+    /// Reading the repository failed (including: not a repository, a format not supported
+    /// yet, a bad range or revision).
+    #[error(transparent)]
+    Git(#[from] crate::git::Error),
     /// The configuration could not be loaded.
     #[error(transparent)]
     Config(#[from] crate::config::Error),
-    /// `--range` is not `BASE..HEAD` of known commits.
-    #[error("bad range '{range}': {problem}")]
-    BadRange {
-        /// What was given.
-        range: String,
-        /// What is wrong.
-        problem: String,
-    },
     /// The range holds no commit (or its ends are reversed).
     #[error(
         "the range {range} holds no commit; commit the work first, pass --range BASE..HEAD, or --force to record it anyway"
@@ -75,7 +58,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// An open repository with its configuration.
 pub struct Handoff {
     /// The repository.
-    pub repo: Repository,
+    pub repo: Repo,
     /// Resolved configuration.
     pub config: Config,
     /// Configuration warnings (unknown keys) to show the user.
@@ -154,20 +137,12 @@ impl Input {
 impl Handoff {
     /// Opens the repository the environment points at (`GIT_DIR`, or the current directory).
     pub fn open() -> Result<Self> {
-        let repo = match Repository::open_from_env() {
-            Ok(repo) => repo,
-            Err(e) => return Err(unsupported_format().unwrap_or(Error::NotARepo(e))),
-        };
-        Self::with_repo(repo)
+        Self::with_repo(Repo::open_from_env()?)
     }
 
     /// Wraps an open repository and loads its configuration.
-    pub fn with_repo(repo: Repository) -> Result<Self> {
-        // Objects are checked when they enter the repository (git's index-pack, and our fetch
-        // with transfer.fsckObjects), as git itself does; libgit2 re-hashing every object it
-        // reads again was the largest single cost of reading many sessions.
-        git2::opts::strict_hash_verification(false);
-        let (config, config_warnings) = Config::load(repo.workdir())?;
+    pub fn with_repo(repo: Repo) -> Result<Self> {
+        let (config, config_warnings) = Config::load(repo.work_dir())?;
         Ok(Self {
             repo,
             config,
@@ -201,7 +176,7 @@ impl Handoff {
         }
         let (title, mut redactions) = self.redact(title, input.allow_secrets);
         let base = match base {
-            Some(rev) => Some(store::object_id(store::resolve_commit(&self.repo, rev)?)),
+            Some(rev) => Some(store::object_id(self.repo.resolve_commit(rev)?)),
             None => self.head()?.map(store::object_id),
         };
         let created = crate::clock::now();
@@ -277,15 +252,11 @@ impl Handoff {
     fn credited_elsewhere(&self, id: &SessionId, commits: &[Oid]) -> Result<Vec<String>> {
         let mut others: std::collections::BTreeMap<SessionId, usize> = Default::default();
         for oid in commits {
-            let commit = self
-                .repo
-                .find_commit(*oid)
-                .map_err(|source| store::Error::git("reading a commit of the range", source))?;
-            let message = commit.message_raw().unwrap_or_default();
+            let message = self.repo.commit_message(*oid)?;
             if !message.contains("Handoff-Session:") {
                 continue;
             }
-            for other in crate::workflow::why::trailer_sessions(message) {
+            for other in crate::workflow::why::trailer_sessions(&message) {
                 if &other != id {
                     *others.entry(other).or_default() += 1;
                 }
@@ -411,18 +382,7 @@ impl Handoff {
 
     /// HEAD's commit, `None` on an unborn branch.
     pub fn head(&self) -> Result<Option<Oid>> {
-        match self.repo.head() {
-            Ok(head) => Ok(head.peel_to_commit().ok().map(|c| c.id())),
-            Err(e)
-                if matches!(
-                    e.code(),
-                    git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound
-                ) =>
-            {
-                Ok(None)
-            }
-            Err(source) => Err(store::Error::git("reading HEAD", source).into()),
-        }
+        Ok(self.repo.head()?)
     }
 
     /// Resolves `--range`, or the default: for an implementation the session's base to HEAD,
@@ -440,18 +400,16 @@ impl Handoff {
         {
             return Ok(range.clone());
         }
-        let head = self.head()?.ok_or_else(|| Error::BadRange {
+        let head = self.head()?.ok_or_else(|| crate::git::Error::BadRange {
             range: "HEAD".into(),
             problem: "HEAD has no commits yet; commit the implementation first".into(),
         })?;
         let mut base = session
-            .and_then(|s| s.meta.base.as_deref())
-            .and_then(|b| Oid::from_str(b).ok());
-        if let Some(upstream) = self.upstream_merge_base(head) {
+            .and_then(|s| s.meta.base.as_ref())
+            .and_then(|b| crate::git::oid(b).ok());
+        if let Some(upstream) = self.repo.upstream_merge_base(head) {
             let past_base = match base {
-                Some(b) => {
-                    b != upstream && self.repo.graph_descendant_of(upstream, b).unwrap_or(false)
-                }
+                Some(b) => self.repo.descends(upstream, b),
                 None => true,
             };
             if past_base {
@@ -464,123 +422,13 @@ impl Handoff {
         })
     }
 
-    /// The merge-base of `head` and the upstream of the current branch, if it has one.
-    fn upstream_merge_base(&self, head: Oid) -> Option<Oid> {
-        let branch = self.repo.head().ok()?;
-        let name = branch.shorthand().ok()?;
-        let local = self.repo.find_branch(name, git2::BranchType::Local).ok()?;
-        let upstream = local.upstream().ok()?.get().peel_to_commit().ok()?.id();
-        self.repo.merge_base(head, upstream).ok()
-    }
-
-    /// Parses a range with git's revision semantics into full commit OIDs: `A..B` (an empty
-    /// side is `HEAD`, so `..HEAD` and `..` are empty ranges), or one revision for everything
-    /// it reaches (`git log REV`).
+    /// Parses a range with git's revision semantics (see [`Repo::parse_range`]).
     pub fn parse_range(&self, spec: &str) -> Result<Range> {
-        let bad = |problem: String| Error::BadRange {
-            range: spec.to_owned(),
-            problem,
-        };
-        // Both sides omitted: HEAD..HEAD, as gitrevisions(7) reads it.
-        let parsed = self
-            .repo
-            .revparse(if spec == ".." { "HEAD..HEAD" } else { spec });
-        let parsed = parsed.map_err(|e| {
-            bad(format!(
-                "{} (expected BASE..HEAD of commits in this repository)",
-                e.message()
-            ))
-        })?;
-        let mode = parsed.mode();
-        if mode.contains(git2::RevparseMode::MERGE_BASE) {
-            return Err(bad(
-                "symmetric ranges (A...B) are not supported; use BASE..HEAD".into(),
-            ));
-        }
-        if !mode.contains(git2::RevparseMode::RANGE) {
-            // One revision is everything it reaches, as `git log REV` reads it.
-            let head = parsed
-                .from()
-                .and_then(|o| o.peel_to_commit().ok())
-                .map(|c| c.id())
-                .ok_or_else(|| bad("it is not a commit".into()))?;
-            return Ok(Range {
-                base: None,
-                head: store::object_id(head),
-            });
-        }
-        let commit = |obj: Option<&git2::Object<'_>>, side: &str| {
-            obj.and_then(|o| o.peel_to_commit().ok())
-                .map(|c| c.id())
-                .ok_or_else(|| bad(format!("its {side} is not a commit")))
-        };
-        let base = commit(parsed.from(), "start")?;
-        let head = commit(parsed.to(), "end")?;
-        Ok(Range {
-            base: Some(store::object_id(base)),
-            head: store::object_id(head),
-        })
+        Ok(self.repo.parse_range(spec)?)
     }
 
     /// The commits of `base..head`, newest first.
     pub fn commits_in(&self, range: &Range) -> Result<Vec<Oid>> {
-        let git = |source| store::Error::git("walking the commit range", source);
-        let mut walk = self.repo.revwalk().map_err(git)?;
-        walk.set_sorting(Sort::TOPOLOGICAL).map_err(git)?;
-        walk.push(Oid::from_str(&range.head).map_err(git)?)
-            .map_err(git)?;
-        if let Some(base) = &range.base {
-            walk.hide(Oid::from_str(base).map_err(git)?).map_err(git)?;
-        }
-        walk.collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| git(e).into())
+        Ok(self.repo.commits_in(range)?)
     }
-}
-
-/// When libgit2 cannot open the repository around the current directory, whether that is
-/// because of a format it does not read yet (so the user is told so, not "not a git
-/// repository"). Looks for the git directory as git does (`GIT_DIR`, then `.git` in each
-/// parent, or a bare repository) and reads its `extensions.*` settings.
-fn unsupported_format() -> Option<Error> {
-    let git_dir = std::env::var_os("GIT_DIR")
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            let cwd = std::env::current_dir().ok()?;
-            cwd.ancestors().find_map(|dir| {
-                let dot_git = dir.join(".git");
-                if dot_git.is_dir() {
-                    return Some(dot_git);
-                }
-                if dot_git.is_file() {
-                    let text = std::fs::read_to_string(&dot_git).ok()?;
-                    let path = text.trim().strip_prefix("gitdir:")?.trim().to_owned();
-                    return Some(dir.join(path));
-                }
-                (dir.join("HEAD").is_file() && dir.join("objects").is_dir())
-                    .then(|| dir.to_path_buf())
-            })
-        })?;
-    let config = std::fs::read_to_string(git_dir.join("config")).ok()?;
-    let setting = |key: &str, value: &str| {
-        config.lines().any(|line| {
-            let line = line.trim().to_ascii_lowercase();
-            line.split_once('=')
-                .is_some_and(|(k, v)| k.trim() == key && v.trim().trim_matches('"') == value)
-        })
-    };
-    if setting("objectformat", "sha256") {
-        return Some(Error::Unsupported {
-            path: git_dir,
-            what: "SHA-256",
-            why: "libgit2, which git-handoff reads repositories with, has no stable SHA-256 support yet; use a SHA-1 clone of the project",
-        });
-    }
-    if setting("refstorage", "reftable") {
-        return Some(Error::Unsupported {
-            path: git_dir,
-            what: "reftable",
-            why: "libgit2 cannot read reftable refs yet; convert this clone with 'git refs migrate --ref-format=files'",
-        });
-    }
-    None
 }

@@ -4,9 +4,8 @@
 
 use std::fmt::Write as _;
 
-use git2::{DiffFormat, DiffOptions, DiffStatsFormat, Oid, Repository};
-
-use crate::session::{Artifact, Kind, Range, Session};
+pub use crate::git::RangeDiff;
+use crate::session::{Artifact, Kind, Session};
 
 /// Who the context is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,71 +16,6 @@ pub enum Purpose {
     Implement,
     /// The validator, reading the real diff.
     Validate,
-}
-
-/// The diff of a range as git prints it, with its stat, cut to `max_bytes`.
-#[derive(Debug, Clone)]
-pub struct RangeDiff {
-    /// `git diff --stat` style summary.
-    pub stat: String,
-    /// The patch text (possibly truncated).
-    pub patch: String,
-    /// Size of the whole patch in bytes.
-    pub total_bytes: usize,
-    /// Whether `patch` was cut.
-    pub truncated: bool,
-}
-
-/// Computes the diff of `range` (from the empty tree when it has no base).
-pub fn range_diff(
-    repo: &Repository,
-    range: &Range,
-    max_bytes: usize,
-) -> Result<RangeDiff, git2::Error> {
-    let tree_of = |oid: &str| -> Result<git2::Tree<'_>, git2::Error> {
-        repo.find_commit(Oid::from_str(oid)?)?.tree()
-    };
-    let old = range.base.as_deref().map(tree_of).transpose()?;
-    let new = tree_of(&range.head)?;
-    let mut opts = DiffOptions::new();
-    opts.context_lines(3);
-    let diff = repo.diff_tree_to_tree(old.as_ref(), Some(&new), Some(&mut opts))?;
-    let stat = diff
-        .stats()?
-        .to_buf(DiffStatsFormat::FULL, 80)?
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let mut patch = Vec::new();
-    diff.print(DiffFormat::Patch, |_, _, line| {
-        if matches!(line.origin(), '+' | '-' | ' ') {
-            patch.push(line.origin() as u8);
-        }
-        patch.extend_from_slice(line.content());
-        true
-    })?;
-    let text = String::from_utf8_lossy(&patch).into_owned();
-    let total_bytes = text.len();
-    let (patch, truncated) = cut_at_line(text, max_bytes);
-    Ok(RangeDiff {
-        stat,
-        patch,
-        total_bytes,
-        truncated,
-    })
-}
-
-fn cut_at_line(mut text: String, max: usize) -> (String, bool) {
-    if text.len() <= max {
-        return (text, false);
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let end = text[..end].rfind('\n').map_or(end, |i| i + 1);
-    text.truncate(end);
-    (text, true)
 }
 
 /// Builds the prompt. `diff` is used for validation (and shown to the implementer if present).
@@ -208,19 +142,4 @@ fn next_instructions(id: &str, purpose: Purpose) -> String {
 
 fn one_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default().trim()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cutting_keeps_whole_lines() {
-        let (cut, truncated) = cut_at_line("aaa\nbbb\nccc\n".into(), 9);
-        assert!(truncated);
-        assert_eq!(cut, "aaa\nbbb\n");
-        let (same, truncated) = cut_at_line("short\n".into(), 100);
-        assert!(!truncated);
-        assert_eq!(same, "short\n");
-    }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use git2::{Oid, Repository, Sort};
+use crate::git::Oid;
 use serde::Serialize;
 
 use crate::session::{Kind, Range};
@@ -61,11 +61,11 @@ pub fn repair(
                 session: session.meta.id.clone(),
                 kind,
             };
-            if let Ok(id) = range_patch_id(repo, range) {
+            if let Ok(id) = repo.range_patch_id(range) {
                 by_patch.entry(id).or_default().insert(line.clone());
             }
             for commit in handoff.commits_in(range).unwrap_or_default() {
-                if let Ok(Some(id)) = commit_patch_id(repo, commit) {
+                if let Ok(Some(id)) = repo.commit_patch_id(commit) {
                     by_patch.entry(id).or_default().insert(line.clone());
                 }
             }
@@ -75,7 +75,7 @@ pub fn repair(
     let mut relinks = Vec::new();
     for oid in candidates {
         let noted: BTreeSet<_> = note_of(oid)?.into_iter().map(|l| l.session).collect();
-        let commit = repo.find_commit(oid)?;
+        let message = repo.commit_message(oid)?;
         let mut add = |line: NoteLine, by: &'static str, additions: &mut Additions| {
             if !noted.contains(&line.session)
                 && additions.get(&oid).is_none_or(|set| {
@@ -92,7 +92,7 @@ pub fn repair(
                 additions.entry(oid).or_default().insert(line.to_bytes());
             }
         };
-        for session in trailer_sessions(commit.message_raw().unwrap_or_default()) {
+        for session in trailer_sessions(&message) {
             add(
                 NoteLine {
                     session,
@@ -102,7 +102,7 @@ pub fn repair(
                 &mut additions,
             );
         }
-        if let Ok(Some(id)) = commit_patch_id(repo, oid) {
+        if let Ok(Some(id)) = repo.commit_patch_id(oid) {
             for line in by_patch.get(&id).into_iter().flatten() {
                 add(line.clone(), "patch-id", &mut additions);
             }
@@ -119,38 +119,10 @@ fn candidates(handoff: &Handoff, range: Option<&Range>) -> anyhow::Result<Vec<Oi
     if let Some(range) = range {
         return Ok(handoff.commits_in(range)?);
     }
-    let repo = &handoff.repo;
     let Some(head) = handoff.head()? else {
         return Ok(Vec::new());
     };
-    let mut walk = repo.revwalk()?;
-    walk.set_sorting(Sort::TOPOLOGICAL)?;
-    walk.push(head)?;
-    Ok(walk.take(DEFAULT_DEPTH).collect::<Result<Vec<_>, _>>()?)
-}
-
-/// The patch-id of one commit against its first parent (`None` for merges and empty changes).
-fn commit_patch_id(repo: &Repository, oid: Oid) -> Result<Option<Oid>, git2::Error> {
-    let commit = repo.find_commit(oid)?;
-    if commit.parent_count() > 1 {
-        return Ok(None);
-    }
-    let old = commit.parents().next().map(|p| p.tree()).transpose()?;
-    let diff = repo.diff_tree_to_tree(old.as_ref(), Some(&commit.tree()?), None)?;
-    if diff.deltas().len() == 0 {
-        return Ok(None);
-    }
-    diff.patchid(None).map(Some)
-}
-
-/// The patch-id of a whole range (what a squash merge of it would contain).
-fn range_patch_id(repo: &Repository, range: &Range) -> Result<Oid, git2::Error> {
-    let tree = |oid: &str| -> Result<git2::Tree<'_>, git2::Error> {
-        repo.find_commit(Oid::from_str(oid)?)?.tree()
-    };
-    let old = range.base.as_deref().map(tree).transpose()?;
-    let diff = repo.diff_tree_to_tree(old.as_ref(), Some(&tree(&range.head)?), None)?;
-    diff.patchid(None)
+    Ok(handoff.repo.history(head, DEFAULT_DEPTH)?)
 }
 
 /// Groups relinks by session for reporting.

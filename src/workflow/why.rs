@@ -30,7 +30,7 @@ pub struct Link {
 }
 
 /// Finds the sessions linked to `commit`.
-pub fn lookup(store: &Store<'_>, commit: git2::Oid) -> Result<Vec<Link>, store::Error> {
+pub fn lookup(store: &Store<'_>, commit: crate::git::Oid) -> Result<Vec<Link>, store::Error> {
     let mut links: Vec<Link> = Vec::new();
     let text = store.read_visible_notes(commit)?;
     {
@@ -46,13 +46,7 @@ pub fn lookup(store: &Store<'_>, commit: git2::Oid) -> Result<Vec<Link>, store::
             }
         }
     }
-    let message = store
-        .repo()
-        .find_commit(commit)
-        .map_err(|source| store::Error::git(format!("reading commit {commit}"), source))?
-        .message_raw()
-        .unwrap_or_default()
-        .to_owned();
+    let message = store.repo().commit_message(commit)?;
     for id in trailer_sessions(&message) {
         if !links.iter().any(|l| l.id == id) {
             links.push(Link {
@@ -68,11 +62,7 @@ pub fn lookup(store: &Store<'_>, commit: git2::Oid) -> Result<Vec<Link>, store::
 
 /// Session IDs named by `Handoff-Session:` trailers of a commit message.
 pub fn trailer_sessions(message: &str) -> Vec<SessionId> {
-    let trailers = git2::message_trailers_strs(message);
-    let Ok(trailers) = trailers else {
-        return Vec::new();
-    };
-    trailers
+    crate::git::trailers(message)
         .iter()
         .filter(|(key, _)| key.eq_ignore_ascii_case("Handoff-Session"))
         .filter_map(|(_, value)| {

@@ -49,9 +49,7 @@ pub fn run(args: &ContextArgs) -> CommandResult {
             None
         }
         (Purpose::Validate | Purpose::Implement, Some(range)) => {
-            Some(prompt::range_diff(&handoff.repo, range, max).map_err(|e| {
-                CommandError::user(anyhow::anyhow!("computing the diff {range}: {e}"))
-            })?)
+            Some(handoff.repo.range_diff(range, max)?)
         }
         _ => None,
     };
@@ -63,10 +61,10 @@ pub fn run(args: &ContextArgs) -> CommandResult {
     if args.purpose == Purpose::Implement {
         // Whoever asks for the implementation instructions is about to commit for this session.
         let id = &session.meta.id;
-        match git_handoff::workflow::current::get(handoff.repo.commondir()) {
+        match git_handoff::workflow::current::get(handoff.repo.common_dir()) {
             Some(current) if &current == id => {}
             previous => {
-                git_handoff::workflow::current::set(handoff.repo.commondir(), id)
+                git_handoff::workflow::current::set(handoff.repo.common_dir(), id)
                     .map_err(|e| CommandError::user(anyhow::anyhow!("making {id} current: {e}")))?;
                 let was = previous.map(|p| format!(" (was {p})")).unwrap_or_default();
                 ui::status(&format!(

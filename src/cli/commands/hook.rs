@@ -76,7 +76,7 @@ pub fn run(args: &HookArgs) -> CommandResult {
 pub fn start(args: &StartArgs) -> CommandResult {
     let handoff = open()?;
     let id = handoff.resolve(&args.id)?;
-    git_handoff::workflow::current::set(handoff.repo.commondir(), &id)?;
+    git_handoff::workflow::current::set(handoff.repo.common_dir(), &id)?;
     ui::status(&format!(
         "{id} is current: new commits get a Handoff-Session trailer"
     ));
@@ -86,7 +86,7 @@ pub fn start(args: &StartArgs) -> CommandResult {
 /// Runs `stop`.
 pub fn stop(_args: &StopArgs) -> CommandResult {
     let handoff = open()?;
-    match git_handoff::workflow::current::clear(handoff.repo.commondir())? {
+    match git_handoff::workflow::current::clear(handoff.repo.common_dir())? {
         Some(id) => ui::status(&format!("{id} is no longer current")),
         None => ui::status("no session was current"),
     }

@@ -29,11 +29,7 @@ pub struct InitArgs {
 /// Runs `init`.
 pub fn run(args: &InitArgs) -> CommandResult {
     let handoff = open()?;
-    let dir = handoff
-        .repo
-        .workdir()
-        .unwrap_or_else(|| handoff.repo.path())
-        .to_path_buf();
+    let dir = handoff.repo.run_dir().to_path_buf();
     if args.uninstall {
         let hooks = git_handoff::hooks::install::uninstall(&dir)?;
         if args.json {

@@ -47,7 +47,7 @@ impl BodyArgs {
             "Write the {what} above this line (markdown). Everything below it is ignored;\nan empty {what} aborts."
         );
         source
-            .read(handoff.repo.path(), &template)
+            .read(handoff.repo.git_dir(), &template)
             .map_err(CommandError::user)
     }
 }

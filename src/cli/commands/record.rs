@@ -167,7 +167,7 @@ pub fn plan(args: &PlanArgs) -> CommandResult {
             })
         };
         match git_handoff::workflow::current::offer(
-            handoff.repo.commondir(),
+            handoff.repo.common_dir(),
             &recorded.artifact.session,
             unfinished,
         ) {
@@ -210,7 +210,7 @@ pub fn review(args: &ReviewArgs, kind: Kind) -> CommandResult {
                     ))
                 })?
             };
-            let parsed = findings::parse(&text, handoff.repo.workdir())
+            let parsed = findings::parse(&text, handoff.repo.work_dir())
                 .map_err(|e| user_error(format!("{}: {e}", path.display())))?;
             for w in &parsed.warnings {
                 ui::warn(w);

@@ -20,7 +20,7 @@ pub struct ReindexArgs {
 pub fn run(args: &ReindexArgs) -> CommandResult {
     let handoff = open()?;
     let store = handoff.store();
-    let index = Index::open(store.repo().commondir(), &mut |line| ui::status(line))?;
+    let index = Index::open(store.repo().common_dir(), &mut |line| ui::status(line))?;
     let mut index = index.reset()?;
     let stats = index.refresh(&store, &mut ui::progress("indexing sessions"))?;
     // A rebuild is the whole index: the full-text terms too, not left for the first search.

@@ -19,7 +19,7 @@ pub struct StatusArgs {
 /// Runs `status`.
 pub fn run(args: &StatusArgs) -> CommandResult {
     let handoff = open()?;
-    let current_id = git_handoff::workflow::current::get(handoff.repo.commondir());
+    let current_id = git_handoff::workflow::current::get(handoff.repo.common_dir());
     let session = current_id.as_ref().map(|id| handoff.store().load(id));
     let current = match (&current_id, &session) {
         (Some(id), Some(Ok(s))) => Some(git_handoff::views::CurrentView {
@@ -38,16 +38,11 @@ pub fn run(args: &StatusArgs) -> CommandResult {
         }),
         _ => None,
     };
-    let initialized = git_handoff::hooks::install::is_installed(
-        handoff
-            .repo
-            .workdir()
-            .unwrap_or_else(|| handoff.repo.path()),
-    );
+    let initialized = git_handoff::hooks::install::is_installed(handoff.repo.run_dir());
     let remote = args
         .remote
         .clone()
-        .or_else(|| default_remote(&handoff.repo));
+        .or_else(|| handoff.repo.default_remote());
     let unpushed = match &remote {
         Some(r) => {
             let all = git_handoff::share::all_refs(&handoff).map_err(anyhow::Error::from)?;
@@ -111,15 +106,4 @@ pub fn run(args: &StatusArgs) -> CommandResult {
         );
     }
     Ok(())
-}
-
-/// The current branch's remote, else `origin` if it exists.
-fn default_remote(repo: &git2::Repository) -> Option<String> {
-    let head = repo.head().ok()?;
-    let branch = head.name().ok()?;
-    let from_branch = repo
-        .branch_upstream_remote(branch)
-        .ok()
-        .and_then(|b| b.as_str().ok().map(str::to_owned));
-    from_branch.or_else(|| repo.find_remote("origin").ok().map(|_| "origin".to_owned()))
 }

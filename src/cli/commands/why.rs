@@ -3,7 +3,6 @@
 use super::open;
 use crate::cli::ui::{self, Style, paint};
 use git_handoff::error::CommandResult;
-use git_handoff::store::resolve_commit;
 use git_handoff::workflow::why::{self, Source};
 
 /// Show which sessions produced a commit
@@ -23,7 +22,7 @@ pub struct WhyArgs {
 /// Runs `why`.
 pub fn run(args: &WhyArgs) -> CommandResult {
     let handoff = open()?;
-    let commit = resolve_commit(&handoff.repo, &args.rev)?;
+    let commit = handoff.repo.resolve_commit(&args.rev)?;
     let links = why::lookup(&handoff.store(), commit)?;
     let sessions: Vec<git_handoff::views::LinkView> = links
         .into_iter()

@@ -1,0 +1,138 @@
+//! Diffs and patch-ids of commits and ranges.
+
+use git2::{DiffFormat, DiffOptions, DiffStatsFormat, Oid};
+
+use super::{Error, Repo, Result, oid};
+use crate::session::Range;
+
+/// The diff of a range as git prints it, with its stat, cut to a size.
+#[derive(Debug, Clone)]
+pub struct RangeDiff {
+    /// `git diff --stat` style summary.
+    pub stat: String,
+    /// The patch text (possibly truncated at a line boundary).
+    pub patch: String,
+    /// Size of the whole patch in bytes.
+    pub total_bytes: usize,
+    /// Whether `patch` was cut.
+    pub truncated: bool,
+}
+
+impl Repo {
+    fn tree_of(&self, commit: Oid) -> Result<git2::Tree<'_>> {
+        self.inner
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .map_err(|e| Error::git(format!("reading the tree of {commit}"), e))
+    }
+
+    fn range_trees(&self, range: &Range) -> Result<(Option<git2::Tree<'_>>, git2::Tree<'_>)> {
+        let old = match &range.base {
+            Some(base) => Some(self.tree_of(oid(base)?)?),
+            None => None,
+        };
+        Ok((old, self.tree_of(oid(&range.head)?)?))
+    }
+
+    /// The diff of `range` (from the empty tree when it has no base), cut to `max_bytes` at a
+    /// line boundary.
+    pub fn range_diff(&self, range: &Range, max_bytes: usize) -> Result<RangeDiff> {
+        let git = |source| Error::git(format!("computing the diff {range}"), source);
+        let (old, new) = self.range_trees(range)?;
+        let mut opts = DiffOptions::new();
+        opts.context_lines(3);
+        let diff = self
+            .inner
+            .diff_tree_to_tree(old.as_ref(), Some(&new), Some(&mut opts))
+            .map_err(git)?;
+        let stat = diff
+            .stats()
+            .and_then(|s| s.to_buf(DiffStatsFormat::FULL, 80))
+            .map_err(git)?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let mut patch = Vec::new();
+        diff.print(DiffFormat::Patch, |_, _, line| {
+            if matches!(line.origin(), '+' | '-' | ' ') {
+                patch.push(line.origin() as u8);
+            }
+            patch.extend_from_slice(line.content());
+            true
+        })
+        .map_err(git)?;
+        let text = String::from_utf8_lossy(&patch).into_owned();
+        let total_bytes = text.len();
+        let (patch, truncated) = cut_at_line(text, max_bytes);
+        Ok(RangeDiff {
+            stat,
+            patch,
+            total_bytes,
+            truncated,
+        })
+    }
+
+    /// The patch-id of one commit against its first parent (`None` for merges and commits that
+    /// change nothing).
+    pub fn commit_patch_id(&self, commit: Oid) -> Result<Option<Oid>> {
+        let git = |source| Error::git(format!("computing the patch-id of {commit}"), source);
+        let found = self.inner.find_commit(commit).map_err(git)?;
+        if found.parent_count() > 1 {
+            return Ok(None);
+        }
+        let old = found
+            .parents()
+            .next()
+            .map(|p| p.tree())
+            .transpose()
+            .map_err(git)?;
+        let new = found.tree().map_err(git)?;
+        let diff = self
+            .inner
+            .diff_tree_to_tree(old.as_ref(), Some(&new), None)
+            .map_err(git)?;
+        if diff.deltas().len() == 0 {
+            return Ok(None);
+        }
+        diff.patchid(None).map(Some).map_err(git)
+    }
+
+    /// The patch-id of a whole range: what a squash merge of it contains.
+    pub fn range_patch_id(&self, range: &Range) -> Result<Oid> {
+        let git = |source| Error::git(format!("computing the patch-id of {range}"), source);
+        let (old, new) = self.range_trees(range)?;
+        let diff = self
+            .inner
+            .diff_tree_to_tree(old.as_ref(), Some(&new), None)
+            .map_err(git)?;
+        diff.patchid(None).map_err(git)
+    }
+}
+
+fn cut_at_line(mut text: String, max: usize) -> (String, bool) {
+    if text.len() <= max {
+        return (text, false);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let end = text[..end].rfind('\n').map_or(end, |i| i + 1);
+    text.truncate(end);
+    (text, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cutting_keeps_whole_lines() {
+        let (cut, truncated) = cut_at_line("aaa\nbbb\nccc\n".into(), 9);
+        assert!(truncated);
+        assert_eq!(cut, "aaa\nbbb\n");
+        let (same, truncated) = cut_at_line("short\n".into(), 100);
+        assert!(!truncated);
+        assert_eq!(same, "short\n");
+    }
+}

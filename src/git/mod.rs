@@ -1,0 +1,449 @@
+//! The git facade: the one handle on a repository. Every read of commits, ranges, diffs,
+//! configuration and repository state goes through [`Repo`]; only the store (the one writer of
+//! refs and notes, docs/format.md) reaches the libgit2 handle underneath, through
+//! [`Repo::raw`]. A backend that can read reftable or SHA-256 repositories (libgit2 2.0, or the
+//! git executable) replaces what is behind this type, not its callers.
+
+mod diff;
+
+use std::path::{Path, PathBuf};
+
+pub use diff::RangeDiff;
+/// An object name inside the core (values only: every operation on it goes through [`Repo`]
+/// or the store). Stored and printed data uses the validated `session::ObjectId`.
+pub use git2::Oid;
+
+use crate::session::{ObjectId, Range};
+
+/// Why a git read failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A libgit2 operation failed. Only its message is shown, not its class and code.
+    #[error("{action}: {}", .source.message())]
+    Git {
+        /// What we were doing.
+        action: String,
+        /// The libgit2 error.
+        source: git2::Error,
+    },
+    /// Not inside a git repository.
+    #[error("not a git repository (or any parent up to the root): {0}")]
+    NotARepo(String),
+    /// A repository this build cannot open yet (SHA-256 objects, reftable refs).
+    #[error("{}: {what} repositories are not supported yet: {why}", .path.display())]
+    Unsupported {
+        /// The repository's git directory.
+        path: PathBuf,
+        /// `SHA-256` or `reftable`.
+        what: &'static str,
+        /// The reason and the way out.
+        why: &'static str,
+    },
+    /// A range is not one of git's forms, or names no commit.
+    #[error("bad range {range}: {problem}")]
+    BadRange {
+        /// What was given.
+        range: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A revision names no commit.
+    #[error("{rev} is not a commit in this repository: {message}")]
+    BadRevision {
+        /// What was given.
+        rev: String,
+        /// libgit2's message.
+        message: String,
+    },
+}
+
+impl Error {
+    fn git(action: impl Into<String>, source: git2::Error) -> Self {
+        Self::Git {
+            action: action.into(),
+            source,
+        }
+    }
+
+    /// Whether the operating system failed under us (an internal error, not the user's).
+    pub fn is_os_failure(&self) -> bool {
+        matches!(self, Self::Git { source, .. } if source.class() == git2::ErrorClass::Os)
+    }
+}
+
+/// Result alias.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// An open repository.
+pub struct Repo {
+    inner: git2::Repository,
+}
+
+impl Repo {
+    /// Opens the repository the environment points at (`GIT_DIR`, or the current directory and
+    /// its parents), saying so when it is of a format libgit2 cannot read yet.
+    pub fn open_from_env() -> Result<Self> {
+        match git2::Repository::open_from_env() {
+            Ok(inner) => Ok(Self::wrap(inner)),
+            Err(e) => Err(unsupported_format().unwrap_or(Error::NotARepo(e.message().to_owned()))),
+        }
+    }
+
+    /// Opens the repository at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        git2::Repository::open(path)
+            .map(Self::wrap)
+            .map_err(|e| Error::git(format!("opening {}", path.display()), e))
+    }
+
+    fn wrap(inner: git2::Repository) -> Self {
+        // Objects are checked when they enter the repository (git's index-pack, and our fetch
+        // with transfer.fsckObjects), as git itself does; libgit2 re-hashing every object it
+        // reads again was the largest single cost of reading many sessions.
+        git2::opts::strict_hash_verification(false);
+        Self { inner }
+    }
+
+    /// The libgit2 handle, for the store only.
+    pub(crate) fn raw(&self) -> &git2::Repository {
+        &self.inner
+    }
+
+    /// The git directory (`.git`).
+    pub fn git_dir(&self) -> &Path {
+        self.inner.path()
+    }
+
+    /// The common directory shared by every worktree (where refs and our derived data live).
+    pub fn common_dir(&self) -> &Path {
+        self.inner.commondir()
+    }
+
+    /// The work tree, `None` in a bare repository.
+    pub fn work_dir(&self) -> Option<&Path> {
+        self.inner.workdir()
+    }
+
+    /// Where git commands for this repository run: the work tree, else the git directory.
+    pub fn run_dir(&self) -> &Path {
+        self.work_dir().unwrap_or_else(|| self.git_dir())
+    }
+
+    /// HEAD's commit, `None` on an unborn branch.
+    pub fn head(&self) -> Result<Option<Oid>> {
+        match self.inner.head() {
+            Ok(head) => Ok(head.peel_to_commit().ok().map(|c| c.id())),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(source) => Err(Error::git("reading HEAD", source)),
+        }
+    }
+
+    /// The commit a revision names (tags and other objects peeled).
+    pub fn resolve_commit(&self, rev: &str) -> Result<Oid> {
+        let bad = |e: git2::Error| Error::BadRevision {
+            rev: crate::session::codec::excerpt(rev),
+            message: e.message().to_owned(),
+        };
+        let obj = self.inner.revparse_single(rev).map_err(bad)?;
+        obj.peel_to_commit().map(|c| c.id()).map_err(bad)
+    }
+
+    /// The commit an object peels to, if any (a pushed tag names its commit).
+    pub fn peel_to_commit(&self, oid: Oid) -> Option<Oid> {
+        self.inner
+            .find_object(oid, None)
+            .and_then(|o| o.peel_to_commit())
+            .ok()
+            .map(|c| c.id())
+    }
+
+    /// Parses a range with git's revision semantics into full commit OIDs: `A..B` (an empty
+    /// side is `HEAD`, so `..HEAD` and `..` are empty ranges), or one revision for everything
+    /// it reaches (`git log REV`). Symmetric ranges are refused.
+    pub fn parse_range(&self, spec: &str) -> Result<Range> {
+        let bad = |problem: String| Error::BadRange {
+            range: crate::session::codec::excerpt(spec),
+            problem,
+        };
+        // Both sides omitted: HEAD..HEAD, as gitrevisions(7) reads it.
+        let parsed = self
+            .inner
+            .revparse(if spec == ".." { "HEAD..HEAD" } else { spec })
+            .map_err(|e| {
+                bad(format!(
+                    "{} (expected BASE..HEAD of commits in this repository)",
+                    e.message()
+                ))
+            })?;
+        let mode = parsed.mode();
+        if mode.contains(git2::RevparseMode::MERGE_BASE) {
+            return Err(bad(
+                "symmetric ranges (A...B) are not supported; use BASE..HEAD".into(),
+            ));
+        }
+        let commit = |obj: Option<&git2::Object<'_>>, side: &str| {
+            obj.and_then(|o| o.peel_to_commit().ok())
+                .map(|c| c.id())
+                .ok_or_else(|| bad(format!("its {side} is not a commit")))
+        };
+        if !mode.contains(git2::RevparseMode::RANGE) {
+            return Ok(Range {
+                base: None,
+                head: object_id(commit(parsed.from(), "revision")?),
+            });
+        }
+        Ok(Range {
+            base: Some(object_id(commit(parsed.from(), "start")?)),
+            head: object_id(commit(parsed.to(), "end")?),
+        })
+    }
+
+    /// The commits of `base..head`, newest first (topological order).
+    pub fn commits_in(&self, range: &Range) -> Result<Vec<Oid>> {
+        let git = |source| Error::git("walking the commit range", source);
+        let mut walk = self.inner.revwalk().map_err(git)?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL).map_err(git)?;
+        walk.push(oid(&range.head)?).map_err(git)?;
+        if let Some(base) = &range.base {
+            walk.hide(oid(base)?).map_err(git)?;
+        }
+        walk.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(git)
+    }
+
+    /// Up to `limit` commits reachable from `head`, newest first.
+    pub fn history(&self, head: Oid, limit: usize) -> Result<Vec<Oid>> {
+        let git = |source| Error::git("walking the history", source);
+        let mut walk = self.inner.revwalk().map_err(git)?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL).map_err(git)?;
+        walk.push(head).map_err(git)?;
+        walk.take(limit)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(git)
+    }
+
+    /// Up to `limit` commits reachable from `tips` but not from `hide` nor from any ref matching
+    /// `hide_glob` (what a push sends). Objects this clone lacks are skipped.
+    pub fn new_commits(
+        &self,
+        tips: &[Oid],
+        hide: &[Oid],
+        hide_glob: &str,
+        limit: usize,
+    ) -> Result<Vec<Oid>> {
+        let git = |source| Error::git("walking the pushed commits", source);
+        let mut walk = self.inner.revwalk().map_err(git)?;
+        walk.set_sorting(git2::Sort::NONE).map_err(git)?;
+        for tip in tips {
+            if let Some(commit) = self.peel_to_commit(*tip) {
+                walk.push(commit).map_err(git)?;
+            }
+        }
+        for oid in hide {
+            // The remote's old tip may not be here (someone else pushed): skip what we lack.
+            let _ = walk.hide(*oid);
+        }
+        let _ = walk.hide_glob(hide_glob);
+        walk.take(limit)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(git)
+    }
+
+    /// The merge-base of `head` and the upstream of the current branch, if it has one.
+    pub fn upstream_merge_base(&self, head: Oid) -> Option<Oid> {
+        let branch = self.inner.head().ok()?;
+        let name = branch.shorthand().ok()?;
+        let local = self.inner.find_branch(name, git2::BranchType::Local).ok()?;
+        let upstream = local.upstream().ok()?.get().peel_to_commit().ok()?.id();
+        self.inner.merge_base(head, upstream).ok()
+    }
+
+    /// The remote of the current branch's upstream, else `origin` if it exists.
+    pub fn default_remote(&self) -> Option<String> {
+        let head = self.inner.head().ok()?;
+        let branch = head.name().ok()?;
+        let from_branch = self
+            .inner
+            .branch_upstream_remote(branch)
+            .ok()
+            .and_then(|b| b.as_str().ok().map(str::to_owned));
+        from_branch.or_else(|| {
+            self.inner
+                .find_remote("origin")
+                .ok()
+                .map(|_| "origin".to_owned())
+        })
+    }
+
+    /// The names of the configured remotes.
+    pub fn remotes(&self) -> Result<Vec<String>> {
+        let names = self
+            .inner
+            .remotes()
+            .map_err(|e| Error::git("listing remotes", e))?;
+        Ok(names
+            .iter()
+            .flatten()
+            .flatten()
+            .map(str::to_owned)
+            .collect())
+    }
+
+    /// Whether `descendant` has `ancestor` in its history (false when either is unknown).
+    pub fn descends(&self, descendant: Oid, ancestor: Oid) -> bool {
+        descendant != ancestor
+            && self
+                .inner
+                .graph_descendant_of(descendant, ancestor)
+                .unwrap_or(false)
+    }
+
+    /// A commit's raw message.
+    pub fn commit_message(&self, commit: Oid) -> Result<String> {
+        let commit = self
+            .inner
+            .find_commit(commit)
+            .map_err(|e| Error::git(format!("reading commit {commit}"), e))?;
+        Ok(commit.message_raw().unwrap_or_default().to_owned())
+    }
+
+    /// A commit's first parent.
+    pub fn first_parent(&self, commit: Oid) -> Option<Oid> {
+        self.inner.find_commit(commit).ok()?.parent_id(0).ok()
+    }
+
+    /// Whether a rebase, merge, cherry-pick or revert is in progress.
+    pub fn operation_in_progress(&self) -> bool {
+        self.inner.state() != git2::RepositoryState::Clean
+    }
+
+    /// The repository-local configuration, for `init`.
+    pub fn local_config(&self) -> Result<Config> {
+        self.inner
+            .config()
+            .and_then(|c| c.open_level(git2::ConfigLevel::Local))
+            .map(|inner| Config { inner })
+            .map_err(|e| Error::git("opening the repository's configuration", e))
+    }
+}
+
+/// The repository-local git configuration.
+pub struct Config {
+    inner: git2::Config,
+}
+
+impl Config {
+    /// Every value of a multi-valued key.
+    pub fn values(&self, key: &str) -> Result<Vec<String>> {
+        let fail = |e| Error::git(format!("reading {key}"), e);
+        let mut entries = self.inner.multivar(key, None).map_err(fail)?;
+        let mut out = Vec::new();
+        while let Some(entry) = entries.next() {
+            if let Ok(v) = entry.map_err(fail)?.value() {
+                out.push(v.to_owned());
+            }
+        }
+        Ok(out)
+    }
+
+    /// The value of a single-valued key.
+    pub fn get(&self, key: &str) -> Option<String> {
+        self.inner.get_string(key).ok()
+    }
+
+    /// Adds `value` to a multi-valued key (replacing an equal value).
+    pub fn add(&mut self, key: &str, value: &str) -> Result<()> {
+        let pattern = format!("^{}$", regex::escape(value));
+        self.inner
+            .set_multivar(key, &pattern, value)
+            .map_err(|e| Error::git(format!("setting {key}"), e))
+    }
+
+    /// Removes the values of `key` equal to `value`.
+    pub fn remove(&mut self, key: &str, value: &str) -> Result<()> {
+        let pattern = format!("^{}$", regex::escape(value));
+        self.inner
+            .remove_multivar(key, &pattern)
+            .map_err(|e| Error::git(format!("unsetting {key}"), e))
+    }
+
+    /// Removes a single-valued key.
+    pub fn unset(&mut self, key: &str) -> Result<()> {
+        self.inner
+            .remove(key)
+            .map_err(|e| Error::git(format!("unsetting {key}"), e))
+    }
+}
+
+/// The `(key, value)` trailers of a commit message, as `git interpret-trailers` parses them.
+pub fn trailers(message: &str) -> Vec<(String, String)> {
+    git2::message_trailers_strs(message)
+        .map(|t| {
+            t.iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The object name of an OID.
+pub fn object_id(oid: Oid) -> ObjectId {
+    ObjectId::from_git_hex(oid.to_string())
+}
+
+/// The OID of an object name.
+pub fn oid(id: &ObjectId) -> Result<Oid> {
+    Oid::from_str(id.as_str()).map_err(|e| Error::git(format!("reading {id}"), e))
+}
+
+/// When libgit2 cannot open the repository around the current directory, whether that is
+/// because of a format it does not read yet (so the user is told so, not "not a git
+/// repository"). Looks for the git directory as git does (`GIT_DIR`, then `.git` in each
+/// parent, or a bare repository) and reads its `extensions.*` settings.
+fn unsupported_format() -> Option<Error> {
+    let git_dir = std::env::var_os("GIT_DIR").map(PathBuf::from).or_else(|| {
+        let cwd = std::env::current_dir().ok()?;
+        cwd.ancestors().find_map(|dir| {
+            let dot_git = dir.join(".git");
+            if dot_git.is_dir() {
+                return Some(dot_git);
+            }
+            if dot_git.is_file() {
+                let text = std::fs::read_to_string(&dot_git).ok()?;
+                let path = text.trim().strip_prefix("gitdir:")?.trim().to_owned();
+                return Some(dir.join(path));
+            }
+            (dir.join("HEAD").is_file() && dir.join("objects").is_dir()).then(|| dir.to_path_buf())
+        })
+    })?;
+    let config = std::fs::read_to_string(git_dir.join("config")).ok()?;
+    let setting = |key: &str, value: &str| {
+        config.lines().any(|line| {
+            let line = line.trim().to_ascii_lowercase();
+            line.split_once('=')
+                .is_some_and(|(k, v)| k.trim() == key && v.trim().trim_matches('"') == value)
+        })
+    };
+    if setting("objectformat", "sha256") {
+        return Some(Error::Unsupported {
+            path: git_dir,
+            what: "SHA-256",
+            why: "libgit2, which git-handoff reads repositories with, has no stable SHA-256 support yet; use a SHA-1 clone of the project",
+        });
+    }
+    if setting("refstorage", "reftable") {
+        return Some(Error::Unsupported {
+            path: git_dir,
+            what: "reftable",
+            why: "libgit2 cannot read reftable refs yet; convert this clone with 'git refs migrate --ref-format=files'",
+        });
+    }
+    None
+}
