@@ -35,7 +35,7 @@ pub fn pre_push(
     remote: &str,
     input: &mut dyn BufRead,
     publish: bool,
-) -> anyhow::Result<Verdict> {
+) -> super::Result<Verdict> {
     let zero = Oid::ZERO_SHA1.to_string();
     let mut tips = Vec::new();
     let mut hide = Vec::new();
@@ -51,7 +51,10 @@ pub fn pre_push(
         {
             continue;
         }
-        tips.push(Oid::from_str(local)?);
+        tips.push(
+            Oid::from_str(local)
+                .map_err(|_| super::Error::BadInput(crate::session::codec::excerpt(local)))?,
+        );
         if *remote_oid != zero
             && let Ok(oid) = Oid::from_str(remote_oid)
         {
@@ -141,7 +144,7 @@ fn sessions_of_pushed(
     remote: &str,
     tips: &[Oid],
     hide: &[Oid],
-) -> anyhow::Result<BTreeSet<SessionId>> {
+) -> super::Result<BTreeSet<SessionId>> {
     // Tags (and anything else) are peeled to the commit they name; what is not a commit
     // cannot carry sessions.
     let pushed = handoff.repo.new_commits(
@@ -170,7 +173,7 @@ fn sessions_of_pushed(
 /// `post-rewrite amend|rebase` with `<old> <new> [extra]` lines: notes follow the rewritten
 /// commits (line union, also without `notes.rewriteRef`), and sessions whose recorded range
 /// ends or starts at a rewritten commit get a `note` artifact carrying the rewritten range.
-pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> anyhow::Result<()> {
+pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> super::Result<()> {
     let mut map: BTreeMap<Oid, Oid> = BTreeMap::new();
     for line in input.lines() {
         let line = line?;
@@ -253,7 +256,7 @@ fn rewritten_base(handoff: &Handoff, range: &Range, map: &BTreeMap<Oid, Oid>) ->
 }
 
 /// `prepare-commit-msg FILE [SOURCE [SHA]]`: adds the current session's trailer.
-pub fn prepare_commit_msg(handoff: &Handoff, args: &[String]) -> anyhow::Result<()> {
+pub fn prepare_commit_msg(handoff: &Handoff, args: &[String]) -> super::Result<()> {
     let Some(file) = args.first() else {
         return Ok(());
     };
@@ -281,7 +284,10 @@ pub fn prepare_commit_msg(handoff: &Handoff, args: &[String]) -> anyhow::Result<
         ])
         .arg(format!("Handoff-Session: {id}"))
         .arg(file)
-        .status()?;
-    anyhow::ensure!(status.success(), "git interpret-trailers failed");
+        .status()
+        .map_err(|e| super::Error::Trailers(e.to_string()))?;
+    if !status.success() {
+        return Err(super::Error::Trailers(status.to_string()));
+    }
     Ok(())
 }

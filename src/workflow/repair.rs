@@ -33,12 +33,12 @@ pub fn repair(
     handoff: &Handoff,
     range: Option<&Range>,
     dry_run: bool,
-) -> anyhow::Result<Vec<Relink>> {
+) -> super::Result<Vec<Relink>> {
     let repo = &handoff.repo;
     let store = handoff.store();
     let candidates = candidates(handoff, range)?;
     let reader = store.notes_reader()?;
-    let note_of = |oid: Oid| -> anyhow::Result<Vec<NoteLine>> {
+    let note_of = |oid: Oid| -> super::Result<Vec<NoteLine>> {
         Ok(match &reader {
             Some(r) => r.get(oid)?.map(|t| parse_note(&t)).unwrap_or_default(),
             None => Vec::new(),
@@ -115,9 +115,9 @@ pub fn repair(
     Ok(relinks)
 }
 
-fn candidates(handoff: &Handoff, range: Option<&Range>) -> anyhow::Result<Vec<Oid>> {
+fn candidates(handoff: &Handoff, range: Option<&Range>) -> super::Result<Vec<Oid>> {
     if let Some(range) = range {
-        return Ok(handoff.commits_in(range)?);
+        return handoff.commits_in(range);
     }
     let Some(head) = handoff.head()? else {
         return Ok(Vec::new());
