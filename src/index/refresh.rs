@@ -33,6 +33,25 @@ impl Index {
         store: &Store<'_>,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Stats> {
+        self.refresh_with(store, progress, false)
+    }
+
+    /// Rebuilds or refreshes with the full-text terms written at once (`reindex`: one pass over
+    /// the sessions instead of a second one at the first search).
+    pub fn refresh_with_text(
+        &mut self,
+        store: &Store<'_>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Stats> {
+        self.refresh_with(store, progress, true)
+    }
+
+    fn refresh_with(
+        &mut self,
+        store: &Store<'_>,
+        progress: &mut dyn FnMut(usize, usize),
+        with_text: bool,
+    ) -> Result<Stats> {
         let fingerprint = fingerprint(store.repo().common_dir());
         let stored: Option<String> = self
             .conn
@@ -107,7 +126,7 @@ impl Index {
         for (name, tip, result) in &loaded {
             delete_session(&tx, name)?;
             match result {
-                Ok(session) => insert_session(&tx, name, tip, session)?,
+                Ok(session) => insert_session(&tx, name, tip, session, with_text)?,
                 Err(error) => {
                     tx.execute(
                         "INSERT INTO sessions (ref, tip, id, error) VALUES (?1, ?2, ?3, ?4)",
@@ -291,8 +310,15 @@ fn delete_session(tx: &Transaction<'_>, name: &str) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Adds a session's row and its artifacts' rows; its full-text terms are left pending.
-fn insert_session(tx: &Transaction<'_>, name: &str, tip: &str, session: &Session) -> Result<()> {
+/// Adds a session's row and its artifacts' rows, with their full-text terms or leaving them
+/// pending.
+fn insert_session(
+    tx: &Transaction<'_>,
+    name: &str,
+    tip: &str,
+    session: &Session,
+    with_text: bool,
+) -> Result<()> {
     let s = render::summary(session);
     let agents = serde_json::to_string(&s.agents).unwrap_or_else(|_| "[]".to_owned());
     tx.prepare_cached(
@@ -301,7 +327,7 @@ fn insert_session(tx: &Transaction<'_>, name: &str, tip: &str, session: &Session
     )?
     .execute(params![
         name, tip, s.id, s.title, s.status, s.iteration, s.created, s.updated, s.base, s.head,
-        i64::try_from(s.artifacts).unwrap_or(i64::MAX), agents, 1
+        i64::try_from(s.artifacts).unwrap_or(i64::MAX), agents, i64::from(!with_text)
     ])?;
     let mut row = tx.prepare_cached(
         "INSERT INTO artifact_rows (ref, artifact, kind, agent, status, created, tip) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -316,6 +342,9 @@ fn insert_session(tx: &Transaction<'_>, name: &str, tip: &str, session: &Session
             render::rfc3339(a.created),
             tip
         ])?;
+        if with_text {
+            insert_text(tx, tx.last_insert_rowid(), session, a)?;
+        }
     }
     Ok(())
 }

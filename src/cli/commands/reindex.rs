@@ -22,9 +22,8 @@ pub fn run(args: &ReindexArgs) -> CommandResult {
     let store = handoff.store();
     let index = Index::open(store.repo().common_dir(), &mut |line| ui::status(line))?;
     let mut index = index.reset()?;
-    let stats = index.refresh(&store, &mut ui::progress("indexing sessions"))?;
     // A rebuild is the whole index: the full-text terms too, not left for the first search.
-    index.fill_text(&store)?;
+    let stats = index.refresh_with_text(&store, &mut ui::progress("indexing sessions"))?;
     let bytes = index.size_bytes();
     if args.json {
         ui::json(&git_handoff::views::ReindexView {
