@@ -97,8 +97,10 @@ impl Store<'_> {
         if let Some(tip) = read_ref(self.repo, &name)? {
             return Ok(Some((name, tip)));
         }
+        // Only this session's tracking refs, matched by libgit2 (session IDs hold no glob
+        // characters).
         let mut tracking: Vec<(String, Oid)> = self
-            .refs_under(refs::TRACKING_PREFIX)?
+            .refs_under(&format!("{}*/sessions/{id}", refs::TRACKING_PREFIX))?
             .into_iter()
             .filter(|(n, _)| refs::tracking_session_id(n) == Some(id.as_str()))
             .collect();
