@@ -202,7 +202,39 @@ pub fn merge_fetched(
     Ok(report)
 }
 
-/// The refs `push` sends by default: every session and the notes.
+/// The refs `push` sends to `remote` by default: every session and the notes. A session known
+/// here only from another remote's tracking refs is given a ref of its own first (checked as
+/// `pull` checks it), so that it travels on; one that fails the check is reported, not sent.
+pub fn refs_to_push(
+    handoff: &Handoff,
+    remote: &str,
+) -> Result<(Vec<String>, Vec<Rejected>), Error> {
+    let store = handoff.store();
+    let own = tracking_prefix(&tracking_name(remote)?);
+    let mut refused = Vec::new();
+    for (name, _) in store.session_refs()? {
+        if !name.starts_with(crate::store::refs::TRACKING_PREFIX) || name.starts_with(&own) {
+            continue;
+        }
+        let Some(id) =
+            crate::store::refs::tracking_session_id(&name).and_then(|id| SessionId::parse(id).ok())
+        else {
+            continue;
+        };
+        if store.tip(&format!("{own}{id}"))?.is_some() {
+            continue;
+        }
+        if let Err(e) = store.adopt(&id) {
+            refused.push(Rejected {
+                refname: name,
+                error: e.to_string(),
+            });
+        }
+    }
+    Ok((all_refs(handoff)?, refused))
+}
+
+/// Every session ref of this clone and the notes.
 pub fn all_refs(handoff: &Handoff) -> Result<Vec<String>, Error> {
     let mut refs: Vec<String> = handoff
         .store()

@@ -248,3 +248,29 @@ fn a_refused_push_reports_the_servers_reason_and_blocks_nothing_else() {
         ],
     );
 }
+
+#[test]
+fn sessions_known_from_one_remote_travel_on_to_another() {
+    let env = TestEnv::new();
+    let (_bare, clones) = env.bare_with_clones("remote", &["a", "b"]);
+    let (a, b) = (&clones[0], &clones[1]);
+    let id = env.plan(a, "Passed along");
+    env.handoff(a, &["push"]).ok();
+    env.handoff(b, &["pull"]).ok();
+    // b only reads it from origin's tracking ref; pushing to a backup still sends it.
+    let backup = env.path("backup.git");
+    env.git_ok(
+        env.root.path(),
+        &["init", "-q", "--bare", backup.to_str().unwrap()],
+    );
+    env.git_ok(b, &["remote", "add", "backup", backup.to_str().unwrap()]);
+    env.handoff(b, &["push", "backup"]).ok();
+    env.git_ok(
+        &backup,
+        &[
+            "rev-parse",
+            "--verify",
+            &format!("refs/handoff/sessions/{id}"),
+        ],
+    );
+}

@@ -91,6 +91,26 @@ impl Store<'_> {
         self.refs_under(refs::SESSIONS_PREFIX)
     }
 
+    /// Gives a session seen only through a remote's tracking ref a ref of its own, at the
+    /// tracking tip, after checking the chain as `pull` does; returns whether it did. `push`
+    /// does this before sending to another remote, so sessions known from one remote travel on.
+    pub fn adopt(&self, id: &SessionId) -> Result<bool> {
+        let name = session_ref(id);
+        if read_ref(self.repo, &name)?.is_some() {
+            return Ok(false);
+        }
+        let Some((_, tip)) = self.session_tip(id)? else {
+            return Err(Error::SessionNotFound(id.to_string()));
+        };
+        let session = self.load_at(id, tip)?;
+        self.check_remote(&session)?;
+        match compare_and_swap(self.repo, &name, None, tip, &format!("handoff: adopt {id}"))? {
+            Swap::Done => Ok(true),
+            Swap::Raced => Ok(false),
+            Swap::Locked => Err(Error::contended(self.repo, &name)),
+        }
+    }
+
     /// Where a session is read from: its own ref, else a remote's tracking ref.
     pub fn session_tip(&self, id: &SessionId) -> Result<Option<(String, Oid)>> {
         let name = session_ref(id);

@@ -40,7 +40,14 @@ pub struct PullArgs {
 /// Runs `push`.
 pub fn push(args: &PushArgs) -> CommandResult {
     let handoff = open()?;
-    let refs = share::all_refs(&handoff)?;
+    let (refs, not_adopted) = share::refs_to_push(&handoff, &args.remote)?;
+    for r in &not_adopted {
+        ui::warn(&format!(
+            "not sending {}: {}",
+            sanitize(&r.refname),
+            sanitize(&r.error)
+        ));
+    }
     if refs.is_empty() {
         ui::status("nothing to push: no sessions yet");
     }
