@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod test_agents;
 mod test_attribution;
 mod test_demo;
 mod test_format;

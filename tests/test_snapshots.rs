@@ -28,6 +28,8 @@ const COMMANDS: &[&str] = &[
     "start",
     "stop",
     "demo",
+    "run",
+    "schema",
 ];
 
 /// Replaces the temporary root (which differs per run) with `[ROOT]`.

@@ -10,7 +10,7 @@ pub mod ui;
 use clap::{Parser, Subcommand};
 
 use crate::cli::commands::{
-    context, demo, diff, hook, init, list, log, record, reindex, repair, search, share, show,
+    context, demo, diff, hook, init, list, log, record, reindex, repair, run, search, share, show,
     status, why,
 };
 use git_handoff::error::CommandResult;
@@ -52,6 +52,10 @@ pub enum Command {
     Pattern(record::PatternArgs),
     /// Abandon a session
     Abandon(record::AbandonArgs),
+    /// Run the reviewing agent (codex, claude, ...) and record its review or validation
+    Run(run::RunArgs),
+    /// Print the JSON schema of a structured review answer (for codex --output-schema)
+    Schema(run::SchemaArgs),
     /// Show a session: status, timeline, range, findings
     Show(show::ShowArgs),
     /// Show the current session, its next step, and handoff data not yet pushed
@@ -97,6 +101,8 @@ pub fn run(cli: Cli) -> CommandResult {
         Command::Validate(args) => record::review(&args, Kind::Validation),
         Command::Pattern(args) => record::pattern(&args),
         Command::Abandon(args) => record::abandon(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Schema(args) => run::schema(&args),
         Command::Show(args) => show::run(&args),
         Command::Status(args) => status::run(&args),
         Command::List(args) => list::run(&args),

@@ -58,8 +58,12 @@ pub struct Config {
 pub struct Agents {
     /// Recorded on plans, implementations and patterns.
     pub planner: String,
-    /// Recorded on reviews and validations.
+    /// Recorded on reviews and validations; also the agent `git handoff run` starts.
     pub reviewer: String,
+    /// Agents run as commands (`name = ["program", "arg", ...]`): prompt on standard input,
+    /// markdown on standard output.
+    #[serde(default)]
+    pub commands: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// `git handoff context` settings.
@@ -155,6 +159,8 @@ fn unknown_keys(
     for (key, value) in table {
         let full = format!("{prefix}{key}");
         match (known.get(key), value) {
+            // Agent commands are named by the user.
+            (Some(toml::Value::Table(_)), toml::Value::Table(_)) if full == "agents.commands" => {}
             (Some(toml::Value::Table(k)), toml::Value::Table(t)) => {
                 unknown_keys(t, k, &format!("{full}."), out, path);
             }

@@ -2,6 +2,7 @@
 //! abandon and notes. Commands call these after resolving their arguments; this module turns
 //! user intent into store writes (redacting first) and knows nothing about clap.
 
+pub mod agent;
 pub mod current;
 pub mod findings;
 pub mod prompt;

@@ -11,6 +11,7 @@ pub mod log;
 pub mod record;
 pub mod reindex;
 pub mod repair;
+pub mod run;
 pub mod search;
 pub mod share;
 pub mod show;

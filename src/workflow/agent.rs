@@ -1,0 +1,535 @@
+//! Running a reviewing agent (`git handoff run`): the command line of each preset, the prompt
+//! on standard input (never a shell string built from artifact text), a time limit, and the
+//! parsing of its answer into a verdict, findings and a body.
+//!
+//! Presets (README, "Agents"):
+//! - `codex`: `codex exec --sandbox read-only --output-schema FILE -o FILE -`; the final JSON
+//!   (the review schema, [`REVIEW_SCHEMA`]) is read from the `-o` file.
+//! - `claude`: `claude -p --output-format json --json-schema '<schema>'`; the answer is the
+//!   result object's `structured_output`, and `is_error: true` is a failure whatever the exit
+//!   code.
+//! - any other command (`[agents.commands]` in the configuration): prompt on stdin, markdown on
+//!   stdout, the verdict read from a `## Verdict` section.
+
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::session::{Finding, Verdict};
+use crate::workflow::findings;
+
+/// The JSON schema of a structured review answer: Codex's own review output shape, written
+/// with every property required, as OpenAI's strict structured outputs want.
+pub const REVIEW_SCHEMA: &str = include_str!("review-schema.json");
+
+/// Why running an agent gave nothing to record. Nothing is stored in any of these cases, and
+/// the agent's raw output is kept in the file named by [`Failure::raw`].
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The agent could not be started.
+    #[error("cannot run {program}: {source}")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The agent failed: a non-zero exit, or a result marked as an error.
+    #[error("{agent} failed: {message}{}", raw_note(.raw))]
+    Failed {
+        /// The agent's name.
+        agent: String,
+        /// Its own message (the end of its stderr, or its error result).
+        message: String,
+        /// Where its raw output was kept.
+        raw: Option<PathBuf>,
+    },
+    /// The agent ran longer than allowed and was stopped.
+    #[error("{agent} did not answer within {limit:?} and was stopped{}", raw_note(.raw))]
+    TimedOut {
+        /// The agent's name.
+        agent: String,
+        /// The limit.
+        limit: Duration,
+        /// Where its raw output was kept.
+        raw: Option<PathBuf>,
+    },
+    /// The agent answered something that is not a review.
+    #[error("{agent} answered something that is not a review ({problem}){}", raw_note(.raw))]
+    Garbage {
+        /// The agent's name.
+        agent: String,
+        /// What is wrong with the answer.
+        problem: String,
+        /// Where its raw output was kept.
+        raw: Option<PathBuf>,
+    },
+    /// No such agent.
+    #[error(
+        "unknown agent '{0}': use codex, claude, or a command configured under [agents.commands] in .handoff.toml"
+    )]
+    Unknown(String),
+}
+
+fn raw_note(raw: &Option<PathBuf>) -> String {
+    raw.as_ref()
+        .map(|p| format!("; its output is kept in {}", p.display()))
+        .unwrap_or_default()
+}
+
+/// How an agent is run and answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Preset {
+    /// OpenAI's Codex CLI.
+    Codex,
+    /// Anthropic's Claude Code CLI.
+    Claude,
+    /// A configured command: prompt on stdin, markdown on stdout.
+    Command(Vec<String>),
+}
+
+impl Preset {
+    /// The preset for an agent name: `codex`, `claude`, or a configured command.
+    pub fn for_agent(
+        name: &str,
+        commands: &std::collections::BTreeMap<String, Vec<String>>,
+    ) -> Result<Self, Error> {
+        if let Some(command) = commands.get(name).filter(|c| !c.is_empty()) {
+            return Ok(Self::Command(command.clone()));
+        }
+        match name {
+            "codex" => Ok(Self::Codex),
+            "claude" => Ok(Self::Claude),
+            other => Err(Error::Unknown(other.to_owned())),
+        }
+    }
+}
+
+/// What an agent answered, ready to record.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The findings, paths relative to the repository.
+    pub findings: Vec<Finding>,
+    /// The markdown body.
+    pub body: String,
+}
+
+/// Where and how long an agent runs.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The agent's name (for messages and the recorded artifact).
+    pub agent: String,
+    /// The repository's work tree: the agent runs there, and paths are made relative to it.
+    pub work_dir: PathBuf,
+    /// A directory for the schema, the answer file and kept raw output.
+    pub scratch: PathBuf,
+    /// How long the agent may run.
+    pub timeout: Duration,
+}
+
+/// Runs `preset` with `prompt` on its standard input and parses its answer. `waiting` is called
+/// about every 15 seconds with the time spent so far (for progress on a terminal).
+pub fn run(
+    preset: &Preset,
+    prompt: &str,
+    options: &RunOptions,
+    waiting: &mut dyn FnMut(Duration),
+) -> Result<Answer, Error> {
+    std::fs::create_dir_all(&options.scratch).map_err(|source| Error::Spawn {
+        program: options.agent.clone(),
+        source,
+    })?;
+    let stamp = format!(
+        "{}-{}",
+        std::process::id(),
+        crate::clock::now().timestamp_millis()
+    );
+    let schema = options.scratch.join("review-schema.json");
+    let answer_file = options.scratch.join(format!("answer-{stamp}.json"));
+    let (program, args) = command_line(preset, &schema, &answer_file);
+    if *preset == Preset::Codex {
+        std::fs::write(&schema, REVIEW_SCHEMA).map_err(|source| Error::Spawn {
+            program: program.clone(),
+            source,
+        })?;
+    }
+    let output = spawn_and_wait(&program, &args, prompt, options, waiting)?;
+    let answer_text = std::fs::read_to_string(&answer_file).ok();
+    let _ = std::fs::remove_file(&answer_file);
+    let keep = |output: &Output| {
+        let path = options.scratch.join(format!("raw-{stamp}.txt"));
+        let mut text = format!(
+            "$ {program} {}\n--- exit: {}\n--- stdout\n{}\n--- stderr\n{}\n",
+            args.join(" "),
+            output.code.map_or("killed".to_owned(), |c| c.to_string()),
+            output.stdout,
+            output.stderr
+        );
+        if let Some(a) = &answer_text {
+            text.push_str(&format!("--- answer file\n{a}\n"));
+        }
+        std::fs::write(&path, text).ok().map(|()| path)
+    };
+    if output.timed_out {
+        return Err(Error::TimedOut {
+            agent: options.agent.clone(),
+            limit: options.timeout,
+            raw: keep(&output),
+        });
+    }
+    let parsed = match preset {
+        Preset::Codex => {
+            if output.code != Some(0) {
+                Err(failure_message(&output))
+            } else {
+                answer_text
+                    .as_deref()
+                    .ok_or_else(|| Problem::Garbage("no answer file was written".to_owned()))
+                    .and_then(|text| structured(text, &options.work_dir))
+            }
+        }
+        Preset::Claude => claude_answer(&output, &options.work_dir),
+        Preset::Command(_) => {
+            if output.code != Some(0) {
+                Err(failure_message(&output))
+            } else {
+                markdown(&output.stdout)
+            }
+        }
+    };
+    parsed.map_err(|problem| {
+        let raw = keep(&output);
+        match problem {
+            Problem::Failed(message) => Error::Failed {
+                agent: options.agent.clone(),
+                message,
+                raw,
+            },
+            Problem::Garbage(problem) => Error::Garbage {
+                agent: options.agent.clone(),
+                problem,
+                raw,
+            },
+        }
+    })
+}
+
+/// The program and arguments of a preset. The prompt is never among them.
+pub fn command_line(preset: &Preset, schema: &Path, answer: &Path) -> (String, Vec<String>) {
+    match preset {
+        Preset::Codex => (
+            "codex".to_owned(),
+            vec![
+                "exec".into(),
+                "--sandbox".into(),
+                "read-only".into(),
+                "--output-schema".into(),
+                schema.display().to_string(),
+                "-o".into(),
+                answer.display().to_string(),
+                "-".into(),
+            ],
+        ),
+        Preset::Claude => (
+            "claude".to_owned(),
+            vec![
+                "-p".into(),
+                "--output-format".into(),
+                "json".into(),
+                "--json-schema".into(),
+                compact_schema(),
+            ],
+        ),
+        Preset::Command(command) => (
+            command[0].clone(),
+            command[1..].iter().map(ToString::to_string).collect(),
+        ),
+    }
+}
+
+/// The review schema on one line, for `--json-schema`, which takes it inline.
+fn compact_schema() -> String {
+    serde_json::from_str::<serde_json::Value>(REVIEW_SCHEMA)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| REVIEW_SCHEMA.to_owned())
+}
+
+/// What an agent process did.
+struct Output {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    timed_out: bool,
+}
+
+/// Why an answer could not be used (before the raw output is kept).
+enum Problem {
+    Failed(String),
+    Garbage(String),
+}
+
+fn spawn_and_wait(
+    program: &str,
+    args: &[String],
+    prompt: &str,
+    options: &RunOptions,
+    waiting: &mut dyn FnMut(Duration),
+) -> Result<Output, Error> {
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .current_dir(&options.work_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // Its own process group, so that a timeout stops everything the agent started, not only
+    // its first process (whose children would keep the output pipes open).
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command.spawn().map_err(|source| Error::Spawn {
+        program: program.to_owned(),
+        source,
+    })?;
+    // Feed the prompt and drain the output on their own threads, so that a large prompt or a
+    // chatty agent can never fill a pipe and stall both sides.
+    let stdin = child.stdin.take();
+    let prompt = prompt.to_owned();
+    let feeder = std::thread::spawn(move || {
+        if let Some(mut stdin) = stdin {
+            let _ = stdin.write_all(prompt.as_bytes());
+        }
+    });
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    );
+    let started = Instant::now();
+    let mut next_report = Duration::from_secs(15);
+    let (code, timed_out) = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break (status.code(), false),
+            Ok(None) => {}
+            Err(_) => break (None, false),
+        }
+        let elapsed = started.elapsed();
+        if elapsed >= options.timeout {
+            stop_group(child.id());
+            let _ = child.kill();
+            let _ = child.wait();
+            break (None, true);
+        }
+        if elapsed >= next_report {
+            waiting(elapsed);
+            next_report += Duration::from_secs(15);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = feeder.join();
+    Ok(Output {
+        code,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+        timed_out,
+    })
+}
+
+/// Stops the agent's whole process group (see `spawn_and_wait`), through the `kill` command:
+/// the crate forbids unsafe code, so no direct signal call.
+fn stop_group(pid: u32) {
+    #[cfg(unix)]
+    {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    #[cfg(not(unix))]
+    let _ = pid;
+}
+
+fn failure_message(output: &Output) -> Problem {
+    let last: Vec<&str> = output
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let message = last[last.len().saturating_sub(3)..].join("; ");
+    let code = output
+        .code
+        .map_or("was killed".to_owned(), |c| format!("exited with {c}"));
+    Problem::Failed(if message.is_empty() {
+        code
+    } else {
+        format!("{code}: {}", crate::session::codec::excerpt(&message))
+    })
+}
+
+/// A structured answer (the review schema) into verdict, findings and body.
+fn structured(text: &str, work_dir: &Path) -> Result<Answer, Problem> {
+    let parsed =
+        findings::parse(text, Some(work_dir)).map_err(|e| Problem::Garbage(e.to_string()))?;
+    let verdict = parsed.verdict.ok_or_else(|| {
+        Problem::Garbage(
+            "overall_correctness is neither 'patch is correct' nor 'patch is incorrect'".to_owned(),
+        )
+    })?;
+    Ok(Answer {
+        verdict,
+        findings: parsed.findings,
+        body: parsed.explanation.unwrap_or_default(),
+    })
+}
+
+/// Claude's result object: `is_error` is a failure whatever the exit code; the answer is
+/// `structured_output`.
+fn claude_answer(output: &Output, work_dir: &Path) -> Result<Answer, Problem> {
+    let value: serde_json::Value = match serde_json::from_str(output.stdout.trim()) {
+        Ok(v) => v,
+        Err(_) if output.code != Some(0) => return Err(failure_message(output)),
+        Err(e) => {
+            return Err(Problem::Garbage(format!(
+                "stdout is not a JSON result: {e}"
+            )));
+        }
+    };
+    if value.get("is_error").and_then(serde_json::Value::as_bool) == Some(true) {
+        let message = value
+            .get("result")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("the result is marked as an error");
+        return Err(Problem::Failed(crate::session::codec::excerpt(message)));
+    }
+    if output.code != Some(0) {
+        return Err(failure_message(output));
+    }
+    let answer = value
+        .get("structured_output")
+        .filter(|v| v.is_object())
+        .ok_or_else(|| Problem::Garbage("the result has no structured_output".to_owned()))?;
+    structured(&answer.to_string(), work_dir)
+}
+
+/// A markdown answer: the verdict from a `## Verdict` section (or a `Verdict:` line), the whole
+/// text as the body. Findings are not guessed from prose.
+fn markdown(text: &str) -> Result<Answer, Problem> {
+    let mut lines = text.lines();
+    let mut verdict = None;
+    while let Some(line) = lines.next() {
+        let heading = line.trim().trim_start_matches('#').trim();
+        let rest = if heading.eq_ignore_ascii_case("verdict") && line.trim_start().starts_with('#')
+        {
+            lines
+                .by_ref()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or_default()
+        } else if let Some(rest) = heading
+            .strip_prefix("Verdict:")
+            .or_else(|| heading.strip_prefix("VERDICT:"))
+        {
+            rest
+        } else {
+            continue;
+        };
+        verdict = parse_verdict(rest);
+        if verdict.is_some() {
+            break;
+        }
+    }
+    let verdict = verdict.ok_or_else(|| {
+        Problem::Garbage("no '## Verdict' section naming approve, approve-with-changes, request-changes or reject".to_owned())
+    })?;
+    Ok(Answer {
+        verdict,
+        findings: Vec::new(),
+        body: text.trim().to_owned(),
+    })
+}
+
+/// A verdict written by a person or an agent: the four names, in any case, with spaces or
+/// underscores, and the seed's words (APPROVED, CHANGES REQUESTED, REJECTED).
+fn parse_verdict(text: &str) -> Option<Verdict> {
+    let word = text
+        .trim()
+        .trim_matches(|c: char| c == '*' || c == '`' || c == '.')
+        .to_ascii_lowercase()
+        .replace(['_', ' '], "-");
+    let word = word.trim_end_matches('.');
+    [
+        ("approve-with-changes", Verdict::ApproveWithChanges),
+        ("approved-with-changes", Verdict::ApproveWithChanges),
+        ("request-changes", Verdict::RequestChanges),
+        ("changes-requested", Verdict::RequestChanges),
+        ("reject", Verdict::Reject),
+        ("rejected", Verdict::Reject),
+        ("approve", Verdict::Approve),
+        ("approved", Verdict::Approve),
+    ]
+    .into_iter()
+    .find(|(name, _)| word.starts_with(name))
+    .map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_is_strict_json() {
+        let v: serde_json::Value = serde_json::from_str(REVIEW_SCHEMA).unwrap();
+        assert_eq!(v["additionalProperties"], false);
+        assert_eq!(v["required"].as_array().unwrap().len(), 4);
+        assert!(!compact_schema().contains('\n'));
+    }
+
+    #[test]
+    fn markdown_verdicts_in_the_seeds_words() {
+        for (text, verdict) in [
+            ("## Verdict\n\nAPPROVED\n", Verdict::Approve),
+            (
+                "# Review\n## Verdict\n**approve with changes**",
+                Verdict::ApproveWithChanges,
+            ),
+            ("Verdict: CHANGES REQUESTED", Verdict::RequestChanges),
+            ("## VERDICT\nreject.", Verdict::Reject),
+        ] {
+            let answer = markdown(text).unwrap_or_else(|_| panic!("{text}"));
+            assert_eq!(answer.verdict, verdict, "{text}");
+        }
+        assert!(markdown("I think it is fine.").is_err());
+    }
+
+    #[test]
+    fn the_prompt_is_never_in_the_arguments() {
+        let (program, args) =
+            command_line(&Preset::Codex, Path::new("/s.json"), Path::new("/a.json"));
+        assert_eq!(program, "codex");
+        assert_eq!(args.last().map(String::as_str), Some("-"));
+        let (_, args) = command_line(&Preset::Claude, Path::new("/s"), Path::new("/a"));
+        assert_eq!(
+            args[..4],
+            ["-p", "--output-format", "json", "--json-schema"]
+        );
+    }
+}
