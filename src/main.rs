@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 mod cli;
+mod mcp;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

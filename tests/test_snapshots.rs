@@ -29,6 +29,7 @@ const COMMANDS: &[&str] = &[
     "stop",
     "demo",
     "run",
+    "mcp",
     "schema",
 ];
 

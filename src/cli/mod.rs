@@ -52,6 +52,8 @@ pub enum Command {
     Pattern(record::PatternArgs),
     /// Abandon a session
     Abandon(record::AbandonArgs),
+    /// Serve the repository to Claude Code and Codex over MCP (stdio)
+    Mcp(McpArgs),
     /// Run the reviewing agent (codex, claude, ...) and record its review or validation
     Run(run::RunArgs),
     /// Print the JSON schema of a structured review answer (for codex --output-schema)
@@ -91,6 +93,17 @@ pub enum Command {
     Hook(hook::HookArgs),
 }
 
+/// Serve this repository to coding agents over MCP on standard input and output
+///
+/// Tools: the seed's byterover-store-knowledge and byterover-retrieve-knowledge (so the seed
+/// skill works unchanged, with the repository as the memory), and handoff_plan, handoff_review,
+/// handoff_implement, handoff_validate, handoff_show, handoff_context, handoff_search,
+/// handoff_list. Prompts: the four steps. Register it with Claude Code
+/// (`claude mcp add git-handoff -- git handoff mcp`) or Codex (`codex mcp add git-handoff -- git
+/// handoff mcp`).
+#[derive(Debug, clap::Args)]
+pub struct McpArgs {}
+
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> CommandResult {
     match cli.command {
@@ -101,6 +114,7 @@ pub fn run(cli: Cli) -> CommandResult {
         Command::Validate(args) => record::review(&args, Kind::Validation),
         Command::Pattern(args) => record::pattern(&args),
         Command::Abandon(args) => record::abandon(&args),
+        Command::Mcp(_) => crate::mcp::serve().map_err(git_handoff::error::CommandError::from),
         Command::Run(args) => run::run(&args),
         Command::Schema(args) => run::schema(&args),
         Command::Show(args) => show::run(&args),

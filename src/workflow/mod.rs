@@ -7,6 +7,7 @@ pub mod current;
 pub mod findings;
 pub mod prompt;
 pub mod repair;
+pub mod seed;
 pub mod why;
 
 use crate::git::{Oid, Repo};
@@ -39,6 +40,9 @@ pub enum Error {
         /// The range, as full OIDs.
         range: Range,
     },
+    /// A seed-format text of this kind names no session.
+    #[error("a {0} must name its session (**[SESSION-ID] ...** on its first line)")]
+    NoSession(Kind),
     /// A body that must not be empty was.
     #[error("aborting: the {0} is empty (give it with -m, -F FILE or standard input)")]
     EmptyBody(Kind),
@@ -171,6 +175,18 @@ impl Handoff {
 
     /// Starts a session with its first plan. `base` defaults to HEAD (none in an empty repo).
     pub fn start(&self, title: &str, base: Option<&str>, input: Input) -> Result<Recorded> {
+        self.start_as(None, title, base, input)
+    }
+
+    /// Starts a session as [`Handoff::start`] does, under `id` when given (an agent following
+    /// the seed names its new session itself; a taken ID is refused).
+    pub fn start_as(
+        &self,
+        id: Option<SessionId>,
+        title: &str,
+        base: Option<&str>,
+        input: Input,
+    ) -> Result<Recorded> {
         let title = title.trim();
         if title.is_empty() {
             return Err(Error::EmptyTitle);
@@ -183,7 +199,7 @@ impl Handoff {
         let created = crate::clock::now();
         let meta = SessionMeta {
             schema_version: SCHEMA_VERSION,
-            id: SessionId::generate(created, &title),
+            id: id.unwrap_or_else(|| SessionId::generate(created, &title)),
             title,
             created,
             base,

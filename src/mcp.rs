@@ -1,0 +1,471 @@
+//! `git handoff mcp`: an MCP server on stdio (rmcp), a second front end over the core, so that
+//! Claude Code and Codex use the repository itself as their shared memory. stdout is the
+//! protocol: nothing else is ever written there (the core never prints; logs go to stderr).
+//!
+//! Tools: the seed's `byterover-store-knowledge {messages}` and
+//! `byterover-retrieve-knowledge {query, limit}`, so the seed skill works unchanged, and typed
+//! tools for each step. Prompts: the seed's four steps. Every call opens the repository around
+//! the server's working directory afresh (any subdirectory or worktree), and errors become tool
+//! errors carrying the CLI's message and hints.
+
+use rmcp::handler::server::router::prompt::PromptRouter;
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{
+    CallToolResult, ContentBlock, Implementation, PromptMessage, Role, ServerCapabilities,
+    ServerConfig,
+};
+use rmcp::{
+    ServerHandler, ServiceExt, prompt, prompt_handler, prompt_router, tool, tool_handler,
+    tool_router,
+};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use git_handoff::error::CommandError;
+use git_handoff::session::{Finding, Kind, Verdict};
+use git_handoff::workflow::prompt::{self as context, Purpose};
+use git_handoff::workflow::{Handoff, Input, seed};
+
+/// The server: the routers of its tools and prompts.
+#[derive(Clone)]
+pub struct Server {
+    tool_router: ToolRouter<Self>,
+    prompt_router: PromptRouter<Self>,
+}
+
+/// `byterover-store-knowledge` arguments, the seed's.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct StoreArgs {
+    /// The text to store, in the seed's format: `**[SESSION-ID] CODEX REVIEW: title**`, the
+    /// body, a `## Verdict` section for reviews and validations.
+    pub messages: String,
+}
+
+/// `byterover-retrieve-knowledge` arguments, the seed's.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct RetrieveArgs {
+    /// What to look for; a session ID ranks that session's artifacts first.
+    pub query: String,
+    /// How many results (default 5).
+    pub limit: Option<usize>,
+}
+
+/// Arguments naming a session.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SessionArgs {
+    /// Session: full ID, random part, unique prefix or slug.
+    pub session: String,
+}
+
+/// `handoff_context` arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ContextArgs {
+    /// Session: full ID, random part, unique prefix or slug.
+    pub session: String,
+    /// review, implement or validate (default: inferred from the status).
+    #[serde(rename = "for")]
+    pub purpose: Option<String>,
+}
+
+/// `handoff_plan` arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct PlanArgs {
+    /// The plan in markdown.
+    pub body: String,
+    /// Title of a new session (required unless `session` is given).
+    pub title: Option<String>,
+    /// An existing session, for the next plan iteration.
+    pub session: Option<String>,
+    /// Who wrote it (default: the configured planner).
+    pub agent: Option<String>,
+}
+
+/// `handoff_review` and `handoff_validate` arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct VerdictArgs {
+    /// Session: full ID, random part, unique prefix or slug.
+    pub session: String,
+    /// approve, approve-with-changes, request-changes or reject.
+    pub verdict: String,
+    /// The review or validation in markdown.
+    pub body: String,
+    /// Findings: the JSON array of docs/format.md, or a Codex review object, as a JSON string.
+    pub findings: Option<String>,
+    /// Who wrote it (default: the configured reviewer).
+    pub agent: Option<String>,
+}
+
+/// `handoff_implement` arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ImplementArgs {
+    /// Session: full ID, random part, unique prefix or slug.
+    pub session: String,
+    /// The implementation summary in markdown.
+    pub body: String,
+    /// `BASE..HEAD` (default: the session's base to HEAD).
+    pub range: Option<String>,
+}
+
+/// `handoff_search` and `handoff_list` arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SearchArgs {
+    /// Words to look for (search) or ignored (list).
+    pub query: Option<String>,
+    /// How many results.
+    pub limit: Option<usize>,
+}
+
+/// Arguments of the step prompts.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct StepArgs {
+    /// The session (for review, implement and validate) or the feature to plan.
+    pub session_or_feature: String,
+}
+
+/// A tool's outcome: its text, or an error with the CLI's message and hints.
+fn reply(result: Result<String, CommandError>) -> CallToolResult {
+    match result {
+        Ok(text) => CallToolResult::success(vec![ContentBlock::text(text)]),
+        Err(e) => CallToolResult::error(vec![ContentBlock::text(e.to_string())]),
+    }
+}
+
+/// Runs core work off the async runtime, on a handle opened for this call.
+async fn with_handoff(
+    work: impl FnOnce(&Handoff) -> Result<String, CommandError> + Send + 'static,
+) -> CallToolResult {
+    let result = tokio::task::spawn_blocking(move || {
+        let handoff = Handoff::open()?;
+        work(&handoff)
+    })
+    .await
+    .unwrap_or_else(|e| Err(CommandError::user(anyhow::anyhow!("the tool failed: {e}"))));
+    reply(result)
+}
+
+fn json(value: &impl serde::Serialize) -> Result<String, CommandError> {
+    serde_json::to_string_pretty(value).map_err(|e| CommandError::user(anyhow::anyhow!(e)))
+}
+
+fn recorded_json(recorded: &git_handoff::workflow::Recorded) -> Result<String, CommandError> {
+    let a = &recorded.artifact;
+    json(&serde_json::json!({
+        "session": a.session.as_str(),
+        "artifact": a.id.to_string(),
+        "kind": a.kind,
+        "status": a.status,
+        "verdict": a.verdict,
+        "findings": a.findings.len(),
+        "redacted": recorded.redactions,
+        "commits_in_range": recorded.range_commits,
+        "warnings": recorded.warnings,
+    }))
+}
+
+fn parse_verdict(text: &str) -> Result<Verdict, CommandError> {
+    text.trim()
+        .to_ascii_lowercase()
+        .parse::<Verdict>()
+        .map_err(|e| CommandError::user(anyhow::anyhow!(e)))
+}
+
+fn parse_findings(handoff: &Handoff, text: Option<&str>) -> Result<Vec<Finding>, CommandError> {
+    match text {
+        None => Ok(Vec::new()),
+        Some(t) if t.trim().is_empty() => Ok(Vec::new()),
+        Some(t) => Ok(git_handoff::workflow::findings::parse(t, handoff.repo.work_dir())?.findings),
+    }
+}
+
+#[tool_router(router = tool_router)]
+impl Server {
+    /// A server for the repository around the working directory.
+    pub fn new() -> Self {
+        Self {
+            tool_router: Self::tool_router(),
+            prompt_router: Self::prompt_router(),
+        }
+    }
+
+    #[tool(
+        name = "byterover-store-knowledge",
+        description = "Store a plan, review, implementation summary, validation or pattern in the repository, in the seed's format: first line **[SESSION-ID] CLAUDE PLAN|CODEX REVIEW|IMPLEMENTATION COMPLETE|CODEX VALIDATION|VALIDATED PATTERN: title**, a '## Verdict' section for reviews and validations. It is recorded in the session it names (a plan naming none starts one) and is retrievable at once."
+    )]
+    async fn store_knowledge(&self, Parameters(args): Parameters<StoreArgs>) -> CallToolResult {
+        with_handoff(move |handoff| {
+            let stored = seed::store(handoff, &args.messages, None)?;
+            let mut text = recorded_json(&stored.recorded)?;
+            if stored.new_session {
+                text.push_str("\n(a new session was started)");
+            }
+            Ok(text)
+        })
+        .await
+    }
+
+    #[tool(
+        name = "byterover-retrieve-knowledge",
+        description = "Search every stored plan, review, implementation and validation of this repository (ranked full text; a session ID in the query ranks that session first). Returns each hit's session, kind, status and a snippet; get a whole session with handoff_show or handoff_context."
+    )]
+    async fn retrieve_knowledge(
+        &self,
+        Parameters(args): Parameters<RetrieveArgs>,
+    ) -> CallToolResult {
+        with_handoff(move |handoff| search(handoff, &args.query, args.limit.unwrap_or(5))).await
+    }
+
+    #[tool(
+        name = "handoff_plan",
+        description = "Start a session with a plan (title and body), or add the next plan iteration to a session. Returns the session ID and status."
+    )]
+    async fn plan(&self, Parameters(args): Parameters<PlanArgs>) -> CallToolResult {
+        with_handoff(move |handoff| {
+            let mut input = Input::new(Kind::Plan, args.body);
+            input.agent = args.agent;
+            let recorded = match &args.session {
+                Some(s) => handoff.record(&handoff.resolve(s)?, input)?,
+                None => handoff.start(args.title.as_deref().unwrap_or_default(), None, input)?,
+            };
+            recorded_json(&recorded)
+        })
+        .await
+    }
+
+    #[tool(
+        name = "handoff_review",
+        description = "Record a review of a session's plan: verdict approve|approve-with-changes|request-changes|reject, a markdown body, and optional findings (JSON)."
+    )]
+    async fn review(&self, Parameters(args): Parameters<VerdictArgs>) -> CallToolResult {
+        with_handoff(move |handoff| record_verdict(handoff, Kind::Review, args)).await
+    }
+
+    #[tool(
+        name = "handoff_validate",
+        description = "Record a validation of a session's implementation (its real diff): verdict, markdown body, optional findings (JSON)."
+    )]
+    async fn validate(&self, Parameters(args): Parameters<VerdictArgs>) -> CallToolResult {
+        with_handoff(move |handoff| record_verdict(handoff, Kind::Validation, args)).await
+    }
+
+    #[tool(
+        name = "handoff_implement",
+        description = "Record a session's implementation: a markdown summary; every commit of the range (default: the session's base to HEAD) gets a note."
+    )]
+    async fn implement(&self, Parameters(args): Parameters<ImplementArgs>) -> CallToolResult {
+        with_handoff(move |handoff| {
+            let id = handoff.resolve(&args.session)?;
+            let mut input = Input::new(Kind::Implementation, args.body);
+            input.range = args.range;
+            recorded_json(&handoff.record(&id, input)?)
+        })
+        .await
+    }
+
+    #[tool(
+        name = "handoff_show",
+        description = "A session as JSON: status, next step, and every artifact with its body and findings."
+    )]
+    async fn show(&self, Parameters(args): Parameters<SessionArgs>) -> CallToolResult {
+        with_handoff(move |handoff| {
+            let session = handoff.session(&args.session)?;
+            json(&git_handoff::views::detail(&session))
+        })
+        .await
+    }
+
+    #[tool(
+        name = "handoff_context",
+        description = "The self-contained prompt for the next step of a session: the plan, every review, and for validation the real git diff. 'for' is review, implement or validate (default: from the status)."
+    )]
+    async fn context(&self, Parameters(args): Parameters<ContextArgs>) -> CallToolResult {
+        with_handoff(move |handoff| {
+            let session = handoff.session(&args.session)?;
+            let purpose = match args.purpose.as_deref() {
+                Some("review") => Purpose::Review,
+                Some("implement") => Purpose::Implement,
+                Some("validate") => Purpose::Validate,
+                Some(other) => {
+                    return Err(CommandError::user(anyhow::anyhow!(
+                        "unknown step '{other}' (expected review, implement or validate)"
+                    )));
+                }
+                None => match session.state.status {
+                    Some(git_handoff::session::Status::ReadyForImplementation) => {
+                        Purpose::Implement
+                    }
+                    Some(git_handoff::session::Status::ReadyForCodexValidation) => {
+                        Purpose::Validate
+                    }
+                    _ => Purpose::Review,
+                },
+            };
+            let diff = match (purpose, session.range()) {
+                (Purpose::Validate | Purpose::Implement, Some(range)) => Some(
+                    handoff
+                        .repo
+                        .range_diff(range, handoff.config.context.max_diff_bytes)?,
+                ),
+                _ => None,
+            };
+            Ok(context::build(&session, purpose, diff.as_ref()))
+        })
+        .await
+    }
+
+    #[tool(
+        name = "handoff_search",
+        description = "Ranked full-text search over every artifact; returns session, kind, status and snippet per hit."
+    )]
+    async fn search_tool(&self, Parameters(args): Parameters<SearchArgs>) -> CallToolResult {
+        with_handoff(move |handoff| {
+            search(
+                handoff,
+                args.query.as_deref().unwrap_or_default(),
+                args.limit.unwrap_or(10),
+            )
+        })
+        .await
+    }
+
+    #[tool(
+        name = "handoff_list",
+        description = "Sessions of this repository, most recently updated first, with status and title."
+    )]
+    async fn list(&self, Parameters(args): Parameters<SearchArgs>) -> CallToolResult {
+        with_handoff(move |handoff| {
+            let index =
+                git_handoff::index::open_refreshed(&handoff.store(), &mut |_| {}, &mut |_, _| {})?;
+            let filter = git_handoff::index::Filter {
+                limit: Some(args.limit.unwrap_or(50)),
+                ..git_handoff::index::Filter::default()
+            };
+            json(&index.list(&filter)?)
+        })
+        .await
+    }
+}
+
+fn record_verdict(
+    handoff: &Handoff,
+    kind: Kind,
+    args: VerdictArgs,
+) -> Result<String, CommandError> {
+    let id = handoff.resolve(&args.session)?;
+    let mut input = Input::new(kind, args.body);
+    input.verdict = Some(parse_verdict(&args.verdict)?);
+    input.findings = parse_findings(handoff, args.findings.as_deref())?;
+    input.agent = args.agent;
+    recorded_json(&handoff.record(&id, input)?)
+}
+
+fn search(handoff: &Handoff, query: &str, limit: usize) -> Result<String, CommandError> {
+    let index = git_handoff::index::open_refreshed(&handoff.store(), &mut |_| {}, &mut |_, _| {})?;
+    let filter = git_handoff::index::Filter {
+        limit: Some(limit),
+        ..git_handoff::index::Filter::default()
+    };
+    let mut hits = index.search(&handoff.store(), query, &filter)?;
+    // Matches marked as in `search --json`.
+    for h in &mut hits {
+        h.snippet = h.snippet.replace(
+            [
+                git_handoff::index::MATCH_START,
+                git_handoff::index::MATCH_END,
+            ],
+            "**",
+        );
+    }
+    json(&git_handoff::views::SearchView {
+        query,
+        results: hits,
+    })
+}
+
+fn step(text: String) -> Vec<PromptMessage> {
+    vec![PromptMessage::new_text(Role::User, text)]
+}
+
+#[prompt_router]
+impl Server {
+    #[prompt(
+        name = "handoff-plan",
+        description = "Step 1: Claude plans a feature and stores the plan in the repository."
+    )]
+    async fn plan_prompt(&self, Parameters(args): Parameters<StepArgs>) -> Vec<PromptMessage> {
+        step(format!(
+            "Plan this feature: {}\n\nWrite an implementation plan in markdown (goal, steps, files, risks, tests). Store it with the handoff_plan tool (title and body), or with byterover-store-knowledge as '**[SESSION-ID] CLAUDE PLAN: <title>**' followed by the plan. Then tell the user the session ID and that the next step is the review: git handoff run review <ID>.",
+            args.session_or_feature
+        ))
+    }
+
+    #[prompt(
+        name = "handoff-review",
+        description = "Step 2: Codex reviews a session's plan and records its verdict."
+    )]
+    async fn review_prompt(&self, Parameters(args): Parameters<StepArgs>) -> Vec<PromptMessage> {
+        step(format!(
+            "Review the plan of session {0}. Get it with the handoff_context tool (for: review). Record your review with handoff_review: verdict (approve, approve-with-changes, request-changes or reject), a markdown body (strengths, concerns, recommendations), and findings as JSON if you point at code.",
+            args.session_or_feature
+        ))
+    }
+
+    #[prompt(
+        name = "handoff-implement",
+        description = "Step 3: Claude implements an approved plan, taking the reviews into account."
+    )]
+    async fn implement_prompt(&self, Parameters(args): Parameters<StepArgs>) -> Vec<PromptMessage> {
+        step(format!(
+            "Implement session {0}. Get the plan and every review with the handoff_context tool (for: implement), address the reviews, commit your work, then record it with handoff_implement (a summary of what was built and how the reviews were addressed).",
+            args.session_or_feature
+        ))
+    }
+
+    #[prompt(
+        name = "handoff-validate",
+        description = "Step 4: Codex validates the real diff of an implemented session."
+    )]
+    async fn validate_prompt(&self, Parameters(args): Parameters<StepArgs>) -> Vec<PromptMessage> {
+        step(format!(
+            "Validate session {0}. Get the plan, the reviews and the real diff with the handoff_context tool (for: validate). Check the diff against the plan and the reviews; record the result with handoff_validate: verdict, a markdown body, and findings as JSON for problems in the code.",
+            args.session_or_feature
+        ))
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+#[prompt_handler(router = self.prompt_router)]
+impl ServerHandler for Server {
+    fn get_info(&self) -> ServerConfig {
+        let mut info = ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_prompts()
+                .build(),
+        );
+        info.server_info = Implementation::new("git-handoff", env!("CARGO_PKG_VERSION"));
+        info.instructions = Some(
+            "This repository is the agents' shared memory: plans, reviews, implementations and validations are stored in git. Store with byterover-store-knowledge (the seed's format) or the handoff_* tools; read with byterover-retrieve-knowledge, handoff_show and handoff_context."
+                .to_owned(),
+        );
+        info
+    }
+}
+
+/// Serves MCP on stdin/stdout until the client closes the connection.
+pub fn serve() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let service = Server::new()
+            .serve(rmcp::transport::io::stdio())
+            .await
+            .map_err(|e| anyhow::anyhow!("starting the MCP server: {e}"))?;
+        service
+            .waiting()
+            .await
+            .map_err(|e| anyhow::anyhow!("the MCP server stopped: {e}"))?;
+        Ok(())
+    })
+}
