@@ -183,6 +183,12 @@ impl From<crate::init::Error> for CommandError {
     }
 }
 
+impl From<crate::init::AgentsError> for CommandError {
+    fn from(err: crate::init::AgentsError) -> Self {
+        Self::new(ErrorKind::Config, err)
+    }
+}
+
 impl From<crate::hooks::install::Error> for CommandError {
     fn from(err: crate::hooks::install::Error) -> Self {
         Self::new(ErrorKind::Config, err)

@@ -129,6 +129,9 @@ pub struct InitView {
     pub wrote_repo_file: bool,
     /// `hooks`.
     pub hooks: Vec<crate::hooks::install::Change>,
+    /// `agents` (with `--agents`): `.mcp.json` and the skill files.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub agents: Vec<crate::init::AgentFile>,
 }
 
 /// What `reindex --json` prints.

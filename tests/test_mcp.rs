@@ -71,3 +71,68 @@ fn the_seed_flow_through_the_official_python_client() {
         .json();
     assert_eq!(show["status"], "READY_FOR_IMPLEMENTATION");
 }
+
+#[test]
+fn init_agents_registers_the_server_without_clobbering_anything() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    std::fs::write(
+        repo.join(".mcp.json"),
+        r#"{"mcpServers": {"other": {"command": "other-server"}}, "keep": true}"#,
+    )
+    .unwrap();
+    std::fs::create_dir_all(repo.join(".agents/skills/git-handoff")).unwrap();
+    std::fs::write(repo.join(".agents/skills/git-handoff/SKILL.md"), "my own\n").unwrap();
+    let run = env.handoff(&repo, &["init", "--agents", "--no-hooks", "--json"]);
+    let out: serde_json::Value = serde_json::from_str(run.ok()).unwrap();
+    let actions: Vec<(String, String)> = out["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["path"].as_str().unwrap().to_owned(),
+                a["action"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        actions.contains(&(".mcp.json".into(), "updated".into())),
+        "{actions:?}"
+    );
+    assert!(actions.contains(&(
+        ".claude/skills/git-handoff/SKILL.md".into(),
+        "created".into()
+    )));
+    assert!(actions.contains(&(".agents/skills/git-handoff/SKILL.md".into(), "kept".into())));
+    let mcp: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo.join(".mcp.json")).unwrap()).unwrap();
+    assert_eq!(mcp["keep"], true);
+    assert_eq!(mcp["mcpServers"]["other"]["command"], "other-server");
+    assert_eq!(
+        mcp["mcpServers"]["git-handoff"]["args"],
+        serde_json::json!(["handoff", "mcp"])
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.join(".agents/skills/git-handoff/SKILL.md")).unwrap(),
+        "my own\n"
+    );
+    let skill = std::fs::read_to_string(repo.join(".claude/skills/git-handoff/SKILL.md")).unwrap();
+    assert!(skill.starts_with("---\nname: git-handoff\n"), "{skill}");
+    // Again: nothing changes.
+    let again = env
+        .handoff(&repo, &["init", "--agents", "--no-hooks", "--json"])
+        .json();
+    assert!(again["agents"].to_string().contains("unchanged"), "{again}");
+    // A broken .mcp.json is reported and left alone.
+    std::fs::write(repo.join(".mcp.json"), "{not json").unwrap();
+    let err = env
+        .handoff(&repo, &["init", "--agents", "--no-hooks"])
+        .fails(1)
+        .to_owned();
+    assert!(err.contains(".mcp.json is not a JSON object"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(repo.join(".mcp.json")).unwrap(),
+        "{not json"
+    );
+}

@@ -122,11 +122,32 @@ fn section(out: &mut String, a: &Artifact) {
     let _ = writeln!(out, "\nStatus after it: {}", a.status);
 }
 
+/// What a reviewing agent must return, and how it gets recorded, so that an agent following
+/// the prompt by hand does it right too.
+fn answer_format(id: &str, heading: &str) -> String {
+    format!(
+        "## What to return\n\n\
+         If you were started by `git handoff run` (or are asked for structured output), answer \
+         with one JSON object of the review schema (`git handoff schema review`):\n\n\
+         {{\"findings\": [{{\"title\": \"[P1] one imperative line\", \"body\": \"markdown\", \
+         \"confidence_score\": 0.8, \"priority\": 1, \"code_location\": {{\"absolute_file_path\": \
+         \"path/in/repo\", \"line_range\": {{\"start\": 3, \"end\": 9}}}}}}], \
+         \"overall_correctness\": \"patch is correct\" or \"patch is incorrect\", \
+         \"overall_explanation\": \"markdown\", \"overall_confidence_score\": 0.8}}\n\n\
+         It is recorded as it is: \"patch is correct\" becomes the verdict approve, \"patch is \
+         incorrect\" request-changes, and each finding keeps its priority and lines.\n\n\
+         Otherwise answer in markdown starting with `**[{id}] {heading}: <title>**`, with a \
+         `## Verdict` section naming approve, approve-with-changes, request-changes or reject, \
+         and store it with the MCP tool byterover-store-knowledge or the command above."
+    )
+}
+
 fn next_instructions(id: &str, purpose: Purpose) -> String {
     match purpose {
         Purpose::Review => format!(
             "Review the plan above. Record your review with:\n  git handoff review {id} --verdict \
-             approve|approve-with-changes|request-changes|reject -F review.md [--findings findings.json]"
+             approve|approve-with-changes|request-changes|reject -F review.md [--findings findings.json]\n\n{}",
+            answer_format(id, "CODEX REVIEW")
         ),
         Purpose::Implement => format!(
             "Implement the plan, addressing every review finding, and commit. Then record it with:\n  \
@@ -135,7 +156,8 @@ fn next_instructions(id: &str, purpose: Purpose) -> String {
         Purpose::Validate => format!(
             "Validate the diff above against the plan and the reviews. Record your validation with:\n  \
              git handoff validate {id} --verdict approve|approve-with-changes|request-changes|reject \
-             -F validation.md [--findings findings.json]"
+             -F validation.md [--findings findings.json]\n\n{}",
+            answer_format(id, "CODEX VALIDATION")
         ),
     }
 }

@@ -7,12 +7,14 @@ use git_handoff::init;
 
 /// Set up this clone for git-handoff (safe to run again)
 ///
-/// Sets notes.rewriteRef=refs/notes/handoff and notes.rewriteMode=cat_sort_uniq so notes follow
-/// amend and rebase, log.excludeDecoration=refs/handoff/* so session refs stay out of git log,
-/// writes .handoff.toml with the documented defaults when it is absent, and installs the
-/// pre-push, post-rewrite and prepare-commit-msg hooks in the hooks directory git uses
-/// (core.hooksPath respected), between '# BEGIN git-handoff' / '# END git-handoff' lines so
-/// existing hooks keep working.
+/// Adds to every remote the fetch refspecs that bring its sessions and notes into
+/// refs/handoff-remotes/<remote>/ with a plain git fetch, sets log.excludeDecoration=refs/handoff/*
+/// so session refs stay out of git log, writes .handoff.toml with the documented defaults when
+/// it is absent, and installs the pre-push, post-rewrite and prepare-commit-msg hooks in the
+/// hooks directory git uses (core.hooksPath respected), between '# BEGIN git-handoff' /
+/// '# END git-handoff' lines so existing hooks keep working (other hooks are chained). With
+/// --agents, also registers the MCP server with Claude Code (.mcp.json), prints the Codex entry
+/// and installs the git-handoff skill for both agents.
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
     /// Do not install the git hooks
@@ -21,6 +23,10 @@ pub struct InitArgs {
     /// Remove our blocks from the hooks (and nothing else)
     #[arg(long, conflicts_with = "no_hooks")]
     pub uninstall: bool,
+    /// Also set up the agents: .mcp.json for Claude Code, the skill for Claude and Codex, and
+    /// the Codex MCP entry (printed)
+    #[arg(long, conflicts_with = "uninstall")]
+    pub agents: bool,
     /// Print what was changed as JSON
     #[arg(long)]
     pub json: bool,
@@ -37,6 +43,7 @@ pub fn run(args: &InitArgs) -> CommandResult {
                 config_set: Vec::new(),
                 wrote_repo_file: false,
                 hooks,
+                agents: Vec::new(),
             })?;
         } else {
             for h in &hooks {
@@ -55,13 +62,26 @@ pub fn run(args: &InitArgs) -> CommandResult {
     } else {
         git_handoff::hooks::install::install(&dir)?
     };
+    let agents = if args.agents {
+        init::install_agents(&handoff.repo)?
+    } else {
+        Vec::new()
+    };
     if args.json {
         ui::json(&git_handoff::views::InitView {
             config_set,
             wrote_repo_file,
             hooks,
+            agents,
         })?;
         return Ok(());
+    }
+    for a in &agents {
+        ui::status(&format!("{} {}", a.action, a.path));
+    }
+    if args.agents {
+        ui::status("for Codex, register the MCP server with:");
+        crate::cli::ui::err_write(&format!("\n{}\n", init::CODEX_ENTRY));
     }
     for h in &hooks {
         ui::status(&format!("hook {}: {}", h.action, h.path.display()));
@@ -72,7 +92,7 @@ pub fn run(args: &InitArgs) -> CommandResult {
     if wrote_repo_file {
         ui::status(&format!("wrote {}", git_handoff::config::REPO_FILE));
     }
-    if config_set.is_empty() && !wrote_repo_file && hooks.is_empty() {
+    if config_set.is_empty() && !wrote_repo_file && hooks.is_empty() && !args.agents {
         ui::status("already set up; nothing changed");
     }
     Ok(())

@@ -87,6 +87,120 @@ pub fn configure(repo: &Repo) -> Result<Vec<String>, Error> {
     Ok(changed)
 }
 
+/// The skill that teaches Claude Code and Codex the git-native workflow.
+pub const SKILL: &str = include_str!("SKILL.md");
+
+/// Where `init --agents` installs the skill, relative to the work tree.
+pub const SKILL_PATHS: [&str; 2] = [
+    ".claude/skills/git-handoff/SKILL.md",
+    ".agents/skills/git-handoff/SKILL.md",
+];
+
+/// The Codex registration of the MCP server, printed by `init --agents`.
+pub const CODEX_ENTRY: &str = "codex mcp add git-handoff -- git handoff mcp
+
+or in ~/.codex/config.toml:
+
+[mcp_servers.git-handoff]
+command = \"git\"
+args = [\"handoff\", \"mcp\"]
+";
+
+/// What `init --agents` did to one file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AgentFile {
+    /// The file, relative to the work tree.
+    pub path: String,
+    /// `created`, `updated`, `unchanged`, or `kept` (someone else's content, left alone).
+    pub action: &'static str,
+}
+
+/// Why agent set-up failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentsError {
+    /// A bare repository has no work tree to put the files in.
+    #[error("this repository has no work tree for .mcp.json and the skills")]
+    NoWorkTree,
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// `.mcp.json` is not a JSON object; it is left as it is.
+    #[error(".mcp.json is not a JSON object ({0}); fix it, then run init --agents again")]
+    BadMcpJson(String),
+}
+
+/// Registers the MCP server with Claude Code (`.mcp.json`, merged: other servers and an
+/// existing `git-handoff` entry of someone else's are kept) and installs the skill for both
+/// agents (an existing different file is kept).
+pub fn install_agents(repo: &Repo) -> Result<Vec<AgentFile>, AgentsError> {
+    let work = repo.work_dir().ok_or(AgentsError::NoWorkTree)?;
+    let io = |path: &str| {
+        let path = path.to_owned();
+        move |source| AgentsError::Io { path, source }
+    };
+    let mut done = Vec::new();
+    let mcp_path = work.join(".mcp.json");
+    let ours = serde_json::json!({"command": "git", "args": ["handoff", "mcp"]});
+    let (mut config, existed) = match std::fs::read_to_string(&mcp_path) {
+        Ok(text) => (
+            serde_json::from_str::<serde_json::Value>(&text)
+                .map_err(|e| AgentsError::BadMcpJson(e.to_string()))?,
+            true,
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (serde_json::json!({}), false),
+        Err(e) => return Err(io(".mcp.json")(e)),
+    };
+    let root = config
+        .as_object_mut()
+        .ok_or_else(|| AgentsError::BadMcpJson("the top level is not an object".to_owned()))?;
+    let servers = root
+        .entry("mcpServers")
+        .or_insert_with(|| serde_json::json!({}));
+    let servers = servers
+        .as_object_mut()
+        .ok_or_else(|| AgentsError::BadMcpJson("mcpServers is not an object".to_owned()))?;
+    let action = match servers.get("git-handoff") {
+        Some(existing) if *existing == ours => "unchanged",
+        Some(_) => "kept",
+        None => {
+            servers.insert("git-handoff".to_owned(), ours);
+            let mut text = serde_json::to_string_pretty(&config)
+                .map_err(|e| AgentsError::BadMcpJson(e.to_string()))?;
+            text.push('\n');
+            std::fs::write(&mcp_path, text).map_err(io(".mcp.json"))?;
+            if existed { "updated" } else { "created" }
+        }
+    };
+    done.push(AgentFile {
+        path: ".mcp.json".to_owned(),
+        action,
+    });
+    for rel in SKILL_PATHS {
+        let path = work.join(rel);
+        let action = match std::fs::read_to_string(&path) {
+            Ok(text) if text == SKILL => "unchanged",
+            Ok(_) => "kept",
+            Err(_) => {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(io(rel))?;
+                }
+                std::fs::write(&path, SKILL).map_err(io(rel))?;
+                "created"
+            }
+        };
+        done.push(AgentFile {
+            path: rel.to_owned(),
+            action,
+        });
+    }
+    Ok(done)
+}
+
 /// Writes `.handoff.toml` with the documented defaults when the work tree has none; returns
 /// whether it wrote one.
 pub fn write_repo_file(repo: &Repo) -> Result<bool, Error> {
