@@ -459,3 +459,43 @@ pub fn write_hook(repo: &std::path::Path, name: &str, text: &str) -> std::path::
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path
 }
+
+/// The real `codex`, `claude` and `mcp-inspector` executables (npm packages, pinned), installed
+/// once into `target/node-clis` with npm from the registry when missing. Their tests check
+/// that our presets' flags parse and that the MCP Inspector talks to our server.
+pub fn node_clis() -> PathBuf {
+    static READY: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+    let mut ready = READY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(bin) = ready.as_ref() {
+        return bin.clone();
+    }
+    let prefix = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/node-clis");
+    let bin = prefix.join("node_modules/.bin");
+    let packages = [
+        "@openai/codex@0.169.0",
+        "@anthropic-ai/claude-code@2.1.330",
+        "@modelcontextprotocol/inspector@2.12.0",
+    ];
+    let stamp = prefix.join("installed");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(&packages.join("\n")) {
+        std::fs::create_dir_all(&prefix).unwrap();
+        let status = Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "--prefix",
+            ])
+            .arg(&prefix)
+            .args(packages)
+            .status()
+            .expect("npm (Node.js) is needed to install the real agent CLIs for these tests");
+        assert!(status.success(), "npm install of {packages:?} failed");
+        std::fs::write(&stamp, packages.join("\n")).unwrap();
+    }
+    *ready = Some(bin.clone());
+    bin
+}
