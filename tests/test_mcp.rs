@@ -6,11 +6,16 @@ use crate::common::{BIN, TestEnv};
 #[test]
 fn the_seed_flow_through_the_official_python_client() {
     let env = TestEnv::new();
-    let repo = env.repo("repo");
+    let main = env.repo("repo");
+    // Served from a subdirectory of a linked worktree: the repository is found as git finds it.
+    let repo = env.path("worktree");
+    env.git_ok(&main, &["worktree", "add", "-q", repo.to_str().unwrap()]);
+    let sub = repo.join("deep/inside");
+    std::fs::create_dir_all(&sub).unwrap();
     let client = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp/client.py");
     let out = env
         .command("python3", &repo)
-        .args([client, BIN, repo.to_str().unwrap()])
+        .args([client, BIN, sub.to_str().unwrap()])
         .output()
         .expect("python3");
     assert!(
@@ -65,9 +70,9 @@ fn the_seed_flow_through_the_official_python_client() {
         "{bad}"
     );
     assert!(seen["prompt"].as_str().unwrap().contains("handoff_review"));
-    // And it is all in git, where the CLI sees it.
+    // And it is all in git, where the CLI sees it, from the main worktree too.
     let show = env
-        .handoff(&repo, &["show", "SESSION-20251027-A7F3K2M9", "--json"])
+        .handoff(&main, &["show", "SESSION-20251027-A7F3K2M9", "--json"])
         .json();
     assert_eq!(show["status"], "READY_FOR_IMPLEMENTATION");
 }

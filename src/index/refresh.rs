@@ -222,8 +222,19 @@ impl Index {
 }
 
 /// How long a file timestamp must be in the past before we trust it to reveal the next change
-/// (git's "racily clean" rule: a change in the same timestamp tick could go unseen).
-const RACY: std::time::Duration = std::time::Duration::from_secs(2);
+/// (git's "racily clean" rule: a change in the same timestamp tick could go unseen). The tick
+/// is the file system's: a few milliseconds where timestamps carry sub-second digits, up to two
+/// seconds where they do not (FAT, HFS+).
+fn racy_window(modified: std::time::SystemTime) -> std::time::Duration {
+    let subsecond = modified
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    if subsecond == 0 {
+        std::time::Duration::from_secs(2)
+    } else {
+        std::time::Duration::from_millis(50)
+    }
+}
 
 /// A cheap fingerprint of everything that can change the session refs: `packed-refs` (mtime and
 /// size) and the `refs/handoff/sessions/` directory (whose mtime moves whenever git creates,
@@ -238,7 +249,7 @@ fn fingerprint(common_dir: &std::path::Path) -> Option<String> {
         match std::fs::metadata(path) {
             Ok(meta) => {
                 let modified = meta.modified().ok()?;
-                if now.duration_since(modified).unwrap_or_default() < RACY {
+                if now.duration_since(modified).unwrap_or_default() < racy_window(modified) {
                     return None;
                 }
                 let ns = modified

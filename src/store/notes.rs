@@ -306,6 +306,10 @@ impl Store<'_> {
         // A directory is rewritten when it gains a note or has flat notes to absorb.
         let touched: BTreeSet<String> = targets.keys().chain(groups.keys()).cloned().collect();
         let mut blob_cache: HashMap<Vec<u8>, Oid> = HashMap::new();
+        // Most notes of a range hold the same lines and gain the same one: rewrite each
+        // distinct (old blobs, added lines) pair once.
+        let mut merged: HashMap<(Vec<Oid>, Option<&BTreeSet<Vec<u8>>>), (Oid, bool)> =
+            HashMap::new();
         let mut changed = 0;
         for dir in &touched {
             let mut notes = groups.remove(dir).unwrap_or_default();
@@ -326,22 +330,32 @@ impl Store<'_> {
                 let blob = match (blobs, add) {
                     ([one], None) => *one,
                     _ => {
-                        let mut lines = BTreeSet::new();
-                        for b in blobs {
-                            let bytes = read_note_blob(repo, *b)?;
-                            lines.extend(note_lines(&bytes).map(<[u8]>::to_vec));
-                        }
-                        let before = lines.len();
-                        if let Some(add) = add {
-                            lines.extend(add.iter().cloned());
-                        }
-                        if lines.len() != before {
+                        let key = (blobs.to_vec(), add.copied());
+                        let (blob, grew) = match merged.get(&key) {
+                            Some(done) => *done,
+                            None => {
+                                let mut lines = BTreeSet::new();
+                                for b in blobs {
+                                    let bytes = read_note_blob(repo, *b)?;
+                                    lines.extend(note_lines(&bytes).map(<[u8]>::to_vec));
+                                }
+                                let before = lines.len();
+                                if let Some(add) = add {
+                                    lines.extend(add.iter().cloned());
+                                }
+                                let grew = lines.len() != before;
+                                let blob = match blobs {
+                                    [one] if !grew => *one,
+                                    _ => self.note_blob(&lines, &mut blob_cache)?,
+                                };
+                                merged.insert(key, (blob, grew));
+                                (blob, grew)
+                            }
+                        };
+                        if grew {
                             changed += 1;
                         }
-                        match blobs {
-                            [one] if lines.len() == before => *one,
-                            _ => self.note_blob(&lines, &mut blob_cache)?,
-                        }
+                        blob
                     }
                 };
                 builder

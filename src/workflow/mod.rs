@@ -237,7 +237,10 @@ impl Handoff {
                     range: range.clone(),
                 });
             }
-            warnings.extend(self.credited_elsewhere(id, &commits)?);
+            // Only an implementation claims commits; a validation reads the recorded range.
+            if new.kind == Kind::Implementation {
+                warnings.extend(self.credited_elsewhere(id, &commits)?);
+            }
             let line = NoteLine {
                 session: id.clone(),
                 kind: new.kind,

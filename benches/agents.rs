@@ -1,0 +1,256 @@
+//! Agents benchmark (issue: `run` and the MCP server). Prints figures; asserts only that the
+//! commands succeed.
+//!
+//! - At 10,000 sessions, from an MCP client's side (JSON-RPC over the server's stdio, medians
+//!   of 15): a `byterover-store-knowledge` call until the stored text is retrievable (store,
+//!   then a retrieve that returns it), and a `byterover-retrieve-knowledge` call. Goal ≤ 50 ms
+//!   each; the cloud service needs 20–30 s.
+//! - `git handoff run validate` over a 5,000-commit range with an agent that answers at once:
+//!   everything but the agent ≤ 100 ms.
+//! - `context --for validate` against `git diff base..head` of the same range: ≤ 1.5×.
+//!
+//! Run: `cargo bench --bench agents`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
+use std::time::Instant;
+
+use common::{BIN, build, cmd, fast_import, git, linear_history, median_of as median, timed};
+
+const SESSIONS: usize = 10_000;
+const CALLS: usize = 15;
+const COMMITS: usize = 5_000;
+
+/// A line-delimited JSON-RPC client on the server's stdio.
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    next: u64,
+}
+
+impl Client {
+    fn start(dir: &Path) -> Self {
+        let mut child = cmd(dir, BIN)
+            .arg("mcp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut client = Self {
+            child,
+            stdin,
+            stdout,
+            next: 1,
+        };
+        client.request(
+            "initialize",
+            serde_json::json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}),
+        );
+        client.send(&serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        client
+    }
+
+    fn send(&mut self, message: &serde_json::Value) {
+        writeln!(self.stdin, "{message}").unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn request(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        let id = self.next;
+        self.next += 1;
+        self.send(
+            &serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+        );
+        loop {
+            let mut line = String::new();
+            assert!(
+                self.stdout.read_line(&mut line).unwrap() > 0,
+                "the server closed"
+            );
+            let message: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if message["id"] == id {
+                return message;
+            }
+        }
+    }
+
+    fn call(&mut self, tool: &str, arguments: serde_json::Value) -> String {
+        let reply = self.request(
+            "tools/call",
+            serde_json::json!({"name": tool, "arguments": arguments}),
+        );
+        assert_eq!(reply["result"]["isError"], false, "{reply}");
+        reply["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn mcp_at_scale(root: &Path) {
+    let dir = root.join("sessions");
+    let built = build(&dir, SESSIONS);
+    println!("{SESSIONS} sessions written by fast-import in {built:.2?}");
+    let mut client = Client::start(&dir);
+    // The first call builds the index (a cold start); measure warm calls, as an agent's are.
+    client.call(
+        "byterover-retrieve-knowledge",
+        serde_json::json!({"query": "warm up"}),
+    );
+    let (mut stores, mut retrieves) = (Vec::new(), Vec::new());
+    for i in 0..CALLS {
+        let id = format!("SESSION-20251101-B{i:07}");
+        let text = format!("**[{id}] CLAUDE PLAN: Bench plan {i}**\n\nBucket {i} per user.\n");
+        let start = Instant::now();
+        client.call(
+            "byterover-store-knowledge",
+            serde_json::json!({"messages": text}),
+        );
+        let found = client.call(
+            "byterover-retrieve-knowledge",
+            serde_json::json!({"query": id, "limit": 1}),
+        );
+        stores.push(start.elapsed());
+        assert!(found.contains(&id), "{found}");
+        let start = Instant::now();
+        let found = client.call(
+            "byterover-retrieve-knowledge",
+            serde_json::json!({"query": "redis backoff", "limit": 5}),
+        );
+        retrieves.push(start.elapsed());
+        assert!(found.contains("results"));
+    }
+    println!("MCP at {SESSIONS} sessions, from the client's side (median of {CALLS}):");
+    println!(
+        "  store, until retrievable     {:>10.2?}   (goal <= 50ms)",
+        median(stores)
+    );
+    println!(
+        "  retrieve                     {:>10.2?}   (goal <= 50ms)",
+        median(retrieves)
+    );
+}
+
+fn run_and_context(root: &Path) {
+    let dir = root.join("history");
+    std::fs::create_dir_all(&dir).unwrap();
+    git(&dir, &["init", "-q", "--initial-branch=main"]);
+    fast_import(&dir, linear_history(COMMITS, 50).as_bytes());
+    git(&dir, &["reset", "-q", "--hard", "main"]);
+    let agent = root.join("instant-agent");
+    std::fs::write(
+        &agent,
+        "#!/bin/sh\ncat >/dev/null\nprintf '## Verdict\\n\\nAPPROVED\\n'\n",
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::write(
+        dir.join(".handoff.toml"),
+        format!("[agents.commands]\ninstant = [\"{}\"]\n", agent.display()),
+    )
+    .unwrap();
+    let root_commit = git(&dir, &["rev-list", "--max-parents=0", "HEAD"])
+        .trim()
+        .to_owned();
+    let (mut runs, mut agents, mut contexts, mut diffs) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in 0..5 {
+        let out = cmd(&dir, BIN)
+            .args([
+                "plan",
+                "-t",
+                &format!("Run {i}"),
+                "-m",
+                "plan",
+                "--base",
+                &root_commit,
+            ])
+            .output()
+            .unwrap();
+        let id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        timed(
+            &dir,
+            BIN,
+            &["review", &id, "--verdict", "approve", "-m", "ok"],
+        );
+        timed(&dir, BIN, &["implement", &id, "-m", "done"]);
+        contexts.push(timed(
+            &dir,
+            BIN,
+            &[
+                "context",
+                &id,
+                "--for",
+                "validate",
+                "--max-diff-bytes",
+                "100000000",
+            ],
+        ));
+        diffs.push(timed(
+            &dir,
+            "git",
+            &["diff", &format!("{root_commit}..HEAD")],
+        ));
+        // The agent alone, on the same prompt.
+        let prompt = cmd(&dir, BIN)
+            .args(["context", &id, "--for", "validate"])
+            .output()
+            .unwrap()
+            .stdout;
+        let start = Instant::now();
+        let mut child = cmd(&dir, agent.to_str().unwrap())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&prompt).unwrap();
+        child.wait().unwrap();
+        agents.push(start.elapsed());
+        runs.push(timed(
+            &dir,
+            BIN,
+            &["run", "validate", &id, "--agent", "instant"],
+        ));
+    }
+    let (run, agent_alone) = (median(runs), median(agents));
+    println!();
+    println!("run validate over {COMMITS} commits (median of 5):");
+    println!("  git handoff run validate     {run:>10.2?}");
+    println!("  the agent alone              {agent_alone:>10.2?}");
+    println!(
+        "  overhead                     {:>10.2?}   (goal <= 100ms)",
+        run.saturating_sub(agent_alone)
+    );
+    let (context, diff) = (median(contexts), median(diffs));
+    println!("context --for validate against git diff of the same {COMMITS}-commit range:");
+    println!("  git diff base..head          {diff:>10.2?}");
+    println!("  git handoff context          {context:>10.2?}");
+    println!(
+        "  ratio                        {:>10.2}x   (goal <= 1.5x)",
+        context.as_secs_f64() / diff.as_secs_f64()
+    );
+}
+
+fn main() {
+    let tmp = tempfile::tempdir().unwrap();
+    mcp_at_scale(tmp.path());
+    run_and_context(tmp.path());
+}
