@@ -42,6 +42,9 @@ impl NotesReader<'_> {
     }
 }
 
+/// Rewritten notes by (old note blobs, added lines): the new blob and whether it gained lines.
+type Rewrites<'a> = HashMap<(Vec<Oid>, Option<&'a BTreeSet<Vec<u8>>>), (Oid, bool)>;
+
 /// Lines to add to the notes of commits, as bytes: lines others wrote on our ref are kept byte
 /// for byte, whatever their encoding.
 pub type Additions = BTreeMap<Oid, BTreeSet<Vec<u8>>>;
@@ -308,8 +311,7 @@ impl Store<'_> {
         let mut blob_cache: HashMap<Vec<u8>, Oid> = HashMap::new();
         // Most notes of a range hold the same lines and gain the same one: rewrite each
         // distinct (old blobs, added lines) pair once.
-        let mut merged: HashMap<(Vec<Oid>, Option<&BTreeSet<Vec<u8>>>), (Oid, bool)> =
-            HashMap::new();
+        let mut merged: Rewrites<'_> = HashMap::new();
         let mut changed = 0;
         for dir in &touched {
             let mut notes = groups.remove(dir).unwrap_or_default();
