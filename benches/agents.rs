@@ -135,7 +135,32 @@ fn mcp_at_scale(root: &Path) {
         retrieves.push(start.elapsed());
         assert!(found.contains("results"));
     }
+    // Retrieval when nothing was written just before (an agent reading, not writing).
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let (mut quiet_common, mut quiet_rare) = (Vec::new(), Vec::new());
+    for _ in 0..CALLS {
+        let start = Instant::now();
+        client.call(
+            "byterover-retrieve-knowledge",
+            serde_json::json!({"query": "redis backoff", "limit": 5}),
+        );
+        quiet_common.push(start.elapsed());
+        let start = Instant::now();
+        client.call(
+            "byterover-retrieve-knowledge",
+            serde_json::json!({"query": "SESSION-20251101-B0000003", "limit": 5}),
+        );
+        quiet_rare.push(start.elapsed());
+    }
     println!("MCP at {SESSIONS} sessions, from the client's side (median of {CALLS}):");
+    println!(
+        "  retrieve, common words, nothing written before {:>10.2?}",
+        median(quiet_common)
+    );
+    println!(
+        "  retrieve, a session ID, nothing written before {:>10.2?}",
+        median(quiet_rare)
+    );
     println!(
         "  store, until retrievable     {:>10.2?}   (goal <= 50ms)",
         median(stores)
