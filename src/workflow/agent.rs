@@ -431,64 +431,20 @@ fn claude_answer(output: &Output, work_dir: &Path) -> Result<Answer, Problem> {
     structured(&answer.to_string(), work_dir)
 }
 
-/// A markdown answer: the verdict from a `## Verdict` section (or a `Verdict:` line), the whole
-/// text as the body. Findings are not guessed from prose.
+/// A markdown answer: the verdict from a `## Verdict` section (or a `Verdict:` line) in the
+/// seed's words, the whole text as the body. Findings are not guessed from prose.
 fn markdown(text: &str) -> Result<Answer, Problem> {
-    let mut lines = text.lines();
-    let mut verdict = None;
-    while let Some(line) = lines.next() {
-        let heading = line.trim().trim_start_matches('#').trim();
-        let rest = if heading.eq_ignore_ascii_case("verdict") && line.trim_start().starts_with('#')
-        {
-            lines
-                .by_ref()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or_default()
-        } else if let Some(rest) = heading
-            .strip_prefix("Verdict:")
-            .or_else(|| heading.strip_prefix("VERDICT:"))
-        {
-            rest
-        } else {
-            continue;
-        };
-        verdict = parse_verdict(rest);
-        if verdict.is_some() {
-            break;
-        }
-    }
-    let verdict = verdict.ok_or_else(|| {
-        Problem::Garbage("no '## Verdict' section naming approve, approve-with-changes, request-changes or reject".to_owned())
+    let verdict = crate::workflow::seed::verdict(text).ok_or_else(|| {
+        Problem::Garbage(
+            "no '## Verdict' section naming approve, approve-with-changes, request-changes or reject"
+                .to_owned(),
+        )
     })?;
     Ok(Answer {
         verdict,
         findings: Vec::new(),
         body: text.trim().to_owned(),
     })
-}
-
-/// A verdict written by a person or an agent: the four names, in any case, with spaces or
-/// underscores, and the seed's words (APPROVED, CHANGES REQUESTED, REJECTED).
-fn parse_verdict(text: &str) -> Option<Verdict> {
-    let word = text
-        .trim()
-        .trim_matches(|c: char| c == '*' || c == '`' || c == '.')
-        .to_ascii_lowercase()
-        .replace(['_', ' '], "-");
-    let word = word.trim_end_matches('.');
-    [
-        ("approve-with-changes", Verdict::ApproveWithChanges),
-        ("approved-with-changes", Verdict::ApproveWithChanges),
-        ("request-changes", Verdict::RequestChanges),
-        ("changes-requested", Verdict::RequestChanges),
-        ("reject", Verdict::Reject),
-        ("rejected", Verdict::Reject),
-        ("approve", Verdict::Approve),
-        ("approved", Verdict::Approve),
-    ]
-    .into_iter()
-    .find(|(name, _)| word.starts_with(name))
-    .map(|(_, v)| v)
 }
 
 #[cfg(test)]
