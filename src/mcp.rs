@@ -144,6 +144,43 @@ async fn with_handoff(
     reply(result)
 }
 
+/// When this server last wrote (see [`index_own_write`]).
+static LAST_WRITE: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mutex::new(None);
+
+/// How long after its own write the server trusts the index it updated itself over the refs
+/// fingerprint, which the file system's timestamp tick makes racy for a moment.
+const OWN_WRITE_WINDOW: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Indexes what a tool just recorded, so that it is retrievable at once without listing every
+/// ref of a large repository.
+fn index_own_write(handoff: &Handoff, recorded: &git_handoff::workflow::Recorded) {
+    let refname = git_handoff::store::refs::session_ref(&recorded.artifact.session);
+    let store = handoff.store();
+    // The index is derived data: a failure here only means the next read refreshes fully.
+    if let Ok(mut index) = git_handoff::index::Index::open(store.repo().common_dir(), &mut |_| {})
+        && index.refresh_written(&store, &refname).is_ok()
+    {
+        *LAST_WRITE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(std::time::Instant::now());
+    }
+}
+
+/// The index, brought up to date: fully, or, right after this server's own write, from what
+/// it indexed itself (others' writes of that moment are seen by the next call).
+fn open_index(handoff: &Handoff) -> Result<git_handoff::index::Index, CommandError> {
+    let recent = LAST_WRITE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .is_some_and(|at| at.elapsed() < OWN_WRITE_WINDOW);
+    let store = handoff.store();
+    Ok(if recent {
+        git_handoff::index::open_after_own_write(&store, &mut |_| {})?
+    } else {
+        git_handoff::index::open_refreshed(&store, &mut |_| {}, &mut |_, _| {})?
+    })
+}
+
 fn json(value: &impl serde::Serialize) -> Result<String, CommandError> {
     serde_json::to_string_pretty(value).map_err(|e| CommandError::user(anyhow::anyhow!(e)))
 }
@@ -195,6 +232,7 @@ impl Server {
     async fn store_knowledge(&self, Parameters(args): Parameters<StoreArgs>) -> CallToolResult {
         with_handoff(move |handoff| {
             let stored = seed::store(handoff, &args.messages, None)?;
+            index_own_write(handoff, &stored.recorded);
             let mut text = recorded_json(&stored.recorded)?;
             if stored.new_session {
                 text.push_str("\n(a new session was started)");
@@ -227,6 +265,7 @@ impl Server {
                 Some(s) => handoff.record(&handoff.resolve(s)?, input)?,
                 None => handoff.start(args.title.as_deref().unwrap_or_default(), None, input)?,
             };
+            index_own_write(handoff, &recorded);
             recorded_json(&recorded)
         })
         .await
@@ -257,7 +296,9 @@ impl Server {
             let id = handoff.resolve(&args.session)?;
             let mut input = Input::new(Kind::Implementation, args.body);
             input.range = args.range;
-            recorded_json(&handoff.record(&id, input)?)
+            let recorded = handoff.record(&id, input)?;
+            index_own_write(handoff, &recorded);
+            recorded_json(&recorded)
         })
         .await
     }
@@ -334,8 +375,7 @@ impl Server {
     )]
     async fn list(&self, Parameters(args): Parameters<SearchArgs>) -> CallToolResult {
         with_handoff(move |handoff| {
-            let index =
-                git_handoff::index::open_refreshed(&handoff.store(), &mut |_| {}, &mut |_, _| {})?;
+            let index = open_index(handoff)?;
             let filter = git_handoff::index::Filter {
                 limit: Some(args.limit.unwrap_or(50)),
                 ..git_handoff::index::Filter::default()
@@ -356,11 +396,13 @@ fn record_verdict(
     input.verdict = Some(parse_verdict(&args.verdict)?);
     input.findings = parse_findings(handoff, args.findings.as_deref())?;
     input.agent = args.agent;
-    recorded_json(&handoff.record(&id, input)?)
+    let recorded = handoff.record(&id, input)?;
+    index_own_write(handoff, &recorded);
+    recorded_json(&recorded)
 }
 
 fn search(handoff: &Handoff, query: &str, limit: usize) -> Result<String, CommandError> {
-    let index = git_handoff::index::open_refreshed(&handoff.store(), &mut |_| {}, &mut |_, _| {})?;
+    let index = open_index(handoff)?;
     let filter = git_handoff::index::Filter {
         limit: Some(limit),
         ..git_handoff::index::Filter::default()

@@ -62,6 +62,12 @@ fn the_seed_flow_through_the_official_python_client() {
         serde_json::from_str(seen["retrieve"]["text"].as_str().unwrap()).unwrap();
     assert_eq!(found["results"][0]["session"], "SESSION-20251027-A7F3K2M9");
     assert_eq!(found["results"][0]["kind"], "review");
+    // A write by another process is seen by the server (it only trusts itself for a moment).
+    assert!(
+        seen["other_writer"].as_str().unwrap().contains("Zeppelin routes"),
+        "{}",
+        seen["other_writer"]
+    );
     // Errors are tool errors with the CLI's message and hint.
     assert_eq!(seen["bad"]["error"], true);
     let bad = seen["bad"]["text"].as_str().unwrap();

@@ -186,6 +186,22 @@ pub fn open_refreshed(
     }
 }
 
+/// Opens the index for a long-lived front end that has just written (within the file system's
+/// timestamp tick, when the refs fingerprint cannot be trusted yet) and indexed its own writes
+/// with [`Index::refresh_written`]: the full listing of every ref is skipped while the
+/// fingerprint is still racy. Others' writes in that window (tens of milliseconds) are seen by
+/// the next call after it, whose fingerprint no longer matches the one stored.
+pub fn open_after_own_write(
+    store: &crate::store::Store<'_>,
+    notice: &mut dyn FnMut(&str),
+) -> Result<Index> {
+    let common = store.repo().common_dir().to_path_buf();
+    if refresh::is_racy(&common) {
+        return Index::open(&common, notice);
+    }
+    open_refreshed(store, notice, &mut |_, _| {})
+}
+
 /// Whether an error means the database file itself is damaged (worth one rebuild).
 pub fn is_corruption(err: &Error) -> bool {
     matches!(

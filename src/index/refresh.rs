@@ -144,6 +144,40 @@ impl Index {
 }
 
 impl Index {
+    /// Re-reads one session ref (one this process just wrote) into the index, without listing
+    /// every ref: a long-lived front end (the MCP server) keeps what it wrote retrievable at
+    /// once. Rows of the same session under another ref (its tracking ref, before this clone
+    /// recorded on it) are replaced.
+    pub fn refresh_written(&mut self, store: &Store<'_>, refname: &str) -> Result<()> {
+        let Some(tip) = store.tip(refname).map_err(Box::new)? else {
+            return Ok(());
+        };
+        let tip = tip.to_string();
+        let session = load(store, refname, &tip);
+        let id = refname.rsplit('/').next().unwrap_or_default().to_owned();
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let same: Vec<String> = {
+            let mut stmt =
+                tx.prepare_cached("SELECT ref FROM sessions WHERE id = ?1 OR ref = ?2")?;
+            let rows = stmt.query_map(params![id, refname], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for name in &same {
+            delete_session(&tx, name)?;
+        }
+        match &session {
+            Ok(session) => insert_session(&tx, refname, &tip, session, false)?,
+            Err(error) => {
+                tx.execute(
+                    "INSERT INTO sessions (ref, tip, id, error) VALUES (?1, ?2, ?3, ?4)",
+                    params![refname, tip, id, error],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Adds the full-text terms of every session whose terms are pending (read by a refresh
     /// since the last search), reading them from git again at the tip the index recorded.
     pub fn fill_text(&self, store: &Store<'_>) -> Result<usize> {
@@ -240,6 +274,11 @@ fn racy_window(modified: std::time::SystemTime) -> std::time::Duration {
 /// size) and the `refs/handoff/sessions/` directory (whose mtime moves whenever git creates,
 /// renames into or deletes a loose ref there). `None` when it cannot be trusted: a reftable
 /// repository, nested session directories, or a timestamp too recent to rule out a racy change.
+/// Whether the refs fingerprint cannot be trusted now (a timestamp inside its racy window).
+pub(super) fn is_racy(common_dir: &std::path::Path) -> bool {
+    fingerprint(common_dir).is_none()
+}
+
 fn fingerprint(common_dir: &std::path::Path) -> Option<String> {
     if common_dir.join("reftable").exists() {
         return None;

@@ -7,6 +7,7 @@ for tests/test_mcp.rs to check.
 
 import asyncio
 import json
+import subprocess
 import sys
 
 from mcp import ClientSession, StdioServerParameters
@@ -65,6 +66,14 @@ async def main(server: str, repo: str) -> None:
                 {"query": f"{SESSION} Codex review feedback", "limit": 2},
             )
             out["retrieve"] = {"error": attr(found, "is_error", "isError"), "text": text_of(found)}
+            # Another process writes right after the server did: seen once the moment passes.
+            subprocess.run(
+                [server, "plan", "-t", "Zeppelin routes", "-m", "zeppelin"],
+                cwd=repo, check=True, capture_output=True,
+            )
+            await asyncio.sleep(0.3)
+            other = await session.call_tool("byterover-retrieve-knowledge", {"query": "zeppelin"})
+            out["other_writer"] = text_of(other)
             shown = await session.call_tool("handoff_show", {"session": SESSION})
             out["show"] = {"error": attr(shown, "is_error", "isError"), "text": text_of(shown)}
             bad = await session.call_tool(
