@@ -64,7 +64,10 @@ fn the_seed_flow_through_the_official_python_client() {
     assert_eq!(found["results"][0]["kind"], "review");
     // A write by another process is seen by the server (it only trusts itself for a moment).
     assert!(
-        seen["other_writer"].as_str().unwrap().contains("Zeppelin routes"),
+        seen["other_writer"]
+            .as_str()
+            .unwrap()
+            .contains("Zeppelin routes"),
         "{}",
         seen["other_writer"]
     );

@@ -60,6 +60,21 @@ impl Store<'_> {
         Ok(ids)
     }
 
+    /// IDs of the sessions (own or tracked) whose ID starts with `prefix`, found through ref
+    /// globs rather than a listing of every session. `prefix` must hold no glob characters
+    /// (a parsed session ID never does).
+    pub fn session_ids_starting_with(&self, prefix: &str) -> Result<Vec<SessionId>> {
+        let mut ids: Vec<SessionId> = self
+            .refs_under(&format!("{}{prefix}", refs::SESSIONS_PREFIX))?
+            .into_iter()
+            .chain(self.refs_under(&format!("{}*/sessions/{prefix}", refs::TRACKING_PREFIX))?)
+            .filter_map(|(name, _)| SessionId::parse(name.rsplit('/').next()?).ok())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+
     /// Every session visible to read commands, as (ref, tip): its own ref under
     /// `refs/handoff/sessions/`, or, for a session only a remote has, its tracking ref
     /// `refs/handoff-remotes/<remote>/sessions/<ID>` (the first remote in name order), as git

@@ -163,6 +163,15 @@ impl Handoff {
 
     /// Resolves what the user typed to a session ID.
     pub fn resolve(&self, input: &str) -> Result<SessionId> {
+        // A full ID (or a full ID's prefix) names its refs directly: look only at those, not
+        // at every session of a large repository.
+        let input = input.trim();
+        if SessionId::parse(input).is_ok() {
+            let near = self.store().session_ids_starting_with(input)?;
+            if let Ok(id) = crate::session::id::resolve(input, &near) {
+                return Ok(id.clone());
+            }
+        }
         let known = self.store().session_ids()?;
         Ok(crate::session::id::resolve(input, &known)?.clone())
     }

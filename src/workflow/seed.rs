@@ -123,12 +123,11 @@ pub struct Stored {
 pub fn store(handoff: &Handoff, text: &str, agent: Option<&str>) -> Result<Stored> {
     let message = parse(text);
     let known = match &message.session {
-        Some(named) => {
-            let ids = handoff.store().session_ids()?;
-            crate::session::id::resolve(named.as_str(), &ids)
-                .ok()
-                .cloned()
-        }
+        Some(named) => match handoff.resolve(named.as_str()) {
+            Ok(id) => Some(id),
+            Err(super::Error::Resolve(_)) => None,
+            Err(other) => return Err(other),
+        },
         None => None,
     };
     let mut input = Input::new(message.kind, text.trim());
