@@ -186,18 +186,7 @@ fn json(value: &impl serde::Serialize) -> Result<String, CommandError> {
 }
 
 fn recorded_json(recorded: &git_handoff::workflow::Recorded) -> Result<String, CommandError> {
-    let a = &recorded.artifact;
-    json(&serde_json::json!({
-        "session": a.session.as_str(),
-        "artifact": a.id.to_string(),
-        "kind": a.kind,
-        "status": a.status,
-        "verdict": a.verdict,
-        "findings": a.findings.len(),
-        "redacted": recorded.redactions,
-        "commits_in_range": recorded.range_commits,
-        "warnings": recorded.warnings,
-    }))
+    json(&git_handoff::views::recorded(recorded))
 }
 
 fn parse_verdict(text: &str) -> Result<Verdict, CommandError> {

@@ -120,9 +120,10 @@ pub fn merge_fetched(
         ..PullReport::default()
     };
     let mut remotes = Vec::new();
+    let tracked = store.refs_under(&prefix)?;
     let tips: std::collections::HashMap<String, crate::git::Oid> =
-        store.refs_under(&prefix)?.into_iter().collect();
-    for (refname, tip) in store.refs_under(&prefix)? {
+        tracked.iter().cloned().collect();
+    for (refname, tip) in tracked {
         match SessionId::parse(&refname[prefix.len()..]) {
             Ok(id) => remotes.push((id, tip)),
             Err(e) => {

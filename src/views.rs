@@ -235,6 +235,27 @@ pub struct RecordedView<'a> {
     pub warnings: &'a [String],
 }
 
+/// The view of a recorded artifact, shared by the CLI's `--json` and the MCP tools.
+pub fn recorded(recorded: &crate::workflow::Recorded) -> RecordedView<'_> {
+    let a = &recorded.artifact;
+    let after = crate::session::State {
+        status: Some(a.status),
+        changes_requested_by: (a.status == crate::session::Status::ChangesRequested)
+            .then_some(a.kind),
+        iteration: a.iteration,
+    };
+    RecordedView {
+        session: a.session.as_str(),
+        status: a.status.as_str(),
+        next: after.next_step(a.session.as_str()),
+        artifact: artifact_view(a),
+        redacted: &recorded.redactions,
+        commits_in_range: recorded.range_commits,
+        notes_added: recorded.notes_added,
+        warnings: &recorded.warnings,
+    }
+}
+
 /// What `diff --json` prints.
 #[derive(Debug, Serialize)]
 pub struct DiffView<'a> {

@@ -1,6 +1,6 @@
 //! The first command a new user runs, and the CLI surface.
 
-use crate::common::TestEnv;
+use crate::common::{COMMANDS, TestEnv};
 
 #[test]
 fn demo_plays_the_seed_example_to_complete_and_plain_git_can_read_it() {
@@ -52,30 +52,7 @@ fn demo_plays_the_seed_example_to_complete_and_plain_git_can_read_it() {
 fn every_subcommand_explains_itself() {
     let env = TestEnv::new();
     let top = env.handoff(env.root.path(), &["--help"]).ok().to_owned();
-    let commands = [
-        "init",
-        "plan",
-        "review",
-        "implement",
-        "validate",
-        "pattern",
-        "abandon",
-        "show",
-        "list",
-        "search",
-        "reindex",
-        "log",
-        "diff",
-        "context",
-        "why",
-        "push",
-        "pull",
-        "repair",
-        "start",
-        "stop",
-        "demo",
-    ];
-    for command in commands {
+    for command in COMMANDS {
         assert!(top.contains(command), "{command} missing from --help");
         let help = env
             .handoff(env.root.path(), &[command, "--help"])

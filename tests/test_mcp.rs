@@ -54,8 +54,8 @@ fn the_seed_flow_through_the_official_python_client() {
     let review: serde_json::Value =
         serde_json::from_str(seen["review"]["text"].as_str().unwrap()).unwrap();
     assert_eq!(review["session"], "SESSION-20251027-A7F3K2M9");
-    assert_eq!(review["kind"], "review");
-    assert_eq!(review["verdict"], "approve-with-changes");
+    assert_eq!(review["artifact"]["kind"], "review");
+    assert_eq!(review["artifact"]["verdict"], "approve-with-changes");
     assert_eq!(review["status"], "READY_FOR_IMPLEMENTATION");
     // Retrievable at once, the named session first.
     let found: serde_json::Value =

@@ -75,43 +75,31 @@ fn the_mcp_inspector_cli_lists_calls_and_retrieves() {
     let names = tools["tools"].to_string();
     assert!(names.contains("byterover-store-knowledge") && names.contains("handoff_context"));
     let plan = "**[SESSION-20251028-B7F3K2M9] CLAUDE PLAN: Inspector plan**\n\nSteps.";
-    let stored = run_in(
-        &env,
-        &repo,
-        &inspector,
-        &[
-            "--cli",
-            BIN,
-            "mcp",
-            "--method",
-            "tools/call",
-            "--tool-name",
-            "byterover-store-knowledge",
-            "--tool-arg",
-            &format!("messages={plan}"),
-        ],
-    );
+    let call = |tool: &str, arg: &str| {
+        run_in(
+            &env,
+            &repo,
+            &inspector,
+            &[
+                "--cli",
+                BIN,
+                "mcp",
+                "--method",
+                "tools/call",
+                "--tool-name",
+                tool,
+                "--tool-arg",
+                arg,
+            ],
+        )
+    };
+    let stored = call("byterover-store-knowledge", &format!("messages={plan}"));
     assert!(
         stored.ok().contains("SESSION-20251028-B7F3K2M9"),
         "{}",
         stored.stdout
     );
-    let found = run_in(
-        &env,
-        &repo,
-        &inspector,
-        &[
-            "--cli",
-            BIN,
-            "mcp",
-            "--method",
-            "tools/call",
-            "--tool-name",
-            "byterover-retrieve-knowledge",
-            "--tool-arg",
-            "query=inspector plan",
-        ],
-    );
+    let found = call("byterover-retrieve-knowledge", "query=inspector plan");
     assert!(
         found.ok().contains("SESSION-20251028-B7F3K2M9"),
         "{}",

@@ -3,35 +3,7 @@
 //! environment (`GIT_HANDOFF_RANDOMNESS_SEED`, `GIT_HANDOFF_NOW`, git's dates), so a change
 //! here is a change of contract: review it with `cargo insta review` and say so in the commit.
 
-use crate::common::TestEnv;
-
-const COMMANDS: &[&str] = &[
-    "init",
-    "plan",
-    "review",
-    "implement",
-    "validate",
-    "pattern",
-    "abandon",
-    "show",
-    "status",
-    "list",
-    "search",
-    "reindex",
-    "log",
-    "diff",
-    "context",
-    "why",
-    "push",
-    "pull",
-    "repair",
-    "start",
-    "stop",
-    "demo",
-    "run",
-    "mcp",
-    "schema",
-];
+use crate::common::{COMMANDS, TestEnv};
 
 /// Replaces the temporary root (which differs per run) with `[ROOT]`.
 fn stable(env: &TestEnv, text: &str) -> String {

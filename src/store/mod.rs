@@ -169,6 +169,9 @@ pub enum Problem {
         /// Its mode.
         mode: i32,
     },
+    /// An entry that should be a file is another kind of object.
+    #[error("{0} is not a file")]
+    NotAFile(String),
     /// An artifact's front matter names another session.
     #[error("{path} names another session, {other}")]
     ArtifactOfAnotherSession {
@@ -318,7 +321,7 @@ pub use crate::git::object_id;
 
 /// The git OID of an object name.
 pub fn oid(id: &crate::session::ObjectId) -> Result<Oid> {
-    Oid::from_str(id.as_str()).map_err(|source| Error::git(format!("reading {id}"), source))
+    Ok(crate::git::oid(id)?)
 }
 
 /// Name and email as git would use them for a commit, if set.

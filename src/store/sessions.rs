@@ -182,17 +182,8 @@ impl Store<'_> {
         let tree = commit
             .tree()
             .map_err(|source| Error::git(format!("reading the tree of {id}"), source))?;
-        if let Some(odd) = tree.iter().find(|e| {
-            !matches!(
-                (e.name_bytes(), e.filemode()),
-                (b"session.toml", 0o100644) | (b"artifacts", 0o040000)
-            )
-        }) {
-            return Err(malformed(Problem::UnexpectedEntry {
-                name: crate::session::codec::excerpt(&String::from_utf8_lossy(odd.name_bytes())),
-                mode: odd.filemode(),
-                commit: None,
-            }));
+        if let Some(problem) = root_problem(&tree, None) {
+            return Err(malformed(problem));
         }
         let meta_entry = tree
             .get_name(META_FILE)
@@ -545,32 +536,44 @@ fn check_layout(
     repo: &Repository,
     commit: Oid,
 ) -> std::result::Result<(), Problem> {
-    let blob_mode = i32::from(FileMode::Blob);
-    let tree_mode = i32::from(FileMode::Tree);
-    let unexpected = |name: String, mode: i32| Problem::UnexpectedEntry {
-        name: crate::session::codec::excerpt(&name),
-        mode,
-        commit: Some(commit),
+    if let Some(problem) = root_problem(root, Some(commit)) {
+        return Err(problem);
+    }
+    let Some(entry) = root.get_name(ARTIFACTS_DIR) else {
+        return Ok(());
     };
-    for entry in root.iter() {
-        let name = entry.name_bytes();
-        match (name, entry.filemode()) {
-            (b"session.toml", mode) if mode == blob_mode => {}
-            (b"artifacts", mode) if mode == tree_mode => {
-                let dir = repo
-                    .find_tree(entry.id())
-                    .map_err(|_| Problem::ArtifactsNotADirectory)?;
-                for file in dir.iter() {
-                    let fname = String::from_utf8_lossy(file.name_bytes());
-                    if file.filemode() != blob_mode || !is_artifact_name(&fname) {
-                        return Err(unexpected(format!("artifacts/{fname}"), file.filemode()));
-                    }
-                }
-            }
-            (_, mode) => return Err(unexpected(String::from_utf8_lossy(name).into_owned(), mode)),
+    let dir = repo
+        .find_tree(entry.id())
+        .map_err(|_| Problem::ArtifactsNotADirectory)?;
+    for file in dir.iter() {
+        let name = String::from_utf8_lossy(file.name_bytes());
+        if file.filemode() != i32::from(FileMode::Blob) || !is_artifact_name(&name) {
+            return Err(Problem::UnexpectedEntry {
+                name: crate::session::codec::excerpt(&format!("{ARTIFACTS_DIR}/{name}")),
+                mode: file.filemode(),
+                commit: Some(commit),
+            });
         }
     }
     Ok(())
+}
+
+/// The first entry at the top of a session tree that docs/format.md does not allow: only
+/// `session.toml` (a plain file) and `artifacts` (a directory).
+fn root_problem(root: &Tree<'_>, commit: Option<Oid>) -> Option<Problem> {
+    let blob = i32::from(FileMode::Blob);
+    let tree = i32::from(FileMode::Tree);
+    root.iter()
+        .find(|e| {
+            let mode = e.filemode();
+            !((e.name_bytes() == META_FILE.as_bytes() && mode == blob)
+                || (e.name_bytes() == ARTIFACTS_DIR.as_bytes() && mode == tree))
+        })
+        .map(|odd| Problem::UnexpectedEntry {
+            name: crate::session::codec::excerpt(&String::from_utf8_lossy(odd.name_bytes())),
+            mode: odd.filemode(),
+            commit,
+        })
 }
 
 /// `<26 Crockford base32 characters>-<kind>.md`.
@@ -604,10 +607,7 @@ fn read_blob(repo: &Repository, id: &SessionId, path: &str, oid: Oid) -> Result<
     if kind != ObjectType::Blob {
         return Err(Error::Malformed {
             session: id.to_string(),
-            problem: Problem::NotAPlainFile {
-                path: crate::session::codec::excerpt(path),
-                mode: 0,
-            },
+            problem: Problem::NotAFile(crate::session::codec::excerpt(path)),
         });
     }
     if size > MAX_FILE_BYTES {

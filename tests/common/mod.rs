@@ -8,6 +8,35 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+/// Every public subcommand.
+pub const COMMANDS: &[&str] = &[
+    "init",
+    "plan",
+    "review",
+    "implement",
+    "validate",
+    "pattern",
+    "abandon",
+    "show",
+    "status",
+    "list",
+    "search",
+    "reindex",
+    "log",
+    "diff",
+    "context",
+    "why",
+    "push",
+    "pull",
+    "repair",
+    "start",
+    "stop",
+    "demo",
+    "run",
+    "mcp",
+    "schema",
+];
+
 /// Path of the binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_git-handoff");
 

@@ -67,13 +67,7 @@ pub fn open() -> CommandResult<Handoff> {
 pub fn report_recorded(recorded: &Recorded, json: bool) -> CommandResult {
     let a = &recorded.artifact;
     let id = a.session.as_str();
-    let after = git_handoff::session::State {
-        status: Some(a.status),
-        changes_requested_by: (a.status == git_handoff::session::Status::ChangesRequested)
-            .then_some(a.kind),
-        iteration: a.iteration,
-    };
-    let next = after.next_step(id);
+    let view = git_handoff::views::recorded(recorded);
     for w in &recorded.warnings {
         ui::warn(&ui::sanitize_line(w));
     }
@@ -85,16 +79,7 @@ pub fn report_recorded(recorded: &Recorded, json: bool) -> CommandResult {
         ));
     }
     if json {
-        ui::json(&git_handoff::views::RecordedView {
-            session: id,
-            status: a.status.as_str(),
-            next,
-            artifact: git_handoff::views::artifact_view(a),
-            redacted: &recorded.redactions,
-            commits_in_range: recorded.range_commits,
-            notes_added: recorded.notes_added,
-            warnings: &recorded.warnings,
-        })?;
+        ui::json(&view)?;
         return Ok(());
     }
     ui::status(&format!(
@@ -107,6 +92,6 @@ pub fn report_recorded(recorded: &Recorded, json: bool) -> CommandResult {
             recorded.range_commits, recorded.notes_added
         ));
     }
-    ui::status(&next);
+    ui::status(&view.next);
     Ok(())
 }

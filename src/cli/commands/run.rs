@@ -59,12 +59,14 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("'{text}' is not a duration (90s, 20m, 1h)"))?;
     let seconds = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
+        "s" => Some(n),
+        "m" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
         _ => return Err(format!("'{text}' is not a duration (90s, 20m, 1h)")),
     };
-    Ok(Duration::from_secs(seconds))
+    seconds
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("'{text}' is too long a duration"))
 }
 
 /// Runs `schema`.
@@ -129,4 +131,20 @@ pub fn run(args: &RunArgs) -> CommandResult {
     input.allow_secrets = args.allow_secrets;
     let recorded = handoff.record(&id, input)?;
     report_recorded(&recorded, args.json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_every_unit_and_never_an_overflow() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("20m"), Ok(Duration::from_secs(1200)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("15"), Ok(Duration::from_secs(15)));
+        assert!(parse_duration("99999999999999999h").is_err());
+        assert!(parse_duration("5 days").is_err());
+        assert!(parse_duration("").is_err());
+    }
 }
