@@ -27,12 +27,19 @@ use git_handoff::session::{Finding, Kind, Verdict};
 use git_handoff::workflow::prompt::{self as context, Purpose};
 use git_handoff::workflow::{Handoff, Input, seed};
 
-/// The server: the routers of its tools and prompts.
+/// The server: the routers of its tools and prompts, and the repository handle its calls share.
 #[derive(Clone)]
 pub struct Server {
     tool_router: ToolRouter<Self>,
     prompt_router: PromptRouter<Self>,
+    repo: RepoSlot,
 }
+
+/// The repository around the server's working directory, opened by the first call and kept
+/// for the next: libgit2 re-reads refs, packs and configuration as they change on disk, and
+/// opening a repository with many packed refs again for every call was most of a call's cost.
+/// The configuration (`.handoff.toml`) is loaded afresh by every call.
+type RepoSlot = std::sync::Arc<std::sync::Mutex<Option<git_handoff::git::Repo>>>;
 
 /// `byterover-store-knowledge` arguments, the seed's.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -131,13 +138,25 @@ fn reply(result: Result<String, CommandError>) -> CallToolResult {
     }
 }
 
-/// Runs core work off the async runtime, on a handle opened for this call.
+/// Runs core work off the async runtime, one call at a time, on the server's repository.
 async fn with_handoff(
+    slot: &RepoSlot,
     work: impl FnOnce(&Handoff) -> Result<String, CommandError> + Send + 'static,
 ) -> CallToolResult {
+    let slot = slot.clone();
     let result = tokio::task::spawn_blocking(move || {
-        let handoff = Handoff::open()?;
-        work(&handoff)
+        let mut kept = slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let repo = match kept.take() {
+            Some(repo) => repo,
+            None => git_handoff::git::Repo::open_from_env()
+                .map_err(git_handoff::workflow::Error::from)?,
+        };
+        let handoff = Handoff::with_repo(repo)?;
+        let result = work(&handoff);
+        *kept = Some(handoff.repo);
+        result
     })
     .await
     .unwrap_or_else(|e| Err(CommandError::user(anyhow::anyhow!("the tool failed: {e}"))));
@@ -211,6 +230,7 @@ impl Server {
         Self {
             tool_router: Self::tool_router(),
             prompt_router: Self::prompt_router(),
+            repo: RepoSlot::default(),
         }
     }
 
@@ -219,7 +239,7 @@ impl Server {
         description = "Store a plan, review, implementation summary, validation or pattern in the repository, in the seed's format: first line **[SESSION-ID] CLAUDE PLAN|CODEX REVIEW|IMPLEMENTATION COMPLETE|CODEX VALIDATION|VALIDATED PATTERN: title**, a '## Verdict' section for reviews and validations. It is recorded in the session it names (a plan naming none starts one) and is retrievable at once."
     )]
     async fn store_knowledge(&self, Parameters(args): Parameters<StoreArgs>) -> CallToolResult {
-        with_handoff(move |handoff| {
+        with_handoff(&self.repo, move |handoff| {
             let stored = seed::store(handoff, &args.messages, None)?;
             index_own_write(handoff, &stored.recorded);
             let mut text = recorded_json(&stored.recorded)?;
@@ -239,7 +259,10 @@ impl Server {
         &self,
         Parameters(args): Parameters<RetrieveArgs>,
     ) -> CallToolResult {
-        with_handoff(move |handoff| search(handoff, &args.query, args.limit.unwrap_or(5))).await
+        with_handoff(&self.repo, move |handoff| {
+            search(handoff, &args.query, args.limit.unwrap_or(5))
+        })
+        .await
     }
 
     #[tool(
@@ -247,7 +270,7 @@ impl Server {
         description = "Start a session with a plan (title and body), or add the next plan iteration to a session. Returns the session ID and status."
     )]
     async fn plan(&self, Parameters(args): Parameters<PlanArgs>) -> CallToolResult {
-        with_handoff(move |handoff| {
+        with_handoff(&self.repo, move |handoff| {
             let mut input = Input::new(Kind::Plan, args.body);
             input.agent = args.agent;
             let recorded = match &args.session {
@@ -265,7 +288,10 @@ impl Server {
         description = "Record a review of a session's plan: verdict approve|approve-with-changes|request-changes|reject, a markdown body, and optional findings (JSON)."
     )]
     async fn review(&self, Parameters(args): Parameters<VerdictArgs>) -> CallToolResult {
-        with_handoff(move |handoff| record_verdict(handoff, Kind::Review, args)).await
+        with_handoff(&self.repo, move |handoff| {
+            record_verdict(handoff, Kind::Review, args)
+        })
+        .await
     }
 
     #[tool(
@@ -273,7 +299,10 @@ impl Server {
         description = "Record a validation of a session's implementation (its real diff): verdict, markdown body, optional findings (JSON)."
     )]
     async fn validate(&self, Parameters(args): Parameters<VerdictArgs>) -> CallToolResult {
-        with_handoff(move |handoff| record_verdict(handoff, Kind::Validation, args)).await
+        with_handoff(&self.repo, move |handoff| {
+            record_verdict(handoff, Kind::Validation, args)
+        })
+        .await
     }
 
     #[tool(
@@ -281,7 +310,7 @@ impl Server {
         description = "Record a session's implementation: a markdown summary; every commit of the range (default: the session's base to HEAD) gets a note."
     )]
     async fn implement(&self, Parameters(args): Parameters<ImplementArgs>) -> CallToolResult {
-        with_handoff(move |handoff| {
+        with_handoff(&self.repo, move |handoff| {
             let id = handoff.resolve(&args.session)?;
             let mut input = Input::new(Kind::Implementation, args.body);
             input.range = args.range;
@@ -297,7 +326,7 @@ impl Server {
         description = "A session as JSON: status, next step, and every artifact with its body and findings."
     )]
     async fn show(&self, Parameters(args): Parameters<SessionArgs>) -> CallToolResult {
-        with_handoff(move |handoff| {
+        with_handoff(&self.repo, move |handoff| {
             let session = handoff.session(&args.session)?;
             json(&git_handoff::views::detail(&session))
         })
@@ -309,7 +338,7 @@ impl Server {
         description = "The self-contained prompt for the next step of a session: the plan, every review, and for validation the real git diff. 'for' is review, implement or validate (default: from the status)."
     )]
     async fn context(&self, Parameters(args): Parameters<ContextArgs>) -> CallToolResult {
-        with_handoff(move |handoff| {
+        with_handoff(&self.repo, move |handoff| {
             let session = handoff.session(&args.session)?;
             let purpose = match args.purpose.as_deref() {
                 Some("review") => Purpose::Review,
@@ -348,7 +377,7 @@ impl Server {
         description = "Ranked full-text search over every artifact; returns session, kind, status and snippet per hit."
     )]
     async fn search_tool(&self, Parameters(args): Parameters<SearchArgs>) -> CallToolResult {
-        with_handoff(move |handoff| {
+        with_handoff(&self.repo, move |handoff| {
             search(
                 handoff,
                 args.query.as_deref().unwrap_or_default(),
@@ -363,7 +392,7 @@ impl Server {
         description = "Sessions of this repository, most recently updated first, with status and title."
     )]
     async fn list(&self, Parameters(args): Parameters<SearchArgs>) -> CallToolResult {
-        with_handoff(move |handoff| {
+        with_handoff(&self.repo, move |handoff| {
             let index = open_index(handoff)?;
             let filter = git_handoff::index::Filter {
                 limit: Some(args.limit.unwrap_or(50)),

@@ -10,6 +10,7 @@
 //! Entry points: [`Index::open`] then [`Index::refresh`], [`Index::list`] and [`Index::search`].
 
 mod query;
+mod rank;
 mod refresh;
 mod schema;
 mod snippet;
@@ -149,6 +150,17 @@ impl From<OpenProblem> for Error {
             OpenProblem::Version(_) => Self::Sqlite(rusqlite::Error::InvalidQuery),
         }
     }
+}
+
+/// A second, read-only connection to an index that [`Index::open`] has opened (and so
+/// created or checked) already: for work shared out across threads.
+fn open_reader(path: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
 }
 
 fn remove_database(path: &Path) -> Result<()> {

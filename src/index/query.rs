@@ -152,7 +152,7 @@ pub fn parse_terms(query: &str) -> Result<Terms> {
     })
 }
 
-fn opt_text(v: Option<&str>) -> Value {
+pub(super) fn opt_text(v: Option<&str>) -> Value {
     v.map_or(Value::Null, |s| Value::Text(s.to_owned()))
 }
 
@@ -226,54 +226,7 @@ impl Index {
     ) -> Result<Vec<Hit>> {
         let terms = parse_terms(query)?;
         self.fill_text(store)?;
-        let named: Vec<String> = terms.ids.iter().chain(&terms.randoms).cloned().collect();
-        let named = serde_json::to_string(&named).unwrap_or_else(|_| "[]".to_owned());
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT s.id, r.artifact, r.kind, r.agent, s.status, s.title, r.tip,
-                    bm25(artifact_text, 2.0, 5.0, 1.0, 2.0, 0.5, 0.5, 0.5) AS score,
-                    (s.id IN (SELECT value FROM json_each(?2))
-                     OR substr(s.id, 18, 8) IN (SELECT value FROM json_each(?2))) AS named
-             FROM artifact_text
-             JOIN artifact_rows r ON r.rowid = artifact_text.rowid
-             JOIN sessions s ON s.ref = r.ref
-             WHERE artifact_text MATCH ?1
-               AND (?3 IS NULL OR s.status = ?3)
-               AND (?4 IS NULL OR r.agent = ?4 COLLATE NOCASE)
-               AND (?5 IS NULL OR r.created >= ?5)
-               AND (?6 IS NULL OR r.kind = ?6)
-             ORDER BY named DESC, score ASC, r.created DESC
-             LIMIT ?7",
-        )?;
-        let limit = i64::try_from(filter.limit.unwrap_or(20)).unwrap_or(i64::MAX);
-        let rows = stmt
-            .query_map(
-                rusqlite::params![
-                    terms.fts,
-                    named,
-                    opt_text(filter.status.map(|s| s.as_str())),
-                    opt_text(filter.agent.as_deref()),
-                    opt_text(filter.since.map(rfc3339).as_deref()),
-                    opt_text(filter.kind.map(|k| k.as_str())),
-                    limit
-                ],
-                |r| {
-                    let tip: String = r.get(6)?;
-                    Ok((
-                        tip,
-                        Hit {
-                            session: r.get(0)?,
-                            artifact: r.get(1)?,
-                            kind: r.get(2)?,
-                            agent: r.get(3)?,
-                            status: r.get(4)?,
-                            title: r.get(5)?,
-                            snippet: String::new(),
-                            score: r.get(7)?,
-                        },
-                    ))
-                },
-            )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = self.ranked(&terms, filter)?;
         let pieces = super::snippet::pieces(&terms.words);
         Ok(rows
             .into_iter()

@@ -2,7 +2,7 @@
 //! is rebuilt, never migrated (it is derived data).
 
 /// Schema version, stored in `PRAGMA user_version`.
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 5;
 
 /// Creates every table of an empty index.
 pub const CREATE: &str = r#"
@@ -27,6 +27,9 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_text_pending ON sessions(text_pending) WHERE text_pending = 1;
 CREATE INDEX sessions_updated ON sessions(updated DESC, id DESC);
+-- A query naming a session (its full ID or its random part) finds it without a scan.
+CREATE INDEX sessions_id ON sessions(id);
+CREATE INDEX sessions_random ON sessions(substr(id, 18, 8));
 
 CREATE TABLE artifact_rows (
     rowid      INTEGER PRIMARY KEY,

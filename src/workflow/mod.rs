@@ -167,10 +167,11 @@ impl Handoff {
         // at every session of a large repository.
         let input = input.trim();
         if SessionId::parse(input).is_ok() {
+            // A full ID can only be itself or the prefix of a longer ID (it is neither an
+            // 8-character random part nor a lower-case slug), so the refs that start with it
+            // are every candidate: a new ID is "not found" without listing every session.
             let near = self.store().session_ids_starting_with(input)?;
-            if let Ok(id) = crate::session::id::resolve(input, &near) {
-                return Ok(id.clone());
-            }
+            return Ok(crate::session::id::resolve(input, &near)?.clone());
         }
         let known = self.store().session_ids()?;
         Ok(crate::session::id::resolve(input, &known)?.clone())
