@@ -321,7 +321,7 @@ mod tests {
         };
         let mut bodies: Vec<String> = Vec::new();
         for s in 0..sessions {
-            let id = format!("SESSION-20250101-{:08}", s);
+            let id = format!("SESSION-20250101-{s:08}");
             let name = format!("refs/handoff/sessions/{id}");
             index
                 .conn
