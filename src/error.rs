@@ -218,6 +218,24 @@ impl From<crate::share::Error> for CommandError {
     }
 }
 
+impl From<crate::sync::Error> for CommandError {
+    fn from(err: crate::sync::Error) -> Self {
+        use crate::sync::Error as E;
+        use crate::sync::backend::Fault;
+        match &err {
+            E::NotConfigured => Self::new(ErrorKind::Config, err).hint(
+                "set [byterover] backend = \"mcp\" (with url or command) or \"brv\" in .handoff.toml; 'git handoff search' works offline without it",
+            ),
+            E::Backend(Fault::Unauthorized { .. }) => Self::new(ErrorKind::Config, err),
+            E::Backend(Fault::Tools(_)) => Self::new(ErrorKind::Config, err)
+                .hint("[byterover] store-tool and retrieve-tool name the tools to call"),
+            E::Backend(_) => Self::new(ErrorKind::Remote, err)
+                .hint("nothing was sent; run 'git handoff sync' again once the index answers"),
+            E::Store(_) | E::Git(_) | E::Journal(_) => Self::new(ErrorKind::Internal, err),
+        }
+    }
+}
+
 impl From<crate::index::Error> for CommandError {
     fn from(err: crate::index::Error) -> Self {
         use crate::index::Error as E;

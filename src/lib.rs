@@ -37,5 +37,6 @@ pub mod report;
 pub mod session;
 pub mod share;
 pub mod store;
+pub mod sync;
 pub mod views;
 pub mod workflow;

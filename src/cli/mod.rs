@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 
 use crate::cli::commands::{
     context, demo, diff, hook, init, list, log, record, reindex, repair, run, search, share, show,
-    status, why,
+    status, sync, why,
 };
 use git_handoff::error::CommandResult;
 use git_handoff::session::Kind;
@@ -68,6 +68,8 @@ pub enum Command {
     Search(search::SearchArgs),
     /// Rebuild the local search index from the refs
     Reindex(reindex::ReindexArgs),
+    /// Send new artifacts to the Byterover index (MCP server or ByteRover's CLI)
+    Sync(sync::SyncArgs),
     /// Show a session's artifact history
     Log(log::LogArgs),
     /// Diff two versions of an artifact (e.g. plan iteration 1 and 2)
@@ -122,6 +124,7 @@ pub fn run(cli: Cli) -> CommandResult {
         Command::List(args) => list::run(&args),
         Command::Search(args) => search::run(&args),
         Command::Reindex(args) => reindex::run(&args),
+        Command::Sync(args) => sync::run(&args),
         Command::Log(args) => log::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Context(args) => context::run(&args),

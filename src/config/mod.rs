@@ -50,6 +50,56 @@ pub struct Config {
     pub context: ContextConfig,
     /// Hook policies.
     pub policy: Policy,
+    /// Byterover index sync.
+    pub byterover: Byterover,
+}
+
+/// `[byterover]`: the searchable index the artifacts are synced to (docs in defaults.toml).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Byterover {
+    /// Which backend.
+    pub backend: BackendKind,
+    /// MCP over streamable HTTP: the server's URL.
+    pub url: String,
+    /// MCP over stdio: the server's command line (wins over `url` when set).
+    pub command: Vec<String>,
+    /// The environment variable holding the bearer token.
+    pub token_env: String,
+    /// The tool that stores a text.
+    pub store_tool: String,
+    /// The tool that searches.
+    pub retrieve_tool: String,
+    /// Argument templates of the store tool.
+    pub store_args: toml::Table,
+    /// Argument templates of the retrieve tool.
+    pub retrieve_args: toml::Table,
+    /// Seconds one call may take.
+    pub timeout: u64,
+    /// Calls in flight at once.
+    pub concurrency: usize,
+    /// Retries of a failed call.
+    pub retries: u32,
+    /// First backoff between retries, in milliseconds (doubles each time).
+    pub retry_backoff_ms: u64,
+    /// Run `sync` after `git handoff push`.
+    pub sync_after_push: bool,
+    /// The command running the ByteRover CLI.
+    pub brv_command: Vec<String>,
+    /// End `sync` with `brv vc push`.
+    pub brv_push: bool,
+}
+
+/// `[byterover] backend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// No index beyond the local one.
+    Off,
+    /// An MCP server (HTTP or stdio).
+    Mcp,
+    /// ByteRover's CLI and local context tree.
+    Brv,
 }
 
 /// Default agent names.
@@ -138,10 +188,18 @@ pub fn user_file() -> Option<PathBuf> {
     Some(base.join("git-handoff").join("config.toml"))
 }
 
+/// Tables whose keys the user names: a layer that sets one replaces it whole (tool arguments
+/// merged key by key would send the defaults' arguments too).
+const REPLACED_TABLES: [&str; 2] = ["store-args", "retrieve-args"];
+
 fn merge(base: &mut toml::Table, over: toml::Table) {
     for (key, value) in over {
         match (base.get_mut(&key), value) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (Some(toml::Value::Table(b)), toml::Value::Table(o))
+                if !REPLACED_TABLES.contains(&key.as_str()) =>
+            {
+                merge(b, o);
+            }
             (_, value) => {
                 base.insert(key, value);
             }
@@ -159,14 +217,16 @@ fn unknown_keys(
     for (key, value) in table {
         let full = format!("{prefix}{key}");
         match (known.get(key), value) {
-            // Agent commands are named by the user.
-            (Some(toml::Value::Table(_)), toml::Value::Table(_)) if full == "agents.commands" => {}
+            // Agent commands and tool arguments are named by the user.
+            (Some(toml::Value::Table(_)), toml::Value::Table(_))
+                if matches!(
+                    full.as_str(),
+                    "agents.commands" | "byterover.store-args" | "byterover.retrieve-args"
+                ) => {}
             (Some(toml::Value::Table(k)), toml::Value::Table(t)) => {
                 unknown_keys(t, k, &format!("{full}."), out, path);
             }
             (Some(_), _) => {}
-            // Sections other issues own (byterover, agents commands...) are not ours to judge.
-            (None, _) if prefix.is_empty() && key == "byterover" => {}
             (None, _) => out.push(format!("{}: unknown key '{full}' ignored", path.display())),
         }
     }

@@ -72,6 +72,23 @@ impl Repo {
         })
     }
 
+    /// The `git diff --stat` summary of `range` alone.
+    pub fn range_stat(&self, range: &Range) -> Result<String> {
+        let git = |source| Error::git(format!("computing the diffstat of {range}"), source);
+        let (old, new) = self.range_trees(range)?;
+        let diff = self
+            .inner
+            .diff_tree_to_tree(old.as_ref(), Some(&new), None)
+            .map_err(git)?;
+        Ok(diff
+            .stats()
+            .and_then(|s| s.to_buf(DiffStatsFormat::FULL, 80))
+            .map_err(git)?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
     /// The patch-id of one commit against its first parent (`None` for merges and commits that
     /// change nothing).
     pub fn commit_patch_id(&self, commit: Oid) -> Result<Option<Oid>> {

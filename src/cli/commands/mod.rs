@@ -16,6 +16,7 @@ pub mod search;
 pub mod share;
 pub mod show;
 pub mod status;
+pub mod sync;
 pub mod why;
 
 use std::path::PathBuf;

@@ -11,7 +11,9 @@ use git_handoff::index::{MATCH_END, MATCH_START};
 /// Full-text search over every artifact in the local index, best match first (BM25). Words are
 /// matched as written (search syntax is not interpreted); `word*` matches a prefix. A session
 /// ID or its 8-character random part in the query ranks that session first. Results are
-/// instant: the index refreshes from the refs on every call.
+/// instant: the index refreshes from the refs on every call. With --remote the Byterover index
+/// of [byterover] in .handoff.toml is asked instead, and each hit is mapped back to the session
+/// it names and checked against the refs (hits git does not have are marked).
 #[derive(Debug, clap::Args)]
 pub struct SearchArgs {
     /// What to look for
@@ -26,13 +28,19 @@ pub struct SearchArgs {
     /// Print {"query": ..., "results": [...]} as JSON (matches marked with **)
     #[arg(long)]
     pub json: bool,
+    /// Ask the Byterover index ([byterover] in .handoff.toml) instead of the local one
+    #[arg(long)]
+    pub remote: bool,
 }
 
 /// Runs `search`.
 pub fn run(args: &SearchArgs) -> CommandResult {
     let handoff = open()?;
-    let index = refreshed_index(&handoff)?;
     let query = args.query.join(" ");
+    if args.remote {
+        return remote(&handoff, &query, args);
+    }
+    let index = refreshed_index(&handoff)?;
     let hits = index.search(
         &handoff.store(),
         &query,
@@ -75,6 +83,50 @@ pub fn run(args: &SearchArgs) -> CommandResult {
             .replace(MATCH_START, open_mark)
             .replace(MATCH_END, close_mark);
         out.push_str(&format!("    {snippet}\n"));
+    }
+    ui::out(&out);
+    Ok(())
+}
+
+/// `search --remote`: the same shape as the local search, from the Byterover index.
+fn remote(
+    handoff: &git_handoff::workflow::Handoff,
+    query: &str,
+    args: &SearchArgs,
+) -> CommandResult {
+    let mut backend =
+        git_handoff::sync::backend(&handoff.config.byterover, handoff.repo.work_dir())?;
+    let results = git_handoff::sync::search_remote(handoff, backend.as_mut(), query, args.limit)?;
+    if args.json {
+        ui::json(
+            &serde_json::json!({"query": query, "remote": backend.key(), "results": results}),
+        )?;
+        return Ok(());
+    }
+    if results.is_empty() {
+        ui::status(&format!("the index has nothing for '{}'", sanitize(query)));
+        return Ok(());
+    }
+    let mut out = String::new();
+    for r in &results {
+        let session = r.session.as_deref().unwrap_or("(no session named)");
+        let mark = if r.in_git { "" } else { "  [not in git]" };
+        out.push_str(&format!(
+            "{}  {}{}\n",
+            paint(&crate::cli::ui::sanitize_line(session), Style::Cyan),
+            r.kind.as_deref().unwrap_or("-"),
+            mark
+        ));
+        out.push_str(&format!(
+            "    {}\n",
+            crate::cli::ui::sanitize_line(
+                &r.snippet
+                    .replace('\n', " ")
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            )
+        ));
     }
     ui::out(&out);
     Ok(())

@@ -1,7 +1,7 @@
 //! `git handoff push` and `git handoff pull`.
 
 use super::open;
-use crate::cli::ui::{self, sanitize};
+use crate::cli::ui::{self, sanitize, sanitize_line};
 use git_handoff::error::CommandResult;
 use git_handoff::share::{self, PullReport};
 
@@ -64,6 +64,28 @@ pub fn push(args: &PushArgs) -> CommandResult {
             sanitize(&args.remote),
             report.retries
         ));
+    }
+    if handoff.config.byterover.sync_after_push
+        && handoff.config.byterover.backend != git_handoff::config::BackendKind::Off
+    {
+        // The push itself succeeded; a failed sync is a warning, its artifacts stay queued.
+        let synced = git_handoff::sync::backend(&handoff.config.byterover, handoff.repo.work_dir())
+            .and_then(|mut backend| {
+                git_handoff::sync::sync(
+                    &handoff,
+                    backend.as_mut(),
+                    false,
+                    &mut ui::progress("syncing artifacts"),
+                )
+            });
+        match synced {
+            Ok(sync_report) if !args.json => super::sync::print(&sync_report, false)?,
+            Ok(_) => {}
+            Err(e) => ui::warn(&format!(
+                "sync after push: {}",
+                sanitize_line(&e.to_string())
+            )),
+        }
     }
     if !report.refused.is_empty() {
         let list: Vec<String> = report

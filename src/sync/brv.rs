@@ -1,0 +1,223 @@
+//! The `brv` backend: ByteRover's CLI (`byterover-cli` on npm) and its local context tree.
+//!
+//! Every ByteRover write path that ships with the CLI needs an LLM provider (`brv curate`, the
+//! MCP `brv-curate`), while `brv search` (BM25, no LLM, no login) indexes any markdown under
+//! `.brv/context-tree/`. So each artifact is written as a topic file with ByteRover's front
+//! matter under `.brv/context-tree/handoff/<SESSION-ID>/`, and searched with
+//! `brv search --format json` (whose exit code is 0 even on failure: `success` decides).
+//! Teams that share their tree through ByteRover set `brv-push` to end a sync with
+//! `brv vc push`. Needs Node and `brv` on PATH (or `[byterover] brv-command`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use super::backend::{Backend, Fault, RemoteHit};
+use super::render::{self, Document};
+
+/// The folder of the handoff topics inside the context tree.
+pub const TREE_DIR: &str = ".brv/context-tree/handoff";
+
+/// ByteRover's local context tree as the index.
+pub struct BrvBackend {
+    workdir: PathBuf,
+    command: Vec<String>,
+    push: bool,
+    timeout: Duration,
+}
+
+impl BrvBackend {
+    /// A backend writing under `workdir/.brv/` and running `command` (`["brv"]`).
+    pub fn new(workdir: PathBuf, command: Vec<String>, push: bool, timeout: Duration) -> Self {
+        Self {
+            workdir,
+            command,
+            push,
+            timeout,
+        }
+    }
+
+    /// Runs the CLI with `args` in the work tree and returns its JSON answer's `data`.
+    fn run(&self, args: &[&str]) -> Result<serde_json::Value, Fault> {
+        let Some((program, base)) = self.command.split_first() else {
+            return Err(Fault::Local("[byterover] brv-command is empty".to_owned()));
+        };
+        let mut child = Command::new(program)
+            .args(base)
+            .args(args)
+            .current_dir(&self.workdir)
+            .env("NO_UPDATE_NOTIFIER", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                Fault::Local(format!(
+                    "cannot run {program}: {e} (install it with 'npm install -g byterover-cli', or set [byterover] brv-command)"
+                ))
+            })?;
+        let started = std::time::Instant::now();
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if started.elapsed() > self.timeout => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(Fault::Timeout(self.timeout));
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+                Err(e) => return Err(Fault::Local(format!("waiting for {program}: {e}"))),
+            }
+        }
+        let output = child
+            .wait_with_output()
+            .map_err(|e| Fault::Local(format!("reading {program}'s answer: {e}")))?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        // One JSON line; anything before it (warnings) is skipped.
+        let answer = stdout
+            .lines()
+            .rev()
+            .find_map(|l| serde_json::from_str::<serde_json::Value>(l.trim()).ok())
+            .ok_or_else(|| {
+                Fault::Local(format!(
+                    "{program} {} answered no JSON: {}",
+                    args.first().copied().unwrap_or_default(),
+                    first_line(&String::from_utf8_lossy(&output.stderr))
+                ))
+            })?;
+        let data = answer.get("data").cloned().unwrap_or_default();
+        if answer.get("success").and_then(serde_json::Value::as_bool) != Some(true) {
+            let error = data
+                .get("error")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("no reason given");
+            return Err(Fault::Local(format!(
+                "{program} {} failed: {}",
+                args.first().copied().unwrap_or_default(),
+                first_line(error)
+            )));
+        }
+        Ok(data)
+    }
+}
+
+impl Backend for BrvBackend {
+    fn key(&self) -> String {
+        format!("brv {}", self.workdir.display())
+    }
+
+    fn preflight(&mut self) -> Result<(), Fault> {
+        let tree = self.workdir.join(TREE_DIR);
+        std::fs::create_dir_all(&tree)
+            .map_err(|e| Fault::Local(format!("cannot create {}: {e}", tree.display())))?;
+        // ByteRover finds its project by the nearest .brv/config.json.
+        let config = self.workdir.join(".brv/config.json");
+        if !config.exists() {
+            let body = serde_json::json!({
+                "createdAt": crate::views::rfc3339(crate::clock::now()),
+                "cwd": self.workdir.display().to_string(),
+                "version": "0.0.1",
+            });
+            std::fs::write(&config, format!("{body}\n"))
+                .map_err(|e| Fault::Local(format!("cannot write {}: {e}", config.display())))?;
+        }
+        Ok(())
+    }
+
+    fn store(&mut self, docs: &[Document], done: &mut dyn FnMut(usize, Result<(), Fault>)) {
+        for (i, doc) in docs.iter().enumerate() {
+            done(i, write_topic(&self.workdir, doc));
+        }
+        if self.push && !docs.is_empty() {
+            // The files are written either way; a failed push is for the next sync to retry,
+            // which it cannot know about: report it on the last document.
+            if let Err(e) = self.run(&["vc", "push", "--format", "json"]) {
+                done(docs.len() - 1, Err(e));
+            }
+        }
+    }
+
+    fn search(&mut self, query: &str, limit: usize) -> Result<Vec<RemoteHit>, Fault> {
+        let limit = limit.clamp(1, 50).to_string();
+        let data = self.run(&["search", query, "--format", "json", "--limit", &limit])?;
+        let results = data
+            .get("results")
+            .and_then(serde_json::Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        Ok(results
+            .iter()
+            .map(|r| RemoteHit {
+                text: r
+                    .get("excerpt")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                title: r
+                    .get("path")
+                    .or_else(|| r.get("title"))
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned),
+                score: r.get("score").and_then(serde_json::Value::as_f64),
+            })
+            .collect())
+    }
+}
+
+/// The topic file of a document: `<tree>/<SESSION-ID>/<ULID>-<kind>.md`, written whole
+/// (temporary file, then rename) so a search never reads half of one.
+pub fn topic_path(workdir: &Path, doc: &Document) -> PathBuf {
+    workdir.join(TREE_DIR).join(&doc.session).join(format!(
+        "{}-{}.md",
+        doc.artifact,
+        doc.kind.as_str()
+    ))
+}
+
+fn write_topic(workdir: &Path, doc: &Document) -> Result<(), Fault> {
+    let path = topic_path(workdir, doc);
+    let dir = path.parent().unwrap_or(workdir);
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Fault::Local(format!("cannot create {}: {e}", dir.display())))?;
+    let now = crate::views::rfc3339(crate::clock::now());
+    let title = format!(
+        "{} {}: {}",
+        doc.session,
+        render::heading(doc.kind),
+        doc.title
+    );
+    // ByteRover's front matter (its markdown writer's keys, in its order); search titles a
+    // hit by the first '# ' heading, so the text follows one.
+    let body = format!(
+        "---\ntitle: {}\nsummary: {}\ntags: [handoff, {}]\nkeywords: [{}]\ncreatedAt: '{now}'\nupdatedAt: '{now}'\n---\n# {}\n\n{}",
+        yaml_string(&title),
+        yaml_string(&format!(
+            "{} of {}, version {}",
+            doc.kind.as_str(),
+            doc.session,
+            doc.version
+        )),
+        doc.kind.as_str(),
+        yaml_string(&doc.session),
+        title.replace('\n', " "),
+        doc.text
+    );
+    let tmp = dir.join(format!(".{}.tmp", doc.artifact));
+    std::fs::write(&tmp, body)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| Fault::Local(format!("cannot write {}: {e}", path.display())))
+}
+
+/// A YAML double-quoted scalar.
+fn yaml_string(text: &str) -> String {
+    serde_json::to_string(&text.replace(['\n', '\r'], " ")).unwrap_or_default()
+}
+
+fn first_line(text: &str) -> String {
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(300)
+        .collect()
+}

@@ -1,0 +1,188 @@
+//! The sync journal: what each index has acknowledged, so that `sync` is idempotent and
+//! resumable (docs/byterover.md, "The journal"). A SQLite file beside the search index,
+//! `<git-common-dir>/handoff/sync.sqlite`: derived local data, never pushed. Deleting it only
+//! means everything is sent again.
+//!
+//! - `synced(backend, ref, tip)`: a session whose every artifact the index acknowledged at that
+//!   tip. A session whose tip has not moved is not read again, so a sync with nothing new reads
+//!   no artifact and makes no call.
+//! - `sent(backend, artifact, hash, version, acknowledged)`: the text of an artifact the index
+//!   acknowledged (its hash), as which version, and when. A new text for the same artifact is
+//!   sent as the next version.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, params};
+
+/// File name inside `<git-common-dir>/handoff/`.
+pub const FILE_NAME: &str = "sync.sqlite";
+const VERSION: i64 = 1;
+
+/// What can go wrong with the journal.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// SQLite failed.
+    #[error("sync journal {path}: {source}")]
+    Sqlite {
+        /// The file.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+    /// The folder could not be created.
+    #[error("sync journal {path}: {source}")]
+    Io {
+        /// The folder.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// What the journal knows of one artifact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// Hash of the text acknowledged.
+    pub hash: String,
+    /// Its version.
+    pub version: u32,
+}
+
+/// An open journal.
+pub struct Journal {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Journal {
+    /// Opens (creating) the journal of the repository whose common dir is `common_dir`.
+    pub fn open(common_dir: &Path) -> Result<Self, Error> {
+        let dir = common_dir.join("handoff");
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let path = dir.join(FILE_NAME);
+        let sqlite = |source| Error::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sqlite)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(sqlite)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sqlite)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sqlite)?;
+        if version != VERSION {
+            conn.execute_batch(
+                "BEGIN IMMEDIATE;
+                 DROP TABLE IF EXISTS synced;
+                 DROP TABLE IF EXISTS sent;
+                 CREATE TABLE synced (backend TEXT NOT NULL, ref TEXT NOT NULL, tip TEXT NOT NULL,
+                                      PRIMARY KEY (backend, ref));
+                 CREATE TABLE sent (backend TEXT NOT NULL, artifact TEXT NOT NULL,
+                                    session TEXT NOT NULL, hash TEXT NOT NULL,
+                                    version INTEGER NOT NULL, acknowledged TEXT NOT NULL,
+                                    PRIMARY KEY (backend, artifact));
+                 PRAGMA user_version = 1;
+                 COMMIT;",
+            )
+            .map_err(sqlite)?;
+        }
+        Ok(Self { conn, path })
+    }
+
+    fn sqlite(&self, source: rusqlite::Error) -> Error {
+        Error::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Tips of the sessions fully synced to `backend`, by ref.
+    pub fn synced_tips(&self, backend: &str) -> Result<HashMap<String, String>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT ref, tip FROM synced WHERE backend = ?1")
+            .map_err(|e| self.sqlite(e))?;
+        let rows = stmt
+            .query_map([backend], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect::<rusqlite::Result<_>>())
+            .map_err(|e| self.sqlite(e))?;
+        Ok(rows)
+    }
+
+    /// What `backend` acknowledged of `artifact`.
+    pub fn sent(&self, backend: &str, artifact: &str) -> Result<Option<Sent>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT hash, version FROM sent WHERE backend = ?1 AND artifact = ?2")
+            .map_err(|e| self.sqlite(e))?;
+        let mut rows = stmt
+            .query_map([backend, artifact], |r| {
+                Ok(Sent {
+                    hash: r.get(0)?,
+                    version: r.get(1)?,
+                })
+            })
+            .map_err(|e| self.sqlite(e))?;
+        rows.next().transpose().map_err(|e| self.sqlite(e))
+    }
+
+    /// Records that `backend` acknowledged `hash` as `version` of `artifact`.
+    pub fn acknowledge(
+        &self,
+        backend: &str,
+        session: &str,
+        artifact: &str,
+        hash: &str,
+        version: u32,
+        at: &str,
+    ) -> Result<(), Error> {
+        self.conn
+            .execute(
+                "INSERT INTO sent (backend, artifact, session, hash, version, acknowledged)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (backend, artifact) DO UPDATE SET
+                   hash = excluded.hash, version = excluded.version,
+                   acknowledged = excluded.acknowledged",
+                params![backend, artifact, session, hash, version, at],
+            )
+            .map_err(|e| self.sqlite(e))?;
+        Ok(())
+    }
+
+    /// Records that every artifact of the session at `tip` is acknowledged by `backend`.
+    pub fn session_synced(&self, backend: &str, refname: &str, tip: &str) -> Result<(), Error> {
+        self.conn
+            .execute(
+                "INSERT INTO synced (backend, ref, tip) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (backend, ref) DO UPDATE SET tip = excluded.tip",
+                params![backend, refname, tip],
+            )
+            .map_err(|e| self.sqlite(e))?;
+        Ok(())
+    }
+
+    /// Number of artifacts `backend` has acknowledged.
+    pub fn acknowledged_count(&self, backend: &str) -> Result<usize, Error> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sent WHERE backend = ?1",
+                [backend],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.sqlite(e))?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+}
