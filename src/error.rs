@@ -230,7 +230,7 @@ impl From<crate::sync::Error> for CommandError {
             E::Backend(Fault::Tools(_)) => Self::new(ErrorKind::Config, err)
                 .hint("[byterover] store-tool and retrieve-tool name the tools to call"),
             E::Backend(_) => Self::new(ErrorKind::Remote, err)
-                .hint("nothing was sent; run 'git handoff sync' again once the index answers"),
+                .hint("nothing was sent; check [byterover] in .handoff.toml, or try again once the index answers"),
             E::Store(_) | E::Git(_) | E::Journal(_) => Self::new(ErrorKind::Internal, err),
         }
     }

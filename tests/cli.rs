@@ -16,6 +16,7 @@ mod test_real_clis;
 mod test_robustness;
 mod test_sharing;
 mod test_snapshots;
+mod test_sync;
 mod test_workflow;
 
 #[test]

@@ -15,6 +15,7 @@ use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::streamable_http_client::{
     HttpStatusError, StreamableHttpClientTransport, StreamableHttpClientTransportConfig,
+    StreamableHttpError,
 };
 use serde_json::{Map, Value};
 
@@ -437,10 +438,15 @@ fn hits_of(result: &CallToolResult) -> Vec<RemoteHit> {
     for doc in documents {
         let list = match &doc {
             Value::Array(items) => items.clone(),
-            Value::Object(map) => ["results", "memories", "items", "hits"]
+            Value::Object(map) => match ["results", "memories", "items", "hits"]
                 .iter()
-                .find_map(|k| map.get(*k).and_then(Value::as_array).cloned())
-                .unwrap_or_default(),
+                .find_map(|k| map.get(*k).and_then(Value::as_array))
+            {
+                // A list of results, even an empty one, is the whole answer.
+                Some(items) if items.is_empty() => return hits,
+                Some(items) => items.clone(),
+                None => Vec::new(),
+            },
             _ => Vec::new(),
         };
         for item in list {
@@ -473,39 +479,81 @@ fn hits_of(result: &CallToolResult) -> Vec<RemoteHit> {
         .collect()
 }
 
-/// What an rmcp error means for the user: walks the error's causes for the HTTP status the
-/// transport kept.
+/// What an rmcp error means for the user: walks the error's causes for what the HTTP transport
+/// kept (status, `Retry-After`, a challenge), and otherwise says the innermost cause once.
 fn classify(err: &(dyn std::error::Error + 'static), token_env: &str) -> Fault {
+    let unauthorized = || Fault::Unauthorized {
+        token_env: if token_env.is_empty() {
+            "the server's credentials".to_owned()
+        } else {
+            token_env.to_owned()
+        },
+    };
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    let mut chain = Vec::new();
+    let mut innermost = err.to_string();
     while let Some(e) = cause {
-        if let Some(status) = e.downcast_ref::<HttpStatusError>() {
-            return match status.status {
-                429 => Fault::RateLimited {
-                    retry_after: status.retry_after.as_deref().and_then(parse_retry_after),
-                },
-                code => Fault::Server(code),
-            };
+        if let Some(http) = e.downcast_ref::<StreamableHttpError<reqwest::Error>>() {
+            match http {
+                StreamableHttpError::HttpStatus(status) => return from_status(status),
+                StreamableHttpError::AuthRequired(_) => return unauthorized(),
+                StreamableHttpError::InsufficientScope(_) => {
+                    return Fault::Forbidden("insufficient scope".to_owned());
+                }
+                StreamableHttpError::Client(client) => {
+                    return Fault::Connection(reqwest_reason(client));
+                }
+                _ => {}
+            }
         }
-        chain.push(e.to_string());
+        if let Some(status) = e.downcast_ref::<HttpStatusError>() {
+            return from_status(status);
+        }
+        // The handshake's transport error is not exposed as a source: look inside.
+        if let Some(rmcp::service::ClientInitializeError::TransportError { error, .. }) =
+            e.downcast_ref::<rmcp::service::ClientInitializeError>()
+        {
+            return classify(error, token_env);
+        }
+        innermost = e.to_string();
         cause = e.source();
     }
-    let text = chain.join(": ");
-    let lower = text.to_ascii_lowercase();
-    if lower.contains("401") || lower.contains("auth required") || lower.contains("unauthorized") {
-        return Fault::Unauthorized {
-            token_env: if token_env.is_empty() {
-                "the server's credentials".to_owned()
-            } else {
-                token_env.to_owned()
-            },
-        };
+    let lower = innermost.to_ascii_lowercase();
+    if lower.contains("401") || lower.contains("unauthorized") {
+        return unauthorized();
     }
-    if lower.contains("403") || lower.contains("insufficient scope") || lower.contains("forbidden")
-    {
-        return Fault::Forbidden(first_line(&text));
+    if lower.contains("403") || lower.contains("forbidden") {
+        return Fault::Forbidden(first_line(&innermost));
     }
-    Fault::Connection(first_line(&text))
+    Fault::Connection(first_line(&innermost))
+}
+
+fn from_status(status: &HttpStatusError) -> Fault {
+    match status.status {
+        429 => Fault::RateLimited {
+            retry_after: status.retry_after.as_deref().and_then(parse_retry_after),
+        },
+        code => Fault::Server(code),
+    }
+}
+
+/// A reqwest failure in a few words: its innermost cause (connection refused, DNS, TLS).
+fn reqwest_reason(err: &reqwest::Error) -> String {
+    let mut reason = err.to_string();
+    let mut cause = std::error::Error::source(err);
+    while let Some(e) = cause {
+        reason = e.to_string();
+        cause = e.source();
+    }
+    let what = if err.is_connect() {
+        "cannot connect"
+    } else if err.is_timeout() {
+        "timed out"
+    } else if err.is_decode() || err.is_body() {
+        "unreadable answer"
+    } else {
+        "request failed"
+    };
+    format!("{what}: {}", first_line(&reason))
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is not used by MCP servers we know).

@@ -22,6 +22,7 @@ pub const COMMANDS: &[&str] = &[
     "list",
     "search",
     "reindex",
+    "sync",
     "log",
     "diff",
     "context",
