@@ -404,3 +404,140 @@ fn without_a_backend_sync_says_how_to_set_one_and_search_stays_local() {
     let stderr = env.handoff(&repo, &["sync"]).fails(1).to_owned();
     assert!(stderr.contains("cannot connect"), "{stderr}");
 }
+
+/// ByteRover's daemon, run offline as its own process (own data dir and ports, the cloud URLs
+/// pointed at its local web UI, which answers discovery with a page it only warns about), and
+/// stopped by its pid.
+struct BrvDaemon {
+    child: Child,
+    data: PathBuf,
+    vars: Vec<(String, String)>,
+}
+
+impl BrvDaemon {
+    fn start(env: &TestEnv) -> Self {
+        let bin = crate::common::brv_cli();
+        let data = env.path("brv-data");
+        std::fs::create_dir_all(&data).unwrap();
+        let web = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            probe.local_addr().unwrap().port()
+        };
+        let local = format!("http://127.0.0.1:{web}");
+        let mut vars: Vec<(String, String)> = [
+            ("BRV_DATA_DIR", data.display().to_string()),
+            ("XDG_CONFIG_HOME", data.join("config").display().to_string()),
+            ("BRV_WEBUI_PORT", web.to_string()),
+            ("NO_UPDATE_NOTIFIER", "1".to_owned()),
+            ("BRV_ENV", "production".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        for key in [
+            "BRV_IAM_BASE_URL",
+            "BRV_COGIT_BASE_URL",
+            "BRV_BILLING_BASE_URL",
+            "BRV_GIT_REMOTE_BASE_URL",
+            "BRV_LLM_BASE_URL",
+            "BRV_WEB_APP_URL",
+        ] {
+            vars.push((key.to_owned(), local.clone()));
+        }
+        vars.push((
+            "PATH".to_owned(),
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        ));
+        let daemon = bin.join("../byterover-cli/dist/server/infra/daemon/brv-server.js");
+        let mut cmd = env.command("node", &data);
+        cmd.arg(daemon).stdout(Stdio::null()).stderr(Stdio::null());
+        for (k, v) in &vars {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("node");
+        let started = Instant::now();
+        while !data.join("daemon.json").exists() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "ByteRover's daemon did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child, data, vars }
+    }
+
+    fn handoff(&self, env: &TestEnv, repo: &Path, args: &[&str]) -> crate::common::Run {
+        let mut cmd = env.command(crate::common::BIN, repo);
+        cmd.args(args);
+        for (k, v) in &self.vars {
+            cmd.env(k, v);
+        }
+        crate::common::Run::from(cmd.output().unwrap())
+    }
+}
+
+impl Drop for BrvDaemon {
+    fn drop(&mut self) {
+        // By pid only (brv restart would kill every daemon on the machine).
+        if let Ok(text) = std::fs::read_to_string(self.data.join("daemon.json"))
+            && let Ok(info) = serde_json::from_str::<serde_json::Value>(&text)
+            && let Some(pid) = info["pid"].as_u64()
+        {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_real_byterover_cli_searches_what_sync_wrote_into_its_context_tree() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let daemon = BrvDaemon::start(&env);
+    configure(&repo, "backend = \"brv\"\ntimeout = 120");
+    let id = env
+        .handoff(
+            &repo,
+            &[
+                "plan",
+                "-t",
+                "Sliding window limiter",
+                "-m",
+                "A sorted set per user as a sliding window.",
+            ],
+        )
+        .ok()
+        .trim()
+        .to_owned();
+    daemon.handoff(&env, &repo, &["sync"]).ok();
+    let topics = repo.join(".brv/context-tree/handoff").join(&id);
+    let files: Vec<_> = std::fs::read_dir(&topics).unwrap().collect();
+    assert_eq!(files.len(), 1);
+    let idle = daemon.handoff(&env, &repo, &["sync"]);
+    assert!(
+        idle.ok().is_empty() && idle.stderr.contains("nothing new"),
+        "{}",
+        idle.stderr
+    );
+    let found = daemon.handoff(
+        &env,
+        &repo,
+        &["search", "--remote", "sliding window", "--json"],
+    );
+    let results = found.json()["results"].clone();
+    let hit = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["session"] == id.as_str())
+        .unwrap_or_else(|| panic!("{results}\n{}", found.stderr));
+    assert_eq!(hit["in_git"], true);
+    assert_eq!(hit["kind"], "plan");
+}

@@ -103,7 +103,10 @@ impl BrvBackend {
 
 impl Backend for BrvBackend {
     fn key(&self) -> String {
-        format!("brv {}", self.workdir.display())
+        format!(
+            "brv {}",
+            self.workdir.display().to_string().trim_end_matches('/')
+        )
     }
 
     fn preflight(&mut self) -> Result<(), Fault> {

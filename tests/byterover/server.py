@@ -10,7 +10,8 @@ Usage:
 STATE_DIR holds:
   port      written once the HTTP server listens (its port)
   log       one JSON line per tools/call request that reached the server
-            ({"tool", "fault"}), and per stored text ({"stored": messages})
+            ({"tool", "fault"}), per stored text ({"stored": messages}), and per call
+            served without a fault, how long the server took ({"served_ms"})
   faults    a JSON list the test writes; each tools/call request takes the first entry:
             "500", "429:SECONDS" (Retry-After), "401", "403", "hang:SECONDS" (answers 503
             after that long, storing nothing), "drop-session" (404: the session is forgotten),
@@ -22,6 +23,7 @@ import json
 import os
 import socket
 import sys
+import time
 
 try:  # mcp 2.x
     from mcp.server.mcpserver import MCPServer
@@ -114,6 +116,21 @@ class Faults:
             fault = take_fault()
             tool = json.loads(body).get("params", {}).get("name")
             log({"tool": tool, "fault": fault})
+            if fault is None:
+                started = time.perf_counter()
+
+                async def timed_send(message):
+                    await send(message)
+                    if message["type"] == "http.response.body" and not message.get(
+                        "more_body"
+                    ):
+                        log({"served_ms": (time.perf_counter() - started) * 1000})
+
+                send_on = timed_send
+            else:
+                send_on = send
+        else:
+            send_on = send
         if fault == "500":
             return await respond(send, 500, b"internal error")
         if fault in ("401", "403"):
@@ -139,7 +156,7 @@ class Faults:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        return await self.app(scope, replay, send)
+        return await self.app(scope, replay, send_on)
 
 
 async def respond(send, status, body, content_type=b"text/plain", headers=()):

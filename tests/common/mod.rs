@@ -490,24 +490,44 @@ pub fn write_hook(repo: &std::path::Path, name: &str, text: &str) -> std::path::
     path
 }
 
-/// The real `codex`, `claude` and `mcp-inspector` executables (npm packages, pinned), installed
-/// once into `target/node-clis` with npm from the registry when missing. Their tests check
-/// that our presets' flags parse and that the MCP Inspector talks to our server.
+/// The real agent CLIs and the MCP Inspector from npm (pinned), installed once into
+/// `target/node-clis`; returns their `node_modules/.bin`.
 pub fn node_clis() -> PathBuf {
     static READY: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
-    let mut ready = READY
+    npm_install(
+        &READY,
+        "node-clis",
+        &[
+            "@openai/codex@0.169.0",
+            "@anthropic-ai/claude-code@2.1.330",
+            "@modelcontextprotocol/inspector@2.12.0",
+        ],
+    )
+}
+
+/// ByteRover's real CLI from npm (pinned), installed once into `target/brv-cli`; returns its
+/// `node_modules/.bin`.
+pub fn brv_cli() -> PathBuf {
+    static READY: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+    npm_install(&READY, "brv-cli", &["byterover-cli@3.14.0"])
+}
+
+/// Installs `packages` into `target/<folder>` unless the same list is there already.
+fn npm_install(
+    ready: &std::sync::Mutex<Option<PathBuf>>,
+    folder: &str,
+    packages: &[&str],
+) -> PathBuf {
+    let mut ready = ready
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(bin) = ready.as_ref() {
         return bin.clone();
     }
-    let prefix = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/node-clis");
+    let prefix = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join(folder);
     let bin = prefix.join("node_modules/.bin");
-    let packages = [
-        "@openai/codex@0.169.0",
-        "@anthropic-ai/claude-code@2.1.330",
-        "@modelcontextprotocol/inspector@2.12.0",
-    ];
     let stamp = prefix.join("installed");
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(&packages.join("\n")) {
         std::fs::create_dir_all(&prefix).unwrap();
@@ -522,7 +542,7 @@ pub fn node_clis() -> PathBuf {
             .arg(&prefix)
             .args(packages)
             .status()
-            .expect("npm (Node.js) is needed to install the real agent CLIs for these tests");
+            .expect("npm (Node.js) is needed to install the real CLIs these tests run");
         assert!(status.success(), "npm install of {packages:?} failed");
         std::fs::write(&stamp, packages.join("\n")).unwrap();
     }
