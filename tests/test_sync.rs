@@ -381,6 +381,7 @@ fn over_stdio_and_searched_back_with_hits_checked_against_git() {
         .find(|r| r["session"] == "SESSION-20990101-ZZZZZZZZ")
         .unwrap();
     assert_eq!(theirs["in_git"], false);
+    assert!(theirs["status"].is_null());
     let human = env.handoff(&repo, &["search", "--remote", "redis fallback"]);
     assert!(human.ok().contains("[not in git]"), "{}", human.stdout);
 }

@@ -372,22 +372,29 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
-/// One hit of `search --remote`, mapped back to git.
+/// One hit of `search --remote`, mapped back to git: the fields of a local search hit
+/// (`index::Hit`), filled from git where the session is known, plus whether it is.
 #[derive(Debug, Clone, Serialize)]
 pub struct RemoteResult {
-    /// The session the hit names, when it names one.
-    pub session: Option<String>,
-    /// Whether this repository has that session (a hit git does not have is marked, never
-    /// trusted).
-    pub in_git: bool,
+    /// The session the hit names ("" when it names none).
+    pub session: String,
+    /// The artifact ULID the text names, when it names one.
+    pub artifact: Option<String>,
     /// The kind the text says it is.
     pub kind: Option<String>,
-    /// The index's title or path.
-    pub title: Option<String>,
-    /// The index's score.
-    pub score: Option<f64>,
+    /// The agent the text's tag line names.
+    pub agent: Option<String>,
+    /// The session's current status, from git.
+    pub status: Option<String>,
+    /// The session's title from git, else the index's title or path.
+    pub title: String,
     /// The text the index returned (at most 500 characters).
     pub snippet: String,
+    /// The index's score.
+    pub score: Option<f64>,
+    /// Whether this repository has the session (a hit git does not have is marked, never
+    /// trusted).
+    pub in_git: bool,
 }
 
 /// Asks the index and maps each hit to the session it names, checked against the refs.
@@ -405,31 +412,49 @@ pub fn search_remote(
             "{}\n{text}",
             title.as_deref().unwrap_or_default()
         ));
-        let (session, in_git) = match named.first() {
+        let known = match named.first() {
             Some(id) => {
                 let found = store
                     .session_ids_starting_with(id.as_str())
                     .map_err(Box::new)?;
-                match found
+                let full = found
                     .iter()
                     .find(|f| f.as_str() == id.as_str())
                     .or(found.first())
-                {
-                    Some(full) => (Some(full.to_string()), true),
-                    None => (Some(id.to_string()), false),
-                }
+                    .cloned();
+                full.and_then(|full| store.load(&full).ok())
             }
-            None => (None, false),
+            None => None,
         };
         let kind = crate::workflow::seed::parse(&text).kind;
+        let (session, status, session_title) = match (&known, named.first()) {
+            (Some(s), _) => (
+                s.meta.id.to_string(),
+                s.state.status.map(|st| st.as_str().to_owned()),
+                Some(s.meta.title.clone()),
+            ),
+            (None, Some(id)) => (id.to_string(), None, None),
+            (None, None) => (String::new(), None, None),
+        };
         out.push(RemoteResult {
             session,
-            in_git,
+            artifact: tagged(&text, "(artifact ", &[',', ')']),
             kind: (kind != Kind::Note).then(|| kind.as_str().to_owned()),
-            title,
-            score,
+            agent: tagged(&text, "[AGENT: ", &[']']),
+            status,
+            title: session_title.or(title).unwrap_or_default(),
             snippet: text.chars().take(500).collect(),
+            score,
+            in_git: known.is_some(),
         });
     }
     Ok(out)
+}
+
+/// The value after `marker` up to the first of `ends`, as a rendered text states it.
+fn tagged(text: &str, marker: &str, ends: &[char]) -> Option<String> {
+    let start = text.find(marker)? + marker.len();
+    let rest = &text[start..];
+    let end = rest.find(ends)?;
+    Some(rest[..end].trim().to_owned()).filter(|v| !v.is_empty() && v.len() <= 80)
 }

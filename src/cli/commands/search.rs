@@ -109,23 +109,25 @@ fn remote(
     }
     let mut out = String::new();
     for r in &results {
-        let session = r.session.as_deref().unwrap_or("(no session named)");
+        let session = if r.session.is_empty() {
+            "(no session named)"
+        } else {
+            r.session.as_str()
+        };
         let mark = if r.in_git { "" } else { "  [not in git]" };
         out.push_str(&format!(
-            "{}  {}{}\n",
+            "{}  {} {} ({})  {}{}\n",
             paint(&crate::cli::ui::sanitize_line(session), Style::Cyan),
             r.kind.as_deref().unwrap_or("-"),
+            crate::cli::ui::sanitize_line(r.artifact.as_deref().unwrap_or("-")),
+            crate::cli::ui::sanitize_line(r.agent.as_deref().unwrap_or("-")),
+            r.status.as_deref().unwrap_or("-"),
             mark
         ));
+        let snippet: String = r.snippet.replace('\n', " ").chars().take(200).collect();
         out.push_str(&format!(
             "    {}\n",
-            crate::cli::ui::sanitize_line(
-                &r.snippet
-                    .replace('\n', " ")
-                    .chars()
-                    .take(200)
-                    .collect::<String>()
-            )
+            crate::cli::ui::sanitize_line(&snippet)
         ));
     }
     ui::out(&out);
