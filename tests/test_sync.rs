@@ -236,8 +236,8 @@ fn injected_faults_are_retried_and_every_artifact_arrives_exactly_once() {
         .map(|i| env.plan(&repo, &format!("Plan {i}")))
         .collect();
     // A server error, a rate limit with Retry-After, a hang past the time limit, a dropped
-    // session, an answer that is not JSON.
-    server.faults(r#"["500", "429:1", "hang:3", "drop-session", "garbage"]"#);
+    // session, an answer that is not JSON, an event stream closed before the answer.
+    server.faults(r#"["500", "429:1", "hang:3", "drop-session", "garbage", "close"]"#);
     let run = env.handoff(&repo, &["sync", "--json"]);
     let report = run.json();
     assert_eq!(report["sent"], 4, "{report}\n{}", run.stderr);
@@ -247,8 +247,8 @@ fn injected_faults_are_retried_and_every_artifact_arrives_exactly_once() {
         let artifact = artifact_ids(&env, &repo, id).remove(0);
         assert_eq!(copies(&stored, &artifact), 1, "{artifact} in {stored:?}");
     }
-    // Four documents, five faults: nine calls reached the server.
-    assert_eq!(server.calls(), 9);
+    // Four documents, six faults: ten calls reached the server.
+    assert_eq!(server.calls(), 10);
 }
 
 #[test]
@@ -274,6 +274,40 @@ fn a_failure_that_outlasts_the_retries_stays_queued_for_the_next_sync() {
     assert_eq!(report["sent"], 1, "{report}");
     let artifact = artifact_ids(&env, &repo, &id).remove(0);
     assert_eq!(copies(&server.stored(), &artifact), 1);
+    // A 403 is not retried: one call, the artifact stays queued.
+    env.plan(&repo, "Forbidden");
+    let calls = server.calls();
+    server.faults(r#"["403"]"#);
+    let stderr = env.handoff(&repo, &["sync"]).fails(1).to_owned();
+    assert!(stderr.contains("403"), "{stderr}");
+    assert_eq!(server.calls(), calls + 1);
+    assert_eq!(env.handoff(&repo, &["sync", "--json"]).json()["sent"], 1);
+}
+
+#[test]
+fn push_syncs_afterwards_when_configured() {
+    let env = TestEnv::new();
+    let (_bare, clones) = env.bare_with_clones("remote", &["repo"]);
+    let repo = &clones[0];
+    let server = Server::start(&env, "server", &[]);
+    configure(
+        repo,
+        &format!("{}\nsync-after-push = true", http(&server.url())),
+    );
+    env.plan(repo, "Shared");
+    let pushed = env.handoff(repo, &["push"]);
+    pushed.ok();
+    assert!(
+        pushed.stderr.contains("sent 1 artifact"),
+        "{}",
+        pushed.stderr
+    );
+    assert_eq!(server.stored().len(), 1);
+    // Off by default: the next push sends nothing to the index.
+    configure(repo, &http(&server.url()));
+    env.plan(repo, "Not synced");
+    env.handoff(repo, &["push"]).ok();
+    assert_eq!(server.stored().len(), 1);
 }
 
 #[test]

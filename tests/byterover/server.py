@@ -15,7 +15,8 @@ STATE_DIR holds:
   faults    a JSON list the test writes; each tools/call request takes the first entry:
             "500", "429:SECONDS" (Retry-After), "401", "403", "hang:SECONDS" (answers 503
             after that long, storing nothing), "drop-session" (404: the session is forgotten),
-            "garbage" (200 with a body that is not JSON), null (no fault)
+            "garbage" (200 with a body that is not JSON), "close" (an event stream that ends
+            before the answer), null (no fault)
 """
 
 import asyncio
@@ -139,6 +140,9 @@ class Faults:
             return await respond(send, 404, b"session not found")
         if fault == "garbage":
             return await respond(send, 200, b"<html>not json", b"application/json")
+        if fault == "close":
+            # An event stream that ends before the answer.
+            return await respond(send, 200, b"", b"text/event-stream")
         if isinstance(fault, str) and fault.startswith("429:"):
             return await respond(
                 send, 429, b"slow down", headers=[(b"retry-after", fault[4:].encode())]
@@ -183,6 +187,9 @@ def main():
     app = Faults(server.streamable_http_app(json_response=json_response), token)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Inherited by accepted connections: without it an answer written in two pieces waits for
+    # the client's delayed ACK (40 ms a call).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
