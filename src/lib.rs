@@ -23,6 +23,7 @@
 //!   `store::transport` runs git over the network.
 //! - The storage layout is specified in `docs/format.md`.
 
+pub mod annotate;
 pub mod clock;
 pub mod config;
 pub mod error;

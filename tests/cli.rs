@@ -4,6 +4,7 @@
 
 mod common;
 mod test_agents;
+mod test_annotate;
 mod test_attribution;
 mod test_demo;
 mod test_format;

@@ -10,8 +10,8 @@ pub mod ui;
 use clap::{Parser, Subcommand};
 
 use crate::cli::commands::{
-    context, demo, diff, hook, init, list, log, record, reindex, repair, run, search, share, show,
-    status, sync, why,
+    annotate, context, demo, diff, hook, init, list, log, record, reindex, repair, run, search,
+    share, show, status, sync, why,
 };
 use git_handoff::error::CommandResult;
 use git_handoff::session::Kind;
@@ -70,6 +70,8 @@ pub enum Command {
     Reindex(reindex::ReindexArgs),
     /// Send new artifacts to the Byterover index (MCP server or ByteRover's CLI)
     Sync(sync::SyncArgs),
+    /// Turn review findings into PR annotations (GitHub, SARIF, reviewdog, GitLab, ...)
+    Annotate(annotate::AnnotateArgs),
     /// Show a session's artifact history
     Log(log::LogArgs),
     /// Diff two versions of an artifact (e.g. plan iteration 1 and 2)
@@ -125,6 +127,7 @@ pub fn run(cli: Cli) -> CommandResult {
         Command::Search(args) => search::run(&args),
         Command::Reindex(args) => reindex::run(&args),
         Command::Sync(args) => sync::run(&args),
+        Command::Annotate(args) => annotate::run(&args),
         Command::Log(args) => log::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Context(args) => context::run(&args),

@@ -195,7 +195,7 @@ async fn call(
 }
 
 /// reqwest is built without a default TLS provider; rustls' ring provider is installed once.
-fn ensure_crypto_provider() {
+pub(crate) fn ensure_crypto_provider() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // Another part of the process may have installed one already: either is fine.

@@ -23,6 +23,7 @@ pub const COMMANDS: &[&str] = &[
     "search",
     "reindex",
     "sync",
+    "annotate",
     "log",
     "diff",
     "context",
@@ -513,7 +514,7 @@ pub fn brv_cli() -> PathBuf {
 }
 
 /// Installs `packages` into `target/<folder>` unless the same list is there already.
-fn npm_install(
+pub fn npm_install(
     ready: &std::sync::Mutex<Option<PathBuf>>,
     folder: &str,
     packages: &[&str],

@@ -1,6 +1,7 @@
 //! One file per subcommand: its `Args` (whose doc comment is the help text) and `run`. Glue only:
 //! resolve arguments into library values, call one library function, render the result.
 
+pub mod annotate;
 pub mod context;
 pub mod demo;
 pub mod diff;
