@@ -11,9 +11,6 @@ pub const GITHUB_PER_SEVERITY: usize = 10;
 /// The Checks API takes at most this many annotations per request.
 pub const CHECKS_BATCH: usize = 50;
 
-/// Where the tool's documentation lives (SARIF `informationUri`).
-const HOME: &str = "https://github.com/git-handoff/git-handoff";
-
 /// A format's output: the text for stdout, and for `github` the job summary.
 #[derive(Debug, Clone, Default)]
 pub struct Output {
@@ -168,7 +165,6 @@ pub fn sarif(selection: &Selection) -> Output {
         "runs": [{
             "tool": {"driver": {
                 "name": "git-handoff",
-                "informationUri": HOME,
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
             }},
@@ -230,7 +226,7 @@ pub fn rdjsonl(selection: &Selection) -> Output {
                 Severity::Warning => "WARNING",
                 Severity::Notice => "INFO",
             },
-            "source": {"name": "git-handoff", "url": HOME},
+            "source": {"name": "git-handoff"},
             "code": {"value": a.priority_label()},
         });
         out.text.push_str(&format!("{diagnostic}\n"));
