@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{BIN, RUNS, build, cmd, median_of as median, timed};
+use common::{BIN, RUNS, build, median_of as median, timed};
 
 const SERVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/byterover/server.py");
 
@@ -95,15 +95,7 @@ fn configure(dir: &Path, server: &Server, concurrency: u32) {
 }
 
 fn sync(dir: &Path) -> Duration {
-    let start = Instant::now();
-    let out = cmd(dir, BIN).args(["sync", "--json"]).output().unwrap();
-    let elapsed = start.elapsed();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    elapsed
+    timed(dir, BIN, &["sync", "--json"])
 }
 
 fn main() {

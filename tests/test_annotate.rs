@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::common::{BIN, Run, TestEnv};
 
@@ -393,20 +392,10 @@ impl GitHub {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let started = Instant::now();
-        let port = loop {
-            if let Ok(port) = std::fs::read_to_string(state.join("port")) {
-                break port;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "the GitHub stand-in did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let port = crate::common::wait_for_port(&state, "the GitHub stand-in");
         Self {
             child,
-            url: format!("http://127.0.0.1:{}", port.trim()),
+            url: format!("http://127.0.0.1:{port}"),
             state,
         }
     }

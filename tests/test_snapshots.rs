@@ -72,7 +72,10 @@ fn json_shapes_and_human_views_of_a_whole_session() {
         ],
     );
     // The review's finding, open until the validation approves.
-    snap("annotate_markdown", &["annotate", &id, "--format", "markdown"]);
+    snap(
+        "annotate_markdown",
+        &["annotate", &id, "--format", "markdown"],
+    );
     snap("annotate_sarif", &["annotate", &id, "--format", "sarif"]);
     snap("annotate_github", &["annotate", &id, "--format", "github"]);
     env.commit_file(

@@ -32,17 +32,10 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("python3");
-        let started = Instant::now();
-        let port = loop {
-            if let Ok(port) = std::fs::read_to_string(state.join("port")) {
-                break port.trim().parse().unwrap();
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "the test MCP server did not start (is the `mcp` package installed? .ci/run installs it)"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        };
+        let port = crate::common::wait_for_port(
+            &state,
+            "the test MCP server (is the `mcp` package installed? .ci/run installs it)",
+        );
         Self { child, state, port }
     }
 

@@ -234,6 +234,21 @@ impl TestEnv {
     }
 }
 
+/// Waits for a test server started with `state` as its folder to write its port there.
+pub fn wait_for_port(state: &Path, what: &str) -> u16 {
+    let started = std::time::Instant::now();
+    loop {
+        if let Ok(port) = std::fs::read_to_string(state.join("port")) {
+            return port.trim().parse().unwrap();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "{what} did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Writes a session ref by hand with plain git plumbing: `files` are (path, content).
 pub fn forge_session(env: &TestEnv, repo: &Path, refname: &str, files: &[(&str, &str)]) {
     let mut index_env = env.command("git", repo);
