@@ -12,6 +12,7 @@ mod test_hooks;
 mod test_hostile;
 mod test_index;
 mod test_integrity;
+mod test_manuals;
 mod test_mcp;
 mod test_real_clis;
 mod test_robustness;

@@ -10,8 +10,8 @@ pub mod ui;
 use clap::{Parser, Subcommand};
 
 use crate::cli::commands::{
-    annotate, context, demo, diff, hook, init, list, log, record, reindex, repair, run, search,
-    share, show, status, sync, why,
+    annotate, context, demo, diff, hook, init, list, log, manuals, record, reindex, repair, run,
+    search, share, show, status, sync, why,
 };
 use git_handoff::error::CommandResult;
 use git_handoff::session::Kind;
@@ -92,6 +92,13 @@ pub enum Command {
     Stop(hook::StopArgs),
     /// Play the seed's example end to end in a scratch repository
     Demo(demo::DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completion(manuals::CompletionArgs),
+    /// Install man pages, so `git handoff --help` works
+    InstallMan(manuals::InstallManArgs),
+    /// Print every session ID (for shell completion)
+    #[command(hide = true)]
+    CompleteIds(manuals::CompleteIdsArgs),
     /// Run a hook handler (called by the installed git hooks)
     #[command(hide = true)]
     Hook(hook::HookArgs),
@@ -138,6 +145,9 @@ pub fn run(cli: Cli) -> CommandResult {
         Command::Start(args) => hook::start(&args),
         Command::Stop(args) => hook::stop(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Completion(args) => manuals::completion(&args),
+        Command::InstallMan(args) => manuals::install_man(&args),
+        Command::CompleteIds(args) => manuals::complete_ids(&args),
         Command::Hook(args) => hook::run(&args),
     }
 }

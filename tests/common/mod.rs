@@ -24,6 +24,8 @@ pub const COMMANDS: &[&str] = &[
     "reindex",
     "sync",
     "annotate",
+    "completion",
+    "install-man",
     "log",
     "diff",
     "context",

@@ -9,6 +9,7 @@ pub mod hook;
 pub mod init;
 pub mod list;
 pub mod log;
+pub mod manuals;
 pub mod record;
 pub mod reindex;
 pub mod repair;

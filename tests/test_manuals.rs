@@ -1,0 +1,121 @@
+//! Man pages and shell completions, generated from the clap definitions.
+
+use crate::common::{BIN, Run, TestEnv};
+
+#[test]
+fn man_pages_install_for_every_command_with_name_and_synopsis() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let dir = env.path("man");
+    let run = env.handoff(&repo, &["install-man", dir.to_str().unwrap()]);
+    run.ok();
+    for command in crate::common::COMMANDS {
+        let page = dir.join(format!("man1/git-handoff-{command}.1"));
+        assert!(page.exists(), "{} missing", page.display());
+    }
+    let main = std::fs::read_to_string(dir.join("man1/git-handoff.1")).unwrap();
+    let head: String = main
+        .lines()
+        .skip_while(|l| !l.starts_with(".SH NAME"))
+        .take_while(|l| !l.starts_with(".SH DESCRIPTION"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!("man_name_and_synopsis", head);
+    let plan = std::fs::read_to_string(dir.join("man1/git-handoff-plan.1")).unwrap();
+    assert!(
+        plan.contains("git\\-handoff\\-plan") && plan.contains("\\-\\-title"),
+        "{plan}"
+    );
+}
+
+#[test]
+fn man_pages_go_next_to_the_binary_by_default() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let prefix = env.path("prefix");
+    std::fs::create_dir_all(prefix.join("bin")).unwrap();
+    let bin = prefix.join("bin/git-handoff");
+    std::fs::copy(BIN, &bin).unwrap();
+    let run = Run::from(
+        env.command(bin.to_str().unwrap(), &repo)
+            .arg("install-man")
+            .output()
+            .unwrap(),
+    );
+    run.ok();
+    assert!(
+        prefix.join("share/man/man1/git-handoff.1").exists(),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn bash_completion_loads_and_completes_session_ids() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Completion");
+    let script = env.handoff(&repo, &["completion", "bash"]).ok().to_owned();
+    let file = env.path("completion.bash");
+    std::fs::write(&file, &script).unwrap();
+    let loaded = Run::from(
+        env.command("bash", &repo)
+            .args(["-c", &format!("source {}; complete -p", file.display())])
+            .output()
+            .unwrap(),
+    );
+    insta::assert_snapshot!("completion_bash_complete_p", loaded.ok());
+    // `git-handoff show <TAB>` offers the sessions; `git-handoff sh<TAB>` the subcommands.
+    let complete = |words: &str, cword: usize| {
+        Run::from(
+            env.command("bash", &repo)
+                .args([
+                    "-c",
+                    &format!(
+                        "source {}; COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE='{words}'; COMP_POINT=${{#COMP_LINE}}; _git_handoff_complete git-handoff \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                        file.display()
+                    ),
+                ])
+                .output()
+                .unwrap(),
+        )
+    };
+    let ids = complete("git-handoff show ''", 2);
+    assert!(ids.ok().contains(&id), "{}\n{}", ids.stdout, ids.stderr);
+    let subs = complete("git-handoff sh", 1);
+    assert!(subs.ok().lines().any(|l| l == "show"), "{}", subs.stdout);
+    // Through git's own bash completion: `git handoff sh<TAB>`, `git handoff show <TAB>`.
+    let git_completion = [
+        "/usr/share/bash-completion/completions/git",
+        "/etc/bash_completion.d/git",
+    ]
+    .into_iter()
+    .find(|p| std::path::Path::new(p).exists())
+    .expect("git's bash completion script (Debian's git package ships it)");
+    let through_git = |words: &str, cword: usize| {
+        Run::from(
+            env.command("bash", &repo)
+                .args([
+                    "-c",
+                    &format!(
+                        "source {git_completion}; source {}; COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE=\"{words}\"; COMP_POINT=${{#COMP_LINE}}; __git_wrap__git_main; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                        file.display()
+                    ),
+                ])
+                .output()
+                .unwrap(),
+        )
+    };
+    let subs = through_git("git handoff sh", 2);
+    assert!(
+        subs.ok().lines().any(|l| l.trim() == "show"),
+        "{}\n{}",
+        subs.stdout,
+        subs.stderr
+    );
+    let ids = through_git("git handoff show ''", 3);
+    assert!(ids.ok().contains(&id), "{}\n{}", ids.stdout, ids.stderr);
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        assert!(!env.handoff(&repo, &["completion", shell]).ok().is_empty());
+    }
+}
