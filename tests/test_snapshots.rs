@@ -112,14 +112,6 @@ fn json_shapes_and_human_views_of_a_whole_session() {
     std::fs::write(repo.join(".handoff.toml"), config).unwrap();
     snap("sync_dry_run", &["sync", "--dry-run"]);
     snap("sync_dry_run_json", &["sync", "--dry-run", "--json"]);
-    snap(
-        "annotate_markdown",
-        &["annotate", &id, "--format", "markdown"],
-    );
-    snap(
-        "annotate_sarif",
-        &["annotate", "--range", "HEAD~1..HEAD", "--format", "sarif"],
-    );
     snap("show", &["show", &id]);
     snap("show_json", &["show", &id, "--json"]);
     snap("list", &["list"]);
