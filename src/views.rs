@@ -243,6 +243,7 @@ pub fn recorded(recorded: &crate::workflow::Recorded) -> RecordedView<'_> {
         changes_requested_by: (a.status == crate::session::Status::ChangesRequested)
             .then_some(a.kind),
         iteration: a.iteration,
+        patterns: u32::from(a.kind == crate::session::Kind::Pattern),
     };
     RecordedView {
         session: a.session.as_str(),

@@ -14,6 +14,7 @@ mod test_index;
 mod test_integrity;
 mod test_manuals;
 mod test_mcp;
+mod test_messages;
 mod test_real_clis;
 mod test_robustness;
 mod test_sharing;

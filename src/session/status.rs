@@ -15,6 +15,8 @@ pub struct State {
     pub changes_requested_by: Option<Kind>,
     /// Number of plans so far.
     pub iteration: u32,
+    /// Number of patterns recorded (a COMPLETE session with one has nothing left to do).
+    pub patterns: u32,
 }
 
 /// An artifact the state machine does not allow now.
@@ -59,7 +61,8 @@ impl State {
                 next.status = Some(Status::ReadyForCodexValidation);
                 next.changes_requested_by = None;
             }
-            Kind::Pattern | Kind::Note => {}
+            Kind::Pattern => next.patterns += 1,
+            Kind::Note => {}
         }
         next
     }
@@ -119,6 +122,9 @@ impl State {
             }
             Some(Status::ReadyForCodexValidation) => {
                 format!("next: git handoff validate {session} --verdict VERDICT")
+            }
+            Some(Status::Complete) if self.patterns > 0 => {
+                "the session is complete and its pattern is recorded; nothing follows".to_owned()
             }
             Some(Status::Complete) => format!("next: git handoff pattern {session} (optional)"),
             Some(Status::ChangesRequested) => match self.changes_requested_by {

@@ -55,6 +55,9 @@ pub enum Error {
     /// Resolving a session failed.
     #[error(transparent)]
     Resolve(#[from] crate::session::id::ResolveError),
+    /// `abandon` on a session that is abandoned already.
+    #[error("{0} is abandoned already; nothing was recorded")]
+    AlreadyAbandoned(SessionId),
 }
 
 /// Result alias.
@@ -363,6 +366,9 @@ impl Handoff {
 
     /// Abandons a session from any state.
     pub fn abandon(&self, id: &SessionId, reason: &str, allow_secrets: bool) -> Result<Recorded> {
+        if self.store().load(id)?.state.status == Some(crate::session::Status::Abandoned) {
+            return Err(Error::AlreadyAbandoned(id.clone()));
+        }
         let (body, redactions) = self.redact(reason, allow_secrets);
         let new = NewArtifact {
             kind: Kind::Note,

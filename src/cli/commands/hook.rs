@@ -76,6 +76,18 @@ pub fn run(args: &HookArgs) -> CommandResult {
 pub fn start(args: &StartArgs) -> CommandResult {
     let handoff = open()?;
     let id = handoff.resolve(&args.id)?;
+    let status = handoff.store().load(&id)?.state.status;
+    if let Some(
+        done @ (git_handoff::session::Status::Complete | git_handoff::session::Status::Abandoned),
+    ) = status
+    {
+        // A finished session never counts as current (docs/format.md): say so rather than
+        // pretend.
+        return Err(git_handoff::error::CommandError::user(anyhow::anyhow!(
+            "{id} is {done}: it will not be current, and commits will get no trailer for it"
+        ))
+        .hint("start a new session with 'git handoff plan', or make an unfinished one current"));
+    }
     git_handoff::workflow::current::set(handoff.repo.common_dir(), &id)?;
     ui::status(&format!(
         "{id} is current: new commits get a Handoff-Session trailer"
