@@ -349,15 +349,7 @@ impl Server {
                         "unknown step '{other}' (expected review, implement or validate)"
                     )));
                 }
-                None => match session.state.status {
-                    Some(git_handoff::session::Status::ReadyForImplementation) => {
-                        Purpose::Implement
-                    }
-                    Some(git_handoff::session::Status::ReadyForCodexValidation) => {
-                        Purpose::Validate
-                    }
-                    _ => Purpose::Review,
-                },
+                None => Purpose::for_status(&session.state),
             };
             let diff = match (purpose, session.range()) {
                 (Purpose::Validate | Purpose::Implement, Some(range)) => Some(

@@ -67,3 +67,79 @@ fn a_finished_session_is_not_made_current() {
         "{stderr}"
     );
 }
+
+#[test]
+fn filters_take_several_values_in_any_case_and_git_like_dates() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let done = complete(&env, &repo);
+    let waiting = env.plan(&repo, "Waiting");
+    let dropped = env.plan(&repo, "Dropped");
+    env.handoff(&repo, &["abandon", &dropped, "-m", "no"]).ok();
+    let ids = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["list", "--json"];
+        all.extend_from_slice(args);
+        env.handoff(&repo, &all).json()["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let both = ids(&["--status", "complete,Awaiting_Codex_Review"]);
+    assert!(
+        both.contains(&done) && both.contains(&waiting) && !both.contains(&dropped),
+        "{both:?}"
+    );
+    assert_eq!(
+        ids(&["--status", "abandoned", "--status", "complete"]).len(),
+        2
+    );
+    assert_eq!(ids(&["--agent", "CODEX"]), [done.clone()]);
+    assert_eq!(ids(&["--kind", "validation,pattern"]), [done.clone()]);
+    // The test clock is 2025-10-27: everything happened today, nothing before yesterday.
+    assert_eq!(ids(&["--since", "yesterday"]).len(), 3);
+    assert_eq!(ids(&["--until", "2 days ago"]).len(), 0);
+    assert_eq!(ids(&["--since", "2025-10-27", "--until", "now"]).len(), 3);
+    let bad = env.handoff(&repo, &["list", "--since", "the other day"]);
+    assert!(bad.fails(2).contains("3 days ago"), "{}", bad.stderr);
+    let none = env.handoff(&repo, &["list", "--status", "changes_requested"]);
+    assert!(
+        none.stderr.contains("no session matches"),
+        "{}",
+        none.stderr
+    );
+}
+
+#[test]
+fn context_infers_the_step_and_review_offers_no_range() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Infer");
+    let for_review = env.handoff(&repo, &["context", &id, "--json"]).json();
+    assert_eq!(for_review["for"], "review");
+    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    assert_eq!(
+        env.handoff(&repo, &["context", &id, "--json"]).json()["for"],
+        "implement"
+    );
+    assert!(
+        !env.handoff(&repo, &["review", "-h"])
+            .ok()
+            .contains("--range")
+    );
+    assert!(
+        env.handoff(&repo, &["validate", "-h"])
+            .ok()
+            .contains("--range")
+    );
+    assert_eq!(
+        env.handoff(
+            &repo,
+            &["review", &id, "--range", "HEAD", "--verdict", "approve"]
+        )
+        .code,
+        2
+    );
+}

@@ -14,7 +14,6 @@ use crate::cli::commands::{
     search, share, show, status, sync, why,
 };
 use git_handoff::error::CommandResult;
-use git_handoff::session::Kind;
 
 /// Git-native handoff between coding agents
 ///
@@ -47,7 +46,7 @@ pub enum Command {
     /// Record the implementation and note every commit of its range
     Implement(record::ImplementArgs),
     /// Record a validation of the implementation's commit range
-    Validate(record::ReviewArgs),
+    Validate(record::ValidateArgs),
     /// Record a validated, reusable pattern from a COMPLETE session
     Pattern(record::PatternArgs),
     /// Abandon a session
@@ -120,9 +119,9 @@ pub fn run(cli: Cli) -> CommandResult {
     match cli.command {
         Command::Init(args) => init::run(&args),
         Command::Plan(args) => record::plan(&args),
-        Command::Review(args) => record::review(&args, Kind::Review),
+        Command::Review(args) => record::review(&args),
         Command::Implement(args) => record::implement(&args),
-        Command::Validate(args) => record::review(&args, Kind::Validation),
+        Command::Validate(args) => record::validate(&args),
         Command::Pattern(args) => record::pattern(&args),
         Command::Abandon(args) => record::abandon(&args),
         Command::Mcp(_) => crate::mcp::serve().map_err(git_handoff::error::CommandError::from),

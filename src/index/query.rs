@@ -13,19 +13,53 @@ pub const MATCH_START: char = '\u{E000}';
 /// Marks the end of a match in a raw snippet.
 pub const MATCH_END: char = '\u{E001}';
 
-/// Filters shared by `list` and `search`.
+/// Filters shared by `list` and `search`. Each list matches any of its values; an empty list
+/// matches everything.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    /// Sessions with this current status.
-    pub status: Option<Status>,
-    /// Sessions (for `list`) or artifacts (for `search`) by this agent, case-insensitively.
-    pub agent: Option<String>,
+    /// Sessions with one of these current statuses.
+    pub status: Vec<Status>,
+    /// Sessions (for `list`) or artifacts (for `search`) by one of these agents,
+    /// case-insensitively.
+    pub agent: Vec<String>,
     /// Updated (list) or created (search) at or after this time.
     pub since: Option<DateTime<Utc>>,
-    /// Sessions holding (list) or artifacts of (search) this kind.
-    pub kind: Option<Kind>,
+    /// Updated (list) or created (search) at or before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Sessions holding (list) or artifacts of (search) one of these kinds.
+    pub kind: Vec<Kind>,
     /// At most this many results.
     pub limit: Option<usize>,
+}
+
+impl Filter {
+    /// Whether it restricts anything but the number of results.
+    pub fn is_unfiltered(&self) -> bool {
+        self.status.is_empty()
+            && self.agent.is_empty()
+            && self.since.is_none()
+            && self.until.is_none()
+            && self.kind.is_empty()
+    }
+
+    /// The SQL parameters of the filters, in the order the queries number them: statuses,
+    /// agents (lower case), since, until, kinds; a list as a JSON array, NULL when empty.
+    pub(super) fn params(&self) -> [Value; 5] {
+        let list = |values: Vec<String>| {
+            if values.is_empty() {
+                Value::Null
+            } else {
+                Value::Text(serde_json::to_string(&values).unwrap_or_default())
+            }
+        };
+        [
+            list(self.status.iter().map(|s| s.as_str().to_owned()).collect()),
+            list(self.agent.iter().map(|a| a.to_lowercase()).collect()),
+            opt_text(self.since.map(rfc3339).as_deref()),
+            opt_text(self.until.map(rfc3339).as_deref()),
+            list(self.kind.iter().map(|k| k.as_str().to_owned()).collect()),
+        ]
+    }
 }
 
 /// One session as `list --json` prints it (the same fields as [`crate::views::Summary`]).
@@ -163,25 +197,23 @@ impl Index {
             "SELECT id, title, status, iteration, created, updated, base, head, artifacts, agents, ref, tip
              FROM sessions s
              WHERE error IS NULL
-               AND (?1 IS NULL OR status = ?1)
+               AND (?1 IS NULL OR status IN (SELECT value FROM json_each(?1)))
                AND (?2 IS NULL OR EXISTS (SELECT 1 FROM artifact_rows a
-                                          WHERE a.ref = s.ref AND a.agent = ?2 COLLATE NOCASE))
+                                          WHERE a.ref = s.ref
+                                            AND lower(a.agent) IN (SELECT value FROM json_each(?2))))
                AND (?3 IS NULL OR updated >= ?3)
-               AND (?4 IS NULL OR EXISTS (SELECT 1 FROM artifact_rows a WHERE a.ref = s.ref AND a.kind = ?4))
+               AND (?4 IS NULL OR updated <= ?4)
+               AND (?5 IS NULL OR EXISTS (SELECT 1 FROM artifact_rows a WHERE a.ref = s.ref
+                                          AND a.kind IN (SELECT value FROM json_each(?5))))
              ORDER BY updated DESC, id DESC
-             LIMIT ?5",
+             LIMIT ?6",
         )?;
         let limit = filter
             .limit
             .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+        let [status, agent, since, until, kind] = filter.params();
         let rows = stmt.query_map(
-            rusqlite::params![
-                opt_text(filter.status.map(|s| s.as_str())),
-                opt_text(filter.agent.as_deref()),
-                opt_text(filter.since.map(rfc3339).as_deref()),
-                opt_text(filter.kind.map(|k| k.as_str())),
-                limit
-            ],
+            rusqlite::params![status, agent, since, until, kind, limit],
             |r| {
                 let agents: String = r.get(9)?;
                 Ok(SessionRow {

@@ -9,9 +9,8 @@
 
 use rusqlite::params;
 
-use super::query::{Filter, Hit, Terms, opt_text};
+use super::query::{Filter, Hit, Terms};
 use super::{Index, Result};
-use crate::views::rfc3339;
 
 /// BM25 of an artifact: weights of the columns session, title, body, findings, kind, agent and
 /// status (the order of `artifact_text` in the schema).
@@ -31,11 +30,9 @@ impl Index {
     /// The best `filter.limit` (default 20) hits for `terms`, in rank order.
     pub(super) fn ranked(&self, terms: &Terms, filter: &Filter) -> Result<Vec<Ranked>> {
         let limit = filter.limit.unwrap_or(20);
-        let unfiltered = filter.status.is_none()
-            && filter.agent.is_none()
-            && filter.since.is_none()
-            && filter.kind.is_none();
-        if unfiltered && let Some(rows) = self.ranked_top(terms, limit, None)? {
+        if filter.is_unfiltered()
+            && let Some(rows) = self.ranked_top(terms, limit, None)?
+        {
             return Ok(rows);
         }
         self.ranked_joined(terms, filter, limit)
@@ -52,22 +49,25 @@ impl Index {
              JOIN artifact_rows r ON r.rowid = artifact_text.rowid
              JOIN sessions s ON s.ref = r.ref
              WHERE artifact_text MATCH ?1
-               AND (?3 IS NULL OR s.status = ?3)
-               AND (?4 IS NULL OR r.agent = ?4 COLLATE NOCASE)
+               AND (?3 IS NULL OR s.status IN (SELECT value FROM json_each(?3)))
+               AND (?4 IS NULL OR lower(r.agent) IN (SELECT value FROM json_each(?4)))
                AND (?5 IS NULL OR r.created >= ?5)
-               AND (?6 IS NULL OR r.kind = ?6)
+               AND (?6 IS NULL OR r.created <= ?6)
+               AND (?7 IS NULL OR r.kind IN (SELECT value FROM json_each(?7)))
              ORDER BY named DESC, score ASC, r.created DESC
-             LIMIT ?7"
+             LIMIT ?8"
         ))?;
+        let [status, agent, since, until, kind] = filter.params();
         let rows = stmt
             .query_map(
                 params![
                     terms.fts,
                     named_json(terms),
-                    opt_text(filter.status.map(|s| s.as_str())),
-                    opt_text(filter.agent.as_deref()),
-                    opt_text(filter.since.map(rfc3339).as_deref()),
-                    opt_text(filter.kind.map(|k| k.as_str())),
+                    status,
+                    agent,
+                    since,
+                    until,
+                    kind,
                     i64::try_from(limit).unwrap_or(i64::MAX)
                 ],
                 |r| Ok((r.get(6)?, hit(r, r.get(7)?)?)),

@@ -18,6 +18,25 @@ pub enum Purpose {
     Validate,
 }
 
+impl Purpose {
+    /// The step a session's status asks for next: implementing once the plan is approved (or
+    /// a validation asked for changes), validating once an implementation is recorded, else
+    /// reviewing.
+    pub fn for_status(state: &crate::session::State) -> Self {
+        use crate::session::{Kind, Status};
+        match state.status {
+            Some(Status::ReadyForImplementation) => Self::Implement,
+            Some(Status::ChangesRequested)
+                if state.changes_requested_by == Some(Kind::Validation) =>
+            {
+                Self::Implement
+            }
+            Some(Status::ReadyForCodexValidation) => Self::Validate,
+            _ => Self::Review,
+        }
+    }
+}
+
 /// Builds the prompt. `diff` is used for validation (and shown to the implementer if present).
 pub fn build(session: &Session, purpose: Purpose, diff: Option<&RangeDiff>) -> String {
     let id = session.meta.id.as_str();

@@ -14,9 +14,10 @@ use git_handoff::workflow::prompt::{self, Purpose};
 pub struct ContextArgs {
     /// Session: full ID, random part, unique prefix or slug
     pub id: String,
-    /// Who the prompt is for
+    /// Who the prompt is for: review, implement or validate (default: the step the session's
+    /// status asks for)
     #[arg(long = "for", value_name = "STEP", value_parser = parse_purpose)]
-    pub purpose: Purpose,
+    pub purpose: Option<Purpose>,
     /// Largest diff to embed, in bytes (default from config: context.max-diff-bytes)
     #[arg(long, value_name = "BYTES")]
     pub max_diff_bytes: Option<usize>,
@@ -40,10 +41,13 @@ fn parse_purpose(s: &str) -> Result<Purpose, String> {
 pub fn run(args: &ContextArgs) -> CommandResult {
     let handoff = open()?;
     let session = handoff.session(&args.id)?;
+    let purpose = args
+        .purpose
+        .unwrap_or_else(|| Purpose::for_status(&session.state));
     let max = args
         .max_diff_bytes
         .unwrap_or(handoff.config.context.max_diff_bytes);
-    let diff = match (args.purpose, session.range()) {
+    let diff = match (purpose, session.range()) {
         (Purpose::Validate, None) => {
             ui::warn("no implementation recorded yet, so there is no diff to validate");
             None
@@ -58,7 +62,7 @@ pub fn run(args: &ContextArgs) -> CommandResult {
             "the diff is larger than {max} bytes and was cut; see the note at its end"
         ));
     }
-    if args.purpose == Purpose::Implement {
+    if purpose == Purpose::Implement {
         // Whoever asks for the implementation instructions is about to commit for this session.
         let id = &session.meta.id;
         match git_handoff::workflow::current::get(handoff.repo.common_dir()) {
@@ -73,11 +77,11 @@ pub fn run(args: &ContextArgs) -> CommandResult {
             }
         }
     }
-    let text = prompt::build(&session, args.purpose, diff.as_ref());
+    let text = prompt::build(&session, purpose, diff.as_ref());
     if args.json {
         ui::json(&git_handoff::views::ContextView {
             session: session.meta.id.as_str(),
-            purpose: match args.purpose {
+            purpose: match purpose {
                 Purpose::Review => "review",
                 Purpose::Implement => "implement",
                 Purpose::Validate => "validate",

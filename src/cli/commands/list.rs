@@ -28,31 +28,40 @@ pub struct ListArgs {
     pub json: bool,
 }
 
-/// Filters shared by `list` and `search`.
+/// Filters shared by `list` and `search`. Several values of one filter (repeated, or
+/// comma-separated) match any of them.
 #[derive(Debug, Clone, clap::Args)]
 pub struct FilterArgs {
-    /// Only sessions with this status (e.g. AWAITING_CODEX_REVIEW, complete)
-    #[arg(long, value_name = "STATUS", value_parser = parse_status)]
-    pub status: Option<Status>,
-    /// Only work by this agent (case-insensitive)
-    #[arg(long, value_name = "AGENT")]
-    pub agent: Option<String>,
-    /// Only work on or after DATE (YYYY-MM-DD or RFC 3339)
-    #[arg(long, value_name = "DATE", value_parser = parse_since)]
+    /// Only sessions with this status: AWAITING_CODEX_REVIEW, READY_FOR_IMPLEMENTATION,
+    /// READY_FOR_CODEX_VALIDATION, COMPLETE, CHANGES_REQUESTED, ABANDONED (any case; several:
+    /// repeat or comma-separate)
+    #[arg(long, value_name = "STATUS", value_parser = parse_status, value_delimiter = ',')]
+    pub status: Vec<Status>,
+    /// Only work by this agent (any case; several: repeat or comma-separate)
+    #[arg(long, value_name = "AGENT", value_delimiter = ',')]
+    pub agent: Vec<String>,
+    /// Only work on or after DATE: 2026-11-01, an RFC 3339 time, now, today, yesterday, or
+    /// "N minutes|hours|days|weeks|months|years ago"
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub since: Option<DateTime<Utc>>,
-    /// Only artifacts (or sessions holding artifacts) of this kind
-    #[arg(long, value_name = "KIND", value_parser = parse_kind)]
-    pub kind: Option<Kind>,
+    /// Only work on or before DATE (same forms as --since)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub until: Option<DateTime<Utc>>,
+    /// Only artifacts (or sessions holding artifacts) of this kind: plan, review,
+    /// implementation, validation, pattern, note (several: repeat or comma-separate)
+    #[arg(long, value_name = "KIND", value_parser = parse_kind, value_delimiter = ',')]
+    pub kind: Vec<Kind>,
 }
 
 impl FilterArgs {
     /// The library filter.
     pub fn filter(&self, limit: Option<usize>) -> Filter {
         Filter {
-            status: self.status,
+            status: self.status.clone(),
             agent: self.agent.clone(),
             since: self.since,
-            kind: self.kind,
+            until: self.until,
+            kind: self.kind.clone(),
             limit,
         }
     }
@@ -66,16 +75,61 @@ fn parse_kind(s: &str) -> Result<Kind, String> {
     s.parse()
 }
 
-/// Parses `--since`: a date (midnight UTC) or an RFC 3339 time.
-pub fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+/// Parses `--since` and `--until` as git reads dates, in the forms people type: a date
+/// (midnight UTC), a date and time, an RFC 3339 time, `now`, `today`, `yesterday`, or
+/// `N <unit>s ago` (a month is 30 days, a year 365).
+pub fn parse_date(s: &str) -> Result<DateTime<Utc>, String> {
+    let text = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+    for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(text, format) {
+            return Ok(t.and_utc());
+        }
+    }
+    if let Some(t) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-        .ok_or_else(|| format!("'{s}' is not a date (YYYY-MM-DD) or an RFC 3339 time"))
+    {
+        return Ok(t.and_utc());
+    }
+    let now = git_handoff::clock::now();
+    let midnight = |t: DateTime<Utc>| {
+        t.date_naive()
+            .and_hms_opt(0, 0, 0)
+            .map_or(t, |m| m.and_utc())
+    };
+    let lower = text.to_ascii_lowercase();
+    match lower.as_str() {
+        "now" => return Ok(now),
+        "today" => return Ok(midnight(now)),
+        "yesterday" => return Ok(midnight(now - chrono::Duration::days(1))),
+        _ => {}
+    }
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    if let [n, unit, "ago"] = words.as_slice()
+        && let Ok(n) = n.parse::<i64>()
+    {
+        let seconds = match unit.trim_end_matches('s') {
+            "second" | "sec" => Some(1),
+            "minute" | "min" => Some(60),
+            "hour" => Some(3_600),
+            "day" => Some(86_400),
+            "week" => Some(7 * 86_400),
+            "month" => Some(30 * 86_400),
+            "year" => Some(365 * 86_400),
+            _ => None,
+        };
+        if let Some(seconds) = seconds.and_then(|s| n.checked_mul(s))
+            && let Some(t) = now.checked_sub_signed(chrono::Duration::seconds(seconds))
+        {
+            return Ok(t);
+        }
+    }
+    Err(format!(
+        "'{s}' is not a date: use 2026-11-01, an RFC 3339 time, now, today, yesterday or \"3 days ago\""
+    ))
 }
 
 /// Opens and refreshes the index for a read command.
@@ -106,7 +160,11 @@ pub fn run(args: &ListArgs) -> CommandResult {
     let text: String = listing.sessions.iter().map(line).collect();
     ui::out(&text);
     if listing.sessions.is_empty() && listing.errors.is_empty() {
-        ui::status("no sessions yet; start one with: git handoff plan -t TITLE");
+        if args.filter.filter(None).is_unfiltered() {
+            ui::status("no sessions yet; start one with: git handoff plan -t TITLE");
+        } else {
+            ui::status("no session matches these filters");
+        }
     }
     Ok(())
 }

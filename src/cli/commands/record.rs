@@ -67,12 +67,20 @@ pub struct ReviewArgs {
     /// Findings: a JSON array of findings, or a Codex review output object
     #[arg(long, value_name = "FILE.json")]
     pub findings: Option<PathBuf>,
-    /// Commit range the validation covers (validate only; default: the implementation's)
-    #[arg(long, value_name = "BASE..HEAD")]
-    pub range: Option<String>,
     /// Shared recording options.
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// Record a validation of the implementation's commit range
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// What a review takes too.
+    #[command(flatten)]
+    pub judgement: ReviewArgs,
+    /// Commit range the validation covers (default: the implementation's)
+    #[arg(long, value_name = "BASE..HEAD")]
+    pub range: Option<String>,
 }
 
 /// Record the implementation and note every commit of its range
@@ -191,7 +199,17 @@ pub fn plan(args: &PlanArgs) -> CommandResult {
 }
 
 /// `git handoff review` and `git handoff validate`.
-pub fn review(args: &ReviewArgs, kind: Kind) -> CommandResult {
+pub fn review(args: &ReviewArgs) -> CommandResult {
+    judge(args, Kind::Review, None)
+}
+
+/// `git handoff validate`.
+pub fn validate(args: &ValidateArgs) -> CommandResult {
+    judge(&args.judgement, Kind::Validation, args.range.as_deref())
+}
+
+/// Records a review or a validation.
+fn judge(args: &ReviewArgs, kind: Kind, range: Option<&str>) -> CommandResult {
     let handoff = open()?;
     let id = handoff.resolve(&args.id)?;
     let parsed = match &args.findings {
@@ -236,13 +254,7 @@ pub fn review(args: &ReviewArgs, kind: Kind) -> CommandResult {
     let mut input = input(kind, body, &args.common);
     input.verdict = Some(verdict);
     input.findings = parsed.findings;
-    if kind == Kind::Validation {
-        input.range.clone_from(&args.range);
-    } else if args.range.is_some() {
-        return Err(user_error(
-            "--range applies to validate and implement, not review",
-        ));
-    }
+    input.range = range.map(str::to_owned);
     let recorded = handoff.record(&id, input)?;
     report_recorded(&recorded, args.common.json)
 }
