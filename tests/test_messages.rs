@@ -95,8 +95,8 @@ fn filters_take_several_values_in_any_case_and_git_like_dates() {
         ids(&["--status", "abandoned", "--status", "complete"]).len(),
         2
     );
-    assert_eq!(ids(&["--agent", "CODEX"]), [done.clone()]);
-    assert_eq!(ids(&["--kind", "validation,pattern"]), [done.clone()]);
+    assert_eq!(ids(&["--agent", "CODEX"]), vec![done.clone()]);
+    assert_eq!(ids(&["--kind", "validation,pattern"]), vec![done.clone()]);
     // The test clock is 2025-10-27: everything happened today, nothing before yesterday.
     assert_eq!(ids(&["--since", "yesterday"]).len(), 3);
     assert_eq!(ids(&["--until", "2 days ago"]).len(), 0);
