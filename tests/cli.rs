@@ -6,6 +6,7 @@ mod common;
 mod test_agents;
 mod test_annotate;
 mod test_attribution;
+mod test_config;
 mod test_demo;
 mod test_format;
 mod test_hooks;

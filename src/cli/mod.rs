@@ -10,8 +10,8 @@ pub mod ui;
 use clap::{Parser, Subcommand};
 
 use crate::cli::commands::{
-    annotate, context, demo, diff, hook, init, list, log, manuals, record, reindex, repair, run,
-    search, share, show, status, sync, why,
+    annotate, config, context, demo, diff, hook, init, list, log, manuals, record, reindex, repair,
+    run, search, share, show, status, sync, why,
 };
 use git_handoff::error::CommandResult;
 
@@ -91,6 +91,8 @@ pub enum Command {
     Stop(hook::StopArgs),
     /// Play the seed's example end to end in a scratch repository
     Demo(demo::DemoArgs),
+    /// Show or set configuration (and where each value comes from)
+    Config(config::ConfigArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completion(manuals::CompletionArgs),
     /// Install man pages, so `git handoff --help` works
@@ -144,6 +146,7 @@ pub fn run(cli: Cli) -> CommandResult {
         Command::Start(args) => hook::start(&args),
         Command::Stop(args) => hook::stop(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Config(args) => config::run(&args),
         Command::Completion(args) => manuals::completion(&args),
         Command::InstallMan(args) => manuals::install_man(&args),
         Command::CompleteIds(args) => manuals::complete_ids(&args),

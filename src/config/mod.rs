@@ -2,6 +2,8 @@
 //! (`$XDG_CONFIG_HOME/git-handoff/config.toml`). Keys are kebab-case; unknown keys warn, because
 //! a committed file is read by several versions of the tool.
 
+pub mod origin;
+
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;

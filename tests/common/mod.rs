@@ -24,6 +24,7 @@ pub const COMMANDS: &[&str] = &[
     "reindex",
     "sync",
     "annotate",
+    "config",
     "completion",
     "install-man",
     "log",

@@ -2,6 +2,7 @@
 //! resolve arguments into library values, call one library function, render the result.
 
 pub mod annotate;
+pub mod config;
 pub mod context;
 pub mod demo;
 pub mod diff;

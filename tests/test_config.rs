@@ -1,0 +1,97 @@
+//! `git handoff config`: effective settings with their origin, and setting one in
+//! `.handoff.toml` as git config does.
+
+use crate::common::TestEnv;
+
+#[test]
+fn config_lists_gets_and_sets_with_origins() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let list = env.handoff(&repo, &["config"]);
+    assert!(
+        list.ok().lines().any(|l| l == "policy.pre-push=warn"),
+        "{}",
+        list.stdout
+    );
+    assert!(
+        list.ok()
+            .lines()
+            .any(|l| l == "byterover.brv-command=[\"brv\"]")
+    );
+    assert_eq!(
+        env.handoff(&repo, &["config", "agents.reviewer"]).ok(),
+        "codex\n"
+    );
+    // A comment in the repository file survives a set.
+    std::fs::write(
+        repo.join(".handoff.toml"),
+        "# ours\n[policy]\npre-push = \"warn\"\n",
+    )
+    .unwrap();
+    env.handoff(&repo, &["config", "policy.pre-push", "block"])
+        .ok();
+    let file = std::fs::read_to_string(repo.join(".handoff.toml")).unwrap();
+    assert!(
+        file.starts_with("# ours\n") && file.contains("pre-push = \"block\""),
+        "{file}"
+    );
+    let origin = env.handoff(&repo, &["config", "--show-origin", "policy.pre-push"]);
+    assert!(
+        origin
+            .ok()
+            .ends_with(".handoff.toml\tpolicy.pre-push=block\n"),
+        "{}",
+        origin.stdout
+    );
+    let builtin = env.handoff(&repo, &["config", "--show-origin", "agents.planner"]);
+    assert_eq!(builtin.ok(), "built-in\tagents.planner=claude\n");
+    env.handoff(&repo, &["config", "context.max-diff-bytes", "5000"])
+        .ok();
+    let json = env
+        .handoff(&repo, &["config", "context.max-diff-bytes", "--json"])
+        .json();
+    assert_eq!(json[0]["value"], "5000");
+    // The user file wins over the repository's.
+    let user = env.path("home/.config/git-handoff");
+    std::fs::create_dir_all(&user).unwrap();
+    std::fs::write(
+        user.join("config.toml"),
+        "[agents]\nreviewer = \"gemini\"\n",
+    )
+    .unwrap();
+    let reviewer = env.handoff(&repo, &["config", "--show-origin", "agents.reviewer"]);
+    assert!(
+        reviewer
+            .ok()
+            .contains("config.toml\tagents.reviewer=gemini"),
+        "{}",
+        reviewer.stdout
+    );
+}
+
+#[test]
+fn config_refuses_bad_values_unknown_keys_and_secrets_and_changes_nothing() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    std::fs::write(
+        repo.join(".handoff.toml"),
+        "[policy]\npre-push = \"warn\"\n",
+    )
+    .unwrap();
+    let before = std::fs::read_to_string(repo.join(".handoff.toml")).unwrap();
+    let bad = env.handoff(&repo, &["config", "policy.pre-push", "blok"]);
+    assert!(bad.fails(1).contains("block"), "{}", bad.stderr);
+    let unknown = env.handoff(&repo, &["config", "policy.pre-pull", "warn"]);
+    assert!(
+        unknown.fails(1).contains("unknown key"),
+        "{}",
+        unknown.stderr
+    );
+    let secret = env.handoff(&repo, &["config", "byterover.token", "abc"]);
+    assert_eq!(secret.code, 1);
+    assert_eq!(
+        std::fs::read_to_string(repo.join(".handoff.toml")).unwrap(),
+        before
+    );
+    assert_eq!(env.handoff(&repo, &["config", "no.such.key"]).code, 1);
+}
