@@ -143,3 +143,62 @@ fn context_infers_the_step_and_review_offers_no_range() {
         2
     );
 }
+
+/// Runs git-handoff on a pseudo-terminal (as a person does), with extra environment.
+fn on_terminal(
+    env: &TestEnv,
+    repo: &std::path::Path,
+    args: &[&str],
+    vars: &[(&str, &str)],
+) -> String {
+    let mut cmd = env.command("python3", repo);
+    cmd.args([
+        "-c",
+        "import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))",
+        crate::common::BIN,
+    ])
+    .args(args);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn long_views_go_through_the_pager_on_a_terminal_and_colour_follows_git() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Paged");
+    let paged = env.path("paged.txt");
+    let pager = format!("cat > {}", paged.display());
+    // On a terminal, `show` goes to GIT_PAGER (with git's LESS=FRX).
+    let seen = on_terminal(&env, &repo, &["show", &id], &[("GIT_PAGER", &pager)]);
+    let text = std::fs::read_to_string(&paged).unwrap();
+    assert!(
+        text.contains(&id) && !seen.contains("timeline"),
+        "{text}\n---\n{seen}"
+    );
+    // `cat` means no pager; NO_COLOR (set by the test environment) keeps colour off, and
+    // --color=always turns it on anyway.
+    let plain = on_terminal(&env, &repo, &["show", &id], &[("GIT_PAGER", "cat")]);
+    assert!(plain.contains(&id) && !plain.contains('\u{1b}'), "{plain}");
+    let coloured = on_terminal(
+        &env,
+        &repo,
+        &["show", &id, "--color=always"],
+        &[("GIT_PAGER", "cat")],
+    );
+    assert!(coloured.contains("\u{1b}["), "{coloured}");
+    // Not a terminal: no pager, no colour, even with color.ui = always unless asked.
+    let piped = env.handoff(&repo, &["show", &id]);
+    assert!(!piped.ok().contains('\u{1b}'));
+    env.git_ok(&repo, &["config", "color.ui", "always"]);
+    let forced = env.handoff(&repo, &["--color", "never", "show", &id]);
+    assert!(!forced.ok().contains('\u{1b}'));
+}

@@ -5,6 +5,7 @@ pub mod body;
 pub mod commands;
 pub mod demo_script;
 pub mod render;
+pub mod terminal;
 pub mod ui;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +30,10 @@ use git_handoff::error::CommandResult;
     max_term_width = 100
 )]
 pub struct Cli {
+    /// When to colour the output: auto (a terminal, unless NO_COLOR is set or git's color.ui
+    /// says otherwise), always or never
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = terminal::ColorChoice::Auto)]
+    pub color: terminal::ColorChoice,
     /// The subcommand
     #[command(subcommand)]
     pub command: Command,
@@ -118,6 +123,24 @@ pub struct McpArgs {}
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> CommandResult {
+    terminal::set_color_choice(cli.color);
+    // Long human views page on a terminal, as git's own do.
+    let paged = match &cli.command {
+        Command::Log(a) => !a.json,
+        Command::Show(a) => !a.json,
+        Command::Diff(a) => !a.json,
+        Command::Context(a) => !a.json,
+        _ => false,
+    };
+    if paged {
+        terminal::start_pager();
+    }
+    let result = dispatch(cli);
+    terminal::finish_pager();
+    result
+}
+
+fn dispatch(cli: Cli) -> CommandResult {
     match cli.command {
         Command::Init(args) => init::run(&args),
         Command::Plan(args) => record::plan(&args),

@@ -28,9 +28,10 @@ pub fn sanitize_line(text: &str) -> String {
     sanitize(text).replace('\n', "\\n").replace('\t', " ")
 }
 
-/// Whether colour may be used on stdout: a terminal, and `NO_COLOR` unset or empty.
+/// Whether colour may be used on stdout (`--color`, `NO_COLOR`, `color.ui`, a terminal:
+/// see `terminal`).
 pub fn color_enabled() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal()
+    super::terminal::color_enabled()
 }
 
 /// Wraps `text` in an ANSI style when colour is enabled.
@@ -76,8 +77,16 @@ pub fn status_style(status: &str) -> Style {
     }
 }
 
-/// Writes data to stdout; a broken pipe exits 0 silently.
+/// Writes data to stdout (or the pager); a broken pipe exits 0 silently.
 pub fn out(text: &str) {
+    if let Some(result) = super::terminal::write_to_pager(text.as_bytes()) {
+        if result.is_err() {
+            // The user left the pager before the end: nothing more to show.
+            super::terminal::finish_pager();
+            std::process::exit(0);
+        }
+        return;
+    }
     let mut stdout = io::stdout().lock();
     let result = stdout
         .write_all(text.as_bytes())
