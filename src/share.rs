@@ -185,7 +185,7 @@ pub fn merge_fetched(
         store.set_tracking(&tracking_notes(&name), theirs)?;
     }
     if let Some(theirs) = handoff.store().tip(&tracking_notes(&name))? {
-        let message = format!("handoff: merge notes from {remote}");
+        let message = format!("merge notes from {remote}");
         report.notes = match store.merge_notes(theirs, &message) {
             Ok(NotesMerge::UpToDate) => "up-to-date",
             Ok(NotesMerge::Copied) => "copied",

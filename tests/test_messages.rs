@@ -202,3 +202,29 @@ fn long_views_go_through_the_pager_on_a_terminal_and_colour_follows_git() {
     let forced = env.handoff(&repo, &["--color", "never", "show", &id]);
     assert!(!forced.ok().contains('\u{1b}'));
 }
+
+#[test]
+fn messages_read_well() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Café naïve");
+    assert!(id.ends_with("-cafe-naive"), "{id}");
+    let early = env.handoff(&repo, &["implement", &id, "-m", "too early"]);
+    assert!(
+        early.fails(1).contains("cannot record an implementation"),
+        "{}",
+        early.stderr
+    );
+    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    env.commit_file(&repo, "f.txt", "f\n", "F");
+    env.handoff(&repo, &["implement", &id, "-m", "done"]).ok();
+    let reflog = env.git_ok(
+        &repo,
+        &["reflog", "show", "--format=%gs", "refs/notes/handoff"],
+    );
+    assert!(
+        reflog.starts_with("handoff: note ") && !reflog.contains("handoff: handoff:"),
+        "{reflog}"
+    );
+}

@@ -204,7 +204,7 @@ pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> su
     if additions.is_empty() {
         return Ok(());
     }
-    store.add_note_lines(&additions, &format!("handoff: notes follow {how}"))?;
+    store.add_note_lines(&additions, &format!("notes follow {how}"))?;
     for id in sessions {
         let Ok(session) = store.load(&id) else {
             continue;

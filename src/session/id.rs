@@ -134,11 +134,13 @@ impl fmt::Display for SessionId {
     }
 }
 
-/// Turns a title into a slug: lower-case ASCII letters and digits, other runs become one `-`,
+/// Turns a title into a slug: transliterated to ASCII (`café` → `cafe`, other scripts by
+/// their usual romanisation), lower-case letters and digits, other runs become one `-`,
 /// trimmed, at most [`MAX_SLUG_LEN`] characters, never ending in `-`.
 pub fn slugify(title: &str) -> String {
+    let ascii = deunicode::deunicode(title);
     let mut slug = String::new();
-    for c in title.chars() {
+    for c in ascii.chars() {
         if c.is_ascii_alphanumeric() {
             slug.push(c.to_ascii_lowercase());
         } else if !slug.is_empty() && !slug.ends_with('-') {
@@ -250,7 +252,9 @@ mod tests {
         let slug = slugify(&"word ".repeat(30));
         assert!(slug.len() <= MAX_SLUG_LEN);
         assert!(!slug.ends_with('-'));
-        assert_eq!(slugify("  ¿Qué?  "), "qu");
+        assert_eq!(slugify("  ¿Qué?  "), "que");
+        assert_eq!(slugify("Café naïve"), "cafe-naive");
+        assert_eq!(slugify("東京 cache"), "dong-jing-cache");
         assert_eq!(slugify("!!!"), "");
     }
 

@@ -43,6 +43,14 @@ impl Kind {
         Self::Note,
     ];
 
+    /// The indefinite article that goes before the kind's name ("an implementation").
+    pub fn article(self) -> &'static str {
+        match self {
+            Self::Implementation => "an",
+            _ => "a",
+        }
+    }
+
     /// The name used in files, messages and JSON.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -21,7 +21,7 @@ pub struct State {
 
 /// An artifact the state machine does not allow now.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot record a {kind}: the session is {current}; {hint}")]
+#[error("cannot record {} {kind}: the session is {current}; {hint}", kind.article())]
 pub struct TransitionError {
     /// The kind that was refused.
     pub kind: Kind,

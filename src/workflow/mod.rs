@@ -41,7 +41,7 @@ pub enum Error {
         range: Range,
     },
     /// A seed-format text of this kind names no session.
-    #[error("a {0} must name its session (**[SESSION-ID] ...** on its first line)")]
+    #[error("{article} {kind} must name its session (**[SESSION-ID] ...** on its first line)", article = .0.article(), kind = .0)]
     NoSession(Kind),
     /// A body that must not be empty was.
     #[error("aborting: the {0} is empty (give it with -m, -F FILE or standard input)")]
@@ -50,7 +50,7 @@ pub enum Error {
     #[error("aborting: the title is empty")]
     EmptyTitle,
     /// A review or validation without a verdict.
-    #[error("a {0} needs a verdict: --verdict approve|approve-with-changes|request-changes|reject")]
+    #[error("{article} {kind} needs a verdict: --verdict approve|approve-with-changes|request-changes|reject", article = .0.article(), kind = .0)]
     NoVerdict(Kind),
     /// Resolving a session failed.
     #[error(transparent)]
@@ -261,11 +261,7 @@ impl Handoff {
             let added = self.store().add_note_line(
                 &commits,
                 &line,
-                &format!(
-                    "handoff: note {} commits of {id} ({})",
-                    commits.len(),
-                    new.kind
-                ),
+                &format!("note {} commits of {id} ({})", commits.len(), new.kind),
             )?;
             crate::failpoint::hit("record-after-notes");
             noted = Some((commits.len(), added));

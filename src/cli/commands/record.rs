@@ -239,7 +239,7 @@ fn judge(args: &ReviewArgs, kind: Kind, range: Option<&str>) -> CommandResult {
     };
     let verdict = args.verdict.or(parsed.verdict).ok_or_else(|| {
         user_error(format!(
-            "a {kind} needs a verdict: --verdict approve|approve-with-changes|request-changes|reject"
+            "{} {kind} needs a verdict: --verdict approve|approve-with-changes|request-changes|reject", kind.article()
         ))
     })?;
     let reads_stdin_for_findings = args.findings.as_ref().is_some_and(|p| p.as_os_str() == "-");
