@@ -154,6 +154,20 @@ impl From<crate::workflow::Error> for CommandError {
             E::Resolve(e) => e.into(),
             E::Config(e) => e.into(),
             E::Git(e) => e.into(),
+            E::Undo(refusal) => {
+                let hint = match &refusal {
+                    crate::store::Refusal::Pushed { id, .. } | crate::store::Refusal::Merge(id) => {
+                        format!(
+                            "record a correction instead: the next plan iteration (git handoff plan --session {id}) or a new review or validation"
+                        )
+                    }
+                    crate::store::Refusal::FirstArtifact(id) => format!("git handoff abandon {id}"),
+                    crate::store::Refusal::NotLocal(_) => {
+                        "'git handoff show ID' shows where it comes from".to_owned()
+                    }
+                };
+                Self::user(E::Undo(refusal)).hint(hint)
+            }
             other => Self::user(other),
         }
     }

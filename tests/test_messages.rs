@@ -228,3 +228,42 @@ fn messages_read_well() {
         "{reflog}"
     );
 }
+
+#[test]
+fn undo_takes_back_an_unpushed_artifact_and_refuses_a_pushed_one() {
+    let env = TestEnv::new();
+    let (_bare, clones) = env.bare_with_clones("remote", &["repo"]);
+    let repo = &clones[0];
+    env.handoff(repo, &["init", "--no-hooks"]).ok();
+    let id = env.plan(repo, "Undoable");
+    let refname = format!("refs/handoff/sessions/{id}");
+    let planned = env.git_ok(repo, &["rev-parse", &refname]);
+    // The first plan cannot be taken back: the session would vanish.
+    let first = env.handoff(repo, &["undo", &id]);
+    assert!(first.fails(1).contains("abandon"), "{}", first.stderr);
+    env.handoff(repo, &["review", &id, "--verdict", "reject", "-m", "no"])
+        .ok();
+    let reviewed = env.git_ok(repo, &["rev-parse", &refname]);
+    // A mistaken review, not pushed: the ref moves back, the reflog keeps it.
+    let undone = env.handoff(repo, &["undo", &id, "--json"]).json();
+    assert_eq!(undone["undone"]["kind"], "review");
+    assert_eq!(undone["status"], "AWAITING_CODEX_REVIEW");
+    assert_eq!(env.git_ok(repo, &["rev-parse", &refname]), planned);
+    let reflog = env.git_ok(repo, &["reflog", "show", "--format=%H %gs", &refname]);
+    assert!(
+        reflog.contains(&reviewed) && reflog.contains("handoff: undo review"),
+        "{reflog}"
+    );
+    // Pushed: the remote has it, so it is refused and nothing moves.
+    env.handoff(repo, &["review", &id, "--verdict", "approve", "-m", "yes"])
+        .ok();
+    env.handoff(repo, &["push"]).ok();
+    let shared = env.git_ok(repo, &["rev-parse", &refname]);
+    let refused = env.handoff(repo, &["undo", &id]);
+    let stderr = refused.fails(1);
+    assert!(
+        stderr.contains("on origin already") && stderr.contains("hint:"),
+        "{stderr}"
+    );
+    assert_eq!(env.git_ok(repo, &["rev-parse", &refname]), shared);
+}

@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 
 use crate::cli::commands::{
     annotate, config, context, demo, diff, hook, init, list, log, manuals, record, reindex, repair,
-    run, search, share, show, status, sync, why,
+    run, search, share, show, status, sync, undo, why,
 };
 use git_handoff::error::CommandResult;
 
@@ -56,6 +56,8 @@ pub enum Command {
     Pattern(record::PatternArgs),
     /// Abandon a session
     Abandon(record::AbandonArgs),
+    /// Take back the last artifact of a session that has not been pushed
+    Undo(undo::UndoArgs),
     /// Serve the repository to Claude Code and Codex over MCP (stdio)
     Mcp(McpArgs),
     /// Run the reviewing agent (codex, claude, ...) and record its review or validation
@@ -149,6 +151,7 @@ fn dispatch(cli: Cli) -> CommandResult {
         Command::Validate(args) => record::validate(&args),
         Command::Pattern(args) => record::pattern(&args),
         Command::Abandon(args) => record::abandon(&args),
+        Command::Undo(args) => undo::run(&args),
         Command::Mcp(_) => crate::mcp::serve().map_err(git_handoff::error::CommandError::from),
         Command::Run(args) => run::run(&args),
         Command::Schema(args) => run::schema(&args),

@@ -10,12 +10,14 @@ mod notes;
 pub mod refs;
 mod sessions;
 pub mod transport;
+mod undo;
 
 use git2::{Oid, Repository, Signature};
 
 pub use merge::SessionMerge;
 pub use notes::{Additions, NoteLine, NotesMerge, NotesReader, note_lines, parse_note};
 pub use sessions::{ListedSession, NewArtifact};
+pub use undo::{Refusal, Undone};
 
 use crate::session::codec::DecodeError;
 use crate::session::status::TransitionError;

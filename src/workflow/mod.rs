@@ -58,6 +58,18 @@ pub enum Error {
     /// `abandon` on a session that is abandoned already.
     #[error("{0} is abandoned already; nothing was recorded")]
     AlreadyAbandoned(SessionId),
+    /// `undo` cannot take the last artifact back.
+    #[error("cannot undo: {0}")]
+    Undo(store::Refusal),
+}
+
+/// What `undo` took back.
+#[derive(Debug)]
+pub struct UndoneArtifact {
+    /// The artifact taken back (the session ref's reflog still holds it).
+    pub artifact: crate::session::Artifact,
+    /// The session as it is now.
+    pub session: crate::session::Session,
 }
 
 /// Result alias.
@@ -358,6 +370,25 @@ impl Handoff {
             },
             redactions,
         ))
+    }
+
+    /// Takes back the last artifact of a session no remote has yet: the session ref moves back
+    /// one commit (the reflog keeps it). Notes it added stay (lines are a set; recording it
+    /// again adds nothing twice).
+    pub fn undo(&self, id: &SessionId) -> Result<UndoneArtifact> {
+        let store = self.store();
+        let before = store.load(id)?;
+        let Some(last) = before.artifacts.last().cloned() else {
+            return Err(Error::Undo(store::Refusal::FirstArtifact(id.clone())));
+        };
+        let reason = format!("{} {}", last.kind, last.id);
+        match store.undo_last(id, &reason)? {
+            Ok(_) => Ok(UndoneArtifact {
+                artifact: last,
+                session: store.load(id)?,
+            }),
+            Err(refusal) => Err(Error::Undo(refusal)),
+        }
     }
 
     /// Abandons a session from any state.

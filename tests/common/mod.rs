@@ -17,6 +17,7 @@ pub const COMMANDS: &[&str] = &[
     "validate",
     "pattern",
     "abandon",
+    "undo",
     "show",
     "status",
     "list",

@@ -20,6 +20,7 @@ pub mod share;
 pub mod show;
 pub mod status;
 pub mod sync;
+pub mod undo;
 pub mod why;
 
 use std::path::PathBuf;
