@@ -18,6 +18,12 @@ fn demo_plays_the_seed_example_to_complete_and_plain_git_can_read_it() {
     ] {
         assert!(out.contains(step), "missing {step} in:\n{out}");
     }
+    assert!(
+        run.stderr
+            .contains(&format!("remove it with: rm -rf {}", dir.display())),
+        "{}",
+        run.stderr
+    );
     let list = env.handoff(&dir, &["list", "--json"]).json();
     let session = &list["sessions"][0];
     assert_eq!(session["status"], "COMPLETE");

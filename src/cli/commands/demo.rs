@@ -32,5 +32,9 @@ pub fn run(args: &DemoArgs) -> CommandResult {
         "demo finished: {} is {}",
         outcome.session, outcome.status
     ));
+    ui::status(&format!(
+        "the scratch repository stays in {d} for you to look around; remove it with: rm -rf {d}",
+        d = ui::sanitize_line(&dir.display().to_string())
+    ));
     Ok(())
 }
