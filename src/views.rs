@@ -60,8 +60,8 @@ pub struct Detail<'a> {
     pub summary: Summary<'a>,
     /// Latest recorded range, `base..head`.
     pub range: Option<String>,
-    /// The next step, as a sentence.
-    pub next: String,
+    /// The command that moves the session on, `null` when nothing follows.
+    pub next: Option<String>,
     /// Every artifact in order.
     pub timeline: Vec<ArtifactView<'a>>,
     /// Artifact files that could not be read, and why (the rest is shown).
@@ -91,7 +91,7 @@ pub fn detail(session: &Session) -> Detail<'_> {
     Detail {
         summary: summary(session),
         range: session.range().map(ToString::to_string),
-        next: session.state.next_step(session.meta.id.as_str()),
+        next: session.state.next_command(session.meta.id.as_str()),
         timeline: session.artifacts.iter().map(artifact_view).collect(),
         unreadable: &session.unreadable,
     }
@@ -221,8 +221,11 @@ pub struct RecordedView<'a> {
     pub session: &'a str,
     /// `status`.
     pub status: &'static str,
-    /// `next`.
-    pub next: String,
+    /// The command that moves the session on, `null` when nothing follows.
+    pub next: Option<String>,
+    /// The next step as a sentence, for people.
+    #[serde(skip)]
+    pub next_text: String,
     /// `artifact`.
     pub artifact: crate::views::ArtifactView<'a>,
     /// `redacted`.
@@ -248,7 +251,8 @@ pub fn recorded(recorded: &crate::workflow::Recorded) -> RecordedView<'_> {
     RecordedView {
         session: a.session.as_str(),
         status: a.status.as_str(),
-        next: after.next_step(a.session.as_str()),
+        next: after.next_command(a.session.as_str()),
+        next_text: after.next_step(a.session.as_str()),
         artifact: artifact_view(a),
         redacted: &recorded.redactions,
         commits_in_range: recorded.range_commits,
@@ -294,8 +298,11 @@ pub struct CurrentView<'a> {
     pub title: Option<&'a str>,
     /// `status`.
     pub status: Option<&'static str>,
-    /// `next`.
+    /// The command that moves the session on, `null` when nothing follows.
     pub next: Option<String>,
+    /// The next step as a sentence, for people.
+    #[serde(skip)]
+    pub next_text: Option<String>,
     /// `error`.
     pub error: Option<String>,
 }

@@ -19,12 +19,22 @@ pub fn short_oid(oid: &str) -> String {
 }
 
 /// Human `list`: one line per session.
-pub fn list_line(id: &str, status: Option<&str>, date: &str, title: &str) -> String {
+/// One `list` row; `id_width` is the widest ID of the listing, so columns line up (padding is
+/// added outside the colour codes, which take no room on screen).
+pub fn list_line(
+    id: &str,
+    id_width: usize,
+    status: Option<&str>,
+    date: &str,
+    title: &str,
+) -> String {
     let status = status.unwrap_or("-");
     format!(
-        "{}  {:<26}  {}  {}\n",
+        "{}{}  {}{}  {}  {}\n",
         paint(id, Style::Cyan),
+        " ".repeat(id_width.saturating_sub(id.chars().count())),
         paint(status, status_style(status)),
+        " ".repeat(26_usize.saturating_sub(status.len())),
         sanitize_line(date),
         sanitize_line(title)
     )

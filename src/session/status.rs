@@ -110,6 +110,28 @@ impl State {
         })
     }
 
+    /// The command that moves the session on from here, alone (for `--json`): `None` when
+    /// nothing follows.
+    pub fn next_command(&self, session: &str) -> Option<String> {
+        Some(match self.status {
+            None => format!("git handoff plan --session {session} -t TITLE"),
+            Some(Status::AwaitingCodexReview) => {
+                format!("git handoff review {session} --verdict VERDICT")
+            }
+            Some(Status::ReadyForImplementation) => format!("git handoff implement {session}"),
+            Some(Status::ReadyForCodexValidation) => {
+                format!("git handoff validate {session} --verdict VERDICT")
+            }
+            Some(Status::Complete) if self.patterns > 0 => return None,
+            Some(Status::Complete) => format!("git handoff pattern {session}"),
+            Some(Status::ChangesRequested) => match self.changes_requested_by {
+                Some(Kind::Validation) => format!("git handoff implement {session}"),
+                _ => format!("git handoff plan --session {session}"),
+            },
+            Some(Status::Abandoned) => return None,
+        })
+    }
+
     /// The command that moves the session on from here, as a sentence.
     pub fn next_step(&self, session: &str) -> String {
         match self.status {

@@ -157,7 +157,13 @@ pub fn run(args: &ListArgs) -> CommandResult {
         ui::json(&listing)?;
         return Ok(());
     }
-    let text: String = listing.sessions.iter().map(line).collect();
+    let width = listing
+        .sessions
+        .iter()
+        .map(|r| r.id.chars().count())
+        .max()
+        .unwrap_or(0);
+    let text: String = listing.sessions.iter().map(|r| line(r, width)).collect();
     ui::out(&text);
     if listing.sessions.is_empty() && listing.errors.is_empty() {
         if args.filter.filter(None).is_unfiltered() {
@@ -169,9 +175,10 @@ pub fn run(args: &ListArgs) -> CommandResult {
     Ok(())
 }
 
-fn line(row: &SessionRow) -> String {
+fn line(row: &SessionRow, width: usize) -> String {
     render::list_line(
         &row.id,
+        width,
         row.status.as_deref(),
         row.updated.get(..10).unwrap_or(&row.updated),
         &row.title,

@@ -31,7 +31,17 @@ pub fn run(args: &LogArgs) -> CommandResult {
         })?;
         return Ok(());
     }
-    let mut out = String::new();
+    let mut out = format!(
+        "{}  {}\n{}, iteration {}, {} artifact(s)\n\n",
+        ui::paint(session.meta.id.as_str(), ui::Style::Cyan),
+        ui::paint(
+            &crate::cli::ui::sanitize_line(&session.meta.title),
+            ui::Style::Bold
+        ),
+        session.state.status.map_or("-", |s| s.as_str()),
+        session.state.iteration,
+        session.artifacts.len()
+    );
     for a in &session.artifacts {
         out.push_str(&entry(a));
     }
@@ -41,9 +51,9 @@ pub fn run(args: &LogArgs) -> CommandResult {
 
 fn entry(a: &Artifact) -> String {
     let mut out = format!(
-        "{} {}\n{}\nAuthor: {}\n\n",
+        "{}  (iteration {})\n{}\nAuthor: {}\n\n",
         ui::paint(&format!("artifact {}", a.id), ui::Style::Yellow),
-        "",
+        a.iteration,
         render::timeline_line(a),
         sanitize(&a.author)
     );

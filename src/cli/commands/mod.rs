@@ -97,6 +97,6 @@ pub fn report_recorded(recorded: &Recorded, json: bool) -> CommandResult {
             recorded.range_commits, recorded.notes_added
         ));
     }
-    ui::status(&view.next);
+    ui::status(&view.next_text);
     Ok(())
 }

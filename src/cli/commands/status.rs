@@ -26,7 +26,8 @@ pub fn run(args: &StatusArgs) -> CommandResult {
             id: id.to_string(),
             title: Some(&s.meta.title),
             status: s.state.status.map(|st| st.as_str()),
-            next: Some(s.state.next_step(id.as_str())),
+            next: s.state.next_command(id.as_str()),
+            next_text: Some(s.state.next_step(id.as_str())),
             error: None,
         }),
         (Some(id), Some(Err(e))) => Some(git_handoff::views::CurrentView {
@@ -34,6 +35,7 @@ pub fn run(args: &StatusArgs) -> CommandResult {
             title: None,
             status: None,
             next: None,
+            next_text: None,
             error: Some(e.to_string()),
         }),
         _ => None,
@@ -73,7 +75,7 @@ pub fn run(args: &StatusArgs) -> CommandResult {
                     ui::paint(status, ui::status_style(status))
                 ));
             }
-            if let Some(next) = &c.next {
+            if let Some(next) = &c.next_text {
                 out.push_str(&format!("next:            {next}\n"));
             }
             if let Some(e) = &c.error {

@@ -41,7 +41,7 @@ pub fn run(args: &UndoArgs) -> CommandResult {
             "session": id.as_str(),
             "undone": git_handoff::views::artifact_view(&undone.artifact),
             "status": status,
-            "next": undone.session.state.next_step(id.as_str()),
+            "next": undone.session.state.next_command(id.as_str()),
         }))?);
     }
     ui::status(&format!(
