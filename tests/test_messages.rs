@@ -268,3 +268,45 @@ fn undo_takes_back_an_unpushed_artifact_and_refuses_a_pushed_one() {
     );
     assert_eq!(env.git_ok(repo, &["rev-parse", &refname]), shared);
 }
+
+#[test]
+fn remotes_are_named_plainly_and_a_fresh_clone_is_told_how_to_get_sessions() {
+    let env = TestEnv::new();
+    let lonely = env.repo("lonely");
+    env.plan(&lonely, "Alone");
+    let push = env.handoff(&lonely, &["push"]);
+    assert!(
+        push.fails(1).contains("no remote configured"),
+        "{}",
+        push.stderr
+    );
+    let (_bare, clones) = env.bare_with_clones("remote", &["first", "second"]);
+    let first = &clones[0];
+    env.handoff(first, &["init", "--no-hooks"]).ok();
+    env.plan(first, "Shared");
+    env.handoff(first, &["push"]).ok();
+    let wrong = env.handoff(first, &["pull", "upstream"]);
+    assert!(
+        wrong
+            .fails(1)
+            .contains("no remote named 'upstream' (remotes: origin)"),
+        "{}",
+        wrong.stderr
+    );
+    // The second clone never ran init: its list is empty and says how to get origin's sessions.
+    let second = &clones[1];
+    let list = env.handoff(second, &["list"]);
+    assert!(
+        list.stderr.contains("git handoff pull origin"),
+        "{}",
+        list.stderr
+    );
+    env.handoff(second, &["init", "--no-hooks"]).ok();
+    env.git_ok(second, &["fetch", "-q"]);
+    let after = env.handoff(second, &["list"]);
+    assert!(
+        after.ok().contains("shared") && !after.stderr.contains("not fetched"),
+        "{}",
+        after.stderr
+    );
+}

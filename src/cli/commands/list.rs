@@ -168,6 +168,7 @@ pub fn run(args: &ListArgs) -> CommandResult {
     if listing.sessions.is_empty() && listing.errors.is_empty() {
         if args.filter.filter(None).is_unfiltered() {
             ui::status("no sessions yet; start one with: git handoff plan -t TITLE");
+            super::hint_remote_sessions(&handoff);
         } else {
             ui::status("no session matches these filters");
         }

@@ -68,6 +68,31 @@ pub fn open() -> CommandResult<Handoff> {
     Ok(handoff)
 }
 
+/// When this clone has a remote whose fetch does not bring sessions (no `git handoff init`
+/// here), says how to get them: a fresh clone fetches branches only.
+pub fn hint_remote_sessions(handoff: &Handoff) {
+    let Ok(config) = handoff.repo.local_config() else {
+        return;
+    };
+    let remotes = handoff.repo.remotes().unwrap_or_default();
+    let without: Vec<&String> = remotes
+        .iter()
+        .filter(|r| {
+            !config
+                .values(&format!("remote.{r}.fetch"))
+                .unwrap_or_default()
+                .iter()
+                .any(|spec| spec.contains("refs/handoff/sessions/"))
+        })
+        .collect();
+    if let Some(remote) = without.first() {
+        ui::status(&format!(
+            "{remote}'s sessions are not fetched into this clone yet: run 'git handoff init' (then a plain 'git fetch' brings them), or 'git handoff pull {remote}'",
+            remote = ui::sanitize_line(remote)
+        ));
+    }
+}
+
 /// Reports a recorded artifact: JSON on stdout, or status and the next step on stderr.
 pub fn report_recorded(recorded: &Recorded, json: bool) -> CommandResult {
     let a = &recorded.artifact;

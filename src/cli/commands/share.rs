@@ -37,9 +37,37 @@ pub struct PullArgs {
     pub json: bool,
 }
 
+/// Refuses a remote that is neither configured nor a URL or path, saying so plainly (git's
+/// own message for it talks about access rights).
+fn check_remote(handoff: &git_handoff::workflow::Handoff, remote: &str) -> CommandResult {
+    let remotes = handoff.repo.remotes()?;
+    let looks_like_location = remote.contains(['/', ':', '\\']) || remote.starts_with('.');
+    if remotes.iter().any(|r| r == remote) || looks_like_location {
+        return Ok(());
+    }
+    let error = if remotes.is_empty() {
+        git_handoff::error::CommandError::new(
+            git_handoff::error::ErrorKind::Config,
+            anyhow::anyhow!("this repository has no remote configured"),
+        )
+        .hint("add one with: git remote add origin URL")
+    } else {
+        git_handoff::error::CommandError::new(
+            git_handoff::error::ErrorKind::Config,
+            anyhow::anyhow!(
+                "no remote named '{}' (remotes: {})",
+                sanitize_line(remote),
+                remotes.join(", ")
+            ),
+        )
+    };
+    Err(error)
+}
+
 /// Runs `push`.
 pub fn push(args: &PushArgs) -> CommandResult {
     let handoff = open()?;
+    check_remote(&handoff, &args.remote)?;
     let (refs, not_adopted) = share::refs_to_push(&handoff, &args.remote)?;
     for r in &not_adopted {
         ui::warn(&format!(
@@ -109,6 +137,7 @@ pub fn push(args: &PushArgs) -> CommandResult {
 /// Runs `pull`.
 pub fn pull(args: &PullArgs) -> CommandResult {
     let handoff = open()?;
+    check_remote(&handoff, &args.remote)?;
     let report = share::pull(&handoff, &args.remote, args.json)?;
     report_problems(&report);
     if args.json {

@@ -65,6 +65,7 @@ pub fn run(args: &WhyArgs) -> CommandResult {
     }
     if sessions.is_empty() {
         ui::status(&format!("no handoff session is linked to {commit}"));
+        super::hint_remote_sessions(&handoff);
         return Ok(());
     }
     let mut out = String::new();
