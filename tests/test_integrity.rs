@@ -408,12 +408,19 @@ fn errors_tell_the_truth() {
         .fails(1)
         .to_owned();
     assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
-    // git's own first error line is kept.
-    let err = env.handoff(&repo, &["pull", "nowhere"]).fails(1).to_owned();
+    // git's own first error line is kept (a location that is no repository)...
+    let missing = env.path("nowhere");
+    let err = env
+        .handoff(&repo, &["pull", missing.to_str().unwrap()])
+        .fails(1)
+        .to_owned();
     assert!(
-        err.contains("fatal: 'nowhere' does not appear to be a git repository"),
+        err.contains("does not appear to be a git repository"),
         "{err}"
     );
+    // ...and a name that is no remote is said as such.
+    let err = env.handoff(&repo, &["pull", "nowhere"]).fails(1).to_owned();
+    assert!(err.contains("no remote configured"), "{err}");
     // A typo in a policy names the key and the valid values.
     std::fs::write(
         repo.join(".handoff.toml"),

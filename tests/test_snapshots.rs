@@ -146,3 +146,28 @@ fn json_shapes_and_human_views_of_a_whole_session() {
     );
     snap("diff_json", &["diff", &id, "--kind", "plan", "--json"]);
 }
+
+/// `status` in each state a clone goes through: fresh (no init, nothing current), a session
+/// current with unpushed data, everything pushed, and finished.
+#[test]
+fn status_in_each_state() {
+    let env = TestEnv::new();
+    let (_bare, clones) = env.bare_with_clones("remote", &["repo"]);
+    let repo = &clones[0];
+    let status = |name: &str| {
+        let run = env.handoff(repo, &["status"]);
+        insta::assert_snapshot!(
+            name.to_owned(),
+            stable(&env, &format!("{}--- stderr\n{}", run.ok(), run.stderr))
+        );
+    };
+    status("status_fresh");
+    env.handoff(repo, &["init", "--no-hooks"]).ok();
+    let id = env.plan(repo, "States");
+    status("status_current_unpushed");
+    env.handoff(repo, &["push"]).ok();
+    status("status_pushed");
+    env.handoff(repo, &["abandon", &id, "-m", "done with it"])
+        .ok();
+    status("status_abandoned");
+}

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use git_handoff::session::{Artifact, Finding, Session};
+use git_handoff::session::{Artifact, Finding, Kind, Session};
 use git_handoff::store::refs::session_ref;
 
 use crate::cli::ui::{Style, paint, sanitize_line, status_style};
@@ -82,9 +82,26 @@ pub fn show(session: &Session) -> String {
         .flat_map(|a| a.findings.iter().map(move |f| (a, f)))
         .collect();
     if !findings.is_empty() {
+        // Only the latest review or validation's findings are open; a later one supersedes
+        // the earlier (docs/annotations.md).
+        let latest = session
+            .artifacts
+            .iter()
+            .rev()
+            .find(|a| matches!(a.kind, Kind::Review | Kind::Validation))
+            .map(|a| a.id);
         let _ = writeln!(out, "\nFindings");
         for (a, f) in findings {
-            let _ = writeln!(out, "  {}", finding_line(a, f));
+            let line = finding_line(a, f);
+            if Some(a.id) == latest {
+                let _ = writeln!(out, "  {line}");
+            } else {
+                let _ = writeln!(
+                    out,
+                    "  {}",
+                    paint(&format!("{line}  [superseded]"), Style::Dim)
+                );
+            }
         }
     }
     let _ = writeln!(out, "\n{}", session.state.next_step(id));

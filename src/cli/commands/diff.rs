@@ -59,8 +59,16 @@ pub fn run(args: &DiffArgs) -> CommandResult {
             }
         },
     };
-    let old_name = format!("{} {}", args.kind, old.id);
-    let new_name = format!("{} {}", args.kind, new.id);
+    // Versions by their place (and iteration), which people can read; the ULIDs are in --json.
+    let label = |a: &Artifact| {
+        let n = versions
+            .iter()
+            .position(|v| v.id == a.id)
+            .map_or(0, |i| i + 1);
+        format!("{} {n} (iteration {})", args.kind, a.iteration)
+    };
+    let old_name = label(old);
+    let new_name = label(new);
     let diff = TextDiff::from_lines(&old.body, &new.body)
         .unified_diff()
         .context_radius(3)

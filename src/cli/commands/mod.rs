@@ -68,15 +68,16 @@ pub fn open() -> CommandResult<Handoff> {
     Ok(handoff)
 }
 
-/// When this clone has a remote whose fetch does not bring sessions (no `git handoff init`
-/// here), says how to get them: a fresh clone fetches branches only.
-pub fn hint_remote_sessions(handoff: &Handoff) {
+/// The remotes whose fetch does not bring their sessions (no `git handoff init` for them).
+fn remotes_without_session_fetch(handoff: &Handoff) -> Vec<String> {
     let Ok(config) = handoff.repo.local_config() else {
-        return;
+        return Vec::new();
     };
-    let remotes = handoff.repo.remotes().unwrap_or_default();
-    let without: Vec<&String> = remotes
-        .iter()
+    handoff
+        .repo
+        .remotes()
+        .unwrap_or_default()
+        .into_iter()
         .filter(|r| {
             !config
                 .values(&format!("remote.{r}.fetch"))
@@ -84,8 +85,21 @@ pub fn hint_remote_sessions(handoff: &Handoff) {
                 .iter()
                 .any(|spec| spec.contains("refs/handoff/sessions/"))
         })
-        .collect();
-    if let Some(remote) = without.first() {
+        .collect()
+}
+
+/// Whether `git handoff init` ran in this clone: its hooks are installed, or its remotes fetch
+/// sessions (`init --no-hooks`).
+pub fn clone_is_set_up(handoff: &Handoff) -> bool {
+    git_handoff::hooks::install::is_installed(handoff.repo.run_dir())
+        || (!handoff.repo.remotes().unwrap_or_default().is_empty()
+            && remotes_without_session_fetch(handoff).is_empty())
+}
+
+/// When this clone has a remote whose fetch does not bring sessions (no `git handoff init`
+/// here), says how to get them: a fresh clone fetches branches only.
+pub fn hint_remote_sessions(handoff: &Handoff) {
+    if let Some(remote) = remotes_without_session_fetch(handoff).first() {
         ui::status(&format!(
             "{remote}'s sessions are not fetched into this clone yet: run 'git handoff init' (then a plain 'git fetch' brings them), or 'git handoff pull {remote}'",
             remote = ui::sanitize_line(remote)

@@ -40,7 +40,7 @@ pub fn run(args: &StatusArgs) -> CommandResult {
         }),
         _ => None,
     };
-    let initialized = git_handoff::hooks::install::is_installed(handoff.repo.run_dir());
+    let initialized = super::clone_is_set_up(&handoff);
     let remote = args
         .remote
         .clone()
@@ -76,6 +76,7 @@ pub fn run(args: &StatusArgs) -> CommandResult {
                 ));
             }
             if let Some(next) = &c.next_text {
+                let next = next.strip_prefix("next: ").unwrap_or(next);
                 out.push_str(&format!("next:            {next}\n"));
             }
             if let Some(e) = &c.error {
