@@ -417,21 +417,8 @@ fn search(handoff: &Handoff, query: &str, limit: usize) -> Result<String, Comman
         limit: Some(limit),
         ..git_handoff::index::Filter::default()
     };
-    let mut hits = index.search(&handoff.store(), query, &filter)?;
-    // Matches marked as in `search --json`.
-    for h in &mut hits {
-        h.snippet = h.snippet.replace(
-            [
-                git_handoff::index::MATCH_START,
-                git_handoff::index::MATCH_END,
-            ],
-            "**",
-        );
-    }
-    json(&git_handoff::views::SearchView {
-        query,
-        results: hits,
-    })
+    let hits = index.search(&handoff.store(), query, &filter)?;
+    json(&git_handoff::views::SearchView::new(query, hits))
 }
 
 fn step(text: String) -> Vec<PromptMessage> {

@@ -143,13 +143,76 @@ pub struct ReindexView {
     pub bytes: u64,
 }
 
-/// What `search --json` prints.
+/// What `search --json` (and the MCP search tools) print.
 #[derive(Debug, Serialize)]
 pub struct SearchView<'a> {
     /// `query`.
     pub query: &'a str,
-    /// `results`.
-    pub results: Vec<Hit>,
+    /// `results`, best first.
+    pub results: Vec<SearchHit>,
+}
+
+/// One search result as printed: the snippet as plain text with the matches as offsets, and a
+/// score that grows with relevance.
+#[derive(Debug, Serialize)]
+pub struct SearchHit {
+    /// Session ID.
+    pub session: String,
+    /// Artifact ULID.
+    pub artifact: String,
+    /// Artifact kind.
+    pub kind: String,
+    /// Artifact agent.
+    pub agent: String,
+    /// The session's current status.
+    pub status: Option<String>,
+    /// The session's title.
+    pub title: String,
+    /// Text around the matches.
+    pub snippet: String,
+    /// Where the matches are in `snippet`: `[start, end)` UTF-8 byte offsets.
+    pub matches: Vec<[usize; 2]>,
+    /// Relevance, 0 or more, higher first (BM25 with the column weights of the index).
+    pub score: f64,
+}
+
+impl SearchView<'_> {
+    /// The view of index hits (whose snippets carry match markers and whose BM25 scores are
+    /// negative, lower first).
+    pub fn new(query: &str, hits: Vec<Hit>) -> SearchView<'_> {
+        SearchView {
+            query,
+            results: hits.into_iter().map(search_hit).collect(),
+        }
+    }
+}
+
+fn search_hit(h: Hit) -> SearchHit {
+    let mut snippet = String::with_capacity(h.snippet.len());
+    let mut matches = Vec::new();
+    let mut open = None;
+    for c in h.snippet.chars() {
+        match c {
+            crate::index::MATCH_START => open = Some(snippet.len()),
+            crate::index::MATCH_END => {
+                if let Some(start) = open.take() {
+                    matches.push([start, snippet.len()]);
+                }
+            }
+            c => snippet.push(c),
+        }
+    }
+    SearchHit {
+        session: h.session,
+        artifact: h.artifact,
+        kind: h.kind,
+        agent: h.agent,
+        status: h.status,
+        title: h.title,
+        snippet,
+        matches,
+        score: (-h.score).max(0.0),
+    }
 }
 
 /// What `why --json` prints: the commit and the sessions linked to it.

@@ -247,8 +247,15 @@ fn search_ranks_a_named_session_first_and_marks_matches() {
         );
     }
     let hits = env.handoff(&repo, &["search", "limiting", "--json"]).json();
-    let snippet = hits["results"][0]["snippet"].as_str().unwrap();
-    assert!(snippet.contains("**limiting**"), "{snippet}");
+    let first = &hits["results"][0];
+    let snippet = first["snippet"].as_str().unwrap();
+    let [start, end] = [&first["matches"][0][0], &first["matches"][0][1]]
+        .map(|v| usize::try_from(v.as_u64().unwrap()).unwrap());
+    assert_eq!(snippet[start..end].to_lowercase(), "limiting", "{first}");
+    assert!(
+        !snippet.contains("**") && first["score"].as_f64().unwrap() > 0.0,
+        "{first}"
+    );
     let human = env.handoff(&repo, &["search", "limiting"]).ok().to_owned();
     assert!(human.contains("[limiting]"), "{human}");
     let limited = env

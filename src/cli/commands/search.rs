@@ -25,7 +25,8 @@ pub struct SearchArgs {
     /// At most this many results
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub limit: usize,
-    /// Print {"query": ..., "results": [...]} as JSON (matches marked with **)
+    /// Print {"query": ..., "results": [...]} as JSON (each hit's matches as byte offsets into
+    /// its snippet; the score grows with relevance)
     #[arg(long)]
     pub json: bool,
     /// Ask the Byterover index ([byterover] in .handoff.toml) instead of the local one
@@ -47,17 +48,7 @@ pub fn run(args: &SearchArgs) -> CommandResult {
         &args.filter.filter(Some(args.limit)),
     )?;
     if args.json {
-        let results = hits
-            .into_iter()
-            .map(|mut h| {
-                h.snippet = h.snippet.replace([MATCH_START, MATCH_END], "**");
-                h
-            })
-            .collect();
-        ui::json(&git_handoff::views::SearchView {
-            query: &query,
-            results,
-        })?;
+        ui::json(&git_handoff::views::SearchView::new(&query, hits))?;
         return Ok(());
     }
     if hits.is_empty() {
