@@ -52,6 +52,7 @@ fn artifact(fences: usize) -> Artifact {
             start_line: None,
             end_line: None,
         }],
+        retracts: None,
         body: "+++\nline\n".repeat(fences / 2),
     }
 }

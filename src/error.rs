@@ -156,7 +156,9 @@ impl From<crate::workflow::Error> for CommandError {
             E::Git(e) => e.into(),
             E::Undo(refusal) => {
                 let hint = match &refusal {
-                    crate::store::Refusal::Pushed { id, .. } | crate::store::Refusal::Merge(id) => {
+                    crate::store::Refusal::Pushed { id, .. }
+                    | crate::store::Refusal::Merge(id)
+                    | crate::store::Refusal::Retraction(id) => {
                         format!(
                             "record a correction instead: the next plan iteration (git handoff plan --session {id}) or a new review or validation"
                         )

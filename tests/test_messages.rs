@@ -233,7 +233,7 @@ fn messages_read_well() {
 #[test]
 fn undo_takes_back_an_unpushed_artifact_and_refuses_a_pushed_one() {
     let env = TestEnv::new();
-    let (_bare, clones) = env.bare_with_clones("remote", &["repo"]);
+    let (bare, clones) = env.bare_with_clones("remote", &["repo"]);
     let repo = &clones[0];
     env.handoff(repo, &["init", "--no-hooks"]).ok();
     let id = env.plan(repo, "Undoable");
@@ -255,18 +255,45 @@ fn undo_takes_back_an_unpushed_artifact_and_refuses_a_pushed_one() {
         reflog.contains(&reviewed) && reflog.contains("handoff: undo review"),
         "{reflog}"
     );
-    // Pushed: the remote has it, so it is refused and nothing moves.
+    // Pushed: shared history is not rewritten; a retraction takes the review back.
     env.handoff(repo, &["review", &id, "--verdict", "approve", "-m", "yes"])
         .ok();
     env.handoff(repo, &["push"]).ok();
     let shared = env.git_ok(repo, &["rev-parse", &refname]);
-    let refused = env.handoff(repo, &["undo", &id]);
-    let stderr = refused.fails(1);
-    assert!(
-        stderr.contains("on origin already") && stderr.contains("hint:"),
-        "{stderr}"
+    let retracted = env.handoff(repo, &["undo", &id, "--json"]).json();
+    assert_eq!(retracted["undone"]["kind"], "review", "{retracted}");
+    assert_eq!(retracted["retraction"]["kind"], "note");
+    assert_eq!(retracted["status"], "AWAITING_CODEX_REVIEW");
+    let now = env.git_ok(repo, &["rev-parse", &refname]);
+    assert_eq!(
+        env.git_ok(repo, &["rev-parse", &format!("{now}^")]),
+        shared,
+        "the ref moved forward"
     );
-    assert_eq!(env.git_ok(repo, &["rev-parse", &refname]), shared);
+    let show = env.handoff(repo, &["show", &id]);
+    assert!(show.ok().contains("[retracted]"), "{}", show.stdout);
+    // A retraction is not undone in turn.
+    let again = env.handoff(repo, &["undo", &id]);
+    assert!(
+        again.fails(1).contains("is a retraction"),
+        "{}",
+        again.stderr
+    );
+    // Every clone replays it the same way.
+    env.handoff(repo, &["push"]).ok();
+    let other = env.path("other");
+    env.git_ok(
+        env.root.path(),
+        &[
+            "clone",
+            "-q",
+            bare.to_str().unwrap(),
+            other.to_str().unwrap(),
+        ],
+    );
+    env.handoff(&other, &["pull"]).ok();
+    let theirs = env.handoff(&other, &["show", &id, "--json"]).json();
+    assert_eq!(theirs["status"], "AWAITING_CODEX_REVIEW", "{theirs}");
 }
 
 #[test]

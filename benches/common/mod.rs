@@ -275,6 +275,7 @@ pub fn build(dir: &Path, sessions: usize) -> Duration {
                 }),
                 forced: false,
                 findings,
+                retracts: None,
                 body: format!("## {heading}\n\nticket{i:05}\n{body}"),
             };
             files.push((

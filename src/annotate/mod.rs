@@ -194,6 +194,7 @@ fn open_findings(session: &Session) -> Vec<Annotation> {
         .artifacts
         .iter()
         .rev()
+        .filter(|a| !session.is_retracted(a))
         .find(|a| matches!(a.kind, Kind::Review | Kind::Validation))
     else {
         return Vec::new();

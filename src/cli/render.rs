@@ -61,7 +61,12 @@ pub fn show(session: &Session) -> String {
     let _ = writeln!(out, "ref:       {}", session_ref(&session.meta.id));
     let _ = writeln!(out, "\nTimeline");
     for a in &session.artifacts {
-        let _ = writeln!(out, "  {}", timeline_line(a));
+        if session.is_retracted(a) {
+            let line = format!("{}  [retracted]", timeline_line(a));
+            let _ = writeln!(out, "  {}", paint(&line, Style::Dim));
+        } else {
+            let _ = writeln!(out, "  {}", timeline_line(a));
+        }
     }
     if !session.unreadable.is_empty() {
         let _ = writeln!(out, "\nUnreadable artifacts (shown above: the others)");
@@ -88,6 +93,7 @@ pub fn show(session: &Session) -> String {
             .artifacts
             .iter()
             .rev()
+            .filter(|a| !session.is_retracted(a))
             .find(|a| matches!(a.kind, Kind::Review | Kind::Validation))
             .map(|a| a.id);
         let _ = writeln!(out, "\nFindings");

@@ -12,7 +12,7 @@
 
 use serde::Deserialize as _;
 
-use super::model::{Artifact, SCHEMA_VERSION, SessionMeta};
+use super::model::{Artifact, READABLE_SCHEMA_VERSION, SCHEMA_VERSION, SessionMeta};
 
 /// The front matter delimiter line.
 const FENCE: &str = "+++";
@@ -42,11 +42,13 @@ pub enum DecodeError {
     NoSchemaVersion,
     /// Written by a newer git-handoff.
     #[error(
-        "schema_version {found} was written by a newer git-handoff (this one reads up to {SCHEMA_VERSION}); upgrade git-handoff"
+        "schema_version {found} was written by a newer git-handoff (this one reads up to {newest}); upgrade git-handoff"
     )]
     NewerSchema {
         /// The version found.
         found: i64,
+        /// The newest this build reads for that payload.
+        newest: u32,
     },
 }
 
@@ -90,7 +92,7 @@ pub fn encode_meta(meta: &SessionMeta) -> Result<String, EncodeError> {
 /// Decodes `session.toml`.
 pub fn decode_meta(bytes: &[u8]) -> Result<SessionMeta, DecodeError> {
     let text = checked_text(bytes)?;
-    let table = check_schema(text)?;
+    let table = check_schema(text, SCHEMA_VERSION)?;
     // Object names are checked by their type (`ObjectId`) while decoding.
     Ok(SessionMeta::deserialize(table)?)
 }
@@ -129,7 +131,7 @@ pub fn decode_artifact(bytes: &[u8]) -> Result<Artifact, DecodeError> {
     let end = front_matter_end(rest).ok_or(DecodeError::NoFrontMatter)?;
     let front = &rest[..end.front];
     let body = &rest[end.body..];
-    let table = check_schema(front)?;
+    let table = check_schema(front, READABLE_SCHEMA_VERSION)?;
     // Typed fields (`ObjectId`, `Ulid`) are validated by serde while decoding: stored data
     // may come from a hostile remote.
     let mut artifact = Artifact::deserialize(table)?;
@@ -290,14 +292,14 @@ fn checked_text(bytes: &[u8]) -> Result<&str, DecodeError> {
 /// Reads only `schema_version`, so that a newer layout is refused before field errors.
 /// Parses the TOML once and checks `schema_version` before any other field is looked at;
 /// returns the table to deserialize from.
-fn check_schema(toml_text: &str) -> Result<toml::Value, DecodeError> {
+fn check_schema(toml_text: &str, newest: u32) -> Result<toml::Value, DecodeError> {
     let table: toml::Table = toml::from_str(toml_text)?;
     match table
         .get("schema_version")
         .and_then(toml::Value::as_integer)
     {
         None => Err(DecodeError::NoSchemaVersion),
-        Some(v) if v > i64::from(SCHEMA_VERSION) => Err(DecodeError::NewerSchema { found: v }),
+        Some(v) if v > i64::from(newest) => Err(DecodeError::NewerSchema { found: v, newest }),
         Some(v) if v < 1 => Err(DecodeError::NoSchemaVersion),
         Some(_) => Ok(toml::Value::Table(table)),
     }
@@ -318,6 +320,7 @@ mod tests {
             agent: "codex".into(),
             created: "2025-10-27T10:00:00.123Z".parse().unwrap(),
             author: "A U Thor <a@example.com>".into(),
+            retracts: None,
             iteration: 1,
             status: Status::ReadyForImplementation,
             verdict: Some(Verdict::ApproveWithChanges),
@@ -356,7 +359,7 @@ mod tests {
         let err = decode_artifact(text.as_bytes()).unwrap_err();
         assert!(err.to_string().contains("newer git-handoff"), "{err}");
         let err = decode_meta(b"schema_version = 7\nid = 3\n").unwrap_err();
-        assert!(matches!(err, DecodeError::NewerSchema { found: 7 }));
+        assert!(matches!(err, DecodeError::NewerSchema { found: 7, .. }));
     }
 
     #[test]

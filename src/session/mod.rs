@@ -8,8 +8,8 @@ pub mod status;
 
 pub use id::SessionId;
 pub use model::{
-    Artifact, Finding, InvalidObjectId, Kind, ObjectId, Range, SCHEMA_VERSION, SessionMeta, Status,
-    Verdict,
+    Artifact, Finding, InvalidObjectId, Kind, ObjectId, READABLE_SCHEMA_VERSION,
+    RETRACTION_SCHEMA_VERSION, Range, SCHEMA_VERSION, SessionMeta, Status, Verdict,
 };
 pub use status::State;
 
@@ -49,9 +49,12 @@ impl Session {
     /// different things. The replay is the one truth, so `show`, `log` and `context` agree.
     pub fn new(meta: SessionMeta, mut artifacts: Vec<Artifact>, tip: Option<ObjectId>) -> Self {
         sort_artifacts(&mut artifacts);
+        let retracted = retracted(&artifacts);
         let mut state = State::default();
         for a in &mut artifacts {
-            state = step(state, a);
+            if !retracted.contains(&a.id) {
+                state = step(state, a);
+            }
             a.iteration = state.iteration.max(1);
             if let Some(status) = state.status {
                 a.status = status;
@@ -66,9 +69,21 @@ impl Session {
         }
     }
 
-    /// The latest artifact that carries a commit range.
+    /// The latest artifact that carries a commit range (retracted ones aside).
     pub fn range(&self) -> Option<&Range> {
-        self.artifacts.iter().rev().find_map(|a| a.range.as_ref())
+        let retracted = retracted(&self.artifacts);
+        self.artifacts
+            .iter()
+            .rev()
+            .filter(|a| !retracted.contains(&a.id))
+            .find_map(|a| a.range.as_ref())
+    }
+
+    /// Whether a retraction in this session takes `artifact` back.
+    pub fn is_retracted(&self, artifact: &Artifact) -> bool {
+        self.artifacts
+            .iter()
+            .any(|a| a.retracts == Some(artifact.id))
     }
 
     /// When the last artifact was recorded.
@@ -96,9 +111,18 @@ pub fn sort_artifacts(artifacts: &mut [Artifact]) {
 }
 
 /// Replays artifacts (already sorted) into the derived state. An abandon is a note whose
-/// recorded status is ABANDONED.
+/// recorded status is ABANDONED; an artifact a retraction takes back is skipped.
 pub fn replay(artifacts: &[Artifact]) -> State {
-    artifacts.iter().fold(State::default(), step)
+    let retracted = retracted(artifacts);
+    artifacts
+        .iter()
+        .filter(|a| !retracted.contains(&a.id))
+        .fold(State::default(), step)
+}
+
+/// The artifacts that retractions take back.
+fn retracted(artifacts: &[Artifact]) -> Vec<ulid::Ulid> {
+    artifacts.iter().filter_map(|a| a.retracts).collect()
 }
 
 fn step(state: State, a: &Artifact) -> State {

@@ -13,6 +13,11 @@ use super::id::SessionId;
 
 /// The payload format this build writes; newer versions are refused, never misread.
 pub const SCHEMA_VERSION: u32 = 1;
+/// The format of a retraction (a `note` with `retracts`, docs/format.md): a reader that does
+/// not know retractions must refuse it rather than count the retracted artifact silently.
+pub const RETRACTION_SCHEMA_VERSION: u32 = 2;
+/// The newest format this build reads.
+pub const READABLE_SCHEMA_VERSION: u32 = RETRACTION_SCHEMA_VERSION;
 
 /// The kind of an artifact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -349,6 +354,9 @@ pub struct Artifact {
     /// Findings of a review or validation.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
+    /// For a retraction (a `note`): the artifact it takes back, which replay then skips.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retracts: Option<ulid::Ulid>,
     /// The markdown body (stored after the front matter, not in it).
     #[serde(skip)]
     pub body: String,

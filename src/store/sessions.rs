@@ -37,6 +37,8 @@ pub struct NewArtifact {
     pub force: bool,
     /// This note abandons the session.
     pub abandon: bool,
+    /// This note retracts that artifact (docs/format.md, "Retractions").
+    pub retracts: Option<ulid::Ulid>,
 }
 
 /// One entry of [`Store::list`]: a session, or why it could not be read.
@@ -510,7 +512,11 @@ fn build_artifact(
     let (name, email) = super::identity(store.repo).ok_or(Error::NoIdentity)?;
     let created_st: std::time::SystemTime = new.created.into();
     Ok(Artifact {
-        schema_version: SCHEMA_VERSION,
+        schema_version: if new.retracts.is_some() {
+            crate::session::RETRACTION_SCHEMA_VERSION
+        } else {
+            SCHEMA_VERSION
+        },
         id: crate::random::ulid_at(created_st),
         session: id.clone(),
         kind: new.kind,
@@ -523,6 +529,7 @@ fn build_artifact(
         range: new.range,
         forced: refused.is_some(),
         findings: new.findings,
+        retracts: new.retracts,
         body: new.body,
     })
 }

@@ -19,6 +19,9 @@ pub enum Refusal {
     /// The tip merges two clones' work, which both sides have.
     #[error("the last change of {0} merges another clone's work, which is shared")]
     Merge(SessionId),
+    /// The last artifact is a retraction (taking it back would bring the other one back).
+    #[error("the last artifact of {0} is a retraction; record the step again instead")]
+    Retraction(SessionId),
     /// A remote has the artifact already.
     #[error(
         "the last artifact of {id} is on {remote} already; undoing it would rewrite shared history"

@@ -66,8 +66,11 @@ pub enum Error {
 /// What `undo` took back.
 #[derive(Debug)]
 pub struct UndoneArtifact {
-    /// The artifact taken back (the session ref's reflog still holds it).
+    /// The artifact taken back.
     pub artifact: crate::session::Artifact,
+    /// How: `None` when the ref moved back (the reflog keeps the artifact), or the
+    /// retraction recorded because a remote had the artifact already.
+    pub retraction: Option<crate::session::Artifact>,
     /// The session as it is now.
     pub session: crate::session::Session,
 }
@@ -367,6 +370,7 @@ impl Handoff {
                 created,
                 force: input.force,
                 abandon: false,
+                retracts: None,
             },
             redactions,
         ))
@@ -381,12 +385,43 @@ impl Handoff {
         let Some(last) = before.artifacts.last().cloned() else {
             return Err(Error::Undo(store::Refusal::FirstArtifact(id.clone())));
         };
+        if before.is_retracted(&last) || last.retracts.is_some() {
+            // Retracting a retraction would bring an artifact back: record it anew instead.
+            return Err(Error::Undo(store::Refusal::Retraction(id.clone())));
+        }
         let reason = format!("{} {}", last.kind, last.id);
         match store.undo_last(id, &reason)? {
             Ok(_) => Ok(UndoneArtifact {
                 artifact: last,
+                retraction: None,
                 session: store.load(id)?,
             }),
+            // Shared already: the history stays, a retraction takes the artifact back.
+            Err(store::Refusal::Pushed { .. }) => {
+                let new = NewArtifact {
+                    kind: Kind::Note,
+                    agent: self.config.agents.planner.clone(),
+                    verdict: None,
+                    range: None,
+                    findings: Vec::new(),
+                    body: format!(
+                        "Retracted {} {} {} (undo after it was pushed).",
+                        last.kind.article(),
+                        last.kind,
+                        last.id
+                    ),
+                    created: crate::clock::now(),
+                    force: false,
+                    abandon: false,
+                    retracts: Some(last.id),
+                };
+                let (_, retraction) = store.append(id, new)?;
+                Ok(UndoneArtifact {
+                    artifact: last,
+                    retraction: Some(retraction),
+                    session: store.load(id)?,
+                })
+            }
             Err(refusal) => Err(Error::Undo(refusal)),
         }
     }
@@ -407,6 +442,7 @@ impl Handoff {
             created: crate::clock::now(),
             force: false,
             abandon: true,
+            retracts: None,
         };
         let (before, artifact) = self.store().append(id, new)?;
         Ok(Recorded::new(before, artifact, redactions))
@@ -430,6 +466,7 @@ impl Handoff {
             created: crate::clock::now(),
             force: false,
             abandon: false,
+            retracts: None,
         };
         let (before, artifact) = self.store().append(id, new)?;
         Ok(Recorded::new(before, artifact, Vec::new()))

@@ -6,11 +6,12 @@ use git_handoff::error::{CommandError, CommandResult};
 
 /// Take back the last artifact of a session that has not been pushed
 ///
-/// The session ref moves back one commit: the artifact disappears from the session and its
-/// status is replayed without it, while the ref's reflog keeps it (git reflog
-/// refs/handoff/sessions/<ID>). Refused once a remote has the artifact (that history is
-/// shared: record a correction instead), for a session's first plan (abandon it), and for a
-/// merge of two clones' work. Notes the artifact added stay.
+/// While no remote has the artifact, the session ref moves back one commit: the artifact
+/// disappears from the session and its status is replayed without it, while the ref's reflog
+/// keeps it (git reflog refs/handoff/sessions/<ID>). Once pushed, shared history is not
+/// rewritten: a retraction is recorded instead (a note that every clone's replay honours). A
+/// session's first plan cannot be undone (abandon it), nor a merge of two clones' work. Notes
+/// the artifact added stay.
 #[derive(Debug, clap::Args)]
 pub struct UndoArgs {
     /// Session: full ID, random part, unique prefix or slug (default: the current session)
@@ -40,12 +41,18 @@ pub fn run(args: &UndoArgs) -> CommandResult {
         return Ok(ui::json(&serde_json::json!({
             "session": id.as_str(),
             "undone": git_handoff::views::artifact_view(&undone.artifact),
+            "retraction": undone.retraction.as_ref().map(git_handoff::views::artifact_view),
             "status": status,
             "next": undone.session.state.next_command(id.as_str()),
         }))?);
     }
+    let how = if undone.retraction.is_some() {
+        "it was pushed already, so a retraction takes back"
+    } else {
+        "took back"
+    };
     ui::status(&format!(
-        "took back {} {} {} of {id}; status {}",
+        "{how} {} {} {} of {id}; status {}",
         undone.artifact.kind.article(),
         undone.artifact.kind,
         undone.artifact.id,
