@@ -157,17 +157,7 @@ impl Config {
         })?;
         let known = merged.clone();
         let mut warnings = Vec::new();
-        let layers = [workdir.map(|w| w.join(REPO_FILE)), user_file()];
-        for path in layers.into_iter().flatten() {
-            let text = match std::fs::read_to_string(&path) {
-                Ok(text) => text,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(source) => return Err(Error::Read { path, source }),
-            };
-            let table: toml::Table = toml::from_str(&text).map_err(|source| Error::Parse {
-                path: path.clone(),
-                source: Box::new(source),
-            })?;
+        for (path, table) in layers(workdir)? {
             unknown_keys(&table, &known, "", &mut warnings, &path);
             merge(&mut merged, table);
         }
@@ -179,6 +169,28 @@ impl Config {
         })?;
         Ok((config, warnings))
     }
+}
+
+/// The configuration files that exist, in order (the repository's `.handoff.toml`, then the
+/// user file), parsed.
+fn layers(workdir: Option<&Path>) -> Result<Vec<(PathBuf, toml::Table)>, Error> {
+    let mut out = Vec::new();
+    for path in [workdir.map(|w| w.join(REPO_FILE)), user_file()]
+        .into_iter()
+        .flatten()
+    {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(source) => return Err(Error::Read { path, source }),
+        };
+        let table: toml::Table = toml::from_str(&text).map_err(|source| Error::Parse {
+            path: path.clone(),
+            source: Box::new(source),
+        })?;
+        out.push((path, table));
+    }
+    Ok(out)
 }
 
 /// `$XDG_CONFIG_HOME/git-handoff/config.toml`, else `~/.config/git-handoff/config.toml`.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{DEFAULTS, Error, REPLACED_TABLES, REPO_FILE, user_file};
+use super::{DEFAULTS, Error, REPLACED_TABLES, REPO_FILE};
 
 /// Tables whose keys the user names: their entries are settings of their own.
 const NAMED_TABLES: [&str; 3] = [
@@ -35,19 +35,7 @@ pub fn settings(workdir: Option<&Path>) -> Result<Vec<Setting>, Error> {
         source: Box::new(source),
     })?;
     flatten(&defaults, "", "built-in", &mut out);
-    for path in [workdir.map(|w| w.join(REPO_FILE)), user_file()]
-        .into_iter()
-        .flatten()
-    {
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(source) => return Err(Error::Read { path, source }),
-        };
-        let table: toml::Table = toml::from_str(&text).map_err(|source| Error::Parse {
-            path: path.clone(),
-            source: Box::new(source),
-        })?;
+    for (path, table) in super::layers(workdir)? {
         // A layer that sets one of these tables replaces it whole (see `merge`).
         for replaced in REPLACED_TABLES {
             let prefix = format!("byterover.{replaced}.");

@@ -41,6 +41,24 @@ pub struct NewArtifact {
     pub retracts: Option<ulid::Ulid>,
 }
 
+impl NewArtifact {
+    /// A `note` by `agent` with `body`, recorded now.
+    pub fn note(agent: String, body: String) -> Self {
+        Self {
+            kind: Kind::Note,
+            agent,
+            verdict: None,
+            range: None,
+            findings: Vec::new(),
+            body,
+            created: crate::clock::now(),
+            force: false,
+            abandon: false,
+            retracts: None,
+        }
+    }
+}
+
 /// One entry of [`Store::list`]: a session, or why it could not be read.
 #[derive(Debug)]
 pub struct ListedSession {

@@ -399,21 +399,16 @@ impl Handoff {
             // Shared already: the history stays, a retraction takes the artifact back.
             Err(store::Refusal::Pushed { .. }) => {
                 let new = NewArtifact {
-                    kind: Kind::Note,
-                    agent: self.config.agents.planner.clone(),
-                    verdict: None,
-                    range: None,
-                    findings: Vec::new(),
-                    body: format!(
-                        "Retracted {} {} {} (undo after it was pushed).",
-                        last.kind.article(),
-                        last.kind,
-                        last.id
-                    ),
-                    created: crate::clock::now(),
-                    force: false,
-                    abandon: false,
                     retracts: Some(last.id),
+                    ..NewArtifact::note(
+                        self.config.agents.planner.clone(),
+                        format!(
+                            "Retracted {} {} {} (undo after it was pushed).",
+                            last.kind.article(),
+                            last.kind,
+                            last.id
+                        ),
+                    )
                 };
                 let (_, retraction) = store.append(id, new)?;
                 Ok(UndoneArtifact {
@@ -433,16 +428,8 @@ impl Handoff {
         }
         let (body, redactions) = self.redact(reason, allow_secrets);
         let new = NewArtifact {
-            kind: Kind::Note,
-            agent: self.config.agents.planner.clone(),
-            verdict: None,
-            range: None,
-            findings: Vec::new(),
-            body,
-            created: crate::clock::now(),
-            force: false,
             abandon: true,
-            retracts: None,
+            ..NewArtifact::note(self.config.agents.planner.clone(), body)
         };
         let (before, artifact) = self.store().append(id, new)?;
         Ok(Recorded::new(before, artifact, redactions))
