@@ -544,7 +544,18 @@ fn the_real_byterover_cli_searches_what_sync_wrote_into_its_context_tree() {
         .ok()
         .trim()
         .to_owned();
-    daemon.handoff(&env, &repo, &["sync"]).ok();
+    // A team that shares its tree: `brv vc` is not set up in this project, so brv's own
+    // refusal comes back and the text stays queued.
+    configure(&repo, "backend = \"brv\"\nbrv-push = true\ntimeout = 120");
+    let unshared = daemon.handoff(&env, &repo, &["sync"]);
+    let stderr = unshared.fails(1);
+    assert!(
+        stderr.contains("brv vc add handoff failed") && stderr.contains("stay queued"),
+        "{stderr}"
+    );
+    configure(&repo, "backend = \"brv\"\ntimeout = 120");
+    let sent = daemon.handoff(&env, &repo, &["sync", "--json"]);
+    assert_eq!(sent.json()["sent"], 1, "{}", sent.stderr);
     let topics = repo.join(".brv/context-tree/handoff").join(&id);
     let files: Vec<_> = std::fs::read_dir(&topics).unwrap().collect();
     assert_eq!(files.len(), 1);

@@ -37,41 +37,42 @@ impl BrvBackend {
         }
     }
 
+    /// Commits the handoff topics in ByteRover's own version control and pushes them
+    /// (`brv vc add`, `commit`, `push`: its commands speak no JSON, their exit code decides).
+    fn push_tree(&self) -> Result<(), Fault> {
+        self.run_plain(&["vc", "add", "handoff"])?;
+        self.run_plain(&["vc", "commit", "-m", "git-handoff sync"])?;
+        self.run_plain(&["vc", "push"])
+    }
+
+    /// Runs the CLI with `args` in the work tree; a failure carries its last words.
+    fn run_plain(&self, args: &[&str]) -> Result<(), Fault> {
+        let output = self.spawn(args)?;
+        if output.status.success() {
+            return Ok(());
+        }
+        let text = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&output.stderr),
+            String::from_utf8_lossy(&output.stdout)
+        );
+        let said = text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty() && !l.contains("--trace-warnings"))
+            .unwrap_or("no reason given")
+            .to_owned();
+        Err(Fault::Local(format!(
+            "brv {} failed: {}",
+            args.join(" "),
+            first_line(said.trim())
+        )))
+    }
+
     /// Runs the CLI with `args` in the work tree and returns its JSON answer's `data`.
     fn run(&self, args: &[&str]) -> Result<serde_json::Value, Fault> {
-        let Some((program, base)) = self.command.split_first() else {
-            return Err(Fault::Local("[byterover] brv-command is empty".to_owned()));
-        };
-        let mut child = Command::new(program)
-            .args(base)
-            .args(args)
-            .current_dir(&self.workdir)
-            .env("NO_UPDATE_NOTIFIER", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| {
-                Fault::Local(format!(
-                    "cannot run {program}: {e} (install it with 'npm install -g byterover-cli', or set [byterover] brv-command)"
-                ))
-            })?;
-        let started = std::time::Instant::now();
-        loop {
-            match child.try_wait() {
-                Ok(Some(_)) => break,
-                Ok(None) if started.elapsed() > self.timeout => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return Err(Fault::Timeout(self.timeout));
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-                Err(e) => return Err(Fault::Local(format!("waiting for {program}: {e}"))),
-            }
-        }
-        let output = child
-            .wait_with_output()
-            .map_err(|e| Fault::Local(format!("reading {program}'s answer: {e}")))?;
+        let output = self.spawn(args)?;
+        let program = self.command.first().map_or("brv", String::as_str);
         let stdout = String::from_utf8_lossy(&output.stdout);
         // One JSON line; anything before it (warnings) is skipped.
         let answer = stdout
@@ -98,6 +99,68 @@ impl BrvBackend {
             )));
         }
         Ok(data)
+    }
+
+    /// Runs the CLI with `args` in the work tree, within the time limit.
+    fn spawn(&self, args: &[&str]) -> Result<std::process::Output, Fault> {
+        let Some((program, base)) = self.command.split_first() else {
+            return Err(Fault::Local("[byterover] brv-command is empty".to_owned()));
+        };
+        let mut child = Command::new(program)
+            .args(base)
+            .args(args)
+            .current_dir(&self.workdir)
+            .env("NO_UPDATE_NOTIFIER", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                Fault::Local(format!(
+                    "cannot run {program}: {e} (install it with 'npm install -g byterover-cli', or set [byterover] brv-command)"
+                ))
+            })?;
+        // Both pipes are drained while the child runs, so a long answer cannot fill a pipe and
+        // stall it until the time limit.
+        let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_end(&mut bytes);
+                }
+                bytes
+            })
+        };
+        let stdout = drain(
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+        );
+        let stderr = drain(
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+        );
+        let started = std::time::Instant::now();
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if started.elapsed() > self.timeout => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(Fault::Timeout(self.timeout));
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+                Err(e) => return Err(Fault::Local(format!("waiting for {program}: {e}"))),
+            }
+        };
+        Ok(std::process::Output {
+            status,
+            stdout: stdout.join().unwrap_or_default(),
+            stderr: stderr.join().unwrap_or_default(),
+        })
     }
 }
 
@@ -128,15 +191,23 @@ impl Backend for BrvBackend {
     }
 
     fn store(&mut self, docs: &[Document], done: &mut dyn FnMut(usize, Result<(), Fault>)) {
-        for (i, doc) in docs.iter().enumerate() {
-            done(i, write_topic(&self.workdir, doc));
-        }
-        if self.push && !docs.is_empty() {
-            // The files are written either way; a failed push is for the next sync to retry,
-            // which it cannot know about: report it on the last document.
-            if let Err(e) = self.run(&["vc", "push", "--format", "json"]) {
-                done(docs.len() - 1, Err(e));
+        let mut outcomes: Vec<Result<(), Fault>> = docs
+            .iter()
+            .map(|doc| write_topic(&self.workdir, doc))
+            .collect();
+        // With a shared tree, a text counts as sent once `brv vc push` took it: when the push
+        // fails, every text written stays queued, and the next sync writes (the same files)
+        // and pushes again.
+        if self.push
+            && outcomes.iter().any(Result::is_ok)
+            && let Err(e) = self.push_tree()
+        {
+            for outcome in outcomes.iter_mut().filter(|o| o.is_ok()) {
+                *outcome = Err(e.clone());
             }
+        }
+        for (i, outcome) in outcomes.into_iter().enumerate() {
+            done(i, outcome);
         }
     }
 
