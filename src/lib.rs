@@ -32,6 +32,7 @@ pub mod git;
 pub mod hooks;
 pub mod index;
 pub mod init;
+pub mod process;
 pub mod random;
 pub mod redact;
 pub mod report;

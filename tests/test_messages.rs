@@ -102,6 +102,9 @@ fn filters_take_several_values_in_any_case_and_git_like_dates() {
     assert_eq!(ids(&["--since", "yesterday"]).len(), 3);
     assert_eq!(ids(&["--until", "2 days ago"]).len(), 0);
     assert_eq!(ids(&["--since", "2025-10-27", "--until", "now"]).len(), 3);
+    // A span too large for any calendar is an error, not a crash.
+    let huge = env.handoff(&repo, &["list", "--since", "9999999999999999 seconds ago"]);
+    assert_eq!(huge.code, 2, "{}", huge.stderr);
     let bad = env.handoff(&repo, &["list", "--since", "the other day"]);
     assert!(bad.fails(2).contains("3 days ago"), "{}", bad.stderr);
     let none = env.handoff(&repo, &["list", "--status", "changes_requested"]);

@@ -342,12 +342,12 @@ pub fn new_side_lines(patch: &str) -> BTreeSet<u32> {
         match line.as_bytes().first() {
             Some(b'+' | b' ') => {
                 out.insert(n);
-                next = Some(n + 1);
+                next = n.checked_add(1);
             }
             Some(b'-' | b'\\') => {}
             _ => {
                 out.insert(n);
-                next = Some(n + 1);
+                next = n.checked_add(1);
             }
         }
     }
@@ -420,5 +420,8 @@ mod tests {
         let patch = "@@ -1,3 +1,4 @@\n a\n-b\n+c\n+d\n e\n@@ -10,2 +20,2 @@\n x\n+y";
         let lines: Vec<u32> = new_side_lines(patch).into_iter().collect();
         assert_eq!(lines, [1, 2, 3, 4, 20, 21]);
+        // A hostile patch cannot overflow the counter.
+        let last = new_side_lines("@@ -1 +4294967295,2 @@\n+a\n+b\n+c");
+        assert_eq!(last.into_iter().collect::<Vec<_>>(), [u32::MAX]);
     }
 }

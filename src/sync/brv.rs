@@ -9,7 +9,7 @@
 //! `brv vc push`. Needs Node and `brv` on PATH (or `[byterover] brv-command`).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use super::backend::{Backend, Fault, RemoteHit};
@@ -48,14 +48,10 @@ impl BrvBackend {
     /// Runs the CLI with `args` in the work tree; a failure carries its last words.
     fn run_plain(&self, args: &[&str]) -> Result<(), Fault> {
         let output = self.spawn(args)?;
-        if output.status.success() {
+        if output.success() {
             return Ok(());
         }
-        let text = format!(
-            "{}\n{}",
-            String::from_utf8_lossy(&output.stderr),
-            String::from_utf8_lossy(&output.stdout)
-        );
+        let text = format!("{}\n{}", output.stderr, output.stdout);
         let said = text
             .lines()
             .rev()
@@ -73,7 +69,7 @@ impl BrvBackend {
     fn run(&self, args: &[&str]) -> Result<serde_json::Value, Fault> {
         let output = self.spawn(args)?;
         let program = self.command.first().map_or("brv", String::as_str);
-        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stdout = &output.stdout;
         // One JSON line; anything before it (warnings) is skipped.
         let answer = stdout
             .lines()
@@ -83,7 +79,7 @@ impl BrvBackend {
                 Fault::Local(format!(
                     "{program} {} answered no JSON: {}",
                     args.first().copied().unwrap_or_default(),
-                    first_line(&String::from_utf8_lossy(&output.stderr))
+                    first_line(&output.stderr)
                 ))
             })?;
         let data = answer.get("data").cloned().unwrap_or_default();
@@ -102,65 +98,25 @@ impl BrvBackend {
     }
 
     /// Runs the CLI with `args` in the work tree, within the time limit.
-    fn spawn(&self, args: &[&str]) -> Result<std::process::Output, Fault> {
+    fn spawn(&self, args: &[&str]) -> Result<crate::process::Finished, Fault> {
         let Some((program, base)) = self.command.split_first() else {
             return Err(Fault::Local("[byterover] brv-command is empty".to_owned()));
         };
-        let mut child = Command::new(program)
+        let mut command = Command::new(program);
+        command
             .args(base)
             .args(args)
             .current_dir(&self.workdir)
-            .env("NO_UPDATE_NOTIFIER", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| {
-                Fault::Local(format!(
-                    "cannot run {program}: {e} (install it with 'npm install -g byterover-cli', or set [byterover] brv-command)"
-                ))
-            })?;
-        // Both pipes are drained while the child runs, so a long answer cannot fill a pipe and
-        // stall it until the time limit.
-        let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-            std::thread::spawn(move || {
-                let mut bytes = Vec::new();
-                if let Some(mut pipe) = pipe {
-                    let _ = pipe.read_to_end(&mut bytes);
-                }
-                bytes
-            })
-        };
-        let stdout = drain(
-            child
-                .stdout
-                .take()
-                .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-        );
-        let stderr = drain(
-            child
-                .stderr
-                .take()
-                .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-        );
-        let started = std::time::Instant::now();
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if started.elapsed() > self.timeout => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return Err(Fault::Timeout(self.timeout));
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-                Err(e) => return Err(Fault::Local(format!("waiting for {program}: {e}"))),
-            }
-        };
-        Ok(std::process::Output {
-            status,
-            stdout: stdout.join().unwrap_or_default(),
-            stderr: stderr.join().unwrap_or_default(),
-        })
+            .env("NO_UPDATE_NOTIFIER", "1");
+        let finished = crate::process::run(command, None, self.timeout, &mut |_| {}).map_err(|e| {
+            Fault::Local(format!(
+                "cannot run {program}: {e} (install it with 'npm install -g byterover-cli', or set [byterover] brv-command)"
+            ))
+        })?;
+        if finished.timed_out {
+            return Err(Fault::Timeout(self.timeout));
+        }
+        Ok(finished)
     }
 }
 

@@ -360,14 +360,10 @@ async fn store_round(
         });
     }
     let mut outcomes = Vec::with_capacity(pending.len());
+    // A call that panicked leaves no outcome; the documents without one are reported below.
     while let Some(joined) = calls.join_next().await {
-        match joined {
-            Ok(outcome) => outcomes.push(outcome),
-            Err(e) => {
-                // A call that panicked: nothing to attribute it to but its absence; the
-                // documents without an outcome are reported below.
-                let _ = e;
-            }
+        if let Ok(outcome) = joined {
+            outcomes.push(outcome);
         }
     }
     for &i in pending {

@@ -11,10 +11,9 @@
 //! - any other command (`[agents.commands]` in the configuration): prompt on stdin, markdown on
 //!   stdout, the verdict read from a `## Verdict` section.
 
-use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use crate::session::{Finding, Verdict};
 use crate::workflow::findings;
@@ -258,12 +257,7 @@ fn compact_schema() -> String {
 }
 
 /// What an agent process did.
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    timed_out: bool,
-}
+type Output = crate::process::Finished;
 
 /// Why an answer could not be used (before the raw output is kept).
 enum Problem {
@@ -279,94 +273,17 @@ fn spawn_and_wait(
     waiting: &mut dyn FnMut(Duration),
 ) -> Result<Output, Error> {
     let mut command = Command::new(program);
-    command
-        .args(args)
-        .current_dir(&options.work_dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // Its own process group, so that a timeout stops everything the agent started, not only
-    // its first process (whose children would keep the output pipes open).
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    let mut child = command.spawn().map_err(|source| Error::Spawn {
+    command.args(args).current_dir(&options.work_dir);
+    crate::process::run(
+        command,
+        Some(prompt.as_bytes().to_vec()),
+        options.timeout,
+        waiting,
+    )
+    .map_err(|source| Error::Spawn {
         program: program.to_owned(),
         source,
-    })?;
-    // Feed the prompt and drain the output on their own threads, so that a large prompt or a
-    // chatty agent can never fill a pipe and stall both sides.
-    let stdin = child.stdin.take();
-    let prompt = prompt.to_owned();
-    let feeder = std::thread::spawn(move || {
-        if let Some(mut stdin) = stdin {
-            let _ = stdin.write_all(prompt.as_bytes());
-        }
-    });
-    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut bytes);
-            }
-            String::from_utf8_lossy(&bytes).into_owned()
-        })
-    };
-    let out = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-    );
-    let err = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-    );
-    let started = Instant::now();
-    let mut next_report = Duration::from_secs(15);
-    let (code, timed_out) = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break (status.code(), false),
-            Ok(None) => {}
-            Err(_) => break (None, false),
-        }
-        let elapsed = started.elapsed();
-        if elapsed >= options.timeout {
-            stop_group(child.id());
-            let _ = child.kill();
-            let _ = child.wait();
-            break (None, true);
-        }
-        if elapsed >= next_report {
-            waiting(elapsed);
-            next_report += Duration::from_secs(15);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let _ = feeder.join();
-    Ok(Output {
-        code,
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-        timed_out,
     })
-}
-
-/// Stops the agent's whole process group (see `spawn_and_wait`), through the `kill` command:
-/// the crate forbids unsafe code, so no direct signal call.
-fn stop_group(pid: u32) {
-    #[cfg(unix)]
-    {
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pid}")])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-    #[cfg(not(unix))]
-    let _ = pid;
 }
 
 fn failure_message(output: &Output) -> Problem {

@@ -121,8 +121,10 @@ pub fn parse_date(s: &str) -> Result<DateTime<Utc>, String> {
             "year" => Some(365 * 86_400),
             _ => None,
         };
-        if let Some(seconds) = seconds.and_then(|s| n.checked_mul(s))
-            && let Some(t) = now.checked_sub_signed(chrono::Duration::seconds(seconds))
+        if let Some(span) = seconds
+            .and_then(|s| n.checked_mul(s))
+            .and_then(chrono::Duration::try_seconds)
+            && let Some(t) = now.checked_sub_signed(span)
         {
             return Ok(t);
         }
