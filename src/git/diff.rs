@@ -1,8 +1,12 @@
 //! Diffs and patch-ids of commits and ranges.
 
-use git2::{DiffFormat, DiffOptions, DiffStatsFormat, Oid};
+use git2::{DiffOptions, Oid};
 
+use super::stat::DiffStat;
 use super::{Error, Repo, Result, oid};
+
+/// Columns of the stat, as `git diff --stat` prints for a terminal 80 wide.
+const STAT_WIDTH: usize = 80;
 use crate::session::Range;
 
 /// The diff of a range as git prints it, with its stat, cut to a size.
@@ -35,32 +39,9 @@ impl Repo {
     }
 
     /// The diff of `range` (from the empty tree when it has no base), cut to `max_bytes` at a
-    /// line boundary.
+    /// line boundary, with its stat. Each file's patch is generated once, for both.
     pub fn range_diff(&self, range: &Range, max_bytes: usize) -> Result<RangeDiff> {
-        let git = |source| Error::git(format!("computing the diff {range}"), source);
-        let (old, new) = self.range_trees(range)?;
-        let mut opts = DiffOptions::new();
-        opts.context_lines(3);
-        let diff = self
-            .inner
-            .diff_tree_to_tree(old.as_ref(), Some(&new), Some(&mut opts))
-            .map_err(git)?;
-        let stat = diff
-            .stats()
-            .and_then(|s| s.to_buf(DiffStatsFormat::FULL, 80))
-            .map_err(git)?
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let mut patch = Vec::new();
-        diff.print(DiffFormat::Patch, |_, _, line| {
-            if matches!(line.origin(), '+' | '-' | ' ') {
-                patch.push(line.origin() as u8);
-            }
-            patch.extend_from_slice(line.content());
-            true
-        })
-        .map_err(git)?;
+        let (stat, patch) = self.range_patches(range, true)?;
         let text = String::from_utf8_lossy(&patch).into_owned();
         let total_bytes = text.len();
         let (patch, truncated) = cut_at_line(text, max_bytes);
@@ -74,19 +55,33 @@ impl Repo {
 
     /// The `git diff --stat` summary of `range` alone.
     pub fn range_stat(&self, range: &Range) -> Result<String> {
-        let git = |source| Error::git(format!("computing the diffstat of {range}"), source);
+        Ok(self.range_patches(range, false)?.0)
+    }
+
+    /// The stat of `range` and, when `with_text`, its patch text, from one pass over the
+    /// files' patches.
+    fn range_patches(&self, range: &Range, with_text: bool) -> Result<(String, Vec<u8>)> {
+        let git = |source| Error::git(format!("computing the diff {range}"), source);
         let (old, new) = self.range_trees(range)?;
+        let mut opts = DiffOptions::new();
+        opts.context_lines(3);
         let diff = self
             .inner
-            .diff_tree_to_tree(old.as_ref(), Some(&new), None)
+            .diff_tree_to_tree(old.as_ref(), Some(&new), Some(&mut opts))
             .map_err(git)?;
-        Ok(diff
-            .stats()
-            .and_then(|s| s.to_buf(DiffStatsFormat::FULL, 80))
-            .map_err(git)?
-            .as_str()
-            .unwrap_or_default()
-            .to_owned())
+        let mut stat = DiffStat::default();
+        let mut text = Vec::new();
+        for (index, delta) in diff.deltas().enumerate() {
+            let Some(mut patch) = git2::Patch::from_diff(&diff, index).map_err(git)? else {
+                continue;
+            };
+            let (_, insertions, deletions) = patch.line_stats().map_err(git)?;
+            stat.add(&delta, insertions, deletions);
+            if with_text {
+                text.extend_from_slice(&patch.to_buf().map_err(git)?);
+            }
+        }
+        Ok((stat.render(STAT_WIDTH), text))
     }
 
     /// The patch-id of one commit against its first parent (`None` for merges and commits that

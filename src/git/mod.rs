@@ -5,6 +5,7 @@
 //! git executable) replaces what is behind this type, not its callers.
 
 mod diff;
+mod stat;
 
 use std::path::{Path, PathBuf};
 
