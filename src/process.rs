@@ -5,6 +5,7 @@
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 /// What a program did.
@@ -76,26 +77,40 @@ pub fn run(
             .take()
             .map(|p| Box::new(p) as Box<dyn Read + Send>),
     );
+    // The exit is awaited on a thread of its own, so that it is seen the moment it happens
+    // (polling added up to a poll interval to every run) while this thread keeps the clock.
+    let pid = child.id();
+    let (exited, exit) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let status = child.wait();
+        let _ = exited.send(());
+        status
+    });
     let started = Instant::now();
     let mut next_report = Duration::from_secs(15);
-    let (code, timed_out) = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break (status.code(), false),
-            Ok(None) => {}
-            Err(_) => break (None, false),
-        }
+    let timed_out = loop {
         let elapsed = started.elapsed();
         if elapsed >= limit {
-            stop_group(child.id());
-            let _ = child.kill();
-            let _ = child.wait();
-            break (None, true);
+            stop_group(pid);
+            break true;
         }
-        if elapsed >= next_report {
-            waiting(elapsed);
-            next_report += Duration::from_secs(15);
+        let until = (limit - elapsed).min(next_report.saturating_sub(elapsed));
+        match exit.recv_timeout(until) {
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => break false,
+            Err(RecvTimeoutError::Timeout) => {
+                let elapsed = started.elapsed();
+                if elapsed >= next_report {
+                    waiting(elapsed);
+                    next_report += Duration::from_secs(15);
+                }
+            }
         }
-        std::thread::sleep(Duration::from_millis(20));
+    };
+    let status = waiter.join().ok().and_then(Result::ok);
+    let code = if timed_out {
+        None
+    } else {
+        status.and_then(|s| s.code())
     };
     let _ = feeder.join();
     Ok(Finished {
@@ -106,13 +121,13 @@ pub fn run(
     })
 }
 
-/// Stops a whole process group through the `kill` command: the crate forbids unsafe code, so
-/// no direct signal call.
+/// Stops a whole process group, and its leader should it have left the group, through the
+/// `kill` command: the crate forbids unsafe code, so no direct signal call.
 fn stop_group(pid: u32) {
     #[cfg(unix)]
     {
         let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pid}")])
+            .args(["-KILL", "--", &format!("-{pid}"), &pid.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -479,3 +479,68 @@ fn the_editor_opens_on_a_terminal_and_keeps_markdown_headings() {
         "## Plan from the editor\n\nbody line"
     );
 }
+
+#[test]
+fn a_large_range_is_noted_through_one_pack_that_git_fsck_accepts() {
+    use std::io::Write as _;
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Many commits");
+    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    // 300 commits (more than the 256 from which notes are written as one pack), by fast-import.
+    let mut script = String::new();
+    for i in 0..300 {
+        let from = if i == 0 {
+            "from refs/heads/main^0\n"
+        } else {
+            ""
+        };
+        script.push_str(&format!(
+            "commit refs/heads/main\ncommitter A <a@example.com> {} +0000\ndata <<END\nc{i}\nEND\n{from}M 100644 inline f.txt\ndata <<END\n{i}\nEND\n\n",
+            1_761_559_300 + i,
+        ));
+    }
+    let mut child = env
+        .command("git", &repo)
+        .args(["fast-import", "--quiet", "--force"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    env.git_ok(&repo, &["reset", "--quiet", "--hard", "main"]);
+    let loose = |env: &TestEnv| {
+        let counts = env.git_ok(&repo, &["count-objects", "-v"]);
+        counts
+            .lines()
+            .find_map(|l| l.strip_prefix("count: "))
+            .unwrap()
+            .parse::<u32>()
+            .unwrap()
+    };
+    let before = loose(&env);
+    let out = env
+        .handoff(&repo, &["implement", &id, "-m", "Built", "--json"])
+        .json();
+    assert_eq!(out["notes_added"], 300);
+    // The notes trees and blobs went into a pack: only the session's own objects are loose.
+    assert!(loose(&env) - before < 20, "{} loose", loose(&env) - before);
+    env.git_ok(&repo, &["fsck", "--strict", "--no-dangling"]);
+    env.handoff(
+        &repo,
+        &["validate", &id, "--verdict", "approve", "-m", "Good"],
+    )
+    .ok();
+    env.git_ok(&repo, &["fsck", "--strict", "--no-dangling"]);
+    let middle = env.git_ok(&repo, &["rev-parse", "main~150"]);
+    assert_eq!(
+        env.git_ok(&repo, &["notes", "--ref=handoff", "show", &middle]),
+        format!("Handoff-Session: {id} implementation\nHandoff-Session: {id} validation")
+    );
+}

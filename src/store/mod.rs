@@ -7,6 +7,7 @@
 
 mod merge;
 mod notes;
+mod pack;
 pub mod refs;
 mod sessions;
 pub mod transport;

@@ -232,9 +232,10 @@ impl Store<'_> {
         message: &str,
     ) -> Result<usize> {
         if additions.len() >= PACKED_WRITE_THRESHOLD {
-            // Many notes rewrite every fanout directory: write the new objects as one pack
-            // through an in-memory backend on a handle of their own, instead of ~260 loose
-            // files (file creation was most of the time of noting a large range).
+            // Many notes rewrite every fanout directory: write the new objects to an in-memory
+            // backend on a handle of their own, then as one pack of whole objects (see
+            // store/pack.rs), instead of ~260 loose files (file creation was most of the time
+            // of noting a large range).
             let git = crate::git::Repo::open(self.repo.path())?;
             let odb = git
                 .raw()
@@ -243,22 +244,30 @@ impl Store<'_> {
             let mempack = odb
                 .add_new_mempack_backend(1000)
                 .map_err(|source| Error::git("preparing an in-memory pack", source))?;
+            let known = self
+                .repo
+                .odb()
+                .map_err(|source| Error::git("opening the object database", source))?;
             let writer = Store::new(&git);
-            return writer.write_notes_with(additions, second_parent, message, &mut || {
-                flush_mempack(&git, &mempack, self.repo)
+            return writer.write_notes_with(additions, second_parent, message, &mut |commit| {
+                let new = super::pack::missing_objects(&odb, &known, commit)?;
+                super::pack::write_pack(self.repo, &new)?;
+                mempack
+                    .reset()
+                    .map_err(|source| Error::git("writing the notes pack", source))
             });
         }
-        self.write_notes_with(additions, second_parent, message, &mut || Ok(()))
+        self.write_notes_with(additions, second_parent, message, &mut |_| Ok(()))
     }
 
-    /// Writes one notes commit; `flush` runs after the objects are written and before the ref
-    /// moves to them.
+    /// Writes one notes commit; `flush` runs on the new commit after its objects are written
+    /// and before the ref moves to it.
     fn write_notes_with(
         &self,
         additions: &Additions,
         second_parent: Option<Oid>,
         message: &str,
-        flush: &mut dyn FnMut() -> Result<()>,
+        flush: &mut dyn FnMut(Oid) -> Result<()>,
     ) -> Result<usize> {
         let reflog = format!("handoff: {message}");
         refs::update_with_retry(self.repo, NOTES_REF, &reflog, || {
@@ -284,7 +293,7 @@ impl Store<'_> {
                 .repo
                 .commit(None, &sig, &sig, &format!("{message}\n"), &tree, &parents)
                 .map_err(|source| Error::git("writing the notes commit", source))?;
-            flush()?;
+            flush(commit)?;
             Ok(Attempt::Swap {
                 expected: tip,
                 new: commit,
@@ -429,30 +438,6 @@ impl Store<'_> {
 
 /// From how many noted commits a notes write goes through one pack instead of loose objects.
 const PACKED_WRITE_THRESHOLD: usize = 256;
-
-/// Writes what the in-memory backend holds into the repository as one pack (indexed by
-/// libgit2's pack writer), then empties it. Objects reach the disk before any ref names them.
-fn flush_mempack(
-    git: &crate::git::Repo,
-    mempack: &git2::Mempack<'_>,
-    repo: &Repository,
-) -> Result<()> {
-    use std::io::Write as _;
-    let fail = |source| Error::git("writing the notes pack", source);
-    let mut buf = git2::Buf::new();
-    mempack.dump(git.raw(), &mut buf).map_err(fail)?;
-    let odb = repo.odb().map_err(fail)?;
-    let mut writer = odb.packwriter().map_err(fail)?;
-    writer.write_all(&buf).map_err(|e| {
-        Error::git(
-            "writing the notes pack",
-            git2::Error::from_str(&e.to_string()),
-        )
-    })?;
-    writer.commit().map_err(fail)?;
-    mempack.reset().map_err(fail)?;
-    Ok(())
-}
 
 /// Walks a fanout directory of any depth, collecting `full hex → note blobs`.
 fn collect_notes(

@@ -184,7 +184,11 @@ impl Handoff {
         // A full ID (or a full ID's prefix) names its refs directly: look only at those, not
         // at every session of a large repository.
         let input = input.trim();
-        if SessionId::parse(input).is_ok() {
+        if let Ok(id) = SessionId::parse(input) {
+            // An exact full ID wins over every longer ID it is a prefix of: one ref lookup.
+            if self.store().session_tip(&id)?.is_some() {
+                return Ok(id);
+            }
             // A full ID can only be itself or the prefix of a longer ID (it is neither an
             // 8-character random part nor a lower-case slug), so the refs that start with it
             // are every candidate: a new ID is "not found" without listing every session.
