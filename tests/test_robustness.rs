@@ -164,6 +164,26 @@ fn malformed_and_future_sessions_are_reported_without_hiding_others() {
     assert!(text.contains("malformed TOML"), "{text}");
     assert!(text.contains("written by a newer git-handoff"), "{text}");
     assert!(text.contains("odd ref name"), "{text}");
+    // One line per session and per error, so that line tools can take the output apart.
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("    {\"id\":"))
+            .count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("    {\"ref\":"))
+            .count(),
+        3,
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stderr.contains(bad) && run.stderr.contains(future),
         "{}",

@@ -98,6 +98,24 @@ pub fn out(text: &str) {
     }
 }
 
+/// Writes to stdout through a buffer as `write` produces the output (for output too large to
+/// build first); a reader that went away (`| head`) ends the program quietly, as git does.
+pub fn out_streamed(
+    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut stdout = io::BufWriter::with_capacity(64 << 10, io::stdout().lock());
+    let result = write(&mut stdout).and_then(|()| Ok(stdout.flush()?));
+    if let Err(e) = &result
+        && e.chain().any(|c| {
+            c.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+        })
+    {
+        std::process::exit(0);
+    }
+    result
+}
+
 /// Prints one JSON document on stdout.
 pub fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     let mut text = serde_json::to_string_pretty(value)?;

@@ -193,6 +193,26 @@ pub(super) fn opt_text(v: Option<&str>) -> Value {
 impl Index {
     /// Sessions matching `filter`, newest first, and the sessions that could not be read.
     pub fn list(&self, filter: &Filter) -> Result<Listing> {
+        let mut sessions = Vec::new();
+        self.list_each(filter, |row| {
+            sessions.push(row);
+            Ok::<(), std::convert::Infallible>(())
+        })?
+        .unwrap_or_else(|never| match never {});
+        Ok(Listing {
+            sessions,
+            errors: self.list_errors()?,
+        })
+    }
+
+    /// Hands each session matching `filter` to `each`, newest first, as it is read (nothing
+    /// is collected: `list --json` streams 100,000 sessions in flat memory). Stops at the
+    /// first error `each` returns, which comes back as the inner result.
+    pub fn list_each<E>(
+        &self,
+        filter: &Filter,
+        mut each: impl FnMut(SessionRow) -> std::result::Result<(), E>,
+    ) -> Result<std::result::Result<(), E>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, title, status, iteration, created, updated, base, head, artifacts, agents, ref, tip
              FROM sessions s
@@ -212,27 +232,32 @@ impl Index {
             .limit
             .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
         let [status, agent, since, until, kind] = filter.params();
-        let rows = stmt.query_map(
-            rusqlite::params![status, agent, since, until, kind, limit],
-            |r| {
-                let agents: String = r.get(9)?;
-                Ok(SessionRow {
-                    id: r.get(0)?,
-                    title: r.get(1)?,
-                    status: r.get(2)?,
-                    iteration: r.get(3)?,
-                    created: r.get(4)?,
-                    updated: r.get(5)?,
-                    base: r.get(6)?,
-                    head: r.get(7)?,
-                    artifacts: usize::try_from(r.get::<_, i64>(8)?).unwrap_or_default(),
-                    agents: serde_json::from_str(&agents).unwrap_or_default(),
-                    refname: r.get(10)?,
-                    tip: r.get(11)?,
-                })
-            },
-        )?;
-        let sessions = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut rows = stmt.query(rusqlite::params![status, agent, since, until, kind, limit])?;
+        while let Some(r) = rows.next()? {
+            let agents: String = r.get(9)?;
+            let row = SessionRow {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                status: r.get(2)?,
+                iteration: r.get(3)?,
+                created: r.get(4)?,
+                updated: r.get(5)?,
+                base: r.get(6)?,
+                head: r.get(7)?,
+                artifacts: usize::try_from(r.get::<_, i64>(8)?).unwrap_or_default(),
+                agents: serde_json::from_str(&agents).unwrap_or_default(),
+                refname: r.get(10)?,
+                tip: r.get(11)?,
+            };
+            if let Err(e) = each(row) {
+                return Ok(Err(e));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// The sessions that could not be read, by ref name.
+    pub fn list_errors(&self) -> Result<Vec<SessionError>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT ref, error FROM sessions WHERE error IS NOT NULL ORDER BY ref",
         )?;
@@ -244,7 +269,7 @@ impl Index {
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(Listing { sessions, errors })
+        Ok(errors)
     }
 
     /// Full-text search over artifacts, best first. A session named by its full ID or random

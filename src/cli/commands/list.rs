@@ -23,7 +23,7 @@ pub struct ListArgs {
     /// At most this many sessions (the newest)
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
-    /// Print {"sessions": [...], "errors": [...]} as JSON
+    /// Print {"sessions": [...], "errors": [...]} as JSON, one session per line
     #[arg(long)]
     pub json: bool,
 }
@@ -147,8 +147,9 @@ pub fn refreshed_index(handoff: &git_handoff::workflow::Handoff) -> CommandResul
 pub fn run(args: &ListArgs) -> CommandResult {
     let handoff = open()?;
     let index = refreshed_index(&handoff)?;
-    let listing = index.list(&args.filter.filter(args.limit))?;
-    for e in &listing.errors {
+    let filter = args.filter.filter(args.limit);
+    let errors = index.list_errors()?;
+    for e in &errors {
         ui::warn(&format!(
             "cannot read {}: {}",
             ui::sanitize_line(&e.refname),
@@ -156,9 +157,10 @@ pub fn run(args: &ListArgs) -> CommandResult {
         ));
     }
     if args.json {
-        ui::json(&listing)?;
+        ui::out_streamed(|out| write_json(out, &index, &filter, &errors))?;
         return Ok(());
     }
+    let listing = index.list(&filter)?;
     let width = listing
         .sessions
         .iter()
@@ -175,6 +177,36 @@ pub fn run(args: &ListArgs) -> CommandResult {
             ui::status("no session matches these filters");
         }
     }
+    Ok(())
+}
+
+/// `{"sessions": [...], "errors": [...]}` with one session (or error) per line, written as the
+/// rows are read: 100,000 sessions stream in flat memory, and a line-oriented tool can still
+/// take the output apart.
+fn write_json(
+    out: &mut dyn std::io::Write,
+    index: &index::Index,
+    filter: &index::Filter,
+    errors: &[index::SessionError],
+) -> anyhow::Result<()> {
+    out.write_all(b"{\n  \"sessions\": [")?;
+    let mut first = true;
+    index.list_each(filter, |row| {
+        out.write_all(if first { b"\n    " } else { b",\n    " })?;
+        first = false;
+        serde_json::to_writer(&mut *out, &row).map_err(std::io::Error::from)
+    })??;
+    out.write_all(if first { b"],\n" } else { b"\n  ],\n" })?;
+    out.write_all(b"  \"errors\": [")?;
+    for (i, e) in errors.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+        serde_json::to_writer(&mut *out, e)?;
+    }
+    out.write_all(if errors.is_empty() {
+        b"]\n}\n"
+    } else {
+        b"\n  ]\n}\n"
+    })?;
     Ok(())
 }
 
