@@ -7,8 +7,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use git2::{FileMode, ObjectType, Oid, Repository, Tree};
+use git2::{ObjectType, Oid, Repository, Tree};
 
+use super::pack::{BLOB_MODE, NewObjects, TREE_MODE, TreeEntry};
 use super::refs::{self, Attempt, NOTES_REF, read_ref};
 use super::{Error, Result, Store};
 use crate::session::{Kind, SessionId};
@@ -224,76 +225,29 @@ impl Store<'_> {
     }
 
     /// Writes one notes commit adding `additions` to the current notes (with `second_parent`
-    /// for a merge), by compare-and-swap with retries.
+    /// for a merge), by compare-and-swap with retries. The new trees, blobs and commit are
+    /// built in memory and written in one go before the ref moves: as one pack when there are
+    /// many (a large range rewrites every fanout directory), else loose (src/store/pack.rs).
     fn write_notes(
         &self,
         additions: &Additions,
         second_parent: Option<Oid>,
         message: &str,
     ) -> Result<usize> {
-        if additions.len() >= PACKED_WRITE_THRESHOLD {
-            // Many notes rewrite every fanout directory: write the new objects to an in-memory
-            // backend on a handle of their own, then as one pack of whole objects (see
-            // store/pack.rs), instead of ~260 loose files (file creation was most of the time
-            // of noting a large range).
-            let git = crate::git::Repo::open(self.repo.path())?;
-            let odb = git
-                .raw()
-                .odb()
-                .map_err(|source| Error::git("opening the object database", source))?;
-            let mempack = odb
-                .add_new_mempack_backend(1000)
-                .map_err(|source| Error::git("preparing an in-memory pack", source))?;
-            let known = self
-                .repo
-                .odb()
-                .map_err(|source| Error::git("opening the object database", source))?;
-            let writer = Store::new(&git);
-            return writer.write_notes_with(additions, second_parent, message, &mut |commit| {
-                let new = super::pack::missing_objects(&odb, &known, commit)?;
-                super::pack::write_pack(self.repo, &new)?;
-                mempack
-                    .reset()
-                    .map_err(|source| Error::git("writing the notes pack", source))
-            });
-        }
-        self.write_notes_with(additions, second_parent, message, &mut |_| Ok(()))
-    }
-
-    /// Writes one notes commit; `flush` runs on the new commit after its objects are written
-    /// and before the ref moves to it.
-    fn write_notes_with(
-        &self,
-        additions: &Additions,
-        second_parent: Option<Oid>,
-        message: &str,
-        flush: &mut dyn FnMut(Oid) -> Result<()>,
-    ) -> Result<usize> {
         let reflog = format!("handoff: {message}");
         refs::update_with_retry(self.repo, NOTES_REF, &reflog, || {
             let tip = read_ref(self.repo, NOTES_REF)?;
             let tree = tip.map(|t| notes_tree(self.repo, t)).transpose()?;
-            let (new_tree, changed) = self.notes_tree_with(tree.as_ref(), additions)?;
+            let mut objects = NewObjects::default();
+            let (new_tree, changed) =
+                self.notes_tree_with(tree.as_ref(), additions, &mut objects)?;
             if changed == 0 && second_parent.is_none() {
                 return Ok(Attempt::Finished(0));
             }
             let sig = self.signature(crate::clock::now())?;
-            let tree = self
-                .repo
-                .find_tree(new_tree)
-                .map_err(|source| Error::git("reading the notes tree just written", source))?;
-            let parents = tip
-                .into_iter()
-                .chain(second_parent)
-                .map(|t| self.repo.find_commit(t))
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|source| Error::git("reading the notes commit", source))?;
-            let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
-            let commit = self
-                .repo
-                .commit(None, &sig, &sig, &format!("{message}\n"), &tree, &parents)
-                .map_err(|source| Error::git("writing the notes commit", source))?;
-            flush(commit)?;
+            let parents: Vec<Oid> = tip.into_iter().chain(second_parent).collect();
+            let commit = objects.commit(new_tree, &parents, &sig, &format!("{message}\n"))?;
+            objects.write(self.repo)?;
             Ok(Attempt::Swap {
                 expected: tip,
                 new: commit,
@@ -308,6 +262,7 @@ impl Store<'_> {
         &self,
         old: Option<&Tree<'_>>,
         additions: &Additions,
+        objects: &mut NewObjects,
     ) -> Result<(Oid, usize)> {
         // Each note is a sorted set of byte lines; the map is keyed by the object's hex.
         let repo = self.repo;
@@ -321,9 +276,7 @@ impl Store<'_> {
                 .or_default()
                 .insert(hex, lines);
         }
-        let mut root = repo
-            .treebuilder(None)
-            .map_err(git("building the notes tree"))?;
+        let mut root: Vec<TreeEntry> = Vec::new();
         let mut groups: BTreeMap<String, BTreeMap<String, Vec<Oid>>> = BTreeMap::new();
         let mut kept_dirs: BTreeMap<String, Oid> = BTreeMap::new();
         if let Some(old) = old {
@@ -340,8 +293,11 @@ impl Store<'_> {
                 } else if is_hex(&name) && name.len() == 2 && kind == Some(ObjectType::Tree) {
                     kept_dirs.insert(name, entry.id());
                 } else {
-                    root.insert(&name, entry.id(), entry.filemode())
-                        .map_err(git("copying a notes tree entry"))?;
+                    root.push(TreeEntry {
+                        name: entry.name_bytes().to_vec(),
+                        mode: entry.filemode(),
+                        id: entry.id(),
+                    });
                 }
             }
         }
@@ -361,9 +317,7 @@ impl Store<'_> {
                 collect_notes(repo, &sub, dir.clone(), &mut notes)?;
             }
             let wanted = targets.remove(dir).unwrap_or_default();
-            let mut builder = repo
-                .treebuilder(None)
-                .map_err(git("building the notes tree"))?;
+            let mut fanout: Vec<TreeEntry> = Vec::new();
             let names: BTreeSet<&String> = notes.keys().chain(wanted.keys()).collect();
             for hex in names {
                 let blobs = notes.get(hex).map(Vec::as_slice).unwrap_or_default();
@@ -387,7 +341,7 @@ impl Store<'_> {
                                 let grew = lines.len() != before;
                                 let blob = match blobs {
                                     [one] if !grew => *one,
-                                    _ => self.note_blob(&lines, &mut blob_cache)?,
+                                    _ => note_blob(&lines, &mut blob_cache, objects)?,
                                 };
                                 merged.insert(key, (blob, grew));
                                 (blob, grew)
@@ -399,45 +353,47 @@ impl Store<'_> {
                         blob
                     }
                 };
-                builder
-                    .insert(&hex[2..], blob, FileMode::Blob.into())
-                    .map_err(git("building the notes tree"))?;
+                fanout.push(TreeEntry {
+                    name: hex.as_bytes()[2..].to_vec(),
+                    mode: BLOB_MODE,
+                    id: blob,
+                });
             }
-            let sub = builder
-                .write()
-                .map_err(git("writing a notes fanout directory"))?;
-            root.insert(dir, sub, FileMode::Tree.into())
-                .map_err(git("building the notes tree"))?;
+            root.push(TreeEntry {
+                name: dir.as_bytes().to_vec(),
+                mode: TREE_MODE,
+                id: objects.tree(fanout)?,
+            });
         }
         for (dir, oid) in kept_dirs {
-            root.insert(&dir, oid, FileMode::Tree.into())
-                .map_err(git("building the notes tree"))?;
+            root.push(TreeEntry {
+                name: dir.into_bytes(),
+                mode: TREE_MODE,
+                id: oid,
+            });
         }
-        let oid = root.write().map_err(git("writing the notes tree"))?;
-        Ok((oid, changed))
-    }
-
-    fn note_blob(
-        &self,
-        lines: &BTreeSet<Vec<u8>>,
-        cache: &mut HashMap<Vec<u8>, Oid>,
-    ) -> Result<Oid> {
-        let mut bytes = Vec::new();
-        for l in lines.iter().filter(|l| !l.is_empty()) {
-            bytes.extend_from_slice(l);
-            bytes.push(b'\n');
-        }
-        if let Some(oid) = cache.get(&bytes) {
-            return Ok(*oid);
-        }
-        let oid = self.blob(&bytes)?;
-        cache.insert(bytes, oid);
-        Ok(oid)
+        Ok((objects.tree(root)?, changed))
     }
 }
 
-/// From how many noted commits a notes write goes through one pack instead of loose objects.
-const PACKED_WRITE_THRESHOLD: usize = 256;
+/// The blob of a note's lines (one per line, sorted), built once per distinct set.
+fn note_blob(
+    lines: &BTreeSet<Vec<u8>>,
+    cache: &mut HashMap<Vec<u8>, Oid>,
+    objects: &mut NewObjects,
+) -> Result<Oid> {
+    let mut bytes = Vec::new();
+    for l in lines.iter().filter(|l| !l.is_empty()) {
+        bytes.extend_from_slice(l);
+        bytes.push(b'\n');
+    }
+    if let Some(oid) = cache.get(&bytes) {
+        return Ok(*oid);
+    }
+    let oid = objects.add(ObjectType::Blob, bytes.clone())?;
+    cache.insert(bytes, oid);
+    Ok(oid)
+}
 
 /// Walks a fanout directory of any depth, collecting `full hex → note blobs`.
 fn collect_notes(

@@ -1,80 +1,135 @@
-//! Packs written whole: the new objects of one large write, stored undeltified in a single pack
-//! that libgit2's indexer then names and indexes (docs/format.md, "Notes").
+//! New objects built in memory and written in one go before any ref names them: as one pack
+//! of whole objects when there are many, else loose (docs/format.md, "Notes").
 //!
 //! A notes commit over a range of thousands of commits rewrites every fanout directory: a few
-//! hundred small trees. Written loose they cost a file each; packed by libgit2's packbuilder
-//! they cost a delta search that saved little space and most of the time. A pack of whole
-//! objects is what `git fast-import` writes too, and `git gc` deltifies it later.
+//! hundred small trees. Written loose they cost a file each; written through libgit2's object
+//! database each one also rescans the pack directory (an unknown object refreshes it), and
+//! libgit2's packbuilder adds a delta search that saved little space and most of the time. A
+//! pack of whole objects is what `git fast-import` writes too; `git gc` deltifies it later.
 
+use std::collections::HashSet;
 use std::io::Write as _;
 
-use git2::{ObjectType, Odb, OdbLookupFlags, Oid, Repository};
+use git2::{ObjectType, Oid, Repository, Signature};
 
 use super::{Error, Result};
 
-/// Collects the objects reachable from `tip` that `known` lacks (a tree that `known` has is
-/// not entered: everything under it is there too), reading them from `source`.
-pub(super) fn missing_objects(
-    source: &Odb<'_>,
-    known: &Odb<'_>,
-    tip: Oid,
-) -> Result<Vec<(ObjectType, Vec<u8>)>> {
-    let fail = |source| Error::git("reading an object to pack", source);
-    let mut out = Vec::new();
-    let mut pending = vec![tip];
-    let mut seen = std::collections::HashSet::new();
-    while let Some(oid) = pending.pop() {
-        if !seen.insert(oid) || known.exists_ext(oid, OdbLookupFlags::NO_REFRESH) {
-            continue;
+/// The mode of a file entry in a tree.
+pub(super) const BLOB_MODE: i32 = 0o100_644;
+/// The mode of a directory entry in a tree.
+pub(super) const TREE_MODE: i32 = 0o040_000;
+/// From how many new objects they are written as one pack instead of loose files.
+const PACKED_FROM: usize = 32;
+
+/// One entry of a tree being built.
+#[derive(Debug, Clone)]
+pub(super) struct TreeEntry {
+    /// The entry's name (one path component).
+    pub name: Vec<u8>,
+    /// Its mode, as git writes it (`0o100644`, `0o040000`, ...).
+    pub mode: i32,
+    /// The object it names.
+    pub id: Oid,
+}
+
+/// Objects named by hashing as they are built, written by [`NewObjects::write`].
+#[derive(Debug, Default)]
+pub(super) struct NewObjects {
+    objects: Vec<(ObjectType, Vec<u8>)>,
+    named: HashSet<Oid>,
+}
+
+impl NewObjects {
+    /// Adds an object; returns its name.
+    pub(super) fn add(&mut self, kind: ObjectType, bytes: Vec<u8>) -> Result<Oid> {
+        let id = Oid::hash_object(kind, &bytes)
+            .map_err(|source| Error::git("naming a new object", source))?;
+        if self.named.insert(id) {
+            self.objects.push((kind, bytes));
         }
-        let object = source.read(oid).map_err(fail)?;
-        let data = object.data();
-        match object.kind() {
-            ObjectType::Commit => {
-                let tree = commit_tree(data).ok_or_else(|| {
-                    Error::git(
-                        "reading an object to pack",
-                        git2::Error::from_str("a commit without a tree line"),
-                    )
-                })?;
-                pending.push(tree);
+        Ok(id)
+    }
+
+    /// Adds a tree of `entries`, sorted as git sorts them (by name, a directory's name read
+    /// as if it ended in `/`).
+    pub(super) fn tree(&mut self, mut entries: Vec<TreeEntry>) -> Result<Oid> {
+        let key = |e: &TreeEntry| {
+            let mut k = e.name.clone();
+            if e.mode == TREE_MODE {
+                k.push(b'/');
             }
-            ObjectType::Tree => pending.extend(tree_entries(data, oid.as_bytes().len())),
-            _ => {}
-        }
-        out.push((object.kind(), data.to_vec()));
-    }
-    Ok(out)
-}
-
-/// The tree a commit's text names on its first line.
-fn commit_tree(data: &[u8]) -> Option<Oid> {
-    let line = data.split(|b| *b == b'\n').next()?;
-    let hex = std::str::from_utf8(line.strip_prefix(b"tree ")?).ok()?;
-    Oid::from_str(hex).ok()
-}
-
-/// The object IDs a tree's entries name (`<mode> <name>\0<raw id>`, repeated), skipping
-/// gitlinks, whose commits live in another repository.
-fn tree_entries(data: &[u8], id_len: usize) -> Vec<Oid> {
-    let mut ids = Vec::new();
-    let mut rest = data;
-    while let Some(nul) = rest.iter().position(|b| *b == 0) {
-        let gitlink = rest.starts_with(b"160000 ");
-        let Some(raw) = rest.get(nul + 1..nul + 1 + id_len) else {
-            break;
+            k
         };
-        if !gitlink && let Ok(id) = Oid::from_bytes(raw) {
-            ids.push(id);
+        entries.sort_by_cached_key(key);
+        let mut bytes = Vec::with_capacity(entries.len() * 60);
+        for e in &entries {
+            bytes.extend_from_slice(format!("{:o} ", e.mode).as_bytes());
+            bytes.extend_from_slice(&e.name);
+            bytes.push(0);
+            bytes.extend_from_slice(e.id.as_bytes());
         }
-        rest = &rest[nul + 1 + id_len..];
+        self.add(ObjectType::Tree, bytes)
     }
-    ids
+
+    /// Adds a commit of `tree` with `parents`, authored and committed by `sig`.
+    pub(super) fn commit(
+        &mut self,
+        tree: Oid,
+        parents: &[Oid],
+        sig: &Signature<'_>,
+        message: &str,
+    ) -> Result<Oid> {
+        let when = sig.when();
+        let offset = when.offset_minutes();
+        let person = {
+            let mut p = Vec::new();
+            p.extend_from_slice(sig.name_bytes());
+            p.extend_from_slice(b" <");
+            p.extend_from_slice(sig.email_bytes());
+            p.extend_from_slice(
+                format!(
+                    "> {} {}{:02}{:02}\n",
+                    when.seconds(),
+                    if offset < 0 { '-' } else { '+' },
+                    offset.abs() / 60,
+                    offset.abs() % 60
+                )
+                .as_bytes(),
+            );
+            p
+        };
+        let mut bytes = format!("tree {tree}\n").into_bytes();
+        for parent in parents {
+            bytes.extend_from_slice(format!("parent {parent}\n").as_bytes());
+        }
+        bytes.extend_from_slice(b"author ");
+        bytes.extend_from_slice(&person);
+        bytes.extend_from_slice(b"committer ");
+        bytes.extend_from_slice(&person);
+        bytes.push(b'\n');
+        bytes.extend_from_slice(message.as_bytes());
+        self.add(ObjectType::Commit, bytes)
+    }
+
+    /// Writes every object into `repo`: one pack when there are many, else loose.
+    pub(super) fn write(self, repo: &Repository) -> Result<()> {
+        if self.objects.len() >= PACKED_FROM {
+            return write_pack(repo, &self.objects);
+        }
+        let odb = repo
+            .odb()
+            .map_err(|source| Error::git("opening the object database", source))?;
+        for (kind, bytes) in &self.objects {
+            odb.write(*kind, bytes)
+                .map_err(|source| Error::git("writing an object", source))?;
+        }
+        Ok(())
+    }
 }
 
 /// Writes `objects` as one pack through `repo`'s indexer (which verifies the pack, names it
 /// and writes its index).
-pub(super) fn write_pack(repo: &Repository, objects: &[(ObjectType, Vec<u8>)]) -> Result<()> {
+fn write_pack(repo: &Repository, objects: &[(ObjectType, Vec<u8>)]) -> Result<()> {
     if objects.is_empty() {
         return Ok(());
     }
@@ -154,6 +209,56 @@ mod tests {
         object_header(&mut out, ObjectType::Commit, 100_000);
         // 100000 = 0x186a0: low 4 bits 0, then 0x186a (7 bits at a time: 0x6a, 0x30).
         assert_eq!(out, [0x90, 0xea, 0x30]);
+    }
+
+    #[test]
+    fn trees_and_commits_are_named_as_libgit2_names_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let blob = repo.blob(b"x\n").unwrap();
+        let sub = {
+            let mut b = repo.treebuilder(None).unwrap();
+            b.insert("f", blob, BLOB_MODE).unwrap();
+            b.write().unwrap()
+        };
+        // Names that sort differently as files and as directories ("a" < "a-b" < "a/").
+        let mut builder = repo.treebuilder(None).unwrap();
+        let mut entries = Vec::new();
+        for (name, mode, id) in [
+            ("a-b", BLOB_MODE, blob),
+            ("a", TREE_MODE, sub),
+            ("a.c", BLOB_MODE, blob),
+            ("0f", TREE_MODE, sub),
+            ("ab", BLOB_MODE, blob),
+        ] {
+            builder.insert(name, id, mode).unwrap();
+            entries.push(TreeEntry {
+                name: name.as_bytes().to_vec(),
+                mode,
+                id,
+            });
+        }
+        let expected = builder.write().unwrap();
+        let mut objects = NewObjects::default();
+        assert_eq!(objects.tree(entries).unwrap(), expected);
+
+        let tree = repo.find_tree(expected).unwrap();
+        let sig = Signature::new(
+            "A U Thor",
+            "a@example.com",
+            &git2::Time::new(1_700_000_000, -90),
+        )
+        .unwrap();
+        let first = repo.commit(None, &sig, &sig, "one\n", &tree, &[]).unwrap();
+        let parent = repo.find_commit(first).unwrap();
+        let second = repo
+            .commit(None, &sig, &sig, "two\n", &tree, &[&parent])
+            .unwrap();
+        assert_eq!(objects.commit(expected, &[], &sig, "one\n").unwrap(), first);
+        assert_eq!(
+            objects.commit(expected, &[first], &sig, "two\n").unwrap(),
+            second
+        );
     }
 
     #[test]
