@@ -338,3 +338,64 @@ fn terms_left_pending_by_list_are_searchable_at_the_first_search() {
     let hits = env.handoff(&repo, &["search", "thing", "--json"]).json();
     assert_eq!(hits["results"].as_array().unwrap().len(), 1, "{hits}");
 }
+
+#[test]
+fn local_writes_are_listed_at_once_and_exactly_without_rereading_every_ref() {
+    let env = TestEnv::new();
+    let a = env.repo("a");
+    let first = env.plan(&a, "First");
+    let b = env.path("b");
+    env.git_ok(
+        env.root.path(),
+        &["clone", "-q", a.to_str().unwrap(), b.to_str().unwrap()],
+    );
+    env.git_ok(&b, &["config", "user.name", "B"]);
+    env.git_ok(&b, &["config", "user.email", "b@example.com"]);
+    env.handoff(&b, &["pull"]).ok();
+    let rows = |env: &TestEnv| -> Vec<(String, String, String)> {
+        let json = env.handoff(&b, &["list", "--json"]).json();
+        json["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let field = |k: &str| s[k].as_str().unwrap().to_owned();
+                (field("id"), field("ref"), field("status"))
+            })
+            .collect()
+    };
+    let tracking = format!("refs/handoff-remotes/origin/sessions/{first}");
+    let local = |id: &str| format!("refs/handoff/sessions/{id}");
+    assert_eq!(
+        rows(&env),
+        [(first.clone(), tracking, "AWAITING_CODEX_REVIEW".to_owned())]
+    );
+    // Past the racy window of the refs written so far, so that only the local sessions
+    // directory changes from here on (the case re-read without listing every ref).
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    // Recording here adopts the session: its local ref hides the tracking one.
+    env.handoff(&b, &["review", &first, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    assert_eq!(
+        rows(&env),
+        [(
+            first.clone(),
+            local(&first),
+            "READY_FOR_IMPLEMENTATION".to_owned()
+        )]
+    );
+    let second = env.plan(&b, "Second");
+    assert_eq!(list_ids(&env, &b, &[]), [second.clone(), first.clone()]);
+    // A loose ref deleted with plain git, then every ref packed: still exact.
+    env.git_ok(&b, &["update-ref", "-d", &local(&second)]);
+    assert_eq!(list_ids(&env, &b, &[]), [first.as_str()]);
+    env.git_ok(&b, &["pack-refs", "--all"]);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let third = env.plan(&b, "Third");
+    assert_eq!(list_ids(&env, &b, &[]), [third.clone(), first.clone()]);
+    // The index agrees with one rebuilt from nothing.
+    let before = env.handoff(&b, &["list", "--json"]).json();
+    env.handoff(&b, &["reindex"]).ok();
+    let after = env.handoff(&b, &["list", "--json"]).json();
+    assert_eq!(before, after);
+}

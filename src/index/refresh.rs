@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension as _, Transaction, TransactionBehavior, params};
 
 use super::{Index, Result};
 use crate::session::{Session, SessionId};
@@ -52,15 +52,25 @@ impl Index {
         progress: &mut dyn FnMut(usize, usize),
         with_text: bool,
     ) -> Result<Stats> {
-        let fingerprint = fingerprint(store.repo().common_dir());
-        let stored: Option<String> = self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = 'refs'", [], |r| {
-                r.get(0)
-            })
-            .ok();
-        if fingerprint.is_some() && stored == fingerprint {
+        let stamps = Stamps::read(store.repo().common_dir());
+        let fingerprint = stamps.fingerprint();
+        if fingerprint.is_some() && self.meta("refs") == fingerprint {
             return Ok(Stats::default());
+        }
+        // Only loose local refs changed (an agent recorded here): re-read those alone, not
+        // every ref. A loose ref gone since (deleted, or packed, which moves packed-refs)
+        // needs the full listing below.
+        if !with_text
+            && let (Some(rest), Some(loose)) = (&stamps.rest, &stamps.loose)
+            && self.meta("refs-rest").as_ref() == Some(rest)
+            && let Some(before) = self
+                .meta("loose")
+                .and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok())
+            && before.iter().all(|n| loose.binary_search(n).is_ok())
+            && let Some(stats) = self.refresh_loose(store, loose)?
+        {
+            self.remember(&stamps)?;
+            return Ok(stats);
         }
         let refs = store.session_refs().map_err(Box::new)?;
         let known: HashMap<String, String> = {
@@ -85,7 +95,7 @@ impl Index {
             .filter(|k| !current.contains(k.as_str()))
             .collect();
         if changed.is_empty() && removed.is_empty() {
-            self.remember(fingerprint.as_deref())?;
+            self.remember(&stamps)?;
             return Ok(stats);
         }
         // Read from git before taking the write lock, so other readers are not held up.
@@ -136,7 +146,7 @@ impl Index {
             }
         }
         tx.commit()?;
-        self.remember(fingerprint.as_deref())?;
+        self.remember(&stamps)?;
         stats.read = loaded.len();
         stats.removed = removed.len();
         Ok(stats)
@@ -239,18 +249,97 @@ impl Index {
         Ok(filled)
     }
 
-    /// Records the refs fingerprint the index now reflects (or forgets it when it is racy).
-    fn remember(&self, fingerprint: Option<&str>) -> Result<()> {
-        match fingerprint {
-            Some(f) => self.conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('refs', ?1)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                [f],
-            )?,
-            None => self
+    /// Re-reads the loose local session refs named (all of them) whose tip differs from the
+    /// index's; `None` when one has vanished meanwhile (the caller then lists every ref).
+    fn refresh_loose(&self, store: &Store<'_>, names: &[String]) -> Result<Option<Stats>> {
+        let mut stats = Stats::default();
+        let mut changed = Vec::new();
+        {
+            let mut indexed = self
                 .conn
-                .execute("DELETE FROM meta WHERE key = 'refs'", [])?,
-        };
+                .prepare_cached("SELECT tip FROM sessions WHERE ref = ?1")?;
+            for name in names {
+                let refname = format!("{}{name}", store::refs::SESSIONS_PREFIX);
+                let Some(tip) = store.tip(&refname).map_err(Box::new)? else {
+                    return Ok(None);
+                };
+                let tip = tip.to_string();
+                let known: Option<String> =
+                    indexed.query_row([&refname], |r| r.get(0)).optional()?;
+                if known.as_deref() == Some(tip.as_str()) {
+                    stats.unchanged += 1;
+                } else {
+                    changed.push((refname, tip));
+                }
+            }
+        }
+        if changed.is_empty() {
+            return Ok(Some(stats));
+        }
+        let loaded: Vec<_> = changed
+            .into_iter()
+            .map(|(name, tip)| {
+                let session = load(store, &name, &tip);
+                (name, tip, session)
+            })
+            .collect();
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        for (name, tip, result) in &loaded {
+            // Its rows under another ref (a tracking ref this local ref now hides) go too.
+            let id = name.rsplit('/').next().unwrap_or_default();
+            let same: Vec<String> = {
+                let mut stmt =
+                    tx.prepare_cached("SELECT ref FROM sessions WHERE id = ?1 OR ref = ?2")?;
+                let rows = stmt.query_map(params![id, name], |r| r.get(0))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            for other in &same {
+                delete_session(&tx, other)?;
+            }
+            match result {
+                Ok(session) => insert_session(&tx, name, tip, session, false)?,
+                Err(error) => {
+                    tx.execute(
+                        "INSERT INTO sessions (ref, tip, id, error) VALUES (?1, ?2, ?3, ?4)",
+                        params![name, tip, id, error],
+                    )?;
+                }
+            }
+        }
+        tx.commit()?;
+        stats.read = loaded.len();
+        Ok(Some(stats))
+    }
+
+    /// A value of the index's own facts.
+    fn meta(&self, key: &str) -> Option<String> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .ok()
+    }
+
+    /// Records the refs stamps the index now reflects (forgetting those that are racy).
+    fn remember(&self, stamps: &Stamps) -> Result<()> {
+        let loose = stamps
+            .loose
+            .as_ref()
+            .and_then(|names| serde_json::to_string(names).ok());
+        for (key, value) in [
+            ("refs", stamps.fingerprint()),
+            ("refs-rest", stamps.rest.clone()),
+            ("loose", loose),
+        ] {
+            match value {
+                Some(v) => self.conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    params![key, v],
+                )?,
+                None => self
+                    .conn
+                    .execute("DELETE FROM meta WHERE key = ?1", [key])?,
+            };
+        }
         Ok(())
     }
 }
@@ -270,71 +359,122 @@ fn racy_window(modified: std::time::SystemTime) -> std::time::Duration {
     }
 }
 
-/// A cheap fingerprint of everything that can change the session refs: `packed-refs` (mtime and
-/// size) and the `refs/handoff/sessions/` directory (whose mtime moves whenever git creates,
-/// renames into or deletes a loose ref there). `None` when it cannot be trusted: a reftable
-/// repository, nested session directories, or a timestamp too recent to rule out a racy change.
 /// Whether the refs fingerprint cannot be trusted now (a timestamp inside its racy window).
 pub(super) fn is_racy(common_dir: &std::path::Path) -> bool {
-    fingerprint(common_dir).is_none()
+    Stamps::read(common_dir).fingerprint().is_none()
 }
 
-fn fingerprint(common_dir: &std::path::Path) -> Option<String> {
-    if common_dir.join("reftable").exists() {
-        return None;
-    }
-    let now = std::time::SystemTime::now();
-    let stamp = |path: &std::path::Path| -> Option<String> {
-        match std::fs::metadata(path) {
-            Ok(meta) => {
-                let modified = meta.modified().ok()?;
-                if now.duration_since(modified).unwrap_or_default() < racy_window(modified) {
-                    return None;
+/// At most this many loose session refs are re-read one by one after a local write; beyond,
+/// a refresh lists every ref.
+const LOOSE_MAX: usize = 1_000;
+
+/// Cheap stamps of everything that can change the session refs: `packed-refs` (mtime and
+/// size), the `refs/handoff/sessions/` directory (whose mtime moves whenever git creates,
+/// renames into or deletes a loose ref there) and the tracking refs' directories. A stamp is
+/// `None` when it cannot be trusted: a reftable repository, nested session directories, or a
+/// timestamp too recent to rule out a racy change.
+struct Stamps {
+    /// The local sessions directory.
+    local: Option<String>,
+    /// Everything else: `packed-refs` and the tracking refs' directories.
+    rest: Option<String>,
+    /// The names of the loose local session refs, when there are at most [`LOOSE_MAX`] and no
+    /// subdirectory.
+    loose: Option<Vec<String>>,
+}
+
+impl Stamps {
+    fn read(common_dir: &std::path::Path) -> Self {
+        if common_dir.join("reftable").exists() {
+            return Self {
+                local: None,
+                rest: None,
+                loose: None,
+            };
+        }
+        let now = std::time::SystemTime::now();
+        let stamp = |path: &std::path::Path| stamp(path, now);
+        let sessions = common_dir.join(store::refs::SESSIONS_PREFIX.trim_end_matches('/'));
+        let (nested, loose) = loose_refs(&sessions);
+        let local = if nested { None } else { stamp(&sessions) };
+        // Sessions only a remote has are read from its tracking refs: their directories count.
+        let tracking = common_dir.join(store::refs::TRACKING_PREFIX.trim_end_matches('/'));
+        let rest = (|| {
+            let mut stamps = vec![stamp(&common_dir.join("packed-refs"))?, stamp(&tracking)?];
+            if let Ok(remotes) = std::fs::read_dir(&tracking) {
+                let mut dirs: Vec<_> = remotes.filter_map(std::result::Result::ok).collect();
+                dirs.sort_by_key(std::fs::DirEntry::file_name);
+                for remote in dirs {
+                    let dir = remote.path().join("sessions");
+                    if loose_refs(&dir).0 {
+                        return None;
+                    }
+                    stamps.push(stamp(&remote.path())?);
+                    stamps.push(stamp(&dir)?);
                 }
-                let ns = modified
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .ok()?
-                    .as_nanos();
-                Some(format!("{ns}:{}", meta.len()))
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("-".to_owned()),
-            Err(_) => None,
-        }
-    };
-    let sessions = common_dir.join(store::refs::SESSIONS_PREFIX.trim_end_matches('/'));
-    if let Ok(entries) = std::fs::read_dir(&sessions) {
-        // A loose ref in a subdirectory would not move this directory's mtime.
-        if entries
-            .filter_map(std::result::Result::ok)
-            .any(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        {
-            return None;
+            Some(stamps.join("|"))
+        })();
+        Self {
+            local,
+            rest,
+            loose: (!nested).then_some(loose).flatten(),
         }
     }
-    // Sessions only a remote has are read from its tracking refs: their directories count.
-    let tracking = common_dir.join(store::refs::TRACKING_PREFIX.trim_end_matches('/'));
-    let mut stamps = vec![
-        stamp(&common_dir.join("packed-refs"))?,
-        stamp(&sessions)?,
-        stamp(&tracking)?,
-    ];
-    if let Ok(remotes) = std::fs::read_dir(&tracking) {
-        let mut dirs: Vec<_> = remotes.filter_map(std::result::Result::ok).collect();
-        dirs.sort_by_key(std::fs::DirEntry::file_name);
-        for remote in dirs {
-            let dir = remote.path().join("sessions");
-            if let Ok(entries) = std::fs::read_dir(&dir)
-                && entries
-                    .filter_map(std::result::Result::ok)
-                    .any(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-            {
+
+    /// The fingerprint of all the refs: unchanged means no session ref changed.
+    fn fingerprint(&self) -> Option<String> {
+        Some(format!("{}|{}", self.local.as_ref()?, self.rest.as_ref()?))
+    }
+}
+
+/// The mtime and size of a file or directory, `-` when it does not exist, `None` when it
+/// changed too recently to be trusted.
+fn stamp(path: &std::path::Path, now: std::time::SystemTime) -> Option<String> {
+    match std::fs::metadata(path) {
+        Ok(meta) => {
+            let modified = meta.modified().ok()?;
+            if now.duration_since(modified).unwrap_or_default() < racy_window(modified) {
                 return None;
             }
-            stamps.push(stamp(&remote.path())?);
-            stamps.push(stamp(&dir)?);
+            let ns = modified
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?
+                .as_nanos();
+            Some(format!("{ns}:{}", meta.len()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("-".to_owned()),
+        Err(_) => None,
+    }
+}
+
+/// Whether a refs directory has a subdirectory (a loose ref there would not move the
+/// directory's mtime), and the names of its loose refs when there are at most [`LOOSE_MAX`].
+fn loose_refs(dir: &std::path::Path) -> (bool, Option<Vec<String>>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return (false, Some(Vec::new()));
+    };
+    let mut names = Some(Vec::new());
+    for entry in entries.filter_map(std::result::Result::ok) {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            return (true, None);
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".lock") {
+            continue;
+        }
+        if let Some(list) = &mut names {
+            if list.len() == LOOSE_MAX {
+                names = None;
+            } else {
+                list.push(name);
+            }
         }
     }
-    Some(stamps.join("|"))
+    if let Some(list) = &mut names {
+        list.sort();
+    }
+    (false, names)
 }
 
 fn load(store: &Store<'_>, name: &str, tip: &str) -> std::result::Result<Session, String> {
