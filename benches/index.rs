@@ -56,13 +56,15 @@ struct Figures {
     object_bytes: u64,
 }
 
-/// `git cat-file --batch` of every blob in the repository (all of them the sessions'), the
-/// floor of a cold build: reading every artifact once.
+/// `git cat-file --batch` of every blob in the repository (all of them the sessions'), in pack
+/// order, the floor of a cold build: reading every artifact once. (In object-name order each
+/// read lands somewhere else in the pack: 100 times slower at 100,000 sessions.)
 fn cat_every_blob(dir: &Path) -> Duration {
     let out = cmd(dir, "git")
         .args([
             "cat-file",
             "--batch-all-objects",
+            "--unordered",
             "--batch-check=%(objecttype) %(objectname)",
         ])
         .output()

@@ -124,19 +124,6 @@ impl Index {
         Self::open_at(&path).map_err(Error::from)
     }
 
-    /// Merges the full-text index into one b-tree and folds the write-ahead log into the
-    /// database file, then truncates the log: after a large build, a smaller index whose
-    /// searches read one segment instead of hundreds.
-    pub fn compact(&self) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO artifact_text(artifact_text) VALUES ('optimize')",
-            [],
-        )?;
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        Ok(())
-    }
-
     /// Size of the database files in bytes (main file plus WAL).
     pub fn size_bytes(&self) -> u64 {
         ["", "-wal"]

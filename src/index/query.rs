@@ -8,9 +8,6 @@ use super::{Error, Index, Result};
 use crate::session::{Kind, SessionId, Status};
 use crate::views::rfc3339;
 
-/// Sessions whose terms a search must add before it compacts the index.
-const COMPACT_AFTER: usize = 1_000;
-
 /// Marks the start of a match in a raw snippet (a private-use character no text contains).
 pub const MATCH_START: char = '\u{E000}';
 /// Marks the end of a match in a raw snippet.
@@ -285,10 +282,7 @@ impl Index {
         filter: &Filter,
     ) -> Result<Vec<Hit>> {
         let terms = parse_terms(query)?;
-        // The first search after a large build tokenizes every body: compact after it.
-        if self.fill_text(store)? >= COMPACT_AFTER {
-            self.compact()?;
-        }
+        self.fill_text(store)?;
         let rows = self.ranked(&terms, filter)?;
         let pieces = super::snippet::pieces(&terms.words);
         Ok(rows

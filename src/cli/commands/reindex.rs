@@ -24,7 +24,6 @@ pub fn run(args: &ReindexArgs) -> CommandResult {
     let mut index = index.reset()?;
     // A rebuild is the whole index: the full-text terms too, not left for the first search.
     let stats = index.refresh_with_text(&store, &mut ui::progress("indexing sessions"))?;
-    index.compact()?;
     let bytes = index.size_bytes();
     if args.json {
         ui::json(&git_handoff::views::ReindexView {
