@@ -219,11 +219,11 @@ impl Index {
              WHERE error IS NULL
                AND (?1 IS NULL OR status IN (SELECT value FROM json_each(?1)))
                AND (?2 IS NULL OR EXISTS (SELECT 1 FROM artifact_rows a
-                                          WHERE a.ref = s.ref
+                                          WHERE a.sid = s.sid
                                             AND lower(a.agent) IN (SELECT value FROM json_each(?2))))
                AND (?3 IS NULL OR updated >= ?3)
                AND (?4 IS NULL OR updated <= ?4)
-               AND (?5 IS NULL OR EXISTS (SELECT 1 FROM artifact_rows a WHERE a.ref = s.ref
+               AND (?5 IS NULL OR EXISTS (SELECT 1 FROM artifact_rows a WHERE a.sid = s.sid
                                           AND a.kind IN (SELECT value FROM json_each(?5))))
              ORDER BY updated DESC, id DESC
              LIMIT ?6",

@@ -41,13 +41,13 @@ impl Index {
     /// Every match joined to its session, filtered, sorted, cut at `limit`.
     fn ranked_joined(&self, terms: &Terms, filter: &Filter, limit: usize) -> Result<Vec<Ranked>> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT s.id, r.artifact, r.kind, r.agent, s.status, s.title, r.tip,
+            "SELECT s.id, r.artifact, r.kind, r.agent, s.status, s.title, s.tip,
                     {BM25} AS score,
                     (s.id IN (SELECT value FROM json_each(?2))
                      OR substr(s.id, 18, 8) IN (SELECT value FROM json_each(?2))) AS named
              FROM artifact_text
              JOIN artifact_rows r ON r.rowid = artifact_text.rowid
-             JOIN sessions s ON s.ref = r.ref
+             JOIN sessions s ON s.sid = r.sid
              WHERE artifact_text MATCH ?1
                AND (?3 IS NULL OR s.status IN (SELECT value FROM json_each(?3)))
                AND (?4 IS NULL OR lower(r.agent) IN (SELECT value FROM json_each(?4)))
@@ -209,10 +209,10 @@ impl Index {
         let rowids: Vec<i64> = {
             let mut stmt = self.conn.prepare_cached(
                 // Two indexed lookups (schema.rs): by full ID, then by random part.
-                "SELECT r.rowid FROM sessions s JOIN artifact_rows r ON r.ref = s.ref
+                "SELECT r.rowid FROM sessions s JOIN artifact_rows r ON r.sid = s.sid
                  WHERE s.id IN (SELECT value FROM json_each(?1))
                  UNION
-                 SELECT r.rowid FROM sessions s JOIN artifact_rows r ON r.ref = s.ref
+                 SELECT r.rowid FROM sessions s JOIN artifact_rows r ON r.sid = s.sid
                  WHERE substr(s.id, 18, 8) IN (SELECT value FROM json_each(?1))",
             )?;
             stmt.query_map([named_json(terms)], |r| r.get(0))?
@@ -239,8 +239,8 @@ impl Index {
     /// A scored row joined to its artifact and session, with the artifact's creation time.
     fn joined_row(&self, scored: Scored) -> Result<Option<(Ranked, String)>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT s.id, r.artifact, r.kind, r.agent, s.status, s.title, r.tip, r.created
-             FROM artifact_rows r JOIN sessions s ON s.ref = r.ref
+            "SELECT s.id, r.artifact, r.kind, r.agent, s.status, s.title, s.tip, r.created
+             FROM artifact_rows r JOIN sessions s ON s.sid = r.sid
              WHERE r.rowid = ?1",
         )?;
         let mut rows = stmt.query_map([scored.rowid], |r| {
@@ -330,6 +330,7 @@ mod tests {
                     params![name, id, format!("title {s}")],
                 )
                 .unwrap();
+            let sid = index.conn.last_insert_rowid();
             for a in 0..3 {
                 let body = if s % 5 == 4 && !bodies.is_empty() {
                     bodies[next() % bodies.len()].clone()
@@ -343,9 +344,13 @@ mod tests {
                 index
                     .conn
                     .execute(
-                        "INSERT INTO artifact_rows (ref, artifact, kind, agent, status, created, tip)
-                         VALUES (?1, ?2, 'plan', 'claude', 'COMPLETE', ?3, 'tip')",
-                        params![name, format!("A{s}-{a}"), format!("2025-01-{:02}T00:00:00Z", 1 + next() % 28)],
+                        "INSERT INTO artifact_rows (sid, artifact, kind, agent, status, created)
+                         VALUES (?1, ?2, 'plan', 'claude', 'COMPLETE', ?3)",
+                        params![
+                            sid,
+                            format!("A{s}-{a}"),
+                            format!("2025-01-{:02}T00:00:00Z", 1 + next() % 28)
+                        ],
                     )
                     .unwrap();
                 let rowid = index.conn.last_insert_rowid();

@@ -224,8 +224,10 @@ impl Index {
                 continue;
             }
             if let Ok(session) = session {
-                let mut rows =
-                    tx.prepare_cached("SELECT rowid, artifact FROM artifact_rows WHERE ref = ?1")?;
+                let mut rows = tx.prepare_cached(
+                    "SELECT r.rowid, r.artifact FROM artifact_rows r
+                     JOIN sessions s ON s.sid = r.sid WHERE s.ref = ?1",
+                )?;
                 let ids: Vec<(i64, String)> = rows
                     .query_map([name], |r| Ok((r.get(0)?, r.get(1)?)))?
                     .collect::<rusqlite::Result<_>>()?;
@@ -492,10 +494,15 @@ fn parse_ref(name: &str, tip: &str) -> std::result::Result<(SessionId, crate::gi
 
 fn delete_session(tx: &Transaction<'_>, name: &str) -> rusqlite::Result<()> {
     tx.execute(
-        "DELETE FROM artifact_text WHERE rowid IN (SELECT rowid FROM artifact_rows WHERE ref = ?1)",
+        "DELETE FROM artifact_text WHERE rowid IN (SELECT r.rowid FROM artifact_rows r
+                                                   JOIN sessions s ON s.sid = r.sid
+                                                   WHERE s.ref = ?1)",
         [name],
     )?;
-    tx.execute("DELETE FROM artifact_rows WHERE ref = ?1", [name])?;
+    tx.execute(
+        "DELETE FROM artifact_rows WHERE sid IN (SELECT sid FROM sessions WHERE ref = ?1)",
+        [name],
+    )?;
     tx.execute("DELETE FROM sessions WHERE ref = ?1", [name])?;
     Ok(())
 }
@@ -519,18 +526,18 @@ fn insert_session(
         name, tip, s.id, s.title, s.status, s.iteration, s.created, s.updated, s.base, s.head,
         i64::try_from(s.artifacts).unwrap_or(i64::MAX), agents, i64::from(!with_text)
     ])?;
+    let sid = tx.last_insert_rowid();
     let mut row = tx.prepare_cached(
-        "INSERT INTO artifact_rows (ref, artifact, kind, agent, status, created, tip) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO artifact_rows (sid, artifact, kind, agent, status, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for a in &session.artifacts {
         row.execute(params![
-            name,
+            sid,
             a.id.to_string(),
             a.kind.as_str(),
             a.agent,
             a.status.as_str(),
             render::rfc3339(a.created),
-            tip
         ])?;
         if with_text {
             insert_text(tx, tx.last_insert_rowid(), session, a)?;

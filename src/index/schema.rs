@@ -2,7 +2,7 @@
 //! is rebuilt, never migrated (it is derived data).
 
 /// Schema version, stored in `PRAGMA user_version`.
-pub const VERSION: i64 = 5;
+pub const VERSION: i64 = 6;
 
 /// Creates every table of an empty index.
 pub const CREATE: &str = r#"
@@ -10,7 +10,8 @@ pub const CREATE: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 CREATE TABLE sessions (
-    ref        TEXT PRIMARY KEY,
+    sid        INTEGER PRIMARY KEY,  -- what artifact rows point at (an integer, not the ref text)
+    ref        TEXT NOT NULL UNIQUE,
     tip        TEXT NOT NULL,
     id         TEXT,
     title      TEXT,
@@ -25,25 +26,27 @@ CREATE TABLE sessions (
     error      TEXT,      -- set when the session could not be read; other columns are then NULL
     text_pending INTEGER NOT NULL DEFAULT 0  -- 1 until its artifacts' terms are in artifact_text
 );
+-- list reads the unreadable sessions on every call: without a scan of every row.
+CREATE INDEX sessions_errors ON sessions(ref) WHERE error IS NOT NULL;
 CREATE INDEX sessions_text_pending ON sessions(text_pending) WHERE text_pending = 1;
 CREATE INDEX sessions_updated ON sessions(updated DESC, id DESC);
 -- A query naming a session (its full ID or its random part) finds it without a scan.
 CREATE INDEX sessions_id ON sessions(id);
 CREATE INDEX sessions_random ON sessions(substr(id, 18, 8));
 
+-- An artifact as read at its session's tip (sessions.tip, where snippets are cut from).
 CREATE TABLE artifact_rows (
     rowid      INTEGER PRIMARY KEY,
-    ref        TEXT NOT NULL,
+    sid        INTEGER NOT NULL,  -- sessions.sid
     artifact   TEXT NOT NULL,
     kind       TEXT NOT NULL,
     agent      TEXT NOT NULL,
     status     TEXT NOT NULL,
-    created    TEXT NOT NULL,
-    tip        TEXT NOT NULL  -- the session tip the artifact was read from (for snippets)
+    created    TEXT NOT NULL
 );
-CREATE INDEX artifact_rows_ref ON artifact_rows(ref);
-CREATE INDEX artifact_rows_kind ON artifact_rows(kind, ref);
-CREATE INDEX artifact_rows_agent ON artifact_rows(agent COLLATE NOCASE, ref);
+CREATE INDEX artifact_rows_sid ON artifact_rows(sid);
+CREATE INDEX artifact_rows_kind ON artifact_rows(kind, sid);
+CREATE INDEX artifact_rows_agent ON artifact_rows(agent COLLATE NOCASE, sid);
 
 -- rowid = artifact_rows.rowid. Column order matters for bm25() weights in query.rs.
 -- Contentless: the text stays in git (snippets are cut from it), the index holds only terms.
