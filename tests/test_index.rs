@@ -14,18 +14,24 @@ fn list_ids(env: &TestEnv, repo: &std::path::Path, args: &[&str]) -> Vec<String>
         .collect()
 }
 
+/// A clone of `origin` named `b`, with an identity of its own.
+fn clone_as_b(env: &TestEnv, origin: &std::path::Path) -> std::path::PathBuf {
+    let b = env.path("b");
+    env.git_ok(
+        env.root.path(),
+        &["clone", "-q", origin.to_str().unwrap(), b.to_str().unwrap()],
+    );
+    env.git_ok(&b, &["config", "user.name", "B"]);
+    env.git_ok(&b, &["config", "user.email", "b@example.com"]);
+    b
+}
+
 #[test]
 fn sessions_fetched_or_deleted_with_plain_git_show_up_at_once() {
     let env = TestEnv::new();
     let a = env.repo("a");
     let first = env.plan(&a, "First");
-    let b = env.path("b");
-    env.git_ok(
-        env.root.path(),
-        &["clone", "-q", a.to_str().unwrap(), b.to_str().unwrap()],
-    );
-    env.git_ok(&b, &["config", "user.name", "B"]);
-    env.git_ok(&b, &["config", "user.email", "b@example.com"]);
+    let b = clone_as_b(&env, &a);
     assert_eq!(
         list_ids(&env, &b, &[]),
         Vec::<String>::new(),
@@ -344,13 +350,7 @@ fn local_writes_are_listed_at_once_and_exactly_without_rereading_every_ref() {
     let env = TestEnv::new();
     let a = env.repo("a");
     let first = env.plan(&a, "First");
-    let b = env.path("b");
-    env.git_ok(
-        env.root.path(),
-        &["clone", "-q", a.to_str().unwrap(), b.to_str().unwrap()],
-    );
-    env.git_ok(&b, &["config", "user.name", "B"]);
-    env.git_ok(&b, &["config", "user.email", "b@example.com"]);
+    let b = clone_as_b(&env, &a);
     env.handoff(&b, &["pull"]).ok();
     let rows = |env: &TestEnv| -> Vec<(String, String, String)> {
         let json = env.handoff(&b, &["list", "--json"]).json();

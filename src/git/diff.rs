@@ -4,10 +4,10 @@ use git2::{DiffOptions, Oid};
 
 use super::stat::DiffStat;
 use super::{Error, Repo, Result, oid};
+use crate::session::Range;
 
 /// Columns of the stat, as `git diff --stat` prints for a terminal 80 wide.
 const STAT_WIDTH: usize = 80;
-use crate::session::Range;
 
 /// The diff of a range as git prints it, with its stat, cut to a size.
 #[derive(Debug, Clone)]

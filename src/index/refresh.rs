@@ -135,15 +135,7 @@ impl Index {
         }
         for (name, tip, result) in &loaded {
             delete_session(&tx, name)?;
-            match result {
-                Ok(session) => insert_session(&tx, name, tip, session, with_text)?,
-                Err(error) => {
-                    tx.execute(
-                        "INSERT INTO sessions (ref, tip, id, error) VALUES (?1, ?2, ?3, ?4)",
-                        params![name, tip, name.rsplit('/').next(), error],
-                    )?;
-                }
-            }
+            write_session(&tx, name, tip, result, with_text)?;
         }
         tx.commit()?;
         self.remember(&stamps)?;
@@ -164,26 +156,8 @@ impl Index {
         };
         let tip = tip.to_string();
         let session = load(store, refname, &tip);
-        let id = refname.rsplit('/').next().unwrap_or_default().to_owned();
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        let same: Vec<String> = {
-            let mut stmt =
-                tx.prepare_cached("SELECT ref FROM sessions WHERE id = ?1 OR ref = ?2")?;
-            let rows = stmt.query_map(params![id, refname], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        for name in &same {
-            delete_session(&tx, name)?;
-        }
-        match &session {
-            Ok(session) => insert_session(&tx, refname, &tip, session, false)?,
-            Err(error) => {
-                tx.execute(
-                    "INSERT INTO sessions (ref, tip, id, error) VALUES (?1, ?2, ?3, ?4)",
-                    params![refname, tip, id, error],
-                )?;
-            }
-        }
+        replace_session(&tx, refname, &tip, &session)?;
         tx.commit()?;
         Ok(())
     }
@@ -287,26 +261,7 @@ impl Index {
             .collect();
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         for (name, tip, result) in &loaded {
-            // Its rows under another ref (a tracking ref this local ref now hides) go too.
-            let id = name.rsplit('/').next().unwrap_or_default();
-            let same: Vec<String> = {
-                let mut stmt =
-                    tx.prepare_cached("SELECT ref FROM sessions WHERE id = ?1 OR ref = ?2")?;
-                let rows = stmt.query_map(params![id, name], |r| r.get(0))?;
-                rows.collect::<rusqlite::Result<_>>()?
-            };
-            for other in &same {
-                delete_session(&tx, other)?;
-            }
-            match result {
-                Ok(session) => insert_session(&tx, name, tip, session, false)?,
-                Err(error) => {
-                    tx.execute(
-                        "INSERT INTO sessions (ref, tip, id, error) VALUES (?1, ?2, ?3, ?4)",
-                        params![name, tip, id, error],
-                    )?;
-                }
-            }
+            replace_session(&tx, name, tip, result)?;
         }
         tx.commit()?;
         stats.read = loaded.len();
@@ -490,6 +445,46 @@ fn parse_ref(name: &str, tip: &str) -> std::result::Result<(SessionId, crate::gi
     let id = SessionId::parse(short).map_err(|e| format!("odd ref name: {e}"))?;
     let oid = crate::git::Oid::from_str(tip).map_err(|e| e.to_string())?;
     Ok((id, oid))
+}
+
+/// Replaces every row of the session `name` holds, under this ref or another (a tracking ref
+/// this local ref now hides), by what was read at `tip`.
+fn replace_session(
+    tx: &Transaction<'_>,
+    name: &str,
+    tip: &str,
+    read: &std::result::Result<Session, String>,
+) -> Result<()> {
+    let id = name.rsplit('/').next().unwrap_or_default();
+    let same: Vec<String> = {
+        let mut stmt = tx.prepare_cached("SELECT ref FROM sessions WHERE id = ?1 OR ref = ?2")?;
+        let rows = stmt.query_map(params![id, name], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for other in &same {
+        delete_session(tx, other)?;
+    }
+    write_session(tx, name, tip, read, false)
+}
+
+/// Writes the rows of a session read at `tip`, or its error row when it could not be read.
+fn write_session(
+    tx: &Transaction<'_>,
+    name: &str,
+    tip: &str,
+    read: &std::result::Result<Session, String>,
+    with_text: bool,
+) -> Result<()> {
+    match read {
+        Ok(session) => insert_session(tx, name, tip, session, with_text),
+        Err(error) => {
+            tx.execute(
+                "INSERT INTO sessions (ref, tip, id, error) VALUES (?1, ?2, ?3, ?4)",
+                params![name, tip, name.rsplit('/').next(), error],
+            )?;
+            Ok(())
+        }
+    }
 }
 
 fn delete_session(tx: &Transaction<'_>, name: &str) -> rusqlite::Result<()> {

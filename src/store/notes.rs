@@ -303,6 +303,19 @@ impl Store<'_> {
         }
         // A directory is rewritten when it gains a note or has flat notes to absorb.
         let touched: BTreeSet<String> = targets.keys().chain(groups.keys()).cloned().collect();
+        // A foreign entry named like a fanout directory we write (a file `ab`) would stand
+        // twice in the new tree: refuse rather than drop it or write a broken tree.
+        if let Some(clash) = root
+            .iter()
+            .find(|e| touched.contains(String::from_utf8_lossy(&e.name).as_ref()))
+        {
+            return Err(Error::NoteRefused {
+                note: clash.id,
+                problem: super::NoteProblem::UnexpectedEntry(crate::session::codec::excerpt(
+                    &String::from_utf8_lossy(&clash.name),
+                )),
+            });
+        }
         let mut blob_cache: HashMap<Vec<u8>, Oid> = HashMap::new();
         // Most notes of a range hold the same lines and gain the same one: rewrite each
         // distinct (old blobs, added lines) pair once.
@@ -474,6 +487,44 @@ mod tests {
 
     fn blob(repo: &Repository, text: &str) -> Oid {
         repo.blob(text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_file_named_like_a_fanout_directory_is_refused_not_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let mut config = repo.config().unwrap();
+        config.set_str("user.name", "T").unwrap();
+        config.set_str("user.email", "t@e").unwrap();
+        let git = crate::git::Repo::open(dir.path()).unwrap();
+        let target = Oid::from_str("abcdef0123456789abcdef0123456789abcdef01").unwrap();
+        let root = {
+            let mut b = repo.treebuilder(None).unwrap();
+            b.insert("ab", blob(&repo, "a file, not a directory\n"), 0o100644)
+                .unwrap();
+            b.write().unwrap()
+        };
+        let sig = git2::Signature::now("T", "t@e").unwrap();
+        let tree = repo.find_tree(root).unwrap();
+        let commit = repo.commit(None, &sig, &sig, "odd", &tree, &[]).unwrap();
+        repo.reference(NOTES_REF, commit, true, "test").unwrap();
+
+        let store = Store::new(&git);
+        let additions = Additions::from([(target, BTreeSet::from([b"added".to_vec()]))]);
+        let err = store.add_note_lines(&additions, "test").unwrap_err();
+        assert!(matches!(err, Error::NoteRefused { .. }), "{err}");
+        assert_eq!(
+            repo.refname_to_id(NOTES_REF).unwrap(),
+            commit,
+            "nothing moved"
+        );
+        // A note elsewhere is still written, and the file kept.
+        let other = Oid::from_str("cdef0123456789abcdef0123456789abcdef0123").unwrap();
+        let additions = Additions::from([(other, BTreeSet::from([b"added".to_vec()]))]);
+        assert_eq!(store.add_note_lines(&additions, "test").unwrap(), 1);
+        let tip = repo.refname_to_id(NOTES_REF).unwrap();
+        let tree = repo.find_commit(tip).unwrap().tree().unwrap();
+        assert!(tree.get_name("ab").is_some() && tree.get_name("cd").is_some());
     }
 
     #[test]

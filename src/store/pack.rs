@@ -61,6 +61,15 @@ impl NewObjects {
             k
         };
         entries.sort_by_cached_key(key);
+        if let Some(pair) = entries.windows(2).find(|p| p[0].name == p[1].name) {
+            return Err(Error::git(
+                "building a tree",
+                git2::Error::from_str(&format!(
+                    "two entries named {}",
+                    crate::session::codec::excerpt(&String::from_utf8_lossy(&pair[0].name))
+                )),
+            ));
+        }
         let mut bytes = Vec::with_capacity(entries.len() * 60);
         for e in &entries {
             bytes.extend_from_slice(format!("{:o} ", e.mode).as_bytes());
