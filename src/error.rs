@@ -219,6 +219,9 @@ impl From<crate::store::transport::Error> for CommandError {
             E::Spawn(_) => Self::new(ErrorKind::Internal, err),
             E::BadRemote(_) => Self::user(err),
             E::Git { .. } => Self::new(ErrorKind::Remote, err),
+            E::ObjectFormat { .. } => Self::new(ErrorKind::Remote, err).hint(
+                "share through a remote of this repository's format ('git rev-parse --show-object-format' prints it)",
+            ),
         }
     }
 }

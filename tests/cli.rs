@@ -16,6 +16,7 @@ mod test_integrity;
 mod test_manuals;
 mod test_mcp;
 mod test_messages;
+mod test_object_formats;
 mod test_real_clis;
 mod test_robustness;
 mod test_sharing;

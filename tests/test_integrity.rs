@@ -433,23 +433,29 @@ fn errors_tell_the_truth() {
         "{err}"
     );
     std::fs::remove_file(repo.join(".handoff.toml")).unwrap();
-    // Repositories of formats libgit2 cannot open yet say so, with the way out.
-    for (flag, needle) in [
-        (
-            "--object-format=sha256",
-            "SHA-256 repositories are not supported yet",
-        ),
-        (
-            "--ref-format=reftable",
-            "git refs migrate --ref-format=files",
-        ),
+    // A reftable repository, which libgit2 cannot open yet, says so with the way out, in
+    // either object format and from a subdirectory.
+    for formats in [
+        &["--ref-format=reftable"][..],
+        &["--ref-format=reftable", "--object-format=sha256"],
     ] {
-        let dir = env.path(flag.trim_start_matches('-').replace('=', "-").as_str());
-        std::fs::create_dir_all(&dir).unwrap();
-        env.git_ok(&dir, &["init", "-q", flag]);
-        let err = env.handoff(&dir, &["list"]).fails(1).to_owned();
-        assert!(err.contains(needle), "{flag}: {err}");
-        assert!(!err.contains("not a git repository"), "{err}");
+        let dir = env.path(&formats.join("").replace(['-', '='], ""));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        let mut args = vec!["init", "-q"];
+        args.extend_from_slice(formats);
+        env.git_ok(&dir, &args);
+        for cwd in [dir.clone(), dir.join("sub")] {
+            let err = env.handoff(&cwd, &["list"]).fails(1).to_owned();
+            assert!(
+                err.contains("reftable repositories are not supported yet")
+                    && err.contains("git refs migrate --ref-format=files"),
+                "{formats:?}: {err}"
+            );
+            assert!(!err.contains("not a git repository"), "{err}");
+        }
+        // The way out named works: after migrating, the same clone is read.
+        env.git_ok(&dir, &["refs", "migrate", "--ref-format=files"]);
+        env.handoff(&dir, &["list"]).ok();
     }
 }
 

@@ -3,7 +3,7 @@
 use git2::{DiffOptions, Oid};
 
 use super::stat::DiffStat;
-use super::{Error, Repo, Result, oid};
+use super::{Error, Repo, Result};
 use crate::session::Range;
 
 /// Columns of the stat, as `git diff --stat` prints for a terminal 80 wide.
@@ -32,10 +32,10 @@ impl Repo {
 
     fn range_trees(&self, range: &Range) -> Result<(Option<git2::Tree<'_>>, git2::Tree<'_>)> {
         let old = match &range.base {
-            Some(base) => Some(self.tree_of(oid(base)?)?),
+            Some(base) => Some(self.tree_of(self.oid(base)?)?),
             None => None,
         };
-        Ok((old, self.tree_of(oid(&range.head)?)?))
+        Ok((old, self.tree_of(self.oid(&range.head)?)?))
     }
 
     /// The diff of `range` (from the empty tree when it has no base), cut to `max_bytes` at a

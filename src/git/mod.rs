@@ -1,8 +1,9 @@
 //! The git facade: the one handle on a repository. Every read of commits, ranges, diffs,
 //! configuration and repository state goes through [`Repo`]; only the store (the one writer of
 //! refs and notes, docs/format.md) reaches the libgit2 handle underneath, through
-//! [`Repo::raw`]. A backend that can read reftable or SHA-256 repositories (libgit2 2.0, or the
-//! git executable) replaces what is behind this type, not its callers.
+//! [`Repo::raw`]. Both object formats are read (SHA-1 and SHA-256, [`Repo::object_format`]); a
+//! backend that can read reftable refs (libgit2 2.0, or refs through the git executable)
+//! replaces what is behind this type, not its callers.
 
 mod diff;
 mod stat;
@@ -10,6 +11,8 @@ mod stat;
 use std::path::{Path, PathBuf};
 
 pub use diff::RangeDiff;
+/// A repository's object format: SHA-1 (40 hex digits) or SHA-256 (64).
+pub use git2::ObjectFormat;
 /// An object name inside the core (values only: every operation on it goes through [`Repo`]
 /// or the store). Stored and printed data uses the validated `session::ObjectId`.
 pub use git2::Oid;
@@ -30,15 +33,27 @@ pub enum Error {
     /// Not inside a git repository.
     #[error("not a git repository (or any parent up to the root): {0}")]
     NotARepo(String),
-    /// A repository this build cannot open yet (SHA-256 objects, reftable refs).
+    /// A repository this build cannot open yet (reftable refs).
     #[error("{}: {what} repositories are not supported yet: {why}", .path.display())]
     Unsupported {
         /// The repository's git directory.
         path: PathBuf,
-        /// `SHA-256` or `reftable`.
+        /// `reftable`.
         what: &'static str,
         /// The reason and the way out.
         why: &'static str,
+    },
+    /// An object name of the other object format (a SHA-1 name in a SHA-256 repository).
+    #[error(
+        "{oid} is a {theirs} object name, but this repository uses {ours}: a SHA-1 and a SHA-256 clone of a project are different repositories, and their commits cannot be named in each other"
+    )]
+    FormatMismatch {
+        /// The name given.
+        oid: String,
+        /// Its format.
+        theirs: &'static str,
+        /// This repository's format.
+        ours: &'static str,
     },
     /// A range is not one of git's forms, or names no commit.
     #[error("bad range {range}: {problem}")]
@@ -117,6 +132,30 @@ impl Repo {
     /// The git directory (`.git`).
     pub fn git_dir(&self) -> &Path {
         self.inner.path()
+    }
+
+    /// The repository's object format (`extensions.objectFormat`).
+    pub fn object_format(&self) -> ObjectFormat {
+        self.inner.object_format()
+    }
+
+    /// Checks that a stored object name is of this repository's format, saying clearly when
+    /// it is not: a SHA-1 and a SHA-256 clone of a project are different repositories.
+    pub fn check_format(&self, oid: Oid) -> Result<Oid> {
+        let ours = self.object_format();
+        if oid.object_format() == ours {
+            return Ok(oid);
+        }
+        Err(Error::FormatMismatch {
+            oid: oid.to_string(),
+            theirs: format_name(oid.object_format()),
+            ours: format_name(ours),
+        })
+    }
+
+    /// The OID of a stored object name, which must be of this repository's format.
+    pub fn oid(&self, id: &ObjectId) -> Result<Oid> {
+        self.check_format(oid(id)?)
     }
 
     /// The common directory shared by every worktree (where refs and our derived data live).
@@ -215,9 +254,9 @@ impl Repo {
         let git = |source| Error::git("walking the commit range", source);
         let mut walk = self.inner.revwalk().map_err(git)?;
         walk.set_sorting(git2::Sort::TOPOLOGICAL).map_err(git)?;
-        walk.push(oid(&range.head)?).map_err(git)?;
+        walk.push(self.oid(&range.head)?).map_err(git)?;
         if let Some(base) = &range.base {
-            walk.hide(oid(base)?).map_err(git)?;
+            walk.hide(self.oid(base)?).map_err(git)?;
         }
         walk.collect::<std::result::Result<Vec<_>, _>>()
             .map_err(git)
@@ -403,9 +442,49 @@ pub fn object_id(oid: Oid) -> ObjectId {
     ObjectId::from_git_hex(oid.to_string())
 }
 
-/// The OID of an object name.
+/// The OID of a stored object name (40 hex digits: SHA-1, 64: SHA-256; docs/format.md
+/// "Object names").
 pub fn oid(id: &ObjectId) -> Result<Oid> {
-    Oid::from_str(id.as_str()).map_err(|e| Error::git(format!("reading {id}"), e))
+    parse_oid(id.as_str()).map_err(|e| Error::git(format!("reading {id}"), e))
+}
+
+/// Parses a full object name of either format, by its length: 40 hex digits name a SHA-1
+/// object, 64 a SHA-256 one. Never a prefix (libgit2 would pad a short one with zeros).
+pub fn parse_oid(hex: &str) -> std::result::Result<Oid, git2::Error> {
+    let format = match hex.len() {
+        40 => ObjectFormat::Sha1,
+        64 => ObjectFormat::Sha256,
+        n => {
+            return Err(git2::Error::from_str(&format!(
+                "an object name has 40 or 64 hex digits, not {n}"
+            )));
+        }
+    };
+    Oid::from_str_ext(hex, format)
+}
+
+/// The all-zero object name of a format (git's "no object": a ref that does not exist).
+pub fn zero_oid(format: ObjectFormat) -> Oid {
+    match format {
+        ObjectFormat::Sha1 => Oid::ZERO_SHA1,
+        _ => Oid::ZERO_SHA256,
+    }
+}
+
+/// How many hex digits name an object in a format: 40 for SHA-1, 64 for SHA-256.
+pub fn hex_len(format: ObjectFormat) -> usize {
+    match format {
+        ObjectFormat::Sha1 => 40,
+        _ => 64,
+    }
+}
+
+/// The name of an object format as users read it.
+pub fn format_name(format: ObjectFormat) -> &'static str {
+    match format {
+        ObjectFormat::Sha1 => "SHA-1",
+        _ => "SHA-256",
+    }
 }
 
 /// When libgit2 cannot open the repository around the current directory, whether that is
@@ -436,13 +515,6 @@ fn unsupported_format() -> Option<Error> {
                 .is_some_and(|(k, v)| k.trim() == key && v.trim().trim_matches('"') == value)
         })
     };
-    if setting("objectformat", "sha256") {
-        return Some(Error::Unsupported {
-            path: git_dir,
-            what: "SHA-256",
-            why: "libgit2, which git-handoff reads repositories with, has no stable SHA-256 support yet; use a SHA-1 clone of the project",
-        });
-    }
     if setting("refstorage", "reftable") {
         return Some(Error::Unsupported {
             path: git_dir,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 use std::process::Command;
 
-use crate::git::Oid;
+use crate::git::{Oid, parse_oid};
 
 use crate::config::PrePushPolicy;
 use crate::session::{ObjectId, Range, SessionId, Status};
@@ -36,7 +36,6 @@ pub fn pre_push(
     input: &mut dyn BufRead,
     publish: bool,
 ) -> super::Result<Verdict> {
-    let zero = Oid::ZERO_SHA1.to_string();
     let mut tips = Vec::new();
     let mut hide = Vec::new();
     for line in input.lines() {
@@ -45,18 +44,18 @@ pub fn pre_push(
         let [local_ref, local, _remote_ref, remote_oid] = fields.as_slice() else {
             continue;
         };
-        if *local == zero
-            || local_ref.starts_with("refs/handoff/")
-            || local_ref.starts_with("refs/notes/")
-        {
+        if local_ref.starts_with("refs/handoff/") || local_ref.starts_with("refs/notes/") {
             continue;
         }
-        tips.push(
-            Oid::from_str(local)
-                .map_err(|_| super::Error::BadInput(crate::session::codec::excerpt(local)))?,
-        );
-        if *remote_oid != zero
-            && let Ok(oid) = Oid::from_str(remote_oid)
+        // Object names of either format (40 or 64 hex digits); all zeros is a deletion.
+        let local = parse_oid(local)
+            .map_err(|_| super::Error::BadInput(crate::session::codec::excerpt(local)))?;
+        if local.is_zero() {
+            continue;
+        }
+        tips.push(local);
+        if let Ok(oid) = parse_oid(remote_oid)
+            && !oid.is_zero()
         {
             hide.push(oid);
         }
@@ -179,7 +178,7 @@ pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> su
         let line = line?;
         let mut fields = line.split_whitespace();
         if let (Some(old), Some(new)) = (fields.next(), fields.next())
-            && let (Ok(old), Ok(new)) = (Oid::from_str(old), Oid::from_str(new))
+            && let (Ok(old), Ok(new)) = (parse_oid(old), parse_oid(new))
         {
             map.insert(old, new);
         }

@@ -300,7 +300,7 @@ impl Index {
 /// The searchable text of a hit's artifact, read from the session tip it was indexed from.
 fn artifact_text(store: &crate::store::Store<'_>, hit: &Hit, tip: &str) -> Option<String> {
     let id = SessionId::parse(&hit.session).ok()?;
-    let tip = crate::git::Oid::from_str(tip).ok()?;
+    let tip = crate::git::parse_oid(tip).ok()?;
     let file = format!("{}-{}.md", hit.artifact, hit.kind);
     let a = store.load_artifact(&id, tip, &file).ok()?;
     let mut text = a.body;

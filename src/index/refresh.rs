@@ -443,7 +443,7 @@ fn load(store: &Store<'_>, name: &str, tip: &str) -> std::result::Result<Session
 fn parse_ref(name: &str, tip: &str) -> std::result::Result<(SessionId, crate::git::Oid), String> {
     let short = name.rsplit('/').next().unwrap_or_default();
     let id = SessionId::parse(short).map_err(|e| format!("odd ref name: {e}"))?;
-    let oid = crate::git::Oid::from_str(tip).map_err(|e| e.to_string())?;
+    let oid = crate::git::parse_oid(tip).map_err(|e| e.to_string())?;
     Ok((id, oid))
 }
 

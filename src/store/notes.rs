@@ -2,8 +2,9 @@
 //!
 //! Lines are a set (sorted, unique), so any two versions merge by line union exactly like git's
 //! `cat_sort_uniq`. libgit2 never creates fanout levels and has no notes merge, so the tree is
-//! written here by hand with a fixed 2/38 fanout, which plain git reads and merges. Reading
-//! accepts any fanout git may have written (flat, 2/38, 2/2/36, mixed).
+//! written here by hand with a fixed fanout of one 2-digit directory level (2/38 for SHA-1
+//! names, 2/62 for SHA-256), which plain git reads and merges. Reading accepts any fanout git
+//! may have written (flat, 2/38, 2/2/36, mixed).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -205,7 +206,7 @@ impl Store<'_> {
         collect_notes(self.repo, &tree, String::new(), &mut all)?;
         let mut additions = Additions::new();
         for (hex, blobs) in all {
-            let Ok(oid) = Oid::from_str(&hex) else {
+            let Ok(oid) = crate::git::parse_oid(&hex) else {
                 continue;
             };
             let lines = additions.entry(oid).or_default();
@@ -238,7 +239,7 @@ impl Store<'_> {
         refs::update_with_retry(self.repo, NOTES_REF, &reflog, || {
             let tip = read_ref(self.repo, NOTES_REF)?;
             let tree = tip.map(|t| notes_tree(self.repo, t)).transpose()?;
-            let mut objects = NewObjects::default();
+            let mut objects = NewObjects::new(self.repo.object_format());
             let (new_tree, changed) =
                 self.notes_tree_with(tree.as_ref(), additions, &mut objects)?;
             if changed == 0 && second_parent.is_none() {
@@ -279,11 +280,13 @@ impl Store<'_> {
         let mut root: Vec<TreeEntry> = Vec::new();
         let mut groups: BTreeMap<String, BTreeMap<String, Vec<Oid>>> = BTreeMap::new();
         let mut kept_dirs: BTreeMap<String, Oid> = BTreeMap::new();
+        // A note's path names its object in full: 40 hex digits (SHA-1) or 64 (SHA-256).
+        let full_len = crate::git::hex_len(repo.object_format());
         if let Some(old) = old {
             for entry in old.iter() {
                 let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
                 let kind = entry.kind();
-                if is_hex(&name) && name.len() == 40 && kind == Some(ObjectType::Blob) {
+                if is_hex(&name) && name.len() == full_len && kind == Some(ObjectType::Blob) {
                     groups
                         .entry(name[..2].to_owned())
                         .or_default()
@@ -415,14 +418,15 @@ fn collect_notes(
     prefix: String,
     out: &mut BTreeMap<String, Vec<Oid>>,
 ) -> Result<()> {
+    let full_len = crate::git::hex_len(repo.object_format());
     for entry in tree.iter() {
         let name = String::from_utf8_lossy(entry.name_bytes());
         let full = format!("{prefix}{name}");
         match entry.kind() {
-            Some(ObjectType::Blob) if is_hex(&name) && full.len() == 40 => {
+            Some(ObjectType::Blob) if is_hex(&name) && full.len() == full_len => {
                 out.entry(full).or_default().push(entry.id());
             }
-            Some(ObjectType::Tree) if is_hex(&name) && full.len() < 40 => {
+            Some(ObjectType::Tree) if is_hex(&name) && full.len() < full_len => {
                 let sub = repo
                     .find_tree(entry.id())
                     .map_err(|source| Error::git("reading a notes fanout directory", source))?;

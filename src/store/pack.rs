@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 use std::io::Write as _;
 
-use git2::{ObjectType, Oid, Repository, Signature};
+use git2::{ObjectFormat, ObjectType, Oid, Repository, Signature};
 
 use super::{Error, Result};
 
@@ -33,16 +33,27 @@ pub(super) struct TreeEntry {
 }
 
 /// Objects named by hashing as they are built, written by [`NewObjects::write`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct NewObjects {
+    /// The repository's object format: how objects are named and packs checksummed.
+    format: ObjectFormat,
     objects: Vec<(ObjectType, Vec<u8>)>,
     named: HashSet<Oid>,
 }
 
 impl NewObjects {
+    /// No objects yet, to be named in `format` (the repository's).
+    pub(super) fn new(format: ObjectFormat) -> Self {
+        Self {
+            format,
+            objects: Vec::new(),
+            named: HashSet::new(),
+        }
+    }
+
     /// Adds an object; returns its name.
     pub(super) fn add(&mut self, kind: ObjectType, bytes: Vec<u8>) -> Result<Oid> {
-        let id = Oid::hash_object(kind, &bytes)
+        let id = Oid::hash_object_ext(kind, &bytes, self.format)
             .map_err(|source| Error::git("naming a new object", source))?;
         if self.named.insert(id) {
             self.objects.push((kind, bytes));
@@ -123,7 +134,7 @@ impl NewObjects {
     /// Writes every object into `repo`: one pack when there are many, else loose.
     pub(super) fn write(self, repo: &Repository) -> Result<()> {
         if self.objects.len() >= PACKED_FROM {
-            return write_pack(repo, &self.objects);
+            return write_pack(repo, self.format, &self.objects);
         }
         let odb = repo
             .odb()
@@ -138,11 +149,15 @@ impl NewObjects {
 
 /// Writes `objects` as one pack through `repo`'s indexer (which verifies the pack, names it
 /// and writes its index).
-fn write_pack(repo: &Repository, objects: &[(ObjectType, Vec<u8>)]) -> Result<()> {
+fn write_pack(
+    repo: &Repository,
+    format: ObjectFormat,
+    objects: &[(ObjectType, Vec<u8>)],
+) -> Result<()> {
     if objects.is_empty() {
         return Ok(());
     }
-    let bytes = encode(objects)?;
+    let bytes = encode(format, objects)?;
     let fail = |source| Error::git("writing a pack", source);
     let odb = repo.odb().map_err(fail)?;
     let mut writer = odb.packwriter().map_err(fail)?;
@@ -154,9 +169,9 @@ fn write_pack(repo: &Repository, objects: &[(ObjectType, Vec<u8>)]) -> Result<()
 }
 
 /// The bytes of a version 2 pack holding `objects` whole: header, each object's type-and-size
-/// header and zlib stream, then the SHA-1 of everything before.
-fn encode(objects: &[(ObjectType, Vec<u8>)]) -> Result<Vec<u8>> {
-    use sha1::Digest as _;
+/// header and zlib stream, then the checksum of everything before in the repository's hash
+/// (SHA-1 or SHA-256, as git's packs in each format end).
+fn encode(format: ObjectFormat, objects: &[(ObjectType, Vec<u8>)]) -> Result<Vec<u8>> {
     let count = u32::try_from(objects.len()).map_err(|_| {
         Error::git(
             "writing a pack",
@@ -178,8 +193,16 @@ fn encode(objects: &[(ObjectType, Vec<u8>)]) -> Result<Vec<u8>> {
         })?;
         pack.extend_from_slice(&compressed);
     }
-    let trailer = sha1::Sha1::digest(&pack);
-    pack.extend_from_slice(&trailer);
+    match format {
+        ObjectFormat::Sha1 => {
+            let trailer = <sha1::Sha1 as sha1::Digest>::digest(&pack);
+            pack.extend_from_slice(&trailer);
+        }
+        _ => {
+            let trailer = <sha2::Sha256 as sha2::Digest>::digest(&pack);
+            pack.extend_from_slice(&trailer);
+        }
+    }
     Ok(pack)
 }
 
@@ -220,10 +243,25 @@ mod tests {
         assert_eq!(out, [0x90, 0xea, 0x30]);
     }
 
+    const FORMATS: [ObjectFormat; 2] = [ObjectFormat::Sha1, ObjectFormat::Sha256];
+
+    fn init(dir: &std::path::Path, format: ObjectFormat) -> Repository {
+        let mut opts = git2::RepositoryInitOptions::new();
+        opts.object_format(format);
+        Repository::init_opts(dir, &opts).unwrap()
+    }
+
     #[test]
     fn trees_and_commits_are_named_as_libgit2_names_them() {
+        for format in FORMATS {
+            named_as_libgit2_names_them(format);
+        }
+    }
+
+    fn named_as_libgit2_names_them(format: ObjectFormat) {
         let dir = tempfile::tempdir().unwrap();
-        let repo = Repository::init(dir.path()).unwrap();
+        let repo = init(dir.path(), format);
+        assert_eq!(repo.object_format(), format);
         let blob = repo.blob(b"x\n").unwrap();
         let sub = {
             let mut b = repo.treebuilder(None).unwrap();
@@ -248,7 +286,7 @@ mod tests {
             });
         }
         let expected = builder.write().unwrap();
-        let mut objects = NewObjects::default();
+        let mut objects = NewObjects::new(format);
         assert_eq!(objects.tree(entries).unwrap(), expected);
 
         let tree = repo.find_tree(expected).unwrap();
@@ -272,12 +310,22 @@ mod tests {
 
     #[test]
     fn a_written_pack_is_indexed_and_readable() {
+        for format in FORMATS {
+            pack_is_indexed_and_readable(format);
+        }
+    }
+
+    fn pack_is_indexed_and_readable(format: ObjectFormat) {
         let dir = tempfile::tempdir().unwrap();
-        let repo = Repository::init(dir.path()).unwrap();
+        let repo = init(dir.path(), format);
         let blob = b"line\n".repeat(40);
         let objects = vec![(ObjectType::Blob, blob.clone())];
-        write_pack(&repo, &objects).unwrap();
-        let id = Oid::hash_object(ObjectType::Blob, &blob).unwrap();
+        // The indexer checks the trailer: a pack checksummed in the other format fails.
+        let other = FORMATS.into_iter().find(|f| *f != format).unwrap();
+        assert!(write_pack(&repo, other, &objects).is_err());
+        write_pack(&repo, format, &objects).unwrap();
+        let id = Oid::hash_object_ext(ObjectType::Blob, &blob, format).unwrap();
+        assert_eq!(id.to_string().len(), crate::git::hex_len(format));
         let odb = repo.odb().unwrap();
         assert_eq!(odb.read(id).unwrap().data(), blob.as_slice());
         let packs = std::fs::read_dir(dir.path().join(".git/objects/pack"))

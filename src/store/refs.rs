@@ -59,7 +59,7 @@ pub fn compare_and_swap(
     // (`reference(.., force = false, ..)` checks existence before taking the lock, so two
     // processes creating the same ref at once could both succeed, the second overwriting the
     // first.)
-    let expected = expected.unwrap_or(Oid::ZERO_SHA1);
+    let expected = expected.unwrap_or_else(|| crate::git::zero_oid(repo.object_format()));
     let result = repo.reference_matching(name, new, true, expected, message);
     match result {
         Ok(_) => Ok(Swap::Done),

@@ -28,6 +28,46 @@ pub enum Error {
         /// What git said.
         message: String,
     },
+    /// The remote's object format is not this repository's (SHA-1 against SHA-256).
+    #[error(
+        "git {command} {remote} failed: {message}: that remote's object format is not this repository's (SHA-1 against SHA-256); a SHA-1 and a SHA-256 clone of a project are different repositories, and sessions cannot move between them"
+    )]
+    ObjectFormat {
+        /// `fetch`, `push` or `ls-remote`.
+        command: &'static str,
+        /// The remote.
+        remote: String,
+        /// What git said.
+        message: String,
+    },
+}
+
+impl Error {
+    /// The error for a failed git command, telling a remote of the other object format apart
+    /// (git's own words for it: "mismatched algorithms" when fetching, "does not support this
+    /// repository's hash algorithm" when pushing).
+    fn failed(
+        command: &'static str,
+        remote: &str,
+        out: &std::process::Output,
+        message: String,
+    ) -> Self {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let remote = remote.to_owned();
+        if stderr.contains("mismatched algorithms") || stderr.contains("hash algorithm") {
+            Self::ObjectFormat {
+                command,
+                remote,
+                message,
+            }
+        } else {
+            Self::Git {
+                command,
+                remote,
+                message,
+            }
+        }
+    }
 }
 
 /// Where a remote's sessions are tracked locally.
@@ -145,11 +185,7 @@ pub fn fetch(dir: &Path, remote: &str, quiet: bool) -> Result<Fetched, Error> {
         return Ok(Fetched::default());
     }
     if !String::from_utf8_lossy(&out.stderr).contains("fsck") && !message.contains("fsck") {
-        return Err(Error::Git {
-            command: "fetch",
-            remote: remote.to_owned(),
-            message,
-        });
+        return Err(Error::failed("fetch", remote, &out, message));
     }
     fetch_each(dir, remote, &name)
 }
@@ -181,11 +217,7 @@ fn fetch_each(dir: &Path, remote: &str, name: &str) -> Result<Fetched, Error> {
         .arg(NOTES_REF);
     let (out, message) = run(list, true)?;
     if !out.status.success() {
-        return Err(Error::Git {
-            command: "ls-remote",
-            remote: remote.to_owned(),
-            message,
-        });
+        return Err(Error::failed("ls-remote", remote, &out, message));
     }
     let mut fetched = Fetched::default();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
@@ -259,11 +291,7 @@ pub fn push(dir: &Path, remote: &str, refs: &[String], quiet: bool) -> Result<Pu
     if out.status.success() || !pushed.rejected.is_empty() || !pushed.refused.is_empty() {
         return Ok(pushed);
     }
-    Err(Error::Git {
-        command: "push",
-        remote: remote.to_owned(),
-        message,
-    })
+    Err(Error::failed("push", remote, &out, message))
 }
 
 /// What to report of git's stderr: its own first error line (`fatal:`, `error:`, a rejected

@@ -210,9 +210,23 @@ impl TestEnv {
 
     /// A new repository with an identity and one commit.
     pub fn repo(&self, name: &str) -> PathBuf {
+        self.repo_in("sha1", name)
+    }
+
+    /// A new repository of an object format (`sha1` or `sha256`) with an identity and one
+    /// commit.
+    pub fn repo_in(&self, format: &str, name: &str) -> PathBuf {
         let dir = self.path(name);
         std::fs::create_dir_all(&dir).unwrap();
-        self.git_ok(&dir, &["init", "--quiet", "--initial-branch=main"]);
+        self.git_ok(
+            &dir,
+            &[
+                "init",
+                "--quiet",
+                "--initial-branch=main",
+                &format!("--object-format={format}"),
+            ],
+        );
         self.git_ok(&dir, &["config", "user.name", "A U Thor"]);
         self.git_ok(&dir, &["config", "user.email", "author@example.com"]);
         self.commit_file(&dir, "README.md", "hello\n", "Initial commit");
@@ -385,7 +399,17 @@ impl TestEnv {
     /// A bare repository `name.git` seeded from a fresh repo, and `clones` clones of it with
     /// their own identities.
     pub fn bare_with_clones(&self, name: &str, clones: &[&str]) -> (PathBuf, Vec<PathBuf>) {
-        let seed = self.repo(&format!("{name}-seed"));
+        self.bare_with_clones_in("sha1", name, clones)
+    }
+
+    /// [`TestEnv::bare_with_clones`] in an object format (`sha1` or `sha256`).
+    pub fn bare_with_clones_in(
+        &self,
+        format: &str,
+        name: &str,
+        clones: &[&str],
+    ) -> (PathBuf, Vec<PathBuf>) {
+        let seed = self.repo_in(format, &format!("{name}-seed"));
         let bare = self.path(&format!("{name}.git"));
         self.git_ok(
             self.root.path(),
