@@ -20,7 +20,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::{BIN, RUNS, build, cmd, median};
@@ -134,13 +134,16 @@ fn measure(dir: &Path) -> Figures {
 
 fn main() {
     let tmp = tempfile::tempdir().unwrap();
+    // BENCH_KEEP=DIR keeps the generated repositories there, to try changes on them by hand.
+    let root =
+        std::env::var_os("BENCH_KEEP").map_or_else(|| tmp.path().to_path_buf(), PathBuf::from);
     let mut sizes = vec![1_000, 10_000];
     if std::env::var_os("BENCH_100K").is_some() {
         sizes.push(100_000);
     }
     let mut results = Vec::new();
     for sessions in sizes {
-        let dir = tmp.path().join(format!("s{sessions}"));
+        let dir = root.join(format!("s{sessions}"));
         let built = build(&dir, sessions);
         common::git(&dir, &["pack-refs", "--all"]);
         println!(

@@ -98,48 +98,52 @@ impl Index {
             self.remember(&stamps)?;
             return Ok(stats);
         }
-        // Read from git before taking the write lock, so other readers are not held up.
+        // Reading from git and writing rows run side by side: a reader thread loads sessions
+        // in chunks (each spread over the cores) while this thread writes the previous chunk,
+        // so a cold build takes about the longer of the two instead of their sum, and holds
+        // at most a few chunks in memory. Readers of the index are never held up (WAL).
         let total = changed.len();
-        let mut loaded = Vec::with_capacity(total);
-        // Read in chunks spread over the cores, reporting progress after each.
-        for chunk in changed.chunks(512) {
-            let mut ids = Vec::with_capacity(chunk.len());
-            let mut slots = Vec::with_capacity(chunk.len());
-            for (name, tip) in chunk {
-                match parse_ref(name, tip) {
-                    Ok(pair) => {
-                        slots.push(None);
-                        ids.push(pair);
-                    }
-                    Err(e) => slots.push(Some(Err(e))),
-                }
-            }
-            let mut read = store.load_many(&ids).into_iter();
-            for ((name, tip), slot) in chunk.iter().zip(slots) {
-                let result = match slot {
-                    Some(err) => err,
-                    None => read
-                        .next()
-                        .unwrap_or_else(|| {
-                            Err(crate::store::Error::SessionNotFound(name.to_string()))
-                        })
-                        .map_err(|e| e.to_string()),
-                };
-                loaded.push((*name, tip.clone(), result));
-            }
-            progress(loaded.len(), total);
-        }
+        let git_dir = store.repo().git_dir().to_path_buf();
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         for name in &removed {
             delete_session(&tx, name)?;
         }
-        for (name, tip, result) in &loaded {
-            delete_session(&tx, name)?;
-            write_session(&tx, name, tip, result, with_text)?;
-        }
+        std::thread::scope(|scope| -> Result<()> {
+            let (send, chunks) = std::sync::mpsc::sync_channel::<Vec<Loaded<'_>>>(2);
+            let changed = &changed;
+            scope.spawn(move || {
+                let repo = crate::git::Repo::open(&git_dir);
+                for chunk in changed.chunks(READ_CHUNK) {
+                    let loaded = match &repo {
+                        Ok(repo) => read_chunk(&Store::new(repo), chunk),
+                        Err(e) => chunk
+                            .iter()
+                            .map(|(name, tip)| {
+                                let why = format!("cannot open the repository: {e}");
+                                (*name, tip.clone(), Err(why))
+                            })
+                            .collect(),
+                    };
+                    // The writer stopped (an error it returns): stop reading.
+                    if send.send(loaded).is_err() {
+                        break;
+                    }
+                }
+            });
+            let mut written = 0;
+            for loaded in chunks {
+                for (name, tip, result) in &loaded {
+                    delete_session(&tx, name)?;
+                    write_session(&tx, name, tip, result, with_text)?;
+                }
+                written += loaded.len();
+                progress(written, total);
+            }
+            Ok(())
+        })?;
         tx.commit()?;
         self.remember(&stamps)?;
-        stats.read = loaded.len();
+        stats.read = total;
         stats.removed = removed.len();
         Ok(stats)
     }
@@ -432,6 +436,42 @@ fn loose_refs(dir: &std::path::Path) -> (bool, Option<Vec<String>>) {
         list.sort();
     }
     (false, names)
+}
+
+/// How many sessions a refresh reads per chunk (and reports progress after).
+const READ_CHUNK: usize = 512;
+
+/// A session ref, its tip, and the session read there (or why it could not be).
+type Loaded<'a> = (&'a str, String, std::result::Result<Session, String>);
+
+/// Reads a chunk of `(ref, tip)` pairs, spread over the cores.
+fn read_chunk<'a>(store: &Store<'_>, chunk: &[(&'a str, String)]) -> Vec<Loaded<'a>> {
+    let mut ids = Vec::with_capacity(chunk.len());
+    let mut slots = Vec::with_capacity(chunk.len());
+    for (name, tip) in chunk {
+        match parse_ref(name, tip) {
+            Ok(pair) => {
+                slots.push(None);
+                ids.push(pair);
+            }
+            Err(e) => slots.push(Some(Err(e))),
+        }
+    }
+    let mut read = store.load_many(&ids).into_iter();
+    chunk
+        .iter()
+        .zip(slots)
+        .map(|((name, tip), slot)| {
+            let result = match slot {
+                Some(err) => err,
+                None => read
+                    .next()
+                    .unwrap_or_else(|| Err(crate::store::Error::SessionNotFound(name.to_string())))
+                    .map_err(|e| e.to_string()),
+            };
+            (*name, tip.clone(), result)
+        })
+        .collect()
 }
 
 fn load(store: &Store<'_>, name: &str, tip: &str) -> std::result::Result<Session, String> {
