@@ -5,8 +5,18 @@ use crate::common::{BIN, TestEnv};
 
 #[test]
 fn the_seed_flow_through_the_official_python_client() {
+    seed_flow_through_the_python_client("sha1");
+}
+
+/// The same in a SHA-256 repository (docs/format.md, "Object names").
+#[test]
+fn the_seed_flow_through_the_python_client_in_a_sha256_repository() {
+    seed_flow_through_the_python_client("sha256");
+}
+
+fn seed_flow_through_the_python_client(format: &str) {
     let env = TestEnv::new();
-    let main = env.repo("repo");
+    let main = env.repo_in(format, "repo");
     // Served from a subdirectory of a linked worktree: the repository is found as git finds it.
     let repo = env.path("worktree");
     env.git_ok(&main, &["worktree", "add", "-q", repo.to_str().unwrap()]);

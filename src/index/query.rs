@@ -92,6 +92,57 @@ pub struct SessionRow {
     pub tip: String,
 }
 
+/// [`SessionRow`] borrowed from the index row being read: `list --json` writes each row without
+/// copying its text (the same fields, in the same order, so the same JSON).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SessionRowRef<'a> {
+    /// Full session ID.
+    pub id: &'a str,
+    /// Title.
+    pub title: &'a str,
+    /// Derived status.
+    pub status: Option<&'a str>,
+    /// Plan iteration.
+    pub iteration: u32,
+    /// Creation time.
+    pub created: &'a str,
+    /// Time of the latest artifact.
+    pub updated: &'a str,
+    /// Base commit recorded at planning.
+    pub base: Option<&'a str>,
+    /// Head of the latest recorded range.
+    pub head: Option<&'a str>,
+    /// Number of artifacts.
+    pub artifacts: usize,
+    /// Agents that contributed.
+    pub agents: Vec<std::borrow::Cow<'a, str>>,
+    /// The ref holding the session.
+    #[serde(rename = "ref")]
+    pub refname: &'a str,
+    /// The ref's tip.
+    pub tip: &'a str,
+}
+
+impl SessionRowRef<'_> {
+    /// The row, owned.
+    pub fn to_row(&self) -> SessionRow {
+        SessionRow {
+            id: self.id.to_owned(),
+            title: self.title.to_owned(),
+            status: self.status.map(str::to_owned),
+            iteration: self.iteration,
+            created: self.created.to_owned(),
+            updated: self.updated.to_owned(),
+            base: self.base.map(str::to_owned),
+            head: self.head.map(str::to_owned),
+            artifacts: self.artifacts,
+            agents: self.agents.iter().map(|a| a.to_string()).collect(),
+            refname: self.refname.to_owned(),
+            tip: self.tip.to_owned(),
+        }
+    }
+}
+
 /// A session that could not be read, as `list` reports it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SessionError {
@@ -186,6 +237,30 @@ pub fn parse_terms(query: &str) -> Result<Terms> {
     })
 }
 
+/// The agents column (a JSON array of names), borrowed where no name holds an escape.
+fn agents(json: &str) -> Vec<std::borrow::Cow<'_, str>> {
+    use std::borrow::Cow;
+    match serde_json::from_str::<Vec<&str>>(json) {
+        Ok(names) => names.into_iter().map(Cow::Borrowed).collect(),
+        Err(_) => serde_json::from_str::<Vec<String>>(json)
+            .map(|names| names.into_iter().map(Cow::Owned).collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// A text column that may be NULL, borrowed.
+fn opt_borrowed<'r>(
+    row: &'r rusqlite::Row<'_>,
+    column: usize,
+) -> rusqlite::Result<Option<&'r str>> {
+    Ok(row.get_ref(column)?.as_str_or_null()?)
+}
+
+/// A text column of a row, borrowed.
+fn text<'r>(row: &'r rusqlite::Row<'_>, column: usize) -> rusqlite::Result<&'r str> {
+    Ok(row.get_ref(column)?.as_str()?)
+}
+
 pub(super) fn opt_text(v: Option<&str>) -> Value {
     v.map_or(Value::Null, |s| Value::Text(s.to_owned()))
 }
@@ -195,7 +270,7 @@ impl Index {
     pub fn list(&self, filter: &Filter) -> Result<Listing> {
         let mut sessions = Vec::new();
         self.list_each(filter, |row| {
-            sessions.push(row);
+            sessions.push(row.to_row());
             Ok::<(), std::convert::Infallible>(())
         })?
         .unwrap_or_else(|never| match never {});
@@ -206,12 +281,12 @@ impl Index {
     }
 
     /// Hands each session matching `filter` to `each`, newest first, as it is read (nothing
-    /// is collected: `list --json` streams 100,000 sessions in flat memory). Stops at the
-    /// first error `each` returns, which comes back as the inner result.
+    /// is collected or copied: `list --json` streams 100,000 sessions in flat memory). Stops
+    /// at the first error `each` returns, which comes back as the inner result.
     pub fn list_each<E>(
         &self,
         filter: &Filter,
-        mut each: impl FnMut(SessionRow) -> std::result::Result<(), E>,
+        mut each: impl FnMut(&SessionRowRef<'_>) -> std::result::Result<(), E>,
     ) -> Result<std::result::Result<(), E>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, title, status, iteration, created, updated, base, head, artifacts, agents, ref, tip
@@ -234,22 +309,21 @@ impl Index {
         let [status, agent, since, until, kind] = filter.params();
         let mut rows = stmt.query(rusqlite::params![status, agent, since, until, kind, limit])?;
         while let Some(r) = rows.next()? {
-            let agents: String = r.get(9)?;
-            let row = SessionRow {
-                id: r.get(0)?,
-                title: r.get(1)?,
-                status: r.get(2)?,
+            let row = SessionRowRef {
+                id: text(r, 0)?,
+                title: text(r, 1)?,
+                status: opt_borrowed(r, 2)?,
                 iteration: r.get(3)?,
-                created: r.get(4)?,
-                updated: r.get(5)?,
-                base: r.get(6)?,
-                head: r.get(7)?,
+                created: text(r, 4)?,
+                updated: text(r, 5)?,
+                base: opt_borrowed(r, 6)?,
+                head: opt_borrowed(r, 7)?,
                 artifacts: usize::try_from(r.get::<_, i64>(8)?).unwrap_or_default(),
-                agents: serde_json::from_str(&agents).unwrap_or_default(),
-                refname: r.get(10)?,
-                tip: r.get(11)?,
+                agents: agents(text(r, 9)?),
+                refname: text(r, 10)?,
+                tip: text(r, 11)?,
             };
-            if let Err(e) = each(row) {
+            if let Err(e) = each(&row) {
                 return Ok(Err(e));
             }
         }

@@ -2,7 +2,7 @@
 //! is rebuilt, never migrated (it is derived data).
 
 /// Schema version, stored in `PRAGMA user_version`.
-pub const VERSION: i64 = 6;
+pub const VERSION: i64 = 7;
 
 /// Creates every table of an empty index.
 pub const CREATE: &str = r#"
@@ -29,7 +29,12 @@ CREATE TABLE sessions (
 -- list reads the unreadable sessions on every call: without a scan of every row.
 CREATE INDEX sessions_errors ON sessions(ref) WHERE error IS NOT NULL;
 CREATE INDEX sessions_text_pending ON sessions(text_pending) WHERE text_pending = 1;
-CREATE INDEX sessions_updated ON sessions(updated DESC, id DESC);
+-- list reads sessions newest first from this index alone (it holds every listed column, so
+-- no table lookup per row): at 100,000 sessions ~10% of `list --json`, for ~5% of the index.
+CREATE INDEX sessions_listed ON sessions(
+    updated DESC, id DESC, title, status, iteration, created, base, head, artifacts, agents, ref,
+    tip, error
+) WHERE error IS NULL;
 -- A query naming a session (its full ID or its random part) finds it without a scan.
 CREATE INDEX sessions_id ON sessions(id);
 CREATE INDEX sessions_random ON sessions(substr(id, 18, 8));
