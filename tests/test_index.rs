@@ -399,3 +399,59 @@ fn local_writes_are_listed_at_once_and_exactly_without_rereading_every_ref() {
     let after = env.handoff(&b, &["list", "--json"]).json();
     assert_eq!(before, after);
 }
+
+#[test]
+fn a_refresh_of_many_sessions_reads_them_while_writing_and_misses_none() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let first = env.plan(&repo, "Written by the tool");
+    // More sessions than one read chunk (src/index/refresh.rs): 700 written by fast-import
+    // in the storage layout (docs/format.md), as a fetch of a busy remote brings them.
+    let mut script = String::new();
+    for i in 0..700 {
+        let id = format!("SESSION-20251027-{i:08}");
+        let word = if i == 555 { "quokka" } else { "wombat" };
+        let toml = format!(
+            "schema_version = 1\nid = \"{id}\"\ntitle = \"Imported {i}\"\ncreated = \"2025-10-27T10:00:00.000Z\"\n"
+        );
+        let plan = format!(
+            "+++\nschema_version = 1\nid = \"01JB{i:022}\"\nsession = \"{id}\"\nkind = \"plan\"\nagent = \"claude\"\ncreated = \"2025-10-27T10:00:00.000Z\"\nauthor = \"A U Thor <author@example.com>\"\niteration = 1\nstatus = \"AWAITING_CODEX_REVIEW\"\n+++\n\nPlan about the {word}.\n"
+        );
+        let message = format!("plan: Imported {i}");
+        script.push_str(&format!(
+            "commit refs/handoff/sessions/{id}\ncommitter A U Thor <author@example.com> 1761559200 +0000\ndata {}\n{message}\nM 100644 inline session.toml\ndata {}\n{toml}\nM 100644 inline artifacts/01JB{i:022}-plan.md\ndata {}\n{plan}\n\n",
+            message.len(),
+            toml.len(),
+            plan.len()
+        ));
+    }
+    let mut child = env
+        .command("git", &repo)
+        .args(["fast-import", "--quiet"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), script.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+
+    let listed = env.handoff(&repo, &["list", "--json"]).json();
+    assert_eq!(listed["sessions"].as_array().unwrap().len(), 701);
+    assert_eq!(
+        listed["errors"].as_array().unwrap().len(),
+        0,
+        "{}",
+        listed["errors"]
+    );
+    let found = env.handoff(&repo, &["search", "quokka", "--json"]).json();
+    assert_eq!(found["results"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found["results"][0]["session"], "SESSION-20251027-00000555");
+    assert_eq!(list_ids(&env, &repo, &["--limit", "1"]), [first]);
+    // The same as an index rebuilt from nothing, full-text terms written at once.
+    env.handoff(&repo, &["reindex"]).ok();
+    assert_eq!(env.handoff(&repo, &["list", "--json"]).json(), listed);
+    let found_again = env.handoff(&repo, &["search", "quokka", "--json"]).json();
+    assert_eq!(
+        found_again["results"][0]["session"],
+        "SESSION-20251027-00000555"
+    );
+}

@@ -98,49 +98,60 @@ impl Index {
             self.remember(&stamps)?;
             return Ok(stats);
         }
-        // Reading from git and writing rows run side by side: a reader thread loads sessions
-        // in chunks (each spread over the cores) while this thread writes the previous chunk,
-        // so a cold build takes about the longer of the two instead of their sum, and holds
-        // at most a few chunks in memory. Readers of the index are never held up (WAL).
         let total = changed.len();
-        let git_dir = store.repo().git_dir().to_path_buf();
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         for name in &removed {
             delete_session(&tx, name)?;
         }
-        std::thread::scope(|scope| -> Result<()> {
-            let (send, chunks) = std::sync::mpsc::sync_channel::<Vec<Loaded<'_>>>(2);
-            let changed = &changed;
-            scope.spawn(move || {
-                let repo = crate::git::Repo::open(&git_dir);
-                for chunk in changed.chunks(READ_CHUNK) {
-                    let loaded = match &repo {
-                        Ok(repo) => read_chunk(&Store::new(repo), chunk),
-                        Err(e) => chunk
-                            .iter()
-                            .map(|(name, tip)| {
-                                let why = format!("cannot open the repository: {e}");
-                                (*name, tip.clone(), Err(why))
-                            })
-                            .collect(),
-                    };
-                    // The writer stopped (an error it returns): stop reading.
-                    if send.send(loaded).is_err() {
-                        break;
-                    }
-                }
-            });
-            let mut written = 0;
-            for loaded in chunks {
-                for (name, tip, result) in &loaded {
-                    delete_session(&tx, name)?;
-                    write_session(&tx, name, tip, result, with_text)?;
-                }
-                written += loaded.len();
-                progress(written, total);
+        let write = |loaded: &[Loaded<'_>]| -> Result<()> {
+            for (name, tip, result) in loaded {
+                delete_session(&tx, name)?;
+                write_session(&tx, name, tip, result, with_text)?;
             }
             Ok(())
-        })?;
+        };
+        if total < READ_CHUNK {
+            // A few sessions (an agent's new artifact, a small fetch): read them right here.
+            write(&read_chunk(store, &changed))?;
+            progress(total, total);
+        } else {
+            // Many: reading from git and writing rows run side by side. A reader thread (with
+            // its own handle on the repository) loads sessions in chunks, each spread over the
+            // cores, while this thread writes the previous chunk, so a cold build takes about
+            // the longer of the two instead of their sum and holds a few chunks in memory, not
+            // all of them. Readers of the index are never held up (WAL).
+            let git_dir = store.repo().git_dir().to_path_buf();
+            std::thread::scope(|scope| -> Result<()> {
+                let (send, chunks) = std::sync::mpsc::sync_channel::<Vec<Loaded<'_>>>(2);
+                let changed = &changed;
+                scope.spawn(move || {
+                    let repo = crate::git::Repo::open(&git_dir);
+                    for chunk in changed.chunks(READ_CHUNK) {
+                        let loaded = match &repo {
+                            Ok(repo) => read_chunk(&Store::new(repo), chunk),
+                            Err(e) => chunk
+                                .iter()
+                                .map(|(name, tip)| {
+                                    let why = format!("cannot open the repository: {e}");
+                                    (*name, tip.clone(), Err(why))
+                                })
+                                .collect(),
+                        };
+                        // The writer stopped (an error it returns): stop reading.
+                        if send.send(loaded).is_err() {
+                            break;
+                        }
+                    }
+                });
+                let mut written = 0;
+                for loaded in chunks {
+                    write(&loaded)?;
+                    written += loaded.len();
+                    progress(written, total);
+                }
+                Ok(())
+            })?;
+        }
         tx.commit()?;
         self.remember(&stamps)?;
         stats.read = total;
