@@ -544,3 +544,35 @@ fn a_large_range_is_noted_through_one_pack_that_git_fsck_accepts() {
         format!("Handoff-Session: {id} implementation\nHandoff-Session: {id} validation")
     );
 }
+
+#[test]
+fn context_diffs_read_gitattributes_from_the_work_tree_and_the_index() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Attributes");
+    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    env.commit_file(&repo, "data/table.txt", "line one\n", "Add data");
+    env.handoff(&repo, &["implement", &id, "-m", "done"]).ok();
+    let prompt = || {
+        env.handoff(&repo, &["context", &id, "--for", "validate"])
+            .ok()
+            .to_owned()
+    };
+    assert!(prompt().contains("+line one"));
+    // An untracked .gitattributes in the file's directory makes its diff binary, as it does
+    // for git diff.
+    std::fs::write(repo.join("data/.gitattributes"), "*.txt -diff\n").unwrap();
+    let git_diff = env.git_ok(&repo, &["diff", "HEAD~1..HEAD"]);
+    assert!(git_diff.contains("Binary files"), "{git_diff}");
+    let with_file = prompt();
+    assert!(
+        with_file.contains("Binary files") && !with_file.contains("+line one"),
+        "{with_file}"
+    );
+    // Staged, then gone from the work tree: still read, from the index.
+    env.git_ok(&repo, &["add", "data/.gitattributes"]);
+    std::fs::remove_file(repo.join("data/.gitattributes")).unwrap();
+    let from_index = prompt();
+    assert!(from_index.contains("Binary files"), "{from_index}");
+}
