@@ -67,7 +67,7 @@ impl Repo {
     /// `.gitattributes` lies on the way to any changed path (in the work tree or the index),
     /// a handle without a work tree reads exactly the same attribute files (the repository's
     /// info/attributes, core.attributesFile, the system file) without that cost, so the
-    /// patches come from there.
+    /// patches and their stat come from there.
     fn range_patches(&self, range: &Range, with_text: bool) -> Result<(String, Vec<u8>)> {
         let git = |source| Error::git(format!("computing the diff {range}"), source);
         let (old, new) = self.range_trees(range)?;
@@ -78,7 +78,7 @@ impl Repo {
             .diff_tree_to_tree(old.as_ref(), Some(&new), Some(&mut opts))
             .map_err(git)?;
         let bare = match self.work_dir() {
-            Some(work_dir) if with_text && !self.attribute_files_on_the_way(work_dir, &diff) => {
+            Some(work_dir) if !self.attribute_files_on_the_way(work_dir, &diff) => {
                 git2::Repository::open_bare(self.inner.path()).ok()
             }
             _ => None,
@@ -132,11 +132,8 @@ impl Repo {
                         continue;
                     }
                     let attributes = dir.join(".gitattributes");
-                    if work_dir.join(&attributes).exists()
-                        || attributes
-                            .to_str()
-                            .is_none_or(|p| index.get_path(std::path::Path::new(p), 0).is_some())
-                    {
+                    let in_index = index.get_path(&attributes, 0).is_some();
+                    if in_index || work_dir.join(&attributes).exists() {
                         return true;
                     }
                 }
