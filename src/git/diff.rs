@@ -71,35 +71,41 @@ impl Repo {
     fn range_patches(&self, range: &Range, with_text: bool) -> Result<(String, Vec<u8>)> {
         let git = |source| Error::git(format!("computing the diff {range}"), source);
         let (old, new) = self.range_trees(range)?;
+        let (old, new) = (old.as_ref().map(git2::Tree::id), new.id());
         let mut opts = DiffOptions::new();
         opts.context_lines(3);
-        let diff = self
-            .inner
-            .diff_tree_to_tree(old.as_ref(), Some(&new), Some(&mut opts))
-            .map_err(git)?;
+        fn tree_diff<'r>(
+            repo: &'r git2::Repository,
+            (old, new): (Option<Oid>, Oid),
+            opts: &mut DiffOptions,
+        ) -> std::result::Result<git2::Diff<'r>, git2::Error> {
+            let old = old.map(|id| repo.find_tree(id)).transpose()?;
+            let new = repo.find_tree(new)?;
+            repo.diff_tree_to_tree(old.as_ref(), Some(&new), Some(opts))
+        }
+        // Which files changed does not depend on attributes: ask the handle without a work
+        // tree first, and go back to the full one only when an attribute file is on the way.
         let bare = match self.work_dir() {
-            Some(work_dir) if !self.attribute_files_on_the_way(work_dir, &diff) => {
-                git2::Repository::open_bare(self.inner.path()).ok()
-            }
-            _ => None,
-        };
-        let bare_diff = match &bare {
-            Some(bare) => {
-                let tree = |id: Oid| bare.find_tree(id).map_err(git);
-                let old = old.as_ref().map(|t| tree(t.id())).transpose()?;
-                let new = tree(new.id())?;
-                Some(
-                    bare.diff_tree_to_tree(old.as_ref(), Some(&new), Some(&mut opts))
-                        .map_err(git)?,
-                )
-            }
+            Some(work_dir) => git2::Repository::open_bare(self.inner.path())
+                .ok()
+                .map(|bare| (bare, work_dir)),
             None => None,
         };
-        let diff = bare_diff.as_ref().unwrap_or(&diff);
+        let diff = match &bare {
+            Some((bare, work_dir)) => {
+                let diff = tree_diff(bare, (old, new), &mut opts).map_err(git)?;
+                if attribute_files_on_the_way(bare, work_dir, &diff) {
+                    tree_diff(&self.inner, (old, new), &mut opts).map_err(git)?
+                } else {
+                    diff
+                }
+            }
+            None => tree_diff(&self.inner, (old, new), &mut opts).map_err(git)?,
+        };
         let mut stat = DiffStat::default();
         let mut text = Vec::new();
         for (index, delta) in diff.deltas().enumerate() {
-            let Some(mut patch) = git2::Patch::from_diff(diff, index).map_err(git)? else {
+            let Some(mut patch) = git2::Patch::from_diff(&diff, index).map_err(git)? else {
                 continue;
             };
             let (_, insertions, deletions) = patch.line_stats().map_err(git)?;
@@ -109,37 +115,6 @@ impl Repo {
             }
         }
         Ok((stat.render(STAT_WIDTH), text))
-    }
-
-    /// Whether a `.gitattributes` file sits in any directory from the top of the work tree
-    /// down to a path the diff changes, in the work tree or in the index (where libgit2 looks).
-    fn attribute_files_on_the_way(
-        &self,
-        work_dir: &std::path::Path,
-        diff: &git2::Diff<'_>,
-    ) -> bool {
-        let Ok(index) = self.inner.index() else {
-            return true;
-        };
-        let mut seen = std::collections::HashSet::new();
-        for delta in diff.deltas() {
-            for file in [delta.old_file(), delta.new_file()] {
-                let Some(path) = file.path() else {
-                    return true;
-                };
-                for dir in path.ancestors().skip(1) {
-                    if !seen.insert(dir.to_path_buf()) {
-                        continue;
-                    }
-                    let attributes = dir.join(".gitattributes");
-                    let in_index = index.get_path(&attributes, 0).is_some();
-                    if in_index || work_dir.join(&attributes).exists() {
-                        return true;
-                    }
-                }
-            }
-        }
-        false
     }
 
     /// The patch-id of one commit against its first parent (`None` for merges and commits that
@@ -177,6 +152,38 @@ impl Repo {
             .map_err(git)?;
         diff.patchid(None).map_err(git)
     }
+}
+
+/// Whether a `.gitattributes` file sits in any directory from the top of the work tree down to
+/// a path the diff changes, in the work tree or in the index (where libgit2 looks). The index
+/// is read through `repo`, which keeps it for the attribute lookups that follow.
+fn attribute_files_on_the_way(
+    repo: &git2::Repository,
+    work_dir: &std::path::Path,
+    diff: &git2::Diff<'_>,
+) -> bool {
+    let Ok(index) = repo.index() else {
+        return true;
+    };
+    let mut seen = std::collections::HashSet::new();
+    for delta in diff.deltas() {
+        for file in [delta.old_file(), delta.new_file()] {
+            let Some(path) = file.path() else {
+                return true;
+            };
+            // Each directory once: its ancestors were checked with it.
+            for dir in path.ancestors().skip(1) {
+                if !seen.insert(dir.to_path_buf()) {
+                    break;
+                }
+                let attributes = dir.join(".gitattributes");
+                if index.get_path(&attributes, 0).is_some() || work_dir.join(&attributes).exists() {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
 
 fn cut_at_line(mut text: String, max: usize) -> (String, bool) {

@@ -139,9 +139,11 @@ impl Repo {
         self.inner.object_format()
     }
 
-    /// Checks that a stored object name is of this repository's format, saying clearly when
-    /// it is not: a SHA-1 and a SHA-256 clone of a project are different repositories.
-    pub fn check_format(&self, oid: Oid) -> Result<Oid> {
+    /// The OID of a stored object name, which must be of this repository's format: one of the
+    /// other is said to come from a different repository (a SHA-1 and a SHA-256 clone of a
+    /// project share no object names), not "not found".
+    pub fn oid(&self, id: &ObjectId) -> Result<Oid> {
+        let oid = oid(id)?;
         let ours = self.object_format();
         if oid.object_format() == ours {
             return Ok(oid);
@@ -151,11 +153,6 @@ impl Repo {
             theirs: format_name(oid.object_format()),
             ours: format_name(ours),
         })
-    }
-
-    /// The OID of a stored object name, which must be of this repository's format.
-    pub fn oid(&self, id: &ObjectId) -> Result<Oid> {
-        self.check_format(oid(id)?)
     }
 
     /// The common directory shared by every worktree (where refs and our derived data live).

@@ -30,7 +30,8 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_errors ON sessions(ref) WHERE error IS NOT NULL;
 CREATE INDEX sessions_text_pending ON sessions(text_pending) WHERE text_pending = 1;
 -- list reads sessions newest first from this index alone (it holds every listed column, so
--- no table lookup per row): at 100,000 sessions ~10% of `list --json`, for ~5% of the index.
+-- no table lookup per row): at 100,000 sessions 10-17% less CPU for `list --json`, for 9% more
+-- index (40 of 469 MB).
 CREATE INDEX sessions_listed ON sessions(
     updated DESC, id DESC, title, status, iteration, created, base, head, artifacts, agents, ref,
     tip, error

@@ -493,15 +493,24 @@ mod tests {
         repo.blob(text.as_bytes()).unwrap()
     }
 
-    #[test]
-    fn a_file_named_like_a_fanout_directory_is_refused_not_dropped() {
+    /// The commit the tests note.
+    const TARGET: &str = "abcdef0123456789abcdef0123456789abcdef01";
+
+    /// A new repository with an identity, as libgit2 and as the facade see it.
+    fn repo_with_identity() -> (tempfile::TempDir, Repository, crate::git::Repo) {
         let dir = tempfile::tempdir().unwrap();
         let repo = Repository::init(dir.path()).unwrap();
         let mut config = repo.config().unwrap();
         config.set_str("user.name", "T").unwrap();
         config.set_str("user.email", "t@e").unwrap();
         let git = crate::git::Repo::open(dir.path()).unwrap();
-        let target = Oid::from_str("abcdef0123456789abcdef0123456789abcdef01").unwrap();
+        (dir, repo, git)
+    }
+
+    #[test]
+    fn a_file_named_like_a_fanout_directory_is_refused_not_dropped() {
+        let (_dir, repo, git) = repo_with_identity();
+        let target = Oid::from_str(TARGET).unwrap();
         let root = {
             let mut b = repo.treebuilder(None).unwrap();
             b.insert("ab", blob(&repo, "a file, not a directory\n"), 0o100644)
@@ -533,13 +542,8 @@ mod tests {
 
     #[test]
     fn notes_written_at_any_fanout_merge_into_one_canonical_entry() {
-        let dir = tempfile::tempdir().unwrap();
-        let repo = Repository::init(dir.path()).unwrap();
-        let mut config = repo.config().unwrap();
-        config.set_str("user.name", "T").unwrap();
-        config.set_str("user.email", "t@e").unwrap();
-        let git = crate::git::Repo::open(dir.path()).unwrap();
-        let target = Oid::from_str("abcdef0123456789abcdef0123456789abcdef01").unwrap();
+        let (_dir, repo, git) = repo_with_identity();
+        let target = Oid::from_str(TARGET).unwrap();
         let hex = target.to_string();
         // The same object noted three times: flat, 2/38 and 2/2/36 (a damaged, mixed tree).
         let inner = {
@@ -606,13 +610,8 @@ mod tests {
                 ours in proptest::collection::vec(proptest::collection::vec(any::<u8>().prop_filter("no newline", |b| *b != b'\n'), 1..40), 0..12),
                 theirs in proptest::collection::vec(proptest::collection::vec(any::<u8>().prop_filter("no newline", |b| *b != b'\n'), 1..40), 0..12),
             ) {
-                let dir = tempfile::tempdir().unwrap();
-                let repo = Repository::init(dir.path()).unwrap();
-                let mut config = repo.config().unwrap();
-                config.set_str("user.name", "T").unwrap();
-                config.set_str("user.email", "t@e").unwrap();
-                let git = crate::git::Repo::open(dir.path()).unwrap();
-                let target = Oid::from_str("abcdef0123456789abcdef0123456789abcdef01").unwrap();
+                let (_dir, repo, git) = repo_with_identity();
+                let target = Oid::from_str(TARGET).unwrap();
                 let store = Store::new(&git);
                 let set = |lines: &[Vec<u8>]| -> Additions {
                     Additions::from([(target, lines.iter().cloned().collect())])
