@@ -576,3 +576,25 @@ fn context_diffs_read_gitattributes_from_the_work_tree_and_the_index() {
     let from_index = prompt();
     assert!(from_index.contains("Binary files"), "{from_index}");
 }
+
+#[test]
+fn a_commit_whose_tree_names_a_dot_dot_directory_is_diffed_without_a_panic() {
+    use crate::common::{hash_object, mktree};
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Dots");
+    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    // git mktree writes a directory named `..` (git fsck refuses it, a local commit keeps it).
+    let blob = hash_object(&env, &repo, b"inside\n");
+    let inner = mktree(&env, &repo, &[format!("100644 blob {blob}\tf.txt")]);
+    let root = mktree(&env, &repo, &[format!("040000 tree {inner}\t..")]);
+    let commit = env.git_ok(&repo, &["commit-tree", &root, "-p", "HEAD", "-m", "Dots"]);
+    env.git_ok(&repo, &["update-ref", "refs/heads/main", &commit]);
+    env.handoff(&repo, &["implement", &id, "-m", "done"]).ok();
+    let prompt = env
+        .handoff(&repo, &["context", &id, "--for", "validate"])
+        .ok()
+        .to_owned();
+    assert!(prompt.contains("+inside"), "{prompt}");
+}

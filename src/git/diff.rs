@@ -177,7 +177,15 @@ fn attribute_files_on_the_way(
                     break;
                 }
                 let attributes = dir.join(".gitattributes");
-                if index.get_path(&attributes, 0).is_some() || work_dir.join(&attributes).exists() {
+                // A tree may name a directory `.` or `..` (git mktree writes them, fsck refuses
+                // them), which the index lookup cannot take: leave such paths to libgit2.
+                let plain = attributes
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)));
+                if !plain
+                    || index.get_path(&attributes, 0).is_some()
+                    || work_dir.join(&attributes).exists()
+                {
                     return true;
                 }
             }
