@@ -538,18 +538,24 @@ fn write_session(
     }
 }
 
+/// Removes every row of the session under ref `name`, if the index has it (a new ref costs one
+/// indexed lookup: most sessions of a cold build or a large fetch are new).
 fn delete_session(tx: &Transaction<'_>, name: &str) -> rusqlite::Result<()> {
-    tx.execute(
-        "DELETE FROM artifact_text WHERE rowid IN (SELECT r.rowid FROM artifact_rows r
-                                                   JOIN sessions s ON s.sid = r.sid
-                                                   WHERE s.ref = ?1)",
-        [name],
-    )?;
-    tx.execute(
-        "DELETE FROM artifact_rows WHERE sid IN (SELECT sid FROM sessions WHERE ref = ?1)",
-        [name],
-    )?;
-    tx.execute("DELETE FROM sessions WHERE ref = ?1", [name])?;
+    let sid: Option<i64> = tx
+        .prepare_cached("SELECT sid FROM sessions WHERE ref = ?1")?
+        .query_row([name], |r| r.get(0))
+        .optional()?;
+    let Some(sid) = sid else {
+        return Ok(());
+    };
+    tx.prepare_cached(
+        "DELETE FROM artifact_text WHERE rowid IN (SELECT rowid FROM artifact_rows WHERE sid = ?1)",
+    )?
+    .execute([sid])?;
+    tx.prepare_cached("DELETE FROM artifact_rows WHERE sid = ?1")?
+        .execute([sid])?;
+    tx.prepare_cached("DELETE FROM sessions WHERE sid = ?1")?
+        .execute([sid])?;
     Ok(())
 }
 
