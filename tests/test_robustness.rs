@@ -303,6 +303,101 @@ fn ambiguous_ids_list_the_candidates() {
     assert!(err.contains("ambiguous"), "{err}");
 }
 
+/// What a user types is resolved from the ref names wherever git keeps them: loose files,
+/// `packed-refs` after `git pack-refs` (or a clone, or `git gc`), or only a remote's tracking
+/// refs; a lock file left beside a ref is no session.
+#[test]
+fn ids_resolve_from_loose_packed_and_tracking_refs() {
+    let env = TestEnv::new();
+    let origin = env.repo("origin");
+    let alpha = env.plan(&origin, "Limits alpha");
+    let beta = env.plan(&origin, "Limits beta");
+    let forms = |id: &str| -> Vec<String> {
+        let end = "SESSION-20251027-".len() + 8;
+        let (without_slug, random) = (&id[..end], &id[end - 8..end]);
+        vec![
+            id.to_owned(),
+            without_slug.to_owned(),
+            random.to_owned(),
+            random[..5].to_lowercase(),
+        ]
+    };
+    let shows = |repo: &std::path::Path, typed: &str, id: &str| {
+        let shown = env.handoff(repo, &["show", typed, "--json"]).json();
+        assert_eq!(shown["id"], id, "{typed} in {}", repo.display());
+    };
+    // A stale lock file named like a session ref is not one.
+    let sessions = origin.join(".git/refs/handoff/sessions");
+    std::fs::write(sessions.join("SESSION-20251027-ZZZZZZZZ.lock"), "").unwrap();
+    for id in [&alpha, &beta] {
+        for typed in forms(id) {
+            shows(&origin, &typed, id);
+        }
+    }
+    let err = env
+        .handoff(&origin, &["show", "ZZZZZZZZ"])
+        .fails(1)
+        .to_owned();
+    assert!(err.contains("no session"), "{err}");
+
+    env.git_ok(&origin, &["pack-refs", "--all"]);
+    assert!(
+        std::fs::read_dir(&sessions).unwrap().all(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".lock")),
+        "every session ref is packed"
+    );
+    for id in [&alpha, &beta] {
+        for typed in forms(id) {
+            shows(&origin, &typed, id);
+        }
+    }
+    // One loose again (a new artifact), the other still packed.
+    env.handoff(
+        &origin,
+        &["review", &alpha, "--verdict", "approve", "-m", "Fine."],
+    )
+    .ok();
+    shows(&origin, &forms(&alpha)[1], &alpha);
+    shows(&origin, &forms(&beta)[1], &beta);
+    let err = env
+        .handoff(&origin, &["show", "SESSION-20"])
+        .fails(1)
+        .to_owned();
+    assert!(
+        err.contains("ambiguous") && err.contains(&alpha) && err.contains(&beta),
+        "{err}"
+    );
+
+    // A clone that has them only as a remote's tracking refs.
+    let clone = env.path("clone");
+    env.git_ok(
+        env.root.path(),
+        &[
+            "clone",
+            "-q",
+            origin.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    env.git_ok(
+        &clone,
+        &[
+            "fetch",
+            "-q",
+            "origin",
+            "refs/handoff/sessions/*:refs/handoff-remotes/origin/sessions/*",
+        ],
+    );
+    for id in [&alpha, &beta] {
+        for typed in forms(id) {
+            shows(&clone, &typed, id);
+        }
+    }
+}
+
 #[test]
 fn missing_identity_is_a_clear_error() {
     let env = TestEnv::new();

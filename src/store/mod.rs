@@ -8,6 +8,7 @@
 mod merge;
 mod notes;
 mod pack;
+mod ref_names;
 pub mod refs;
 mod sessions;
 pub mod transport;

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use git2::{FileMode, ObjectType, Oid, Repository, Tree};
 
+use super::ref_names;
 use super::refs::{self, Attempt, Swap, compare_and_swap, read_ref, session_ref};
 use super::{Error, Problem, Result, Store};
 use crate::session::codec::{self, DecodeError, MAX_FILE_BYTES};
@@ -59,6 +60,15 @@ impl NewArtifact {
     }
 }
 
+/// The ID part of an own (`refs/handoff/sessions/<ID>`) or tracking session ref name.
+fn session_id_part(name: &str) -> Option<&str> {
+    let id = match name.strip_prefix(refs::SESSIONS_PREFIX) {
+        Some(own) => own,
+        None => refs::tracking_session_id(name)?,
+    };
+    (!id.contains('/')).then_some(id)
+}
+
 /// One entry of [`Store::list`]: a session, or why it could not be read.
 #[derive(Debug)]
 pub struct ListedSession {
@@ -69,30 +79,31 @@ pub struct ListedSession {
 }
 
 impl Store<'_> {
-    /// IDs of every session whose ref name is a valid session ID, sorted.
+    /// IDs of every session (own or tracked) whose ref name is a valid session ID, sorted,
+    /// from the ref names alone (see [`ref_names`]): what resolving a random part or a typed
+    /// prefix needs, without reading every ref.
     pub fn session_ids(&self) -> Result<Vec<SessionId>> {
-        let mut ids: Vec<SessionId> = self
-            .session_refs()?
-            .into_iter()
-            .filter_map(|(name, _)| SessionId::parse(name.rsplit('/').next()?).ok())
-            .collect();
-        ids.sort();
-        Ok(ids)
+        Ok(self.session_ids_where(&|_| true))
     }
 
-    /// IDs of the sessions (own or tracked) whose ID starts with `prefix`, found through ref
-    /// globs rather than a listing of every session. `prefix` must hold no glob characters
-    /// (a parsed session ID never does).
+    /// IDs of the sessions (own or tracked) whose ID starts with `prefix`, sorted.
     pub fn session_ids_starting_with(&self, prefix: &str) -> Result<Vec<SessionId>> {
-        let mut ids: Vec<SessionId> = self
-            .refs_under(&format!("{}{prefix}", refs::SESSIONS_PREFIX))?
-            .into_iter()
-            .chain(self.refs_under(&format!("{}*/sessions/{prefix}", refs::TRACKING_PREFIX))?)
-            .filter_map(|(name, _)| SessionId::parse(name.rsplit('/').next()?).ok())
+        Ok(self.session_ids_where(&|id| id.starts_with(prefix)))
+    }
+
+    /// IDs of the own and tracked session refs whose ID part satisfies `wanted`, sorted and
+    /// without duplicates.
+    fn session_ids_where(&self, wanted: &dyn Fn(&str) -> bool) -> Vec<SessionId> {
+        let names = ref_names::session_ref_names(self.repo.commondir(), &|name| {
+            session_id_part(name).is_some_and(wanted)
+        });
+        let mut ids: Vec<SessionId> = names
+            .iter()
+            .filter_map(|name| SessionId::parse(session_id_part(name)?).ok())
             .collect();
         ids.sort();
         ids.dedup();
-        Ok(ids)
+        ids
     }
 
     /// Every session visible to read commands, as (ref, tip): its own ref under
