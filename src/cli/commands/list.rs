@@ -190,11 +190,17 @@ fn write_json(
     errors: &[index::SessionError],
 ) -> anyhow::Result<()> {
     out.write_all(b"{\n  \"sessions\": [")?;
+    // Each line is serialized into one reused buffer and written whole: serde_json writes a
+    // row in a few dozen small pieces, cheap into a Vec, not through `dyn Write` (10k rows:
+    // about a tenth of the command's CPU time).
+    let mut line = Vec::with_capacity(1024);
     let mut first = true;
     index.list_each(filter, |row| {
-        out.write_all(if first { b"\n    " } else { b",\n    " })?;
+        line.clear();
+        line.extend_from_slice(if first { b"\n    " } else { b",\n    " });
         first = false;
-        serde_json::to_writer(&mut *out, &row).map_err(std::io::Error::from)
+        serde_json::to_writer(&mut line, &row).map_err(std::io::Error::from)?;
+        out.write_all(&line)
     })??;
     out.write_all(if first { b"],\n" } else { b"\n  ],\n" })?;
     out.write_all(b"  \"errors\": [")?;
