@@ -19,7 +19,8 @@ use super::refs::{SESSIONS_PREFIX, TRACKING_PREFIX};
 
 /// Every ref name under `refs/handoff/sessions/` and `refs/handoff-remotes/` for which
 /// `wanted` holds, loose or packed, sorted and without duplicates. Unreadable directories or
-/// files count as empty (as for git, a ref that cannot be read does not exist).
+/// files count as empty: resolving finds nothing there, and whatever reads refs through
+/// libgit2 (`list`, `push`) reports the real error.
 pub(super) fn session_ref_names(common_dir: &Path, wanted: &dyn Fn(&str) -> bool) -> Vec<String> {
     let mut names = Vec::new();
     for prefix in [SESSIONS_PREFIX, TRACKING_PREFIX] {
@@ -41,7 +42,7 @@ fn loose_names(dir: &Path, prefix: &str, wanted: &dyn Fn(&str) -> bool, out: &mu
         let Ok(kind) = entry.file_type() else {
             continue;
         };
-        // Ref names are UTF-8 (libgit2 and git refuse others): a name that is not is no ref.
+        // Session IDs are ASCII: a file name that is not UTF-8 names no session.
         let Ok(file) = entry.file_name().into_string() else {
             continue;
         };
