@@ -82,11 +82,16 @@ impl CommandError {
 
     /// The error and its causes on one line, each said once: a cause whose text the error
     /// before it already quotes is left out (`cannot read f: No such file` is not followed by
-    /// `No such file` again).
+    /// `No such file` again), and a libgit2 error is said without its class and code.
     pub fn message(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
         for cause in self.error.chain() {
-            let text = cause.to_string();
+            // libgit2's own text, without the class and code its Display adds (our errors
+            // quote that text already, and the class means nothing to a user).
+            let text = match cause.downcast_ref::<git2::Error>() {
+                Some(git) => git.message().to_owned(),
+                None => cause.to_string(),
+            };
             if parts.iter().any(|p| p.contains(&text)) {
                 continue;
             }

@@ -398,6 +398,31 @@ fn ids_resolve_from_loose_packed_and_tracking_refs() {
     }
 }
 
+/// A damaged loose session ref is named once, with libgit2's reason said once and without its
+/// class and code.
+#[test]
+fn a_corrupt_session_ref_is_reported_once() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let good = env.plan(&repo, "Good one");
+    let bad = "SESSION-20251027-ABCD1234";
+    std::fs::write(
+        repo.join(".git/refs/handoff/sessions").join(bad),
+        "garbage\n",
+    )
+    .unwrap();
+    let err = env.handoff(&repo, &["show", bad]).fails(1).to_owned();
+    assert_eq!(
+        err.matches("corrupted loose reference file").count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains(bad) && !err.contains("class="), "{err}");
+    // The other session is still there.
+    let shown = env.handoff(&repo, &["show", &good, "--json"]).json();
+    assert_eq!(shown["id"], good.as_str());
+}
+
 #[test]
 fn missing_identity_is_a_clear_error() {
     let env = TestEnv::new();
