@@ -62,8 +62,9 @@ impl Filter {
     }
 }
 
-/// One session as `list --json` prints it (the same fields as [`crate::views::Summary`]).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// One session as `list --json` prints it (the same fields as [`crate::views::Summary`]),
+/// serialized through [`SessionRowRef`], which alone names the JSON fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRow {
     /// Full session ID.
     pub id: String,
@@ -86,14 +87,42 @@ pub struct SessionRow {
     /// Agents that contributed.
     pub agents: Vec<String>,
     /// The ref holding the session.
-    #[serde(rename = "ref")]
     pub refname: String,
     /// The ref's tip.
     pub tip: String,
 }
 
+impl SessionRow {
+    /// The row, borrowed.
+    pub fn as_ref(&self) -> SessionRowRef<'_> {
+        SessionRowRef {
+            id: &self.id,
+            title: &self.title,
+            status: self.status.as_deref(),
+            iteration: self.iteration,
+            created: &self.created,
+            updated: &self.updated,
+            base: self.base.as_deref(),
+            head: self.head.as_deref(),
+            artifacts: self.artifacts,
+            agents: self.agents.iter().map(|a| a.as_str().into()).collect(),
+            refname: &self.refname,
+            tip: &self.tip,
+        }
+    }
+}
+
+impl Serialize for SessionRow {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        self.as_ref().serialize(serializer)
+    }
+}
+
 /// [`SessionRow`] borrowed from the index row being read: `list --json` writes each row without
-/// copying its text (the same fields, in the same order, so the same JSON).
+/// copying its text.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SessionRowRef<'a> {
     /// Full session ID.
@@ -390,6 +419,30 @@ fn artifact_text(store: &crate::store::Store<'_>, hit: &Hit, tip: &str) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The owned row (the MCP `list` tool) and the borrowed one (`list --json`) print the same.
+    #[test]
+    fn owned_and_borrowed_rows_serialize_alike() {
+        let row = SessionRow {
+            id: "SESSION-20251027-A7F3K2M9-x".into(),
+            title: "Quote \" and \u{1b}".into(),
+            status: None,
+            iteration: 2,
+            created: "2025-10-27T10:00:00Z".into(),
+            updated: "2025-10-27T11:00:00Z".into(),
+            base: Some("abc".into()),
+            head: None,
+            artifacts: 3,
+            agents: vec!["claude".into(), "co\"dex".into()],
+            refname: "refs/handoff/sessions/SESSION-20251027-A7F3K2M9-x".into(),
+            tip: "def".into(),
+        };
+        let owned = serde_json::to_value(&row).unwrap();
+        assert_eq!(owned, serde_json::to_value(row.as_ref()).unwrap());
+        assert_eq!(owned["ref"], row.refname.as_str());
+        assert_eq!(owned["agents"][1], "co\"dex");
+        assert_eq!(owned.as_object().unwrap().len(), 12);
+    }
 
     #[test]
     fn user_syntax_is_quoted_not_interpreted() {

@@ -74,15 +74,11 @@ fn packed_names(path: &Path, wanted: &dyn Fn(&str) -> bool, out: &mut Vec<String
     }
 }
 
-/// The ref name of a `packed-refs` line `<hex oid> <name>`, `None` for any other line.
+/// The ref name of a `packed-refs` line `<oid> <name>`, `None` for any other line.
 fn packed_line_name(line: &[u8]) -> Option<&str> {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    let space = line.iter().position(|&b| b == b' ')?;
-    let (oid, name) = (&line[..space], &line[space + 1..]);
-    if !matches!(oid.len(), 40 | 64) || !oid.iter().all(u8::is_ascii_hexdigit) {
-        return None;
-    }
-    std::str::from_utf8(name).ok()
+    let line = std::str::from_utf8(line.strip_suffix(b"\n").unwrap_or(line)).ok()?;
+    let (oid, name) = line.split_once(' ')?;
+    crate::git::parse_oid(oid).ok().map(|_| name)
 }
 
 #[cfg(test)]
