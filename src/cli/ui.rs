@@ -10,16 +10,35 @@ use std::io::{self, IsTerminal, Write};
 /// tab (ESC, BEL, CSI, DEL, C1 controls, bidi overrides) become visible `\u{..}` escapes.
 pub fn sanitize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        let dangerous = (c.is_control() && c != '\n' && c != '\t')
-            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-        if dangerous {
-            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
-        } else {
-            out.push(c);
+    let mut rest = text;
+    // Runs of bytes that cannot start a dangerous character are copied whole: printing a
+    // context prompt with a large diff goes through here, and most text is such runs.
+    while let Some(at) = rest.bytes().position(may_start_dangerous) {
+        out.push_str(&rest[..at]);
+        let mut chars = rest[at..].chars();
+        if let Some(c) = chars.next() {
+            if is_dangerous(c) {
+                out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+            } else {
+                out.push(c);
+            }
         }
+        rest = chars.as_str();
     }
+    out.push_str(rest);
     out
+}
+
+/// Control characters other than newline and tab, and the bidi overrides and isolates.
+fn is_dangerous(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether a UTF-8 byte may start a character [`is_dangerous`] holds for: an ASCII control or
+/// DEL, or the lead byte of U+0080..U+009F (0xC2) or of U+2000..U+2FFF (0xE2).
+fn may_start_dangerous(byte: u8) -> bool {
+    matches!(byte, 0x00..=0x1f | 0x7f | 0xc2 | 0xe2) && byte != b'\n' && byte != b'\t'
 }
 
 /// Like [`sanitize`], for text that must stay on one line (a title in a `list` row, a
@@ -185,6 +204,39 @@ impl git_handoff::report::Reporter for StderrReporter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `sanitize` means, one character at a time.
+    fn sanitize_by_char(text: &str) -> String {
+        text.chars()
+            .map(|c| {
+                if is_dangerous(c) {
+                    format!("\\u{{{:x}}}", u32::from(c))
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// The run-copying fast path gives what the character rule gives, on text mixing
+        /// ASCII, controls, C1 controls, bidi marks and other characters with the same lead
+        /// bytes (U+00A0.., U+2000..).
+        #[test]
+        fn sanitize_agrees_with_the_character_rule(
+            text in "[a-z\\n\\t\\x00-\\x1f\\x7f\\u{80}-\\u{a0}\\u{2000}-\\u{2070}\\u{e9}\\u{1f600}]{0,40}"
+        ) {
+            proptest::prop_assert_eq!(sanitize(&text), sanitize_by_char(&text));
+        }
+    }
+
+    #[test]
+    fn sanitize_escapes_every_dangerous_class() {
+        assert_eq!(
+            sanitize("a\x1bb\u{7f}c\u{85}d\u{9f}\u{a0}\u{202e}\u{2069}\u{2070}\u{e9}\n\t"),
+            "a\\u{1b}b\\u{7f}c\\u{85}d\\u{9f}\u{a0}\\u{202e}\\u{2069}\u{2070}\u{e9}\n\t"
+        );
+    }
 
     #[test]
     fn escapes_are_neutralised_but_text_kept() {
