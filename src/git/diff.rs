@@ -88,7 +88,15 @@ impl Repo {
         let bare = match self.work_dir() {
             Some(work_dir) => git2::Repository::open_bare(self.inner.path())
                 .ok()
-                .map(|bare| (bare, work_dir)),
+                .map(|bare| {
+                    // The object database this handle has open already, rather than listing
+                    // and mapping every pack index a second time.
+                    if let Ok(odb) = self.inner.odb() {
+                        // Without it the bare handle opens its own: slower, same objects.
+                        let _ = bare.set_odb(&odb);
+                    }
+                    (bare, work_dir)
+                }),
             None => None,
         };
         let diff = match &bare {
