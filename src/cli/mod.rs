@@ -43,73 +43,73 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Set up this clone (config keys, hooks, .handoff.toml); safe to run again
-    Init(init::InitArgs),
+    Init(Deferred<init::InitArgs>),
     /// Start a session with a plan (or add the next plan iteration)
-    Plan(record::PlanArgs),
+    Plan(Deferred<record::PlanArgs>),
     /// Record a review of the plan
-    Review(record::ReviewArgs),
+    Review(Deferred<record::ReviewArgs>),
     /// Record the implementation and note every commit of its range
-    Implement(record::ImplementArgs),
+    Implement(Deferred<record::ImplementArgs>),
     /// Record a validation of the implementation's commit range
-    Validate(record::ValidateArgs),
+    Validate(Deferred<record::ValidateArgs>),
     /// Record a validated, reusable pattern from a COMPLETE session
-    Pattern(record::PatternArgs),
+    Pattern(Deferred<record::PatternArgs>),
     /// Abandon a session
-    Abandon(record::AbandonArgs),
+    Abandon(Deferred<record::AbandonArgs>),
     /// Take back the last artifact of a session that has not been pushed
-    Undo(undo::UndoArgs),
+    Undo(Deferred<undo::UndoArgs>),
     /// Serve the repository to Claude Code and Codex over MCP (stdio)
-    Mcp(McpArgs),
+    Mcp(Deferred<McpArgs>),
     /// Run the reviewing agent (codex, claude, ...) and record its review or validation
-    Run(run::RunArgs),
+    Run(Deferred<run::RunArgs>),
     /// Print the JSON schema of a structured review answer (for codex --output-schema)
-    Schema(run::SchemaArgs),
+    Schema(Deferred<run::SchemaArgs>),
     /// Show a session: status, timeline, range, findings
-    Show(show::ShowArgs),
+    Show(Deferred<show::ShowArgs>),
     /// Show the current session, its next step, and handoff data not yet pushed
-    Status(status::StatusArgs),
+    Status(Deferred<status::StatusArgs>),
     /// List sessions, newest first
-    List(list::ListArgs),
+    List(Deferred<list::ListArgs>),
     /// Search every artifact (plans, reviews, ...) with ranked full-text search
-    Search(search::SearchArgs),
+    Search(Deferred<search::SearchArgs>),
     /// Rebuild the local search index from the refs
-    Reindex(reindex::ReindexArgs),
+    Reindex(Deferred<reindex::ReindexArgs>),
     /// Send new artifacts to the Byterover index (MCP server or ByteRover's CLI)
-    Sync(sync::SyncArgs),
+    Sync(Deferred<sync::SyncArgs>),
     /// Turn review findings into PR annotations (GitHub, SARIF, reviewdog, GitLab, ...)
-    Annotate(annotate::AnnotateArgs),
+    Annotate(Deferred<annotate::AnnotateArgs>),
     /// Show a session's artifact history
-    Log(log::LogArgs),
+    Log(Deferred<log::LogArgs>),
     /// Diff two versions of an artifact (e.g. plan iteration 1 and 2)
-    Diff(diff::DiffArgs),
+    Diff(Deferred<diff::DiffArgs>),
     /// Print a self-contained prompt for the next agent
-    Context(context::ContextArgs),
+    Context(Deferred<context::ContextArgs>),
     /// Show which sessions produced a commit
-    Why(why::WhyArgs),
+    Why(Deferred<why::WhyArgs>),
     /// Send sessions and notes to a remote (never forced)
-    Push(share::PushArgs),
+    Push(Deferred<share::PushArgs>),
     /// Fetch and merge a remote's sessions and notes
-    Pull(share::PullArgs),
+    Pull(Deferred<share::PullArgs>),
     /// Re-attach sessions to commits after cherry-picks and forge squash merges
-    Repair(repair::RepairArgs),
+    Repair(Deferred<repair::RepairArgs>),
     /// Make a session current (commits get its Handoff-Session trailer)
-    Start(hook::StartArgs),
+    Start(Deferred<hook::StartArgs>),
     /// Stop adding the Handoff-Session trailer
-    Stop(hook::StopArgs),
+    Stop(Deferred<hook::StopArgs>),
     /// Play the seed's example end to end in a scratch repository
-    Demo(demo::DemoArgs),
+    Demo(Deferred<demo::DemoArgs>),
     /// Show or set configuration (and where each value comes from)
-    Config(config::ConfigArgs),
+    Config(Deferred<config::ConfigArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
-    Completion(manuals::CompletionArgs),
+    Completion(Deferred<manuals::CompletionArgs>),
     /// Install man pages, so `git handoff --help` works
-    InstallMan(manuals::InstallManArgs),
+    InstallMan(Deferred<manuals::InstallManArgs>),
     /// Print every session ID (for shell completion)
     #[command(hide = true)]
-    CompleteIds(manuals::CompleteIdsArgs),
+    CompleteIds(Deferred<manuals::CompleteIdsArgs>),
     /// Run a hook handler (called by the installed git hooks)
     #[command(hide = true)]
-    Hook(hook::HookArgs),
+    Hook(Deferred<hook::HookArgs>),
 }
 
 /// Serve this repository to coding agents over MCP on standard input and output
@@ -122,6 +122,60 @@ pub enum Command {
 /// handoff mcp`).
 #[derive(Debug, clap::Args)]
 pub struct McpArgs {}
+
+/// A subcommand's arguments, added to clap's command only when that subcommand is parsed (or
+/// help, completions or manuals need them): every start of the program otherwise builds the
+/// arguments of all subcommands, a tenth of a short command's time. Reads as the arguments
+/// themselves.
+#[derive(Debug)]
+pub struct Deferred<T>(T);
+
+impl<T> std::ops::Deref for Deferred<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: clap::FromArgMatches> clap::FromArgMatches for Deferred<T> {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(Self)
+    }
+    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches_mut(matches).map(Self)
+    }
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+    fn update_from_arg_matches_mut(
+        &mut self,
+        matches: &mut clap::ArgMatches,
+    ) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(matches)
+    }
+}
+
+impl<T: clap::Args> clap::Args for Deferred<T> {
+    fn group_id() -> Option<clap::Id> {
+        T::group_id()
+    }
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.defer(|cmd| keep_about(cmd, T::augment_args))
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.defer(|cmd| keep_about(cmd, T::augment_args_for_update))
+    }
+}
+
+/// Adds a subcommand's arguments, keeping the description the subcommand's variant gave it
+/// (the arguments' own doc comment would otherwise replace it, as it runs later now).
+fn keep_about(cmd: clap::Command, augment: fn(clap::Command) -> clap::Command) -> clap::Command {
+    let about = cmd.get_about().cloned();
+    let long_about = cmd.get_long_about().cloned();
+    augment(cmd)
+        .about(clap::builder::Resettable::from(about))
+        .long_about(clap::builder::Resettable::from(long_about))
+}
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> CommandResult {
