@@ -124,9 +124,9 @@ pub enum Command {
 pub struct McpArgs {}
 
 /// A subcommand's arguments, added to clap's command only when that subcommand is parsed (or
-/// help, completions or manuals need them): every start of the program otherwise builds the
-/// arguments of all subcommands, a tenth of a short command's time. Reads as the arguments
-/// themselves.
+/// help, completions or manuals need them): otherwise every start of the program builds the
+/// arguments of all subcommands, a tenth of the instructions of a short command such as
+/// `context`. Reads as the arguments themselves.
 #[derive(Debug)]
 pub struct Deferred<T>(T);
 
