@@ -11,6 +11,10 @@
 //! Loose refs are listed before `packed-refs` is read: `git pack-refs` writes the new
 //! `packed-refs` before it deletes the loose files, so a ref being packed meanwhile is seen
 //! in one place or both, never in neither.
+//!
+//! Files backend only. A reftable repository is refused when it is opened (docs/format.md,
+//! "Object names"), so nothing reaches here with refs this reader cannot see; the day reftable
+//! is read, session names must come through that backend instead, or resolving finds nothing.
 
 use std::io::BufRead as _;
 use std::path::Path;
