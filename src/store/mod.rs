@@ -5,6 +5,7 @@
 //! `refs/notes/handoff` list, for each code commit, the sessions that produced it. Reads never
 //! trust stored data: a bad session is a per-session error, never a panic and never misread.
 
+mod blobs;
 mod merge;
 mod notes;
 mod pack;

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use git2::{ObjectType, Oid, Repository, Tree};
 
+use super::blobs::Refused;
 use super::pack::{BLOB_MODE, NewObjects, TREE_MODE, TreeEntry};
 use super::refs::{self, Attempt, NOTES_REF, read_ref};
 use super::{Error, Result, Store};
@@ -455,28 +456,13 @@ fn notes_tree(repo: &Repository, tip: Oid) -> Result<Tree<'_>> {
 /// Reads a note's bytes whole. A note larger than [`MAX_NOTE_BYTES`] is refused (before it is
 /// inflated), never cut: a cut note written back would lose the lines past the cut.
 fn read_note_blob(repo: &Repository, oid: Oid) -> Result<Vec<u8>> {
-    let odb = repo
-        .odb()
-        .map_err(|source| Error::git("opening the object database", source))?;
-    let (size, kind) = odb
-        .read_header(oid)
-        .map_err(|source| Error::git("reading a note", source))?;
-    if kind != ObjectType::Blob {
-        return Err(Error::NoteRefused {
-            note: oid,
-            problem: super::NoteProblem::NotABlob(kind.str()),
-        });
-    }
-    if size > MAX_NOTE_BYTES {
-        return Err(Error::NoteRefused {
-            note: oid,
-            problem: super::NoteProblem::TooLarge(size),
-        });
-    }
-    let blob = repo
-        .find_blob(oid)
-        .map_err(|source| Error::git("reading a note", source))?;
-    Ok(blob.content().to_vec())
+    let problem = match super::blobs::read_bounded(repo, oid, MAX_NOTE_BYTES) {
+        Ok(Ok(bytes)) => return Ok(bytes),
+        Ok(Err(Refused::NotABlob(kind))) => super::NoteProblem::NotABlob(kind.str()),
+        Ok(Err(Refused::TooLarge(size))) => super::NoteProblem::TooLarge(size),
+        Err(source) => return Err(Error::git("reading a note", source)),
+    };
+    Err(Error::NoteRefused { note: oid, problem })
 }
 
 fn is_hex(s: &str) -> bool {

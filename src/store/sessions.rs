@@ -1,8 +1,9 @@
 //! Reading and appending to session commit chains.
 
 use chrono::{DateTime, Utc};
-use git2::{FileMode, ObjectType, Oid, Repository, Tree};
+use git2::{FileMode, Oid, Repository, Tree};
 
+use super::blobs::Refused;
 use super::ref_names;
 use super::refs::{self, Attempt, Swap, compare_and_swap, read_ref, session_ref};
 use super::{Error, Problem, Result, Store};
@@ -629,30 +630,19 @@ fn is_artifact_name(name: &str) -> bool {
 
 /// Reads a blob, refusing oversized or non-blob objects before inflating them.
 fn read_blob(repo: &Repository, id: &SessionId, path: &str, oid: Oid) -> Result<Vec<u8>> {
-    let corrupt = |source| Error::Corrupt {
-        session: id.to_string(),
-        path: path.to_owned(),
-        source,
-    };
-    let odb = repo
-        .odb()
-        .map_err(|source| Error::git("opening the object database", source))?;
-    let (size, kind) = odb
-        .read_header(oid)
-        .map_err(|source| Error::git(format!("reading {path} of {id}"), source))?;
-    if kind != ObjectType::Blob {
-        return Err(Error::Malformed {
+    match super::blobs::read_bounded(repo, oid, MAX_FILE_BYTES) {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(Refused::NotABlob(_))) => Err(Error::Malformed {
             session: id.to_string(),
             problem: Problem::NotAFile(crate::session::codec::excerpt(path)),
-        });
+        }),
+        Ok(Err(Refused::TooLarge(size))) => Err(Error::Corrupt {
+            session: id.to_string(),
+            path: path.to_owned(),
+            source: DecodeError::TooLarge { size },
+        }),
+        Err(source) => Err(Error::git(format!("reading {path} of {id}"), source)),
     }
-    if size > MAX_FILE_BYTES {
-        return Err(corrupt(DecodeError::TooLarge { size }));
-    }
-    let blob = repo
-        .find_blob(oid)
-        .map_err(|source| Error::git(format!("reading {path} of {id}"), source))?;
-    Ok(blob.content().to_vec())
 }
 
 /// The first line of `text` with control characters dropped, for a commit subject.
