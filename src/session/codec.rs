@@ -293,7 +293,7 @@ fn checked_text(bytes: &[u8]) -> Result<&str, DecodeError> {
 /// `newest`.
 ///
 /// Straight into `T` first: a file this version wrote decodes without the intermediate table,
-/// which cost a quarter more (it is most of reading a session). When that fails, or the
+/// which made each file cost a third more. When that fails, or the
 /// version is out of range, the table route decides the error exactly as before: the schema
 /// version first, so a newer layout is refused as newer rather than by its first unknown field.
 fn decode_versioned<T: serde::de::DeserializeOwned>(

@@ -21,7 +21,7 @@ pub(super) enum Refused {
 /// whose header gives its type and size before the content is inflated. libgit2 searches every
 /// pack before the loose objects, and formats an error message for each pack that does not
 /// hold the object, so reading the header and then the object the usual way searched every
-/// pack twice: with the packs a few ranges of notes leave, that was most of the cost of
+/// pack twice: with the packs a few ranges of notes leave, that was about half the cost of
 /// reading a session. A packed object (after a clone, a fetch or `git gc`) is read as before:
 /// its header, then the object.
 pub(super) fn read_bounded(
