@@ -280,10 +280,10 @@ fn run_and_context(root: &Path) {
         "  overhead                     {:>10.2?}   (goal <= 100ms)",
         run.saturating_sub(agent_alone)
     );
+    let pairs = contexts.len();
     let (context, diff) = (median(contexts), median(diffs));
     println!(
-        "context --for validate against git diff of the same {COMMITS}-commit range (median of {} interleaved pairs):",
-        5 * PAIRS
+        "context --for validate against git diff of the same {COMMITS}-commit range (median of {pairs} interleaved pairs):"
     );
     println!("  git diff base..head          {diff:>10.2?}");
     println!("  git handoff context          {context:>10.2?}");

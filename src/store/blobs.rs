@@ -69,6 +69,12 @@ mod tests {
         (dir, repo)
     }
 
+    /// Where git keeps `oid` as a loose object.
+    fn loose_path(dir: &std::path::Path, oid: Oid) -> std::path::PathBuf {
+        let hex = oid.to_string();
+        dir.join("objects").join(&hex[..2]).join(&hex[2..])
+    }
+
     fn git(dir: &std::path::Path, args: &[&str]) {
         let out = std::process::Command::new("git")
             .arg("--git-dir")
@@ -123,9 +129,10 @@ mod tests {
             .unwrap();
         git(dir.path(), &["repack", "-a", "-d", "-q"]);
         for oid in [small, large, tree] {
-            let hex = oid.to_string();
-            let loose = dir.path().join("objects").join(&hex[..2]).join(&hex[2..]);
-            assert!(!loose.exists(), "{hex} is still loose");
+            assert!(
+                !loose_path(dir.path(), oid).exists(),
+                "{oid} is still loose"
+            );
         }
         let reopened = Repository::open_bare(dir.path()).unwrap();
         check(&reopened);
@@ -136,8 +143,7 @@ mod tests {
         let (dir, repo) = repo();
         let oid = repo.blob(b"0123456789").unwrap();
         // Rewrite the loose file: the header says 4 bytes, the stream holds 10.
-        let hex = oid.to_string();
-        let path = dir.path().join("objects").join(&hex[..2]).join(&hex[2..]);
+        let path = loose_path(dir.path(), oid);
         let mut encoder =
             flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         std::io::Write::write_all(&mut encoder, b"blob 4\x000123456789").unwrap();
