@@ -9,6 +9,7 @@
 //!
 //! Entry points: [`Index::open`] then [`Index::refresh`], [`Index::list`] and [`Index::search`].
 
+mod postings;
 mod query;
 mod rank;
 mod refresh;

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use rusqlite::{OptionalExtension as _, Transaction, TransactionBehavior, params};
 
+use super::postings::{self, Batch};
 use super::{Index, Result};
 use crate::session::{Session, SessionId};
 use crate::store::{self, Store};
@@ -103,10 +104,11 @@ impl Index {
         for name in &removed {
             delete_session(&tx, name)?;
         }
-        let write = |loaded: &[Loaded<'_>]| -> Result<()> {
+        let mut batch = Batch::default();
+        let mut write = |loaded: &[Loaded<'_>]| -> Result<()> {
             for (name, tip, result) in loaded {
                 delete_session(&tx, name)?;
-                write_session(&tx, name, tip, result, with_text)?;
+                write_session(&tx, name, tip, result, with_text.then_some(&mut batch))?;
             }
             Ok(())
         };
@@ -152,6 +154,8 @@ impl Index {
                 Ok(())
             })?;
         }
+        batch.flush(&tx)?;
+        postings::compact_if_due(&tx)?;
         tx.commit()?;
         self.remember(&stamps)?;
         stats.read = total;
@@ -198,6 +202,7 @@ impl Index {
             })
             .collect();
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let mut batch = Batch::default();
         let mut filled = 0;
         for (name, tip, session) in &loaded {
             // Another process may have filled or replaced it meanwhile: only a row still
@@ -226,7 +231,7 @@ impl Index {
                         .iter()
                         .find(|a| a.id.to_string() == artifact)
                     {
-                        insert_text(&tx, rowid, session, a)?;
+                        insert_text(&tx, rowid, session, a, &mut batch)?;
                     }
                 }
             }
@@ -236,6 +241,8 @@ impl Index {
             )?;
             filled += 1;
         }
+        batch.flush(&tx)?;
+        postings::compact_if_due(&tx)?;
         tx.commit()?;
         Ok(filled)
     }
@@ -515,19 +522,20 @@ fn replace_session(
     for other in &same {
         delete_session(tx, other)?;
     }
-    write_session(tx, name, tip, read, false)
+    write_session(tx, name, tip, read, None)
 }
 
-/// Writes the rows of a session read at `tip`, or its error row when it could not be read.
+/// Writes the rows of a session read at `tip`, or its error row when it could not be read;
+/// with `text`, its full-text rows too (their terms go to `text`).
 fn write_session(
     tx: &Transaction<'_>,
     name: &str,
     tip: &str,
     read: &std::result::Result<Session, String>,
-    with_text: bool,
+    text: Option<&mut Batch>,
 ) -> Result<()> {
     match read {
-        Ok(session) => insert_session(tx, name, tip, session, with_text),
+        Ok(session) => insert_session(tx, name, tip, session, text),
         Err(error) => {
             tx.execute(
                 "INSERT INTO sessions (ref, tip, id, error) VALUES (?1, ?2, ?3, ?4)",
@@ -540,7 +548,7 @@ fn write_session(
 
 /// Removes every row of the session under ref `name`, if the index has it (a new ref costs one
 /// indexed lookup: most sessions of a cold build or a large fetch are new).
-fn delete_session(tx: &Transaction<'_>, name: &str) -> rusqlite::Result<()> {
+pub(super) fn delete_session(tx: &Transaction<'_>, name: &str) -> rusqlite::Result<()> {
     let sid: Option<i64> = tx
         .prepare_cached("SELECT sid FROM sessions WHERE ref = ?1")?
         .query_row([name], |r| r.get(0))
@@ -548,6 +556,7 @@ fn delete_session(tx: &Transaction<'_>, name: &str) -> rusqlite::Result<()> {
     let Some(sid) = sid else {
         return Ok(());
     };
+    postings::bury_session(tx, sid)?;
     tx.prepare_cached(
         "DELETE FROM artifact_text WHERE rowid IN (SELECT rowid FROM artifact_rows WHERE sid = ?1)",
     )?
@@ -559,15 +568,16 @@ fn delete_session(tx: &Transaction<'_>, name: &str) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Adds a session's row and its artifacts' rows, with their full-text terms or leaving them
-/// pending.
+/// Adds a session's row and its artifacts' rows, with their full-text terms (into `text`) or
+/// leaving them pending.
 fn insert_session(
     tx: &Transaction<'_>,
     name: &str,
     tip: &str,
     session: &Session,
-    with_text: bool,
+    mut text: Option<&mut Batch>,
 ) -> Result<()> {
+    let with_text = text.is_some();
     let s = render::summary(session);
     let agents = serde_json::to_string(&s.agents).unwrap_or_else(|_| "[]".to_owned());
     tx.prepare_cached(
@@ -591,19 +601,21 @@ fn insert_session(
             a.status.as_str(),
             render::rfc3339(a.created),
         ])?;
-        if with_text {
-            insert_text(tx, tx.last_insert_rowid(), session, a)?;
+        if let Some(batch) = text.as_deref_mut() {
+            insert_text(tx, tx.last_insert_rowid(), session, a, batch)?;
         }
     }
     Ok(())
 }
 
-/// Adds one artifact's terms to the full-text table, under its `artifact_rows` rowid.
+/// Adds one artifact's terms to the full-text table, under its `artifact_rows` rowid, and to
+/// the postings (`batch`).
 fn insert_text(
     tx: &Transaction<'_>,
     rowid: i64,
     session: &Session,
     a: &crate::session::Artifact,
+    batch: &mut Batch,
 ) -> Result<()> {
     let mut text = tx.prepare_cached(
         "INSERT INTO artifact_text (rowid, session, title, body, findings, kind, agent, status)
@@ -621,15 +633,18 @@ fn insert_text(
             )
         })
         .collect();
-    text.execute(params![
-        rowid,
+    let columns = [
         session.meta.id.as_str(),
-        session.meta.title,
-        a.body,
-        findings,
+        session.meta.title.as_str(),
+        a.body.as_str(),
+        findings.as_str(),
         a.kind.as_str(),
-        a.agent,
-        a.status.as_str()
+        a.agent.as_str(),
+        a.status.as_str(),
+    ];
+    text.execute(params![
+        rowid, columns[0], columns[1], columns[2], columns[3], columns[4], columns[5], columns[6]
     ])?;
+    batch.add_row(tx, rowid, columns)?;
     Ok(())
 }

@@ -2,7 +2,10 @@
 //! is rebuilt, never migrated (it is derived data).
 
 /// Schema version, stored in `PRAGMA user_version`.
-pub const VERSION: i64 = 7;
+pub const VERSION: i64 = 8;
+
+/// The full-text tokenizer (postings.rs tokenizes non-ASCII rows with the same one).
+pub const TOKENIZER: &str = "unicode61 remove_diacritics 2";
 
 /// Creates every table of an empty index.
 pub const CREATE: &str = r#"
@@ -41,8 +44,10 @@ CREATE INDEX sessions_id ON sessions(id);
 CREATE INDEX sessions_random ON sessions(substr(id, 18, 8));
 
 -- An artifact as read at its session's tip (sessions.tip, where snippets are cut from).
+-- AUTOINCREMENT: a rowid is never reused, so a deleted row's postings (tombstones) can never
+-- be mistaken for a new row's.
 CREATE TABLE artifact_rows (
-    rowid      INTEGER PRIMARY KEY,
+    rowid      INTEGER PRIMARY KEY AUTOINCREMENT,
     sid        INTEGER NOT NULL,  -- sessions.sid
     artifact   TEXT NOT NULL,
     kind       TEXT NOT NULL,
@@ -61,4 +66,12 @@ CREATE VIRTUAL TABLE artifact_text USING fts5(
     content = '', contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 2'
 );
+
+-- postings.rs: for each term, chunks of (rowid, column-weighted count) entries; the term ' '
+-- lists every row with its length in tokens. What BM25 needs, without asking FTS5 to visit
+-- every matching row.
+CREATE TABLE postings (term TEXT NOT NULL, last INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE INDEX postings_term ON postings(term);
+-- Rows deleted after their postings were written, skipped until the chunks are rewritten.
+CREATE TABLE tombstones (rowid INTEGER PRIMARY KEY);
 "#;
