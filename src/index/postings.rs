@@ -10,9 +10,11 @@
 //! for operation, so the scores (and so the order) are bit for bit those of FTS5.
 //!
 //! Storage (schema.rs): `postings` holds chunks `(term, last, data)`; `data` is a run of
-//! entries `(zigzag varint of rowid - previous rowid, varint value)` starting from rowid 0,
-//! where the value is the term's count weighted by the BM25 column weights times two (the
-//! weights are halves: 1 to 10). The pseudo-term [`LENGTHS`] lists every row with its length
+//! entries, each the rowid's difference from the previous one (from 0) and a value: the term's
+//! count weighted by the BM25 column weights times two (the weights are halves: 1 to 10). An
+//! entry is one varint, `zigzag(difference) << 4 | min(value, 15)`, followed by a second one,
+//! `value - 15`, only when the value is 15 or more: most entries of common words take one byte
+//! (half the index's growth, with a varint for each). The pseudo-term [`LENGTHS`] lists every row with its length
 //! in tokens. A row deleted after its entries were written is listed in `tombstones` and
 //! skipped until [`compact`] rewrites the chunks without it.
 //!
@@ -46,6 +48,11 @@ const APPEND_BELOW: usize = 4096;
 /// Batches of at most this many rows try to append (one lookup per term); larger ones (a cold
 /// build) always start new chunks.
 const APPEND_BATCH_ROWS: usize = 64;
+/// Rows at or above this rowid (never reached: rowids count rows ever written) are left to
+/// FTS5.
+const MAX_ROWID: i64 = 1 << 56;
+/// Fewer deleted rows than this are never worth a compaction.
+const COMPACT_FROM: i64 = 1024;
 /// A batch is written out once its buffers hold this many bytes.
 const FLUSH_BYTES: usize = 64 << 20;
 
@@ -70,8 +77,7 @@ struct Buffer {
 
 impl Buffer {
     fn push(&mut self, rowid: i64, value: u32) {
-        put_varint(&mut self.data, zigzag(rowid - self.last));
-        put_varint(&mut self.data, u64::from(value));
+        put_entry(&mut self.data, rowid - self.last, value);
         self.last = rowid;
     }
 }
@@ -85,6 +91,11 @@ impl Batch {
         rowid: i64,
         columns: [&str; COLUMNS],
     ) -> Result<()> {
+        if !(0..MAX_ROWID).contains(&rowid) {
+            // Not held here (entries encode differences below 2^57); the totals then differ
+            // from FTS5's, which scores every search instead.
+            return Ok(());
+        }
         let mut counts: HashMap<String, u32> = HashMap::new();
         let length = if columns.iter().all(|c| c.is_ascii()) {
             let mut length = 0_u32;
@@ -187,21 +198,25 @@ impl Batch {
     /// to each term's newest chunk while that is small; a large one adds a chunk per term.
     pub(super) fn flush(&mut self, conn: &Connection) -> Result<()> {
         let append = self.rows <= APPEND_BATCH_ROWS;
+        // length() of a blob is read from the record header: a large chunk is not loaded.
         let mut newest = conn.prepare_cached(
-            "SELECT rowid, last, data FROM postings WHERE term = ?1 ORDER BY rowid DESC LIMIT 1",
+            "SELECT rowid, last, length(data) FROM postings WHERE term = ?1
+             ORDER BY rowid DESC LIMIT 1",
         )?;
+        let mut data_of = conn.prepare_cached("SELECT data FROM postings WHERE rowid = ?1")?;
         let mut update =
             conn.prepare_cached("UPDATE postings SET last = ?2, data = ?3 WHERE rowid = ?1")?;
         let mut insert =
             conn.prepare_cached("INSERT INTO postings (term, last, data) VALUES (?1, ?2, ?3)")?;
         for (term, buffer) in self.terms.drain() {
             if append {
-                let found: Option<(i64, i64, Vec<u8>)> = newest
+                let found: Option<(i64, i64, i64)> = newest
                     .query_row([&term], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                     .optional()?;
-                if let Some((chunk, last, mut data)) = found
-                    && data.len() < APPEND_BELOW
+                if let Some((chunk, last, size)) = found
+                    && usize::try_from(size).is_ok_and(|size| size < APPEND_BELOW)
                 {
+                    let mut data: Vec<u8> = data_of.query_row([chunk], |r| r.get(0))?;
                     append_entries(&mut data, last, &buffer.data);
                     update.execute(params![chunk, buffer.last, data])?;
                     continue;
@@ -220,8 +235,7 @@ impl Batch {
 fn append_entries(data: &mut Vec<u8>, last: i64, entries: &[u8]) {
     let mut reader = Entries::new(entries);
     if let Some((rowid, value)) = reader.next() {
-        put_varint(data, zigzag(rowid - last));
-        put_varint(data, u64::from(value));
+        put_entry(data, rowid - last, value);
         data.extend_from_slice(&entries[reader.at..]);
     }
 }
@@ -241,12 +255,13 @@ pub(super) fn bury_session(conn: &Connection, sid: i64) -> rusqlite::Result<()> 
 /// Rewrites every term's chunks as one without the deleted rows, once the deleted rows are an
 /// eighth of the rows (a cost of one pass over the postings, paid once per that many deletions).
 pub(super) fn compact_if_due(conn: &Connection) -> Result<bool> {
-    let (dead, rows): (i64, i64) = conn.query_row(
-        "SELECT (SELECT count(*) FROM tombstones), (SELECT count(*) FROM artifact_rows)",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    if dead < 1024 || dead * 8 < rows {
+    let dead: i64 = conn.query_row("SELECT count(*) FROM tombstones", [], |r| r.get(0))?;
+    if dead < COMPACT_FROM {
+        return Ok(false);
+    }
+    // FTS5's row count: one record, where counting artifact_rows would visit every row.
+    let rows = fts5_totals(conn)?.map_or(0, |(rows, _)| rows);
+    if dead * 8 < rows {
         return Ok(false);
     }
     compact(conn)?;
@@ -531,10 +546,15 @@ impl Iterator for Entries<'_> {
     type Item = (i64, u32);
 
     fn next(&mut self) -> Option<(i64, u32)> {
-        let (delta, used) = get_varint(&self.data[self.at..])?;
-        let (value, used2) = get_varint(&self.data[self.at + used..])?;
-        self.at += used + used2;
-        self.last = self.last.wrapping_add(unzigzag(delta));
+        let (head, used) = get_varint(&self.data[self.at..])?;
+        self.at += used;
+        let mut value = head & VALUE_MASK;
+        if value == VALUE_MASK {
+            let (more, used) = get_varint(&self.data[self.at..])?;
+            self.at += used;
+            value = value.checked_add(more)?;
+        }
+        self.last = self.last.wrapping_add(unzigzag(head >> VALUE_BITS));
         Some((self.last, u32::try_from(value).unwrap_or(u32::MAX)))
     }
 }
@@ -545,6 +565,21 @@ fn ascii_tokens(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|t| !t.is_empty())
         .map(|t| t[..t.len().min(MAX_TOKEN_BYTES)].to_ascii_lowercase())
+}
+
+/// Bits of an entry's first varint that hold its value.
+const VALUE_BITS: u32 = 4;
+/// The largest value held in the first varint; a larger one continues in a second.
+const VALUE_MASK: u64 = (1 << VALUE_BITS) - 1;
+
+/// Appends one entry: a rowid difference and a value (module doc). Rowids are below
+/// [`MAX_ROWID`], so the shifted difference keeps every bit.
+fn put_entry(out: &mut Vec<u8>, delta: i64, value: u32) {
+    let low = u64::from(value).min(VALUE_MASK);
+    put_varint(out, (zigzag(delta) << VALUE_BITS) | low);
+    if low == VALUE_MASK {
+        put_varint(out, u64::from(value) - VALUE_MASK);
+    }
 }
 
 fn zigzag(v: i64) -> u64 {
@@ -786,6 +821,40 @@ mod tests {
     }
 
     #[test]
+    fn compaction_comes_once_an_eighth_of_the_rows_are_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = index(dir.path(), 400, true);
+        let delete = |sessions: std::ops::Range<usize>| {
+            let tx = index.conn.unchecked_transaction().unwrap();
+            for s in sessions {
+                let name = format!("refs/handoff/sessions/SESSION-20250101-{s:08}");
+                crate::index::refresh::delete_session(&tx, &name).unwrap();
+            }
+            let compacted = compact_if_due(&tx).unwrap();
+            tx.commit().unwrap();
+            compacted
+        };
+        // 300 of 1,200 rows: fewer than the 1,024 deletions ever worth a rewrite.
+        assert!(!delete(0..300));
+        assert!(delete(300..350));
+        let dead: i64 = index
+            .conn
+            .query_row("SELECT count(*) FROM tombstones", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(dead, 0);
+        let chunks: i64 = index
+            .conn
+            .query_row(
+                "SELECT count(*) - count(DISTINCT term) FROM postings",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(chunks, 0, "one chunk per term");
+        assert!(compare_all(&index) > 100);
+    }
+
+    #[test]
     fn small_batches_append_to_the_newest_chunk() {
         let dir = tempfile::tempdir().unwrap();
         let index = index(dir.path(), 10, true);
@@ -895,6 +964,29 @@ mod tests {
         append_entries(&mut data, chunk.last, &more.data);
         let entries: Vec<_> = Entries::new(&data).collect();
         assert_eq!(entries, [(5, 1), (9, 2), (3, 7), (12, 4)]);
+        // Small differences and values take one byte; 15 and more a second varint.
+        let mut one = Buffer {
+            last: 0,
+            data: Vec::new(),
+        };
+        one.push(3, 14);
+        assert_eq!(one.data.len(), 1);
+        for value in [15, 16, 400, u32::MAX] {
+            one.push(one.last - 2, value);
+        }
+        one.push(1 << 40, 0);
+        let entries: Vec<_> = Entries::new(&one.data).collect();
+        assert_eq!(
+            entries,
+            [
+                (3, 14),
+                (1, 15),
+                (-1, 16),
+                (-3, 400),
+                (-5, u32::MAX),
+                (1 << 40, 0)
+            ]
+        );
     }
 
     #[test]
