@@ -455,3 +455,106 @@ fn a_refresh_of_many_sessions_reads_them_while_writing_and_misses_none() {
         "SESSION-20251027-00000555"
     );
 }
+
+/// Every hit of `query` (up to 1,000) as `search --json` gives it, and as FTS5's own `bm25()`
+/// scores the same matches in the index file: artifact ID to score, compared exactly.
+fn scores_both_ways(
+    env: &TestEnv,
+    repo: &std::path::Path,
+    query: &str,
+) -> (Vec<(String, u64)>, Vec<(String, u64)>) {
+    let run = env.handoff(repo, &["search", query, "--limit", "1000", "--json"]);
+    let hits = run.json();
+    // The scores as printed, parsed exactly (serde_json's own float parsing may be one unit
+    // in the last place off).
+    let printed: Vec<f64> = run
+        .ok()
+        .split("\"score\":")
+        .skip(1)
+        .map(|rest| {
+            let end = rest.find([',', '}']).unwrap();
+            rest[..end].trim().parse().unwrap()
+        })
+        .collect();
+    let results = hits["results"].as_array().unwrap();
+    assert_eq!(printed.len(), results.len());
+    let mut ours: Vec<(String, u64)> = results
+        .iter()
+        .zip(printed)
+        .map(|(h, score)| (h["artifact"].as_str().unwrap().to_owned(), score.to_bits()))
+        .collect();
+    let db = rusqlite::Connection::open(repo.join(".git/handoff/index.sqlite")).unwrap();
+    let terms = git_handoff::index::parse_terms(query).unwrap();
+    let mut stmt = db
+        .prepare(
+            "SELECT r.artifact, bm25(artifact_text, 2.0, 5.0, 1.0, 2.0, 0.5, 0.5, 0.5)
+             FROM artifact_text JOIN artifact_rows r ON r.rowid = artifact_text.rowid
+             WHERE artifact_text MATCH ?1",
+        )
+        .unwrap();
+    let mut theirs: Vec<(String, u64)> = stmt
+        .query_map([&terms.fts], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                (-r.get::<_, f64>(1)?).max(0.0).to_bits(),
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    ours.sort();
+    theirs.sort();
+    (ours, theirs)
+}
+
+#[test]
+fn plain_word_searches_are_scored_from_the_postings_exactly_as_fts5_scores() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let texts = [
+        "redis backoff with jitter, then redis again",
+        "Straße café naïve résumé: redis — backoff",
+        "Cache-Control headers and the redis cache",
+        "jitter jitter jitter",
+    ];
+    let mut ids = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        let run = env.handoff(&repo, &["plan", "-t", &format!("Session {i}"), "-m", text]);
+        ids.push(run.ok().trim().to_owned());
+    }
+    let queries = [
+        "redis",
+        "redis backoff jitter",
+        "cafe strasse",
+        "cache",
+        "session 1",
+    ];
+    let check = |stage: &str| {
+        for query in queries {
+            let (ours, theirs) = scores_both_ways(&env, &repo, query);
+            assert!(!theirs.is_empty(), "{stage}: {query}");
+            assert_eq!(ours, theirs, "{stage}: {query}");
+        }
+        let index = git_handoff::index::Index::open(&repo.join(".git"), &mut |_| {}).unwrap();
+        assert!(index.postings_in_use().unwrap(), "{stage}");
+    };
+    // Terms written at the first search (left pending by plan's refresh).
+    check("first search");
+    // A review replaces its session's rows: the old ones are deleted under the postings.
+    env.handoff(
+        &repo,
+        &[
+            "review",
+            &ids[1],
+            "--verdict",
+            "approve",
+            "-m",
+            "redis looks right; ÉCOLE",
+        ],
+    )
+    .ok();
+    check("after a review");
+    // A cold build writes them all at once.
+    env.handoff(&repo, &["reindex"]).ok();
+    check("after reindex");
+}

@@ -389,6 +389,16 @@ pub(super) fn best(
     Ok(Some(top(&scores, &matched, cap)))
 }
 
+/// Whether the postings hold exactly FTS5's rows (their count and total length agree), so that
+/// plain-word searches are scored from them.
+pub(super) fn agree(conn: &Connection) -> Result<bool> {
+    let Some((rows, total_tokens)) = fts5_totals(conn)? else {
+        return Ok(true);
+    };
+    Ok(read_lengths(conn)?
+        .is_some_and(|lengths| lengths.rows == rows && lengths.total == total_tokens))
+}
+
 /// The `cap` lowest of `-score` among matched rows, best first.
 fn top(scores: &[f64], matched: &[bool], cap: usize) -> Vec<Scored> {
     /// Orders by score, worst (highest) on top of the heap.

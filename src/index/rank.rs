@@ -207,6 +207,17 @@ impl Index {
         Ok(best)
     }
 
+    /// Whether plain-word searches are scored from the index's own postings (they agree with
+    /// FTS5's rows) rather than by FTS5: for diagnostics and tests.
+    pub fn postings_in_use(&self) -> Result<bool> {
+        let _snapshot = if self.conn.is_autocommit() {
+            Some(self.conn.unchecked_transaction()?)
+        } else {
+            None
+        };
+        postings::agree(&self.conn)
+    }
+
     fn last_rowid(&self) -> Result<i64> {
         Ok(self.conn.query_row(
             "SELECT coalesce(max(rowid), 0) FROM artifact_rows",
