@@ -456,13 +456,12 @@ fn a_refresh_of_many_sessions_reads_them_while_writing_and_misses_none() {
     );
 }
 
+/// Artifact IDs with the bits of their scores.
+type Scores = Vec<(String, u64)>;
+
 /// Every hit of `query` (up to 1,000) as `search --json` gives it, and as FTS5's own `bm25()`
 /// scores the same matches in the index file: artifact ID to score, compared exactly.
-fn scores_both_ways(
-    env: &TestEnv,
-    repo: &std::path::Path,
-    query: &str,
-) -> (Vec<(String, u64)>, Vec<(String, u64)>) {
+fn scores_both_ways(env: &TestEnv, repo: &std::path::Path, query: &str) -> (Scores, Scores) {
     let run = env.handoff(repo, &["search", query, "--limit", "1000", "--json"]);
     let hits = run.json();
     // The scores as printed, parsed exactly (serde_json's own float parsing may be one unit
@@ -478,7 +477,7 @@ fn scores_both_ways(
         .collect();
     let results = hits["results"].as_array().unwrap();
     assert_eq!(printed.len(), results.len());
-    let mut ours: Vec<(String, u64)> = results
+    let mut ours: Scores = results
         .iter()
         .zip(printed)
         .map(|(h, score)| (h["artifact"].as_str().unwrap().to_owned(), score.to_bits()))
@@ -492,7 +491,7 @@ fn scores_both_ways(
              WHERE artifact_text MATCH ?1",
         )
         .unwrap();
-    let mut theirs: Vec<(String, u64)> = stmt
+    let mut theirs: Scores = stmt
         .query_map([&terms.fts], |r| {
             Ok((
                 r.get::<_, String>(0)?,
