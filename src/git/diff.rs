@@ -42,7 +42,10 @@ impl Repo {
     /// line boundary, with its stat. Each file's patch is generated once, for both.
     pub fn range_diff(&self, range: &Range, max_bytes: usize) -> Result<RangeDiff> {
         let (stat, patch) = self.range_patches(range, true)?;
-        let text = String::from_utf8_lossy(&patch).into_owned();
+        // Validating is cheaper than the lossy conversion's scan, and almost every patch is
+        // valid UTF-8.
+        let text = String::from_utf8(patch)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         let total_bytes = text.len();
         let (patch, truncated) = cut_at_line(text, max_bytes);
         Ok(RangeDiff {
@@ -94,6 +97,15 @@ impl Repo {
                     if let Ok(odb) = self.inner.odb() {
                         // Without it the bare handle opens its own: slower, same objects.
                         let _ = bare.set_odb(&odb);
+                    }
+                    // libgit2 reads attributes from the index too, which meant reading and
+                    // checksumming the whole file (a twentieth of `context`). An index that
+                    // names no `.gitattributes` adds none: an empty one in memory answers the
+                    // same.
+                    if !index_may_name_attributes(&bare.path().join("index"))
+                        && let Ok(mut empty) = git2::Index::new()
+                    {
+                        let _ = bare.set_index(&mut empty);
                     }
                     (bare, work_dir)
                 }),
@@ -202,6 +214,27 @@ fn attribute_files_on_the_way(
     false
 }
 
+/// Whether the index file at `path` may have an entry named `.gitattributes` (in any
+/// directory): false only when it is missing, or of version 2 or 3 (paths stored whole) with no
+/// such bytes anywhere. Version 4 shares path prefixes between entries, so a name may be split:
+/// true, and the caller reads it properly.
+fn index_may_name_attributes(path: &std::path::Path) -> bool {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => return e.kind() != std::io::ErrorKind::NotFound,
+    };
+    let plain_paths = bytes.len() >= 8
+        && &bytes[..4] == b"DIRC"
+        && matches!(
+            u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]),
+            2 | 3
+        );
+    !plain_paths || bytes.windows(NAME.len()).any(|w| w[0] == b'.' && w == NAME)
+}
+
+/// The attribute file's name, as [`index_may_name_attributes`] looks for it.
+const NAME: &[u8] = b".gitattributes";
+
 fn cut_at_line(mut text: String, max: usize) -> (String, bool) {
     if text.len() <= max {
         return (text, false);
@@ -227,5 +260,44 @@ mod tests {
         let (same, truncated) = cut_at_line("short\n".into(), 100);
         assert!(!truncated);
         assert_eq!(same, "short\n");
+    }
+
+    /// Runs real git in `dir` (hermetic: no user or system configuration).
+    fn git(dir: &std::path::Path, args: &[&str]) {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+
+    #[test]
+    fn the_index_bytes_tell_whether_an_attributes_file_may_be_staged() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path();
+        let index = repo.join(".git/index");
+        git(repo, &["init", "-q"]);
+        // No index yet: nothing staged.
+        assert!(!index_may_name_attributes(&index));
+        std::fs::create_dir(repo.join("sub")).unwrap();
+        std::fs::write(repo.join("sub/a.txt"), "a\n").unwrap();
+        std::fs::write(repo.join("sub/.gitattributes.bak"), "x\n").unwrap();
+        git(repo, &["add", "sub/a.txt"]);
+        assert!(!index_may_name_attributes(&index));
+        // A lookalike name is a false alarm, never a miss.
+        git(repo, &["add", "sub/.gitattributes.bak"]);
+        assert!(index_may_name_attributes(&index));
+        git(repo, &["rm", "-q", "--cached", "sub/.gitattributes.bak"]);
+        assert!(!index_may_name_attributes(&index));
+        std::fs::write(repo.join("sub/.gitattributes"), "*.txt diff=x\n").unwrap();
+        git(repo, &["add", "sub/.gitattributes"]);
+        assert!(index_may_name_attributes(&index));
+        git(repo, &["rm", "-q", "--cached", "sub/.gitattributes"]);
+        // Version 4 shares path prefixes: always read properly.
+        git(repo, &["update-index", "--index-version", "4"]);
+        assert!(index_may_name_attributes(&index));
     }
 }
