@@ -339,8 +339,9 @@ pub(super) fn plain_tokens(words: &[(String, bool)]) -> Option<Vec<String>> {
 }
 
 /// The `cap` best-scoring rows holding any of `tokens` (each a phrase of the query, in its
-/// order), scored as FTS5's `bm25()` with this index's column weights would; `None` when the
-/// postings do not agree with FTS5's own row count and total length (FTS5 then scores).
+/// order), and every other row scoring the same as the last of them, best first, scored as
+/// FTS5's `bm25()` with this index's column weights would; `None` when the postings do not
+/// agree with FTS5's own row count and total length (FTS5 then scores).
 pub(super) fn best(
     conn: &Connection,
     tokens: &[String],
@@ -399,7 +400,8 @@ pub(super) fn agree(conn: &Connection) -> Result<bool> {
         .is_some_and(|lengths| lengths.rows == rows && lengths.total == total_tokens))
 }
 
-/// The `cap` lowest of `-score` among matched rows, best first.
+/// The `cap` lowest of `-score` among matched rows and every row tied with the last of them,
+/// best first.
 fn top(scores: &[f64], matched: &[bool], cap: usize) -> Vec<Scored> {
     /// Orders by score, worst (highest) on top of the heap.
     struct ByScore(Scored);
@@ -445,7 +447,18 @@ fn top(scores: &[f64], matched: &[bool], cap: usize) -> Vec<Scored> {
             heap.push(ByScore(scored));
         }
     }
+    let full = heap.len() == cap;
     let mut best: Vec<Scored> = heap.into_iter().map(|b| b.0).collect();
+    if full && let Some(last) = best.iter().map(|s| s.score).max_by(f64::total_cmp) {
+        // The heap kept the lowest rowids among rows scoring `last`: take them all.
+        best.retain(|s| s.score != last);
+        best.extend(scores.iter().enumerate().filter_map(|(row, score)| {
+            (matched[row] && -1.0 * score == last).then_some(Scored {
+                rowid: row as i64,
+                score: last,
+            })
+        }));
+    }
     best.sort_by(|a, b| a.score.total_cmp(&b.score).then(a.rowid.cmp(&b.rowid)));
     best
 }
@@ -997,6 +1010,28 @@ mod tests {
                 (1 << 40, 0)
             ]
         );
+    }
+
+    #[test]
+    fn the_best_rows_come_with_every_row_tied_with_the_last() {
+        // Row 0 is unmatched; rows 2, 3 and 5 tie.
+        let scores = [9.0, 5.0, 3.0, 3.0, 1.0, 3.0];
+        let matched = [false, true, true, true, true, true];
+        let rows = |cap| -> Vec<(i64, f64)> {
+            top(&scores, &matched, cap)
+                .into_iter()
+                .map(|s| (s.rowid, s.score))
+                .collect()
+        };
+        assert_eq!(rows(1), [(1, -5.0)]);
+        assert_eq!(rows(2), [(1, -5.0), (2, -3.0), (3, -3.0), (5, -3.0)]);
+        assert_eq!(rows(4), [(1, -5.0), (2, -3.0), (3, -3.0), (5, -3.0)]);
+        assert_eq!(
+            rows(5),
+            [(1, -5.0), (2, -3.0), (3, -3.0), (5, -3.0), (4, -1.0)]
+        );
+        assert_eq!(rows(9).len(), 5);
+        assert!(rows(0).is_empty());
     }
 
     #[test]

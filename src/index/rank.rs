@@ -48,7 +48,7 @@ impl Index {
                AND (?5 IS NULL OR r.created >= ?5)
                AND (?6 IS NULL OR r.created <= ?6)
                AND (?7 IS NULL OR r.kind IN (SELECT value FROM json_each(?7)))
-             ORDER BY named DESC, score ASC, r.created DESC
+             ORDER BY named DESC, score ASC, r.created DESC, r.rowid DESC
              LIMIT ?8"
         ))?;
         let [status, agent, since, until, kind] = filter.params();
@@ -87,22 +87,35 @@ impl Index {
         if wanted > 0 {
             // One more than could be needed, to see whether the last one taken ties with it.
             let cap = wanted + named.len() + 1;
-            let best = match parts {
+            let (best, with_ties) = match parts {
                 None => self.best_scores(terms, cap)?,
-                Some(parts) => self.best_scores_in(&terms.fts, cap, self.last_rowid()?, parts)?,
+                Some(parts) => (
+                    self.best_scores_in(&terms.fts, cap, self.last_rowid()?, parts)?,
+                    false,
+                ),
             };
-            let full = best.len() == cap;
+            let full = best.len() >= cap;
             others = best
                 .into_iter()
                 .filter(|s| !named.iter().any(|n| n.rowid == s.rowid))
                 .collect();
             if full && others.len() > wanted {
-                // Rows scoring the same as the last one kept are ordered by creation time,
-                // which only the joined query sees.
-                if others[wanted].score == others[wanted - 1].score {
+                let last = others[wanted - 1].score;
+                if others[wanted].score != last {
+                    others.truncate(wanted);
+                } else if with_ties {
+                    // Rows scoring the same as the last one kept are ordered by creation time
+                    // once joined; every row with that score is here (the postings return all
+                    // rows tied with their cut).
+                    others.retain(|s| s.score <= last);
+                    if others.len() > wanted + MAX_TIED_JOINS {
+                        // Joining them one by one would cost more than the joined query.
+                        return Ok(None);
+                    }
+                } else {
+                    // FTS5 cut them anywhere: only the joined query sees them all.
                     return Ok(None);
                 }
-                others.truncate(wanted);
             }
         }
         let mut rows = Vec::with_capacity(named.len() + others.len());
@@ -115,12 +128,13 @@ impl Index {
                 joined.push(row);
             }
             // Score, then the newest first, as the joined query orders them.
-            joined.sort_by(|(a, a_created), (b, b_created)| {
+            joined.sort_by(|(a, a_created, a_rowid), (b, b_created, b_rowid)| {
                 a.1.score
                     .total_cmp(&b.1.score)
                     .then_with(|| b_created.cmp(a_created))
+                    .then_with(|| b_rowid.cmp(a_rowid))
             });
-            rows.extend(joined.into_iter().map(|(ranked, _)| ranked));
+            rows.extend(joined.into_iter().map(|(ranked, _, _)| ranked));
         }
         rows.truncate(limit);
         Ok(Some(rows))
@@ -128,8 +142,8 @@ impl Index {
 
     /// The `cap` best scores of the whole full-text table: from the index's own postings when
     /// the query is plain words (postings.rs, the same scores without visiting every match in
-    /// FTS5), else from FTS5.
-    fn best_scores(&self, terms: &Terms, cap: usize) -> Result<Vec<Scored>> {
+    /// FTS5, and with every row tied with the last: then `true`), else from FTS5.
+    fn best_scores(&self, terms: &Terms, cap: usize) -> Result<(Vec<Scored>, bool)> {
         if let Some(tokens) = postings::plain_tokens(&terms.words) {
             // One snapshot for the postings, the deleted rows and FTS5's totals.
             let snapshot = if self.conn.is_autocommit() {
@@ -140,10 +154,10 @@ impl Index {
             let best = postings::best(&self.conn, &tokens, cap)?;
             drop(snapshot);
             if let Some(best) = best {
-                return Ok(best);
+                return Ok((best, true));
             }
         }
-        self.best_fts5(&terms.fts, cap)
+        Ok((self.best_fts5(&terms.fts, cap)?, false))
     }
 
     /// [`Self::best_scores`] by FTS5. Scoring every match is most of a search for common
@@ -261,20 +275,23 @@ impl Index {
         Ok(found)
     }
 
-    /// A scored row joined to its artifact and session, with the artifact's creation time.
-    fn joined_row(&self, scored: Scored) -> Result<Option<(Ranked, String)>> {
+    /// A scored row joined to its artifact and session, with the artifact's creation time and
+    /// its rowid (the order among equal scores).
+    fn joined_row(&self, scored: Scored) -> Result<Option<(Ranked, String, i64)>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT s.id, r.artifact, r.kind, r.agent, s.status, s.title, s.tip, r.created
              FROM artifact_rows r JOIN sessions s ON s.sid = r.sid
              WHERE r.rowid = ?1",
         )?;
         let mut rows = stmt.query_map([scored.rowid], |r| {
-            Ok(((r.get(6)?, hit(r, scored.score)?), r.get(7)?))
+            Ok(((r.get(6)?, hit(r, scored.score)?), r.get(7)?, scored.rowid))
         })?;
         Ok(rows.next().transpose()?)
     }
 }
 
+/// At most this many rows tied at the cut are joined one by one (each an indexed lookup).
+const MAX_TIED_JOINS: usize = 4096;
 /// Below this many artifacts one connection scores a search alone.
 const PARALLEL_FROM_ROWS: i64 = 4096;
 /// At most this many connections score one search side by side.
@@ -426,9 +443,12 @@ mod tests {
                 let joined = index
                     .ranked_joined(&terms, &Filter::default(), limit)
                     .unwrap();
-                // None: scored from the postings; Some: by FTS5 in that many parts.
+                // None: scored from the postings, which never leave ties at the cut to the
+                // joined query; Some: by FTS5 in that many parts.
                 for parts in [None, Some(1), Some(2), Some(3)] {
-                    if let Some(top) = index.ranked_top(&terms, limit, parts).unwrap() {
+                    let top = index.ranked_top(&terms, limit, parts).unwrap();
+                    assert!(parts.is_some() || top.is_some(), "{query} limit {limit}");
+                    if let Some(top) = top {
                         assert_eq!(
                             keys(&top),
                             keys(&joined),
