@@ -578,3 +578,58 @@ fn a_stale_lock_file_is_named_in_the_error() {
     env.handoff(&repo, &["plan", "--session", &id, "-m", "unblocked"])
         .ok();
 }
+
+#[test]
+fn network_commands_run_in_the_helper_beside_or_on_path_and_say_what_is_missing() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    // git-handoff alone in a directory: the helper is neither beside it nor on PATH.
+    let alone = env.path("alone");
+    std::fs::create_dir_all(&alone).unwrap();
+    let exe = alone.join("git-handoff");
+    std::fs::copy(BIN, &exe).unwrap();
+    let system_path = "/usr/local/bin:/usr/bin:/bin";
+    for args in [
+        &["mcp"][..],
+        &["sync"],
+        &["search", "--remote", "redis"],
+        &["annotate", "--range", "HEAD..HEAD", "--format", "sarif"],
+    ] {
+        let out = env
+            .command(exe.to_str().unwrap(), &repo)
+            .args(args)
+            .env("PATH", system_path)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("runs in git-handoff-net, which was not found")
+                && stderr.contains("cargo install"),
+            "{args:?}: {stderr}"
+        );
+    }
+    // Other commands need no helper.
+    let out = env
+        .command(exe.to_str().unwrap(), &repo)
+        .args(["list", "--json"])
+        .env("PATH", system_path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // On PATH (the test environment's PATH holds the built executables): handed over, so the
+    // error is the command's own.
+    let out = env
+        .command(exe.to_str().unwrap(), &repo)
+        .args(["search", "--remote", "redis"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("was not found"), "{stderr}");
+    assert!(stderr.to_lowercase().contains("byterover"), "{stderr}");
+}

@@ -4,6 +4,7 @@
 pub mod body;
 pub mod commands;
 pub mod demo_script;
+pub mod network;
 pub mod render;
 pub mod terminal;
 pub mod ui;
@@ -177,6 +178,18 @@ fn keep_about(cmd: clap::Command, augment: fn(clap::Command) -> clap::Command) -
         .long_about(clap::builder::Resettable::from(long_about))
 }
 
+/// Parses the command line, runs it, and maps the result to an exit code.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            ui::err_write(&format!("{}\n", ui::sanitize(&err.to_string())));
+            std::process::ExitCode::from(err.exit_code())
+        }
+    }
+}
+
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> CommandResult {
     terminal::set_color_choice(cli.color);
@@ -206,7 +219,9 @@ fn dispatch(cli: Cli) -> CommandResult {
         Command::Pattern(args) => record::pattern(&args),
         Command::Abandon(args) => record::abandon(&args),
         Command::Undo(args) => undo::run(&args),
-        Command::Mcp(_) => crate::mcp::serve().map_err(git_handoff::error::CommandError::from),
+        Command::Mcp(_) => {
+            network::run(|| crate::mcp::serve().map_err(git_handoff::error::CommandError::from))
+        }
         Command::Run(args) => run::run(&args),
         Command::Schema(args) => run::schema(&args),
         Command::Show(args) => show::run(&args),
@@ -214,8 +229,8 @@ fn dispatch(cli: Cli) -> CommandResult {
         Command::List(args) => list::run(&args),
         Command::Search(args) => search::run(&args),
         Command::Reindex(args) => reindex::run(&args),
-        Command::Sync(args) => sync::run(&args),
-        Command::Annotate(args) => annotate::run(&args),
+        Command::Sync(args) => network::run(|| sync::run(&args)),
+        Command::Annotate(args) => network::run(|| annotate::run(&args)),
         Command::Log(args) => log::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Context(args) => context::run(&args),

@@ -36,11 +36,14 @@ pub struct SearchArgs {
 
 /// Runs `search`.
 pub fn run(args: &SearchArgs) -> CommandResult {
+    if args.remote {
+        return crate::cli::network::run(|| {
+            let handoff = open()?;
+            remote(&handoff, &args.query.join(" "), args)
+        });
+    }
     let handoff = open()?;
     let query = args.query.join(" ");
-    if args.remote {
-        return remote(&handoff, &query, args);
-    }
     let index = refreshed_index(&handoff)?;
     let hits = index.search(
         &handoff.store(),

@@ -67,6 +67,12 @@ fn check_remote(handoff: &git_handoff::workflow::Handoff, remote: &str) -> Comma
 /// Runs `push`.
 pub fn push(args: &PushArgs) -> CommandResult {
     let handoff = open()?;
+    let sync_after = handoff.config.byterover.sync_after_push
+        && handoff.config.byterover.backend != git_handoff::config::BackendKind::Off;
+    if sync_after && !crate::cli::network::here() {
+        // The sync after the push needs the network commands: the push runs there too.
+        return crate::cli::network::hand_over();
+    }
     check_remote(&handoff, &args.remote)?;
     let (refs, not_adopted) = share::refs_to_push(&handoff, &args.remote)?;
     for r in &not_adopted {
@@ -93,9 +99,8 @@ pub fn push(args: &PushArgs) -> CommandResult {
             report.retries
         ));
     }
-    if handoff.config.byterover.sync_after_push
-        && handoff.config.byterover.backend != git_handoff::config::BackendKind::Off
-    {
+    // (Here `sync_after` implies `here()`; saying so leaves the sync out of git-handoff.)
+    if sync_after && crate::cli::network::here() {
         // The push itself succeeded; a failed sync is a warning, its artifacts stay queued.
         let synced = git_handoff::sync::backend(&handoff.config.byterover, handoff.repo.work_dir())
             .and_then(|mut backend| {
