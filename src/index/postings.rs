@@ -97,7 +97,7 @@ impl Batch {
             return Ok(());
         }
         let mut counts: HashMap<String, u32> = HashMap::new();
-        let length = if columns.iter().all(|c| c.is_ascii()) {
+        let length = if columns.iter().all(|c| splits_here(c)) {
             let mut length = 0_u32;
             for (text, weight) in columns.iter().zip(WEIGHTS_X2) {
                 for token in ascii_tokens(text) {
@@ -582,8 +582,59 @@ impl Iterator for Entries<'_> {
     }
 }
 
-/// The tokens of ASCII text as FTS5's unicode61 tokenizer makes them: runs of ASCII letters
-/// and digits, lower-cased, cut at FTS5's token size limit.
+/// Whether [`ascii_tokens`] splits `text` exactly as unicode61 does: every character is ASCII or
+/// one of the [`SEPARATORS`] (agents write dashes, curly quotes, arrows, bullets, box drawing and
+/// emoji: with those a row is still tokenized here, not through a temporary FTS5 table, which
+/// cost 80 µs a row).
+fn splits_here(text: &str) -> bool {
+    text.is_ascii()
+        || text
+            .chars()
+            .all(|c| c.is_ascii() || SEPARATORS.iter().any(|r| r.contains(&c)))
+}
+
+/// Non-ASCII characters unicode61 treats as separators (neither letters, digits nor private
+/// use): Latin-1 punctuation and symbols, general punctuation and spaces, currency signs,
+/// arrows, mathematical operators, technical symbols, box drawing, blocks, geometric shapes,
+/// miscellaneous symbols and the emoji of Unicode 6. SQLite's tables are of that version: the
+/// characters assigned since (the bidi isolates, newer currency signs and most newer emoji, 🙂
+/// and 🤔 among them) are token characters to it, and are left out. A test checks every
+/// character listed against FTS5's own tokenizer.
+const SEPARATORS: &[std::ops::RangeInclusive<char>] = &[
+    '\u{A0}'..='\u{A9}',
+    '\u{AB}'..='\u{B1}',
+    '\u{B4}'..='\u{B4}',
+    '\u{B6}'..='\u{B8}',
+    '\u{BB}'..='\u{BB}',
+    '\u{BF}'..='\u{BF}',
+    '\u{D7}'..='\u{D7}',
+    '\u{F7}'..='\u{F7}',
+    '\u{2000}'..='\u{2064}',
+    '\u{206A}'..='\u{206F}',
+    '\u{20A0}'..='\u{20B9}',
+    '\u{2190}'..='\u{23F3}',
+    '\u{2500}'..='\u{26FF}',
+    '\u{1F300}'..='\u{1F320}',
+    '\u{1F330}'..='\u{1F335}',
+    '\u{1F337}'..='\u{1F37C}',
+    '\u{1F380}'..='\u{1F393}',
+    '\u{1F3A0}'..='\u{1F3C4}',
+    '\u{1F3C6}'..='\u{1F3CA}',
+    '\u{1F3E0}'..='\u{1F3F0}',
+    '\u{1F400}'..='\u{1F43E}',
+    '\u{1F440}'..='\u{1F440}',
+    '\u{1F442}'..='\u{1F4F7}',
+    '\u{1F4F9}'..='\u{1F4FC}',
+    '\u{1F500}'..='\u{1F53D}',
+    '\u{1F540}'..='\u{1F543}',
+    '\u{1F550}'..='\u{1F567}',
+    '\u{1F5FB}'..='\u{1F640}',
+    '\u{1F645}'..='\u{1F64F}',
+    '\u{1F680}'..='\u{1F6C5}',
+];
+
+/// The tokens of text [`splits_here`] holds for, as FTS5's unicode61 tokenizer makes them: runs
+/// of ASCII letters and digits, lower-cased, cut at FTS5's token size limit.
 fn ascii_tokens(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|t| !t.is_empty())
@@ -676,6 +727,9 @@ mod tests {
         "ﬁle",
         "İstanbul",
         "—",
+        "“quoted”",
+        "→✓",
+        "🙂",
         "東京都",
         "e\u{301}",
         "Cache-Control",
@@ -685,17 +739,22 @@ mod tests {
     /// An index with `sessions` sessions of three artifacts written as a refresh writes them
     /// (full-text row, then postings); some texts repeat, so equal scores are common.
     fn index(dir: &std::path::Path, sessions: usize, ascii_only: bool) -> Index {
+        if ascii_only {
+            index_of(dir, sessions, str::is_ascii)
+        } else {
+            index_of(dir, sessions, |_| true)
+        }
+    }
+
+    /// [`index`] with the words `keep` holds for.
+    fn index_of(dir: &std::path::Path, sessions: usize, keep: fn(&str) -> bool) -> Index {
         let index = Index::open(dir, &mut |_| {}).unwrap();
         let mut seed = 11_u64;
         let mut next = move || {
             seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
             usize::try_from(seed >> 33).unwrap()
         };
-        let words: Vec<&str> = WORDS
-            .iter()
-            .copied()
-            .filter(|w| !ascii_only || w.is_ascii())
-            .collect();
+        let words: Vec<&str> = WORDS.iter().copied().filter(|w| keep(w)).collect();
         let mut text = |n: usize| -> String {
             (0..n)
                 .map(|_| words[next() % words.len()])
@@ -807,6 +866,12 @@ mod tests {
     fn scores_are_fts5_scores_bit_for_bit() {
         let dir = tempfile::tempdir().unwrap();
         let index = index(dir.path(), 120, false);
+        assert!(compare_all(&index) > 1000);
+        // Only separators beyond ASCII (dashes, quotes, arrows): tokenized here, not by FTS5.
+        let dir = tempfile::tempdir().unwrap();
+        let index = index_of(dir.path(), 120, splits_here);
+        let words: Vec<&str> = WORDS.iter().copied().filter(|w| splits_here(w)).collect();
+        assert!(words.contains(&"—") && words.contains(&"“quoted”") && !words.contains(&"🙂"));
         assert!(compare_all(&index) > 1000);
     }
 
@@ -945,6 +1010,44 @@ mod tests {
             crate::index::schema::CREATE
                 .contains(&format!("tokenize = '{}'", crate::index::schema::TOKENIZER))
         );
+    }
+
+    #[test]
+    fn every_separator_named_here_separates_in_fts5() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(dir.path(), &mut |_| {}).unwrap();
+        let tx = index.conn.unchecked_transaction().unwrap();
+        let mut checked = 0;
+        for range in SEPARATORS {
+            let chars: Vec<char> = range.clone().collect();
+            // "x<c>y" for each: FTS5 must see the tokens x and y, as often as there are chars.
+            for chunk in chars.chunks(500) {
+                let text: String = chunk.iter().map(|c| format!("x{c}y ")).collect();
+                assert!(splits_here(&text));
+                let mut counts = HashMap::new();
+                tx.execute(
+                    "INSERT INTO artifact_text (rowid, body) VALUES (1, ?1)",
+                    [&text],
+                )
+                .unwrap();
+                let length = Batch::default()
+                    .fts5_terms(&tx, 1, ["", "", &text, "", "", "", ""], &mut counts)
+                    .unwrap();
+                tx.execute("DELETE FROM artifact_text WHERE rowid = 1", [])
+                    .unwrap();
+                let n = u32::try_from(chunk.len()).unwrap();
+                assert_eq!(length, 2 * n, "{range:?}");
+                let weight = WEIGHTS_X2[2];
+                assert_eq!(
+                    counts,
+                    HashMap::from([("x".to_owned(), n * weight), ("y".to_owned(), n * weight)]),
+                    "{range:?}: {}",
+                    chunk.iter().collect::<String>()
+                );
+                checked += chunk.len();
+            }
+        }
+        assert!(checked > 1900, "{checked}");
     }
 
     #[test]
