@@ -796,18 +796,26 @@ mod tests {
                     "claude",
                     "COMPLETE",
                 ];
-                tx.execute(
-                    "INSERT INTO artifact_text (rowid, session, title, body, findings, kind, agent, status)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![rowid, columns[0], columns[1], columns[2], columns[3], columns[4], columns[5], columns[6]],
-                )
-                .unwrap();
-                batch.add_row(&tx, rowid, columns).unwrap();
+                write_row(&tx, &mut batch, rowid, columns);
             }
         }
         batch.flush(&tx).unwrap();
         tx.commit().unwrap();
         index
+    }
+
+    /// Writes a full-text row and its postings, as refresh.rs does.
+    fn write_row(tx: &Connection, batch: &mut Batch, rowid: i64, columns: [&str; COLUMNS]) {
+        tx.execute(
+            "INSERT INTO artifact_text (rowid, session, title, body, findings, kind, agent, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                rowid, columns[0], columns[1], columns[2], columns[3], columns[4], columns[5],
+                columns[6]
+            ],
+        )
+        .unwrap();
+        batch.add_row(tx, rowid, columns).unwrap();
     }
 
     /// Every match of `query`, by the postings and by FTS5, sorted alike; the scores compared
@@ -971,14 +979,8 @@ mod tests {
                 "claude",
                 "COMPLETE",
             ];
-            tx.execute(
-                "INSERT INTO artifact_text (rowid, session, title, body, findings, kind, agent, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![rowid, columns[0], columns[1], columns[2], columns[3], columns[4], columns[5], columns[6]],
-            )
-            .unwrap();
             let mut batch = Batch::default();
-            batch.add_row(&tx, rowid, columns).unwrap();
+            write_row(&tx, &mut batch, rowid, columns);
             batch.flush(&tx).unwrap();
             tx.commit().unwrap();
         }
