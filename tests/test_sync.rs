@@ -285,13 +285,23 @@ fn push_syncs_afterwards_when_configured() {
     let server = Server::start(&env, "server", &[]);
     configure(
         repo,
-        &format!("{}\nsync-after-push = true", http(&server.url())),
+        &format!(
+            "{}\nsync-after-push = true\nno-such-key = 1",
+            http(&server.url())
+        ),
     );
     env.plan(repo, "Shared");
     let pushed = env.handoff(repo, &["push"]);
     pushed.ok();
     assert!(
         pushed.stderr.contains("sent 1 artifact"),
+        "{}",
+        pushed.stderr
+    );
+    // Handed over to git-handoff-net, the push says a configuration warning once, not twice.
+    assert_eq!(
+        pushed.stderr.matches("unknown key").count(),
+        1,
         "{}",
         pushed.stderr
     );

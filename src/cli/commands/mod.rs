@@ -60,12 +60,16 @@ impl BodyArgs {
 
 /// Opens the repository of the current directory, printing configuration warnings.
 pub fn open() -> CommandResult<Handoff> {
-    let mut handoff = Handoff::open()?;
+    Ok(on_terminal(Handoff::open()?))
+}
+
+/// `handoff` reporting on stderr, its configuration warnings said.
+pub fn on_terminal(mut handoff: Handoff) -> Handoff {
     handoff.reporter = std::sync::Arc::new(ui::StderrReporter);
     for w in &handoff.config_warnings {
         ui::warn(w);
     }
-    Ok(handoff)
+    handoff
 }
 
 /// The remotes whose fetch does not bring their sessions (no `git handoff init` for them).

@@ -66,13 +66,15 @@ fn check_remote(handoff: &git_handoff::workflow::Handoff, remote: &str) -> Comma
 
 /// Runs `push`.
 pub fn push(args: &PushArgs) -> CommandResult {
-    let handoff = open()?;
+    // Opened before its warnings are said: handed over, git-handoff-net says them.
+    let handoff = git_handoff::workflow::Handoff::open()?;
     let sync_after = handoff.config.byterover.sync_after_push
         && handoff.config.byterover.backend != git_handoff::config::BackendKind::Off;
     if sync_after && !crate::cli::network::here() {
         // The sync after the push needs the network commands: the push runs there too.
         return crate::cli::network::hand_over();
     }
+    let handoff = super::on_terminal(handoff);
     check_remote(&handoff, &args.remote)?;
     let (refs, not_adopted) = share::refs_to_push(&handoff, &args.remote)?;
     for r in &not_adopted {
