@@ -14,7 +14,7 @@
 //! count weighted by the BM25 column weights times two (the weights are halves: 1 to 10). An
 //! entry is one varint, `zigzag(difference) << 4 | min(value, 15)`, followed by a second one,
 //! `value - 15`, only when the value is 15 or more: most entries of common words take one byte
-//! (half the index's growth, with a varint for each; encoding.rs). The pseudo-term [`LENGTHS`]
+//! (two varints each grew the index twice as much; encoding.rs). The pseudo-term [`LENGTHS`]
 //! lists every row with its length in tokens. A row deleted after its entries were written is
 //! listed in `tombstones` and skipped until [`compact`] rewrites the chunks without it.
 //!
