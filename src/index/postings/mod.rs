@@ -85,8 +85,7 @@ impl Buffer {
 }
 
 impl Batch {
-    /// Adds the terms of one full-text row, `columns` in the order of `artifact_text`. Call it
-    /// after the row went into `artifact_text` (a row FTS5 tokenizes needs its size).
+    /// Adds the terms of one full-text row, `columns` in the order of `artifact_text`.
     pub(super) fn add_row(
         &mut self,
         conn: &Connection,
@@ -99,9 +98,7 @@ impl Batch {
             return Ok(());
         }
         let mut counts: HashMap<String, u32> = HashMap::new();
-        let length = self
-            .tokenizer
-            .row_terms(conn, rowid, columns, &mut counts)?;
+        let length = self.tokenizer.row_terms(conn, columns, &mut counts)?;
         self.push(LENGTHS, rowid, length);
         for (term, value) in counts {
             self.push(&term, rowid, value);

@@ -4,108 +4,142 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension as _};
+use rusqlite::Connection;
 
-use super::encoding::sqlite_varint;
 use super::{COLUMNS, WEIGHTS_X2};
 use crate::index::Result;
 
 /// FTS5 keeps at most this many bytes of a token (`FTS5_MAX_TOKEN_SIZE`).
 const MAX_TOKEN_BYTES: usize = 32_768;
 
-/// Splits rows into terms, remembering whether its temporary table exists on the connection.
+/// Splits rows into terms, remembering whether its temporary table exists on the connection
+/// and how FTS5 split the pieces it was asked about.
 #[derive(Default)]
 pub(super) struct Tokenizer {
     fts5_ready: bool,
+    pieces: HashMap<String, Vec<String>>,
 }
+
+/// At most this many pieces are remembered (a cold build of text in other scripts meets tens of
+/// thousands of distinct words).
+const MAX_PIECES: usize = 200_000;
 
 impl Tokenizer {
     /// Adds the terms of one full-text row (`columns` in the order of `artifact_text`) to
     /// `counts`, each counted with its column's weight times two, and returns the row's length
-    /// in tokens. Call it after the row went into `artifact_text` (a row FTS5 tokenizes here
-    /// needs its size).
+    /// in tokens.
+    ///
+    /// Tokens never span an ASCII separator, so text is cut there first: pieces this module
+    /// splits exactly ([`splits_here`]) are split here, and the others (a word with an accent, a
+    /// CJK run) are tokenized by FTS5 itself through a temporary table, all of a row's new ones
+    /// in one pass, each distinct piece once.
     pub(super) fn row_terms(
         &mut self,
         conn: &Connection,
-        rowid: i64,
         columns: [&str; COLUMNS],
         counts: &mut HashMap<String, u32>,
     ) -> Result<u32> {
-        if !columns.iter().all(|c| splits_here(c)) {
-            return self.fts5_terms(conn, rowid, columns, counts);
-        }
         let mut length = 0_u32;
+        let mut add = |token: &str, weight: u32, counts: &mut HashMap<String, u32>| {
+            length += 1;
+            if let Some(count) = counts.get_mut(token) {
+                *count += weight;
+            } else {
+                counts.insert(token.to_owned(), weight);
+            }
+        };
+        // Pieces FTS5 must split, with their column's weight.
+        let mut others: Vec<(&str, u32)> = Vec::new();
         for (text, weight) in columns.iter().zip(WEIGHTS_X2) {
-            for token in ascii_tokens(text) {
-                length += 1;
-                *counts.entry(token).or_default() += weight;
+            if splits_here(text) {
+                for token in ascii_tokens(text) {
+                    add(&token, weight, counts);
+                }
+                continue;
+            }
+            let pieces = text
+                .split(|c: char| c.is_ascii() && !c.is_ascii_alphanumeric())
+                .filter(|piece| !piece.is_empty());
+            for piece in pieces {
+                if splits_here(piece) {
+                    for token in ascii_tokens(piece) {
+                        add(&token, weight, counts);
+                    }
+                } else {
+                    others.push((piece, weight));
+                }
+            }
+        }
+        if others.is_empty() {
+            return Ok(length);
+        }
+        let mut new: Vec<&str> = others
+            .iter()
+            .map(|(piece, _)| *piece)
+            .filter(|piece| !self.pieces.contains_key(*piece))
+            .collect();
+        new.sort_unstable();
+        new.dedup();
+        if !new.is_empty() {
+            if self.pieces.len() + new.len() > MAX_PIECES {
+                self.pieces.clear();
+            }
+            let split = self.fts5_tokens(conn, &new)?;
+            self.pieces
+                .extend(new.iter().map(|piece| (*piece).to_owned()).zip(split));
+        }
+        for (piece, weight) in others {
+            for token in self.pieces.get(piece).map_or(&[][..], Vec::as_slice) {
+                add(token, weight, counts);
             }
         }
         Ok(length)
     }
 
-    /// Terms of a row with non-ASCII text, as FTS5's own tokenizer splits and folds them: the
-    /// row goes through a temporary full-text table with the same tokenizer, and its length is
-    /// read from the size FTS5 recorded for the real row.
-    fn fts5_terms(
-        &mut self,
-        conn: &Connection,
-        rowid: i64,
-        columns: [&str; COLUMNS],
-        counts: &mut HashMap<String, u32>,
-    ) -> Result<u32> {
+    /// The tokens of each of `texts` as FTS5's own tokenizer splits and folds them (in no
+    /// particular order within a text): they go through a temporary full-text table with the
+    /// same tokenizer, a row each, in one pass.
+    fn fts5_tokens(&mut self, conn: &Connection, texts: &[&str]) -> Result<Vec<Vec<String>>> {
         if !self.fts5_ready {
             conn.execute_batch(&format!(
                 "CREATE VIRTUAL TABLE IF NOT EXISTS temp.handoff_tokenize
-                     USING fts5(c0, c1, c2, c3, c4, c5, c6, tokenize = '{}');
+                     USING fts5(text, tokenize = '{}');
                  CREATE VIRTUAL TABLE IF NOT EXISTS temp.handoff_tokenize_terms
                      USING fts5vocab(temp, handoff_tokenize, instance);",
                 crate::index::schema::TOKENIZER
             ))?;
             self.fts5_ready = true;
         }
-        conn.prepare_cached(
-            "INSERT INTO temp.handoff_tokenize (rowid, c0, c1, c2, c3, c4, c5, c6)
-             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(columns)?;
         {
-            let mut stmt =
-                conn.prepare_cached("SELECT term, col FROM temp.handoff_tokenize_terms")?;
-            let mut rows = stmt.query([])?;
+            let mut insert = conn.prepare_cached(
+                "INSERT INTO temp.handoff_tokenize (rowid, text) VALUES (?1, ?2)",
+            )?;
+            for (at, text) in (1_i64..).zip(texts) {
+                insert.execute(rusqlite::params![at, text])?;
+            }
+        }
+        let mut split = vec![Vec::new(); texts.len()];
+        {
+            let mut terms =
+                conn.prepare_cached("SELECT doc, term FROM temp.handoff_tokenize_terms")?;
+            let mut rows = terms.query([])?;
             while let Some(row) = rows.next()? {
-                let term: String = row.get(0)?;
-                let col: String = row.get(1)?;
-                let weight = col
-                    .strip_prefix('c')
-                    .and_then(|n| n.parse::<usize>().ok())
-                    .and_then(|n| WEIGHTS_X2.get(n))
-                    .copied()
-                    .unwrap_or(0);
-                *counts.entry(term).or_default() += weight;
+                let doc: i64 = row.get(0)?;
+                if let Some(tokens) = usize::try_from(doc - 1).ok().and_then(|i| split.get_mut(i)) {
+                    tokens.push(row.get(1)?);
+                }
             }
         }
         conn.prepare_cached("DELETE FROM temp.handoff_tokenize")?
             .execute([])?;
-        let sizes: Option<Vec<u8>> = conn
-            .prepare_cached("SELECT sz FROM artifact_text_docsize WHERE id = ?1")?
-            .query_row([rowid], |r| r.get(0))
-            .optional()?;
-        let mut length = 0_u64;
-        let mut at = 0;
-        let sizes = sizes.unwrap_or_default();
-        while let Some((value, used)) = sqlite_varint(&sizes[at..]) {
-            length += value;
-            at += used;
-        }
-        Ok(u32::try_from(length).unwrap_or(u32::MAX))
+        Ok(split)
     }
 }
 
 /// Whether [`ascii_tokens`] splits `text` exactly as unicode61 does: every character is ASCII or
 /// one of the [`SEPARATORS`] (agents write dashes, curly quotes, arrows, bullets, box drawing and
-/// emoji: with those a row is still tokenized here, not through a temporary FTS5 table, which
-/// cost 80 µs a row).
+/// emoji: text with those is still split here, not through the temporary FTS5 table, which
+/// costs about 80 µs a call).
 pub(super) fn splits_here(text: &str) -> bool {
     text.is_ascii()
         || text
@@ -170,7 +204,7 @@ mod tests {
     fn every_separator_named_here_separates_in_fts5() {
         let dir = tempfile::tempdir().unwrap();
         let index = Index::open(dir.path(), &mut |_| {}).unwrap();
-        let tx = index.conn.unchecked_transaction().unwrap();
+        let mut tokenizer = Tokenizer::default();
         let mut checked = 0;
         for range in SEPARATORS {
             let chars: Vec<char> = range.clone().collect();
@@ -178,23 +212,16 @@ mod tests {
             for chunk in chars.chunks(500) {
                 let text: String = chunk.iter().map(|c| format!("x{c}y ")).collect();
                 assert!(splits_here(&text));
-                let mut counts = HashMap::new();
-                tx.execute(
-                    "INSERT INTO artifact_text (rowid, body) VALUES (1, ?1)",
-                    [&text],
-                )
-                .unwrap();
-                let length = Tokenizer::default()
-                    .fts5_terms(&tx, 1, ["", "", &text, "", "", "", ""], &mut counts)
-                    .unwrap();
-                tx.execute("DELETE FROM artifact_text WHERE rowid = 1", [])
-                    .unwrap();
-                let n = u32::try_from(chunk.len()).unwrap();
-                assert_eq!(length, 2 * n, "{range:?}");
-                let weight = WEIGHTS_X2[2];
+                let mut tokens = tokenizer
+                    .fts5_tokens(&index.conn, &[&text])
+                    .unwrap()
+                    .remove(0);
+                tokens.sort();
+                let mut expected = [vec!["x"; chunk.len()], vec!["y"; chunk.len()]].concat();
+                expected.sort_unstable();
                 assert_eq!(
-                    counts,
-                    HashMap::from([("x".to_owned(), n * weight), ("y".to_owned(), n * weight)]),
+                    tokens,
+                    expected,
                     "{range:?}: {}",
                     chunk.iter().collect::<String>()
                 );
