@@ -216,8 +216,9 @@ fn attribute_files_on_the_way(
 
 /// Whether the index file at `path` may have an entry named `.gitattributes` (in any
 /// directory): false only when it is missing, or of version 2 or 3 (paths stored whole) with no
-/// such bytes anywhere. Version 4 shares path prefixes between entries, so a name may be split:
-/// true, and the caller reads it properly.
+/// such bytes anywhere. Version 4 shares path prefixes between entries, so a name may be split;
+/// a split index keeps most entries in another file, and a sparse one folds directories into
+/// one entry: true for those (any `link` or `sdir` bytes), and the caller reads it properly.
 fn index_may_name_attributes(path: &std::path::Path) -> bool {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -229,7 +230,9 @@ fn index_may_name_attributes(path: &std::path::Path) -> bool {
             u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]),
             2 | 3
         );
-    !plain_paths || bytes.windows(NAME.len()).any(|w| w[0] == b'.' && w == NAME)
+    !plain_paths
+        || bytes.windows(NAME.len()).any(|w| w[0] == b'.' && w == NAME)
+        || bytes.windows(4).any(|w| w == b"link" || w == b"sdir")
 }
 
 /// The attribute file's name, as [`index_may_name_attributes`] looks for it.
@@ -296,6 +299,11 @@ mod tests {
         git(repo, &["add", "sub/.gitattributes"]);
         assert!(index_may_name_attributes(&index));
         git(repo, &["rm", "-q", "--cached", "sub/.gitattributes"]);
+        // A split index keeps its entries in another file: always read properly.
+        git(repo, &["update-index", "--split-index"]);
+        assert!(index_may_name_attributes(&index));
+        git(repo, &["update-index", "--no-split-index"]);
+        assert!(!index_may_name_attributes(&index));
         // Version 4 shares path prefixes: always read properly.
         git(repo, &["update-index", "--index-version", "4"]);
         assert!(index_may_name_attributes(&index));
