@@ -358,6 +358,11 @@ mod tests {
         batch.add_row(tx, rowid, columns).unwrap();
     }
 
+    /// The one integer `sql` selects.
+    fn scalar(index: &Index, sql: &str) -> i64 {
+        index.conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
     /// Rowids with the bits of their scores, best first.
     type Ranking = Vec<(i64, u64)>;
 
@@ -433,26 +438,15 @@ mod tests {
             crate::index::refresh::delete_session(&tx, &name).unwrap();
         }
         tx.commit().unwrap();
-        let dead: i64 = index
-            .conn
-            .query_row("SELECT count(*) FROM tombstones", [], |r| r.get(0))
-            .unwrap();
+        let dead = scalar(&index, "SELECT count(*) FROM tombstones");
         assert_eq!(dead, 15);
         let before = compare_all(&index);
-        let size = |index: &Index| -> i64 {
-            index
-                .conn
-                .query_row("SELECT sum(length(data)) FROM postings", [], |r| r.get(0))
-                .unwrap()
-        };
-        let bytes = size(&index);
+        let size = "SELECT sum(length(data)) FROM postings";
+        let bytes = scalar(&index, size);
         compact(&index.conn).unwrap();
-        assert!(size(&index) < bytes);
+        assert!(scalar(&index, size) < bytes);
         assert_eq!(compare_all(&index), before);
-        let dead: i64 = index
-            .conn
-            .query_row("SELECT count(*) FROM tombstones", [], |r| r.get(0))
-            .unwrap();
+        let dead = scalar(&index, "SELECT count(*) FROM tombstones");
         assert_eq!(dead, 0);
     }
 
@@ -473,19 +467,12 @@ mod tests {
         // 300 of 1,200 rows: fewer than the 1,024 deletions ever worth a rewrite.
         assert!(!delete(0..300));
         assert!(delete(300..350));
-        let dead: i64 = index
-            .conn
-            .query_row("SELECT count(*) FROM tombstones", [], |r| r.get(0))
-            .unwrap();
+        let dead = scalar(&index, "SELECT count(*) FROM tombstones");
         assert_eq!(dead, 0);
-        let chunks: i64 = index
-            .conn
-            .query_row(
-                "SELECT count(*) - count(DISTINCT term) FROM postings",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let chunks = scalar(
+            &index,
+            "SELECT count(*) - count(DISTINCT term) FROM postings",
+        );
         assert_eq!(chunks, 0, "one chunk per term");
         assert!(compare_all(&index) > 100);
     }
@@ -494,13 +481,8 @@ mod tests {
     fn small_batches_append_to_the_newest_chunk() {
         let dir = tempfile::tempdir().unwrap();
         let index = index(dir.path(), 10, true);
-        let chunks = |index: &Index| -> i64 {
-            index
-                .conn
-                .query_row("SELECT count(*) FROM postings", [], |r| r.get(0))
-                .unwrap()
-        };
-        let before = chunks(&index);
+        let chunks = "SELECT count(*) FROM postings";
+        let before = scalar(&index, chunks);
         for n in 0..3 {
             let tx = index.conn.unchecked_transaction().unwrap();
             tx.execute(
@@ -525,7 +507,7 @@ mod tests {
             tx.commit().unwrap();
         }
         // One new chunk (the new word), the rest appended.
-        assert_eq!(chunks(&index), before + 1);
+        assert_eq!(scalar(&index, chunks), before + 1);
         compare_all(&index);
         let (ours, _) = both(&index, "zebra");
         assert_eq!(ours.len(), 3);
