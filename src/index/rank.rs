@@ -414,7 +414,7 @@ mod tests {
                     .unwrap();
             }
         }
-        batch.flush(&index.conn).unwrap();
+        batch.finish(&index.conn).unwrap();
         index
     }
 

@@ -154,8 +154,7 @@ impl Index {
                 Ok(())
             })?;
         }
-        batch.flush(&tx)?;
-        postings::compact_if_due(&tx)?;
+        batch.finish(&tx)?;
         tx.commit()?;
         self.remember(&stamps)?;
         stats.read = total;
@@ -241,8 +240,7 @@ impl Index {
             )?;
             filled += 1;
         }
-        batch.flush(&tx)?;
-        postings::compact_if_due(&tx)?;
+        batch.finish(&tx)?;
         tx.commit()?;
         Ok(filled)
     }

@@ -66,12 +66,16 @@ const FLUSH_BYTES: usize = 64 << 20;
 #[derive(Default)]
 pub(super) struct Batch {
     terms: HashMap<String, Buffer>,
+    /// Rows buffered since the last flush.
     rows: usize,
+    /// Rows added in all.
+    added: usize,
     bytes: usize,
     tokenizer: Tokenizer,
 }
 
 /// One term's entries in a batch, encoded as in a chunk.
+#[derive(Default)]
 struct Buffer {
     last: i64,
     data: Vec<u8>,
@@ -104,6 +108,7 @@ impl Batch {
             self.push(&term, rowid, value);
         }
         self.rows += 1;
+        self.added += 1;
         if self.bytes >= FLUSH_BYTES {
             self.flush(conn)?;
         }
@@ -111,25 +116,31 @@ impl Batch {
     }
 
     fn push(&mut self, term: &str, rowid: i64, value: u32) {
-        let before;
+        if !self.terms.contains_key(term) {
+            self.bytes += term.len();
+            self.terms.insert(term.to_owned(), Buffer::default());
+        }
         if let Some(buffer) = self.terms.get_mut(term) {
-            before = buffer.data.len();
+            let before = buffer.data.len();
             buffer.push(rowid, value);
             self.bytes += buffer.data.len() - before;
-        } else {
-            let mut buffer = Buffer {
-                last: 0,
-                data: Vec::new(),
-            };
-            buffer.push(rowid, value);
-            self.bytes += buffer.data.len() + term.len();
-            self.terms.insert(term.to_owned(), buffer);
         }
+    }
+
+    /// Writes what is buffered and compacts the postings if enough rows were deleted; call it
+    /// once before the transaction commits. Nothing to do when no row was added.
+    pub(super) fn finish(&mut self, conn: &Connection) -> Result<()> {
+        if self.added == 0 {
+            return Ok(());
+        }
+        self.flush(conn)?;
+        compact_if_due(conn)?;
+        Ok(())
     }
 
     /// Writes the buffered entries as chunks. A small batch (an incremental refresh) appends
     /// to each term's newest chunk while that is small; a large one adds a chunk per term.
-    pub(super) fn flush(&mut self, conn: &Connection) -> Result<()> {
+    fn flush(&mut self, conn: &Connection) -> Result<()> {
         let append = self.rows <= APPEND_BATCH_ROWS;
         // length() of a blob is read from the record header: a large chunk is not loaded.
         let mut newest = conn.prepare_cached(
@@ -209,10 +220,7 @@ pub(super) fn compact(conn: &Connection) -> Result<()> {
     let mut insert =
         conn.prepare_cached("INSERT INTO postings (term, last, data) VALUES (?1, ?2, ?3)")?;
     for term in terms {
-        let mut kept = Buffer {
-            last: 0,
-            data: Vec::new(),
-        };
+        let mut kept = Buffer::default();
         {
             let mut chunks = read.query([&term])?;
             while let Some(chunk) = chunks.next()? {
@@ -511,6 +519,49 @@ mod tests {
         compare_all(&index);
         let (ours, _) = both(&index, "zebra");
         assert_eq!(ours.len(), 3);
+    }
+
+    #[test]
+    fn rowids_far_apart_are_still_scored_from_the_postings() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = index(dir.path(), 20, true);
+        // The oldest sessions went (rowids count every row ever written), the newest rows
+        // start 1.5M rowids later: still held by rowid, still the postings' to score.
+        let tx = index.conn.unchecked_transaction().unwrap();
+        for s in 0..10 {
+            let name = format!("refs/handoff/sessions/SESSION-20250101-{s:08}");
+            crate::index::refresh::delete_session(&tx, &name).unwrap();
+        }
+        tx.execute(
+            "UPDATE sqlite_sequence SET seq = 1500000 WHERE name = 'artifact_rows'",
+            [],
+        )
+        .unwrap();
+        tx.execute(
+            "INSERT INTO artifact_rows (sid, artifact, kind, agent, status, created)
+             VALUES (11, 'late', 'plan', 'claude', 'COMPLETE', '2025-01-01T00:00:00Z')",
+            [],
+        )
+        .unwrap();
+        let rowid = tx.last_insert_rowid();
+        assert!(rowid > 1_500_000);
+        let mut batch = Batch::default();
+        let columns = [
+            "SESSION-20250101-00000011",
+            "title",
+            "redis late",
+            "",
+            "plan",
+            "claude",
+            "COMPLETE",
+        ];
+        write_row(&tx, &mut batch, rowid, columns);
+        batch.finish(&tx).unwrap();
+        tx.commit().unwrap();
+        assert!(score::agree(&index.conn).unwrap());
+        let (ours, _) = both(&index, "late");
+        assert_eq!(ours.len(), 1);
+        compare_all(&index);
     }
 
     #[test]

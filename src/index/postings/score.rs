@@ -50,13 +50,12 @@ pub(in crate::index) fn best(
     tokens: &[String],
     cap: usize,
 ) -> Result<Option<Vec<Scored>>> {
-    let Some((rows, total_tokens)) = fts5_totals(conn)? else {
-        return Ok(Some(Vec::new()));
+    let lengths = match checked_lengths(conn)? {
+        Checked::Empty => return Ok(Some(Vec::new())),
+        Checked::Disagree => return Ok(None),
+        Checked::Agree(lengths) => lengths,
     };
-    let lengths = match read_lengths(conn)? {
-        Some(lengths) if lengths.rows == rows && lengths.total == total_tokens => lengths,
-        _ => return Ok(None),
-    };
+    let (rows, total_tokens) = (lengths.rows, lengths.total);
     // FTS5: avgdl = (double)nToken / (double)nRow.
     let avgdl = total_tokens as f64 / rows as f64;
     let mut scores = vec![0.0_f64; lengths.of.len()];
@@ -96,11 +95,29 @@ pub(in crate::index) fn best(
 /// Whether the postings hold exactly FTS5's rows (their count and total length agree), so that
 /// plain-word searches are scored from them.
 pub(in crate::index) fn agree(conn: &Connection) -> Result<bool> {
+    Ok(!matches!(checked_lengths(conn)?, Checked::Disagree))
+}
+
+/// The postings' lengths, checked against FTS5's own totals.
+enum Checked {
+    /// FTS5 holds no rows.
+    Empty,
+    /// Same row count and total length as FTS5's.
+    Agree(Lengths),
+    /// Not FTS5's rows (or rowids spread too far to hold by rowid): FTS5 must score.
+    Disagree,
+}
+
+fn checked_lengths(conn: &Connection) -> Result<Checked> {
     let Some((rows, total_tokens)) = fts5_totals(conn)? else {
-        return Ok(true);
+        return Ok(Checked::Empty);
     };
-    Ok(read_lengths(conn)?
-        .is_some_and(|lengths| lengths.rows == rows && lengths.total == total_tokens))
+    Ok(match read_lengths(conn, rows)? {
+        Some(lengths) if lengths.rows == rows && lengths.total == total_tokens => {
+            Checked::Agree(lengths)
+        }
+        _ => Checked::Disagree,
+    })
 }
 
 /// The `cap` lowest of `-score` among matched rows and every row tied with the last of them,
@@ -176,22 +193,20 @@ struct Lengths {
     total: i64,
 }
 
-/// Reads [`LENGTHS`] without the rows in `tombstones`; `None` if a rowid is out of range.
-fn read_lengths(conn: &Connection) -> Result<Option<Lengths>> {
+/// Reads [`LENGTHS`] without the rows in `tombstones`, for an index of about `rows` live rows;
+/// `None` if a rowid lies beyond what a search should hold by rowid ([`rowid_span`]).
+fn read_lengths(conn: &Connection, rows: i64) -> Result<Option<Lengths>> {
+    let span = rowid_span(rows);
     let mut of: Vec<u32> = Vec::new();
     {
         let mut stmt = conn.prepare_cached("SELECT data FROM postings WHERE term = ?1")?;
         let mut chunks = stmt.query([LENGTHS])?;
         while let Some(chunk) = chunks.next()? {
             for (rowid, length) in Entries::new(blob(chunk)?) {
-                let Ok(at) = usize::try_from(rowid) else {
+                let Some(at) = usize::try_from(rowid).ok().filter(|at| *at < span) else {
                     return Ok(None);
                 };
                 if at >= of.len() {
-                    // Rowids are dense (artifact_rows is AUTOINCREMENT); a wild one is refused.
-                    if at > (of.len() + 1) * 4 + (1 << 20) {
-                        return Ok(None);
-                    }
                     of.resize(at + 1, ABSENT);
                 }
                 of[at] = length.min(ABSENT - 1);
@@ -216,6 +231,17 @@ fn read_lengths(conn: &Connection) -> Result<Option<Lengths>> {
         }
     }
     Ok(Some(Lengths { of, rows, total }))
+}
+
+/// How far rowids may reach for a search to score by rowid (13 bytes a rowid: length, score,
+/// match): eight times the live rows, and at least 4M (52 MB). Rowids count every row ever
+/// written, a few times the live ones as sessions grow artifact by artifact; an index churned
+/// far beyond that is scored by FTS5 until `git handoff reindex` numbers its rows afresh.
+fn rowid_span(rows: i64) -> usize {
+    usize::try_from(rows)
+        .unwrap_or(0)
+        .saturating_mul(8)
+        .max(1 << 22)
 }
 
 /// FTS5's own row count and total length in tokens (its "averages" record, id 1 of
