@@ -2,7 +2,7 @@
 
 use std::process::Stdio;
 
-use crate::common::{BIN, TestEnv, forge_session};
+use crate::common::{BIN, Run, TestEnv, forge_session};
 
 #[test]
 fn eight_processes_appending_to_one_session_lose_nothing() {
@@ -588,22 +588,22 @@ fn network_commands_run_in_the_helper_beside_or_on_path_and_say_what_is_missing(
     std::fs::create_dir_all(&alone).unwrap();
     let exe = alone.join("git-handoff");
     std::fs::copy(BIN, &exe).unwrap();
-    let system_path = "/usr/local/bin:/usr/bin:/bin";
+    let run = |args: &[&str], path: Option<&str>| {
+        let mut command = env.command(exe.to_str().unwrap(), &repo);
+        command.args(args).stdin(Stdio::null());
+        if let Some(path) = path {
+            command.env("PATH", path);
+        }
+        Run::from(command.output().unwrap())
+    };
+    let system_path = Some("/usr/local/bin:/usr/bin:/bin");
     for args in [
         &["mcp"][..],
         &["sync"],
         &["search", "--remote", "redis"],
         &["annotate", "--range", "HEAD..HEAD", "--format", "sarif"],
     ] {
-        let out = env
-            .command(exe.to_str().unwrap(), &repo)
-            .args(args)
-            .env("PATH", system_path)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        let stderr = run(args, system_path).fails(1).to_owned();
         assert!(
             stderr.contains("runs in git-handoff-net, which was not found")
                 && stderr.contains("cargo install"),
@@ -611,25 +611,10 @@ fn network_commands_run_in_the_helper_beside_or_on_path_and_say_what_is_missing(
         );
     }
     // Other commands need no helper.
-    let out = env
-        .command(exe.to_str().unwrap(), &repo)
-        .args(["list", "--json"])
-        .env("PATH", system_path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run(&["list", "--json"], system_path).ok();
     // On PATH (the test environment's PATH holds the built executables): handed over, so the
     // error is the command's own.
-    let out = env
-        .command(exe.to_str().unwrap(), &repo)
-        .args(["search", "--remote", "redis"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = run(&["search", "--remote", "redis"], None).stderr;
     assert!(!stderr.contains("was not found"), "{stderr}");
     assert!(stderr.to_lowercase().contains("byterover"), "{stderr}");
 }
