@@ -351,13 +351,11 @@ impl Server {
                 }
                 None => Purpose::for_status(&session.state),
             };
-            let diff = match (purpose, session.range()) {
-                (Purpose::Validate | Purpose::Implement, Some(range)) => Some(
-                    handoff
-                        .repo
-                        .range_diff(range, handoff.config.context.max_diff_bytes)?,
-                ),
-                _ => None,
+            let diff = match purpose {
+                Purpose::Validate | Purpose::Implement => {
+                    handoff.work_diff(&session, handoff.config.context.max_diff_bytes)?
+                }
+                Purpose::Review => None,
             };
             Ok(context::build(&session, purpose, diff.as_ref()))
         })

@@ -58,8 +58,10 @@ pub struct Detail<'a> {
     /// Summary fields.
     #[serde(flatten)]
     pub summary: Summary<'a>,
-    /// Latest recorded range, `base..head`.
+    /// Latest recorded range, `base..head`, when the session's commits are contiguous.
     pub range: Option<String>,
+    /// The session's commits as last recorded (full object names, oldest first).
+    pub commits: Vec<&'a str>,
     /// The command that moves the session on, `null` when nothing follows.
     pub next: Option<String>,
     /// Every artifact in order.
@@ -78,7 +80,10 @@ pub fn summary(session: &Session) -> Summary<'_> {
         created: rfc3339(session.meta.created),
         updated: rfc3339(session.updated()),
         base: session.meta.base.as_deref(),
-        head: session.range().map(|r| r.head.as_str()),
+        head: session
+            .work()
+            .and_then(|w| w.range.as_ref().map(|r| &r.head).or(w.commits.last()))
+            .map(|h| h.as_str()),
         artifacts: session.artifacts.len(),
         agents: session.agents(),
         refname: session_ref(&session.meta.id),
@@ -91,6 +96,10 @@ pub fn detail(session: &Session) -> Detail<'_> {
     Detail {
         summary: summary(session),
         range: session.range().map(ToString::to_string),
+        commits: session
+            .work()
+            .map(|w| w.commits.iter().map(|c| c.as_str()).collect())
+            .unwrap_or_default(),
         next: session.state.next_command(session.meta.id.as_str()),
         timeline: session.artifacts.iter().map(artifact_view).collect(),
         unreadable: &session.unreadable,

@@ -55,8 +55,20 @@ pub fn show(session: &Session) -> String {
     if let Some(base) = &session.meta.base {
         let _ = writeln!(out, "base:      {base}");
     }
-    if let Some(range) = session.range() {
-        let _ = writeln!(out, "range:     {range}");
+    if let Some(work) = session.work() {
+        match &work.range {
+            Some(range) => {
+                let _ = writeln!(out, "range:     {range}");
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "commits:   {} (not contiguous: {})",
+                    work.commits.len(),
+                    git_handoff::workflow::work::describe_commits(&work.commits)
+                );
+            }
+        }
     }
     let _ = writeln!(out, "ref:       {}", session_ref(&session.meta.id));
     let _ = writeln!(out, "\nTimeline");
@@ -147,6 +159,8 @@ pub fn timeline_line(a: &Artifact) -> String {
             .as_deref()
             .map_or_else(|| "(root)".to_owned(), short_oid);
         let _ = write!(line, "  [{base}..{}]", short_oid(&r.head));
+    } else if !a.commits.is_empty() {
+        let _ = write!(line, "  [{} commits]", a.commits.len());
     }
     if a.forced {
         let _ = write!(line, " {}", paint("(forced)", Style::Yellow));

@@ -42,18 +42,7 @@ impl Repo {
     /// line boundary, with its stat. Each file's patch is generated once, for both.
     pub fn range_diff(&self, range: &Range, max_bytes: usize) -> Result<RangeDiff> {
         let (stat, patch) = self.range_patches(range, true)?;
-        // Validating is cheaper than the lossy conversion's scan, and almost every patch is
-        // valid UTF-8.
-        let text = String::from_utf8(patch)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        let total_bytes = text.len();
-        let (patch, truncated) = cut_at_line(text, max_bytes);
-        Ok(RangeDiff {
-            stat,
-            patch,
-            total_bytes,
-            truncated,
-        })
+        Ok(finish(stat, patch, max_bytes))
     }
 
     /// The `git diff --stat` summary of `range` alone.
@@ -72,9 +61,24 @@ impl Repo {
     /// info/attributes, core.attributesFile, the system file) without that cost, so the
     /// patches and their stat come from there.
     fn range_patches(&self, range: &Range, with_text: bool) -> Result<(String, Vec<u8>)> {
-        let git = |source| Error::git(format!("computing the diff {range}"), source);
         let (old, new) = self.range_trees(range)?;
-        let (old, new) = (old.as_ref().map(git2::Tree::id), new.id());
+        let pair = TreePair {
+            old: old.as_ref().map(git2::Tree::id),
+            new: new.id(),
+            header: Vec::new(),
+        };
+        self.patches(&[pair], with_text, &range.to_string())
+    }
+
+    /// The stat (one line per file, counts added up over every pair) and, when `with_text`,
+    /// the patch text of each pair of trees in turn, each after its header.
+    fn patches(
+        &self,
+        pairs: &[TreePair],
+        with_text: bool,
+        what: &str,
+    ) -> Result<(String, Vec<u8>)> {
+        let git = |source| Error::git(format!("computing the diff {what}"), source);
         let mut opts = DiffOptions::new();
         opts.context_lines(3);
         fn tree_diff<'r>(
@@ -111,30 +115,61 @@ impl Repo {
                 }),
             None => None,
         };
-        let diff = match &bare {
-            Some((bare, work_dir)) => {
-                let diff = tree_diff(bare, (old, new), &mut opts).map_err(git)?;
-                if attribute_files_on_the_way(bare, work_dir, &diff) {
-                    tree_diff(&self.inner, (old, new), &mut opts).map_err(git)?
-                } else {
-                    diff
-                }
-            }
-            None => tree_diff(&self.inner, (old, new), &mut opts).map_err(git)?,
-        };
         let mut stat = DiffStat::default();
         let mut text = Vec::new();
-        for (index, delta) in diff.deltas().enumerate() {
-            let Some(mut patch) = git2::Patch::from_diff(&diff, index).map_err(git)? else {
-                continue;
+        for pair in pairs {
+            let trees = (pair.old, pair.new);
+            let diff = match &bare {
+                Some((bare, work_dir)) => {
+                    let diff = tree_diff(bare, trees, &mut opts).map_err(git)?;
+                    if attribute_files_on_the_way(bare, work_dir, &diff) {
+                        tree_diff(&self.inner, trees, &mut opts).map_err(git)?
+                    } else {
+                        diff
+                    }
+                }
+                None => tree_diff(&self.inner, trees, &mut opts).map_err(git)?,
             };
-            let (_, insertions, deletions) = patch.line_stats().map_err(git)?;
-            stat.add(&delta, insertions, deletions);
             if with_text {
-                text.extend_from_slice(&patch.to_buf().map_err(git)?);
+                text.extend_from_slice(&pair.header);
+            }
+            for (index, delta) in diff.deltas().enumerate() {
+                let Some(mut patch) = git2::Patch::from_diff(&diff, index).map_err(git)? else {
+                    continue;
+                };
+                let (_, insertions, deletions) = patch.line_stats().map_err(git)?;
+                stat.add(&delta, insertions, deletions);
+                if with_text {
+                    text.extend_from_slice(&patch.to_buf().map_err(git)?);
+                }
             }
         }
         Ok((stat.render(STAT_WIDTH), text))
+    }
+
+    /// The work of `commits` (oldest first) that are not one unbroken range: each commit's
+    /// patch against its first parent, in order, after a `commit <name>` line and its subject
+    /// (as `git log -p` shows them), with the stat of all of them added up per file; cut to
+    /// `max_bytes` at a line boundary.
+    pub fn commits_diff(&self, commits: &[Oid], max_bytes: usize) -> Result<RangeDiff> {
+        let git = |source| Error::git("reading the session's commits", source);
+        let mut pairs = Vec::with_capacity(commits.len());
+        for oid in commits {
+            let commit = self.inner.find_commit(*oid).map_err(git)?;
+            let old = match commit.parent_ids().next() {
+                Some(parent) => Some(self.tree_of(parent)?.id()),
+                None => None,
+            };
+            let subject = String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default())
+                .into_owned();
+            pairs.push(TreePair {
+                old,
+                new: commit.tree_id(),
+                header: format!("commit {oid}\n\n    {subject}\n\n").into_bytes(),
+            });
+        }
+        let (stat, patch) = self.patches(&pairs, true, &format!("of {} commits", commits.len()))?;
+        Ok(finish(stat, patch, max_bytes))
     }
 
     /// The patch-id of one commit against its first parent (`None` for merges and commits that
@@ -237,6 +272,29 @@ fn index_may_name_attributes(path: &std::path::Path) -> bool {
 
 /// The attribute file's name, as [`index_may_name_attributes`] looks for it.
 const NAME: &[u8] = b".gitattributes";
+
+/// Two trees to compare, and what to print before their patch.
+struct TreePair {
+    old: Option<Oid>,
+    new: Oid,
+    header: Vec<u8>,
+}
+
+/// The patch as text, cut to `max_bytes` at a line boundary.
+fn finish(stat: String, patch: Vec<u8>, max_bytes: usize) -> RangeDiff {
+    // Validating is cheaper than the lossy conversion's scan, and almost every patch is valid
+    // UTF-8.
+    let text = String::from_utf8(patch)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let total_bytes = text.len();
+    let (patch, truncated) = cut_at_line(text, max_bytes);
+    RangeDiff {
+        stat,
+        patch,
+        total_bytes,
+        truncated,
+    }
+}
 
 fn cut_at_line(mut text: String, max: usize) -> (String, bool) {
     if text.len() <= max {

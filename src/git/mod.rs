@@ -6,6 +6,7 @@
 //! replaces what is behind this type, not its callers.
 
 mod diff;
+mod revisions;
 mod stat;
 
 use std::path::{Path, PathBuf};

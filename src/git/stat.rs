@@ -26,6 +26,8 @@ struct FileStat {
 #[derive(Debug, Default, Clone)]
 pub struct DiffStat {
     files: Vec<FileStat>,
+    /// Where each name is in `files`.
+    by_name: std::collections::HashMap<Vec<u8>, usize>,
 }
 
 impl DiffStat {
@@ -41,6 +43,15 @@ impl DiffStat {
             .flags()
             .is_binary()
             .then(|| (delta.old_file().size(), delta.new_file().size()));
+        // Several commits' patches of one file (a session's commits shown one by one) count
+        // as one line, as the stat of their combined diff would.
+        if let Some(seen) = self.by_name.get(&name).map(|&i| &mut self.files[i]) {
+            seen.insertions += insertions;
+            seen.deletions += deletions;
+            seen.binary = binary.or(seen.binary);
+            return;
+        }
+        self.by_name.insert(name.clone(), self.files.len());
         self.files.push(FileStat {
             name,
             insertions,

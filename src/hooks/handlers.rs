@@ -9,11 +9,12 @@ use std::process::Command;
 use crate::git::{Oid, parse_oid};
 
 use crate::config::PrePushPolicy;
-use crate::session::{ObjectId, Range, SessionId, Status};
+use crate::session::{SessionId, Status};
 use crate::share;
 use crate::store::refs::{NOTES_REF, session_ref};
 use crate::store::{Additions, NoteLine, parse_note};
 use crate::workflow::Handoff;
+use crate::workflow::work::Work;
 use crate::workflow::why::trailer_sessions;
 
 /// Largest number of pushed commits the pre-push hook inspects.
@@ -170,8 +171,10 @@ fn sessions_of_pushed(
 }
 
 /// `post-rewrite amend|rebase` with `<old> <new> [extra]` lines: notes follow the rewritten
-/// commits (line union, also without `notes.rewriteRef`), and sessions whose recorded range
-/// ends or starts at a rewritten commit get a `note` artifact carrying the rewritten range.
+/// commits (line union, also without `notes.rewriteRef`), and every session whose recorded
+/// commits were rewritten gets a `note` artifact listing them as they are now (an amended
+/// commit replaces the old one; commits squashed into one become that one, which belongs to
+/// every session any of them belonged to).
 pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> super::Result<()> {
     let mut map: BTreeMap<Oid, Oid> = BTreeMap::new();
     for line in input.lines() {
@@ -208,50 +211,43 @@ pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> su
         let Ok(session) = store.load(&id) else {
             continue;
         };
-        let Some(range) = session.range() else {
+        // A session whose recorded work cannot be read here (commits this clone lacks) keeps
+        // it: its notes moved, and `repair` relinks the rest.
+        let Ok(Some(work)) = handoff.recorded_work(&session) else {
             continue;
         };
-        let follow = |id: &ObjectId| {
-            crate::store::oid(id)
-                .ok()
-                .and_then(|o| map.get(&o))
-                .map(|o| crate::store::object_id(*o))
-        };
-        let head = follow(&range.head);
-        let base = range.base.as_ref().and_then(follow);
-        if head.is_none() && base.is_none() {
+        let Some(moved) = rewritten(handoff, &work, &map) else {
             continue;
-        }
-        // A rebase onto newer upstream work leaves the old base behind: the range's own
-        // commits, rewritten, now sit on top of someone else's. The new base is the parent of
-        // the oldest rewritten commit, so those upstream commits stay out of the range.
-        let base = base.or_else(|| rewritten_base(handoff, range, &map));
-        let moved = Range {
-            base: base.or_else(|| range.base.clone()),
-            head: head.unwrap_or_else(|| range.head.clone()),
         };
-        let body = format!("The recorded range moved with `git {how}`: {range} is now {moved}.");
-        handoff.record_note_with_range(&id, &body, moved)?;
-        handoff
-            .reporter
-            .status(&format!("{id}: range follows the {how}"));
+        let body = format!(
+            "The session's commits moved with `git {how}`: {} is now {}.",
+            work.describe(),
+            moved.describe()
+        );
+        handoff.record_rewritten_work(&id, &body, &moved)?;
+        handoff.reporter.status(&format!(
+            "{id}: its {} commit(s) follow the {how}",
+            moved.commits.len()
+        ));
     }
     Ok(())
 }
 
-/// The parent of the one oldest commit among the rewritten commits of `range`, when the
-/// rewritten commits form one unbroken line.
-fn rewritten_base(handoff: &Handoff, range: &Range, map: &BTreeMap<Oid, Oid>) -> Option<ObjectId> {
-    let old = handoff.commits_in(range).ok()?;
-    let new: BTreeSet<Oid> = old.iter().filter_map(|o| map.get(o)).copied().collect();
-    let mut roots = new.iter().filter_map(|oid| {
-        let parent = handoff.repo.first_parent(*oid)?;
-        (!new.contains(&parent)).then_some(parent)
-    });
-    match (roots.next(), roots.next()) {
-        (Some(parent), None) => Some(crate::store::object_id(parent)),
-        _ => None,
+/// The session's work with every rewritten commit replaced by its rewrite (an amended commit
+/// by the new one, the commits squashed into one by that one), oldest first; `None` when no
+/// commit of it was rewritten.
+fn rewritten(handoff: &Handoff, work: &Work, map: &BTreeMap<Oid, Oid>) -> Option<Work> {
+    if !work.commits.iter().any(|c| map.contains_key(c)) {
+        return None;
     }
+    let commits: Vec<Oid> = work
+        .commits
+        .iter()
+        .map(|c| map.get(c).copied().unwrap_or(*c))
+        .collect();
+    let commits = handoff.repo.oldest_first(&commits).ok()?;
+    let moved = Work::of(handoff, commits);
+    (moved != *work).then_some(moved)
 }
 
 /// `prepare-commit-msg FILE [SOURCE [SHA]]`: adds the current session's trailer.

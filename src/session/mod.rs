@@ -8,7 +8,7 @@ pub mod status;
 
 pub use id::SessionId;
 pub use model::{
-    Artifact, Finding, InvalidObjectId, Kind, ObjectId, READABLE_SCHEMA_VERSION,
+    Artifact, COMMITS_SCHEMA_VERSION, Finding, InvalidObjectId, Kind, ObjectId, READABLE_SCHEMA_VERSION,
     RETRACTION_SCHEMA_VERSION, Range, SCHEMA_VERSION, SessionMeta, Status, Verdict,
 };
 pub use status::State;
@@ -69,14 +69,21 @@ impl Session {
         }
     }
 
-    /// The latest artifact that carries a commit range (retracted ones aside).
-    pub fn range(&self) -> Option<&Range> {
+    /// The latest artifact that records the session's work: its commits (schema 3) or, in
+    /// older artifacts, a range (retracted ones aside).
+    pub fn work(&self) -> Option<&Artifact> {
         let retracted = retracted(&self.artifacts);
         self.artifacts
             .iter()
             .rev()
             .filter(|a| !retracted.contains(&a.id))
-            .find_map(|a| a.range.as_ref())
+            .find(|a| a.range.is_some() || !a.commits.is_empty())
+    }
+
+    /// The range summary of the latest recorded work, when it has one (its commits are
+    /// contiguous, or it was written before schema 3).
+    pub fn range(&self) -> Option<&Range> {
+        self.work().and_then(|a| a.range.as_ref())
     }
 
     /// Whether a retraction in this session takes `artifact` back.

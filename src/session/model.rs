@@ -16,8 +16,12 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// The format of a retraction (a `note` with `retracts`, docs/format.md): a reader that does
 /// not know retractions must refuse it rather than count the retracted artifact silently.
 pub const RETRACTION_SCHEMA_VERSION: u32 = 2;
+/// The format of an artifact that lists its commits (`commits`, docs/format.md "A session is
+/// its commits"): a reader that knows only ranges must refuse it rather than guess the work
+/// from a range that may hold other sessions' commits.
+pub const COMMITS_SCHEMA_VERSION: u32 = 3;
 /// The newest format this build reads.
-pub const READABLE_SCHEMA_VERSION: u32 = RETRACTION_SCHEMA_VERSION;
+pub const READABLE_SCHEMA_VERSION: u32 = COMMITS_SCHEMA_VERSION;
 
 /// The kind of an artifact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -345,9 +349,15 @@ pub struct Artifact {
     /// Verdict of a review or validation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
-    /// Commit range of an implementation or validation.
+    /// Commit range of an implementation or validation: since schema 3 a summary of
+    /// `commits`, present only when they are contiguous (`base..head` holds exactly them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range: Option<Range>,
+    /// The session's commits that an implementation or validation covers (or a `note` that
+    /// follows them through a rewrite), full object names, oldest first. Empty in artifacts
+    /// written before schema 3, which carry only `range`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commits: Vec<ObjectId>,
     /// Whether the artifact was recorded with `--force` against the state machine.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub forced: bool,

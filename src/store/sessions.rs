@@ -9,7 +9,7 @@ use super::refs::{self, Attempt, Swap, compare_and_swap, read_ref, session_ref};
 use super::{Error, Problem, Result, Store};
 use crate::session::codec::{self, DecodeError, MAX_FILE_BYTES};
 use crate::session::{
-    Artifact, Finding, Kind, Range, SCHEMA_VERSION, Session, SessionId, SessionMeta, State, Status,
+    Artifact, Finding, Kind, ObjectId, Range, SCHEMA_VERSION, Session, SessionId, SessionMeta, State, Status,
     Unreadable, Verdict,
 };
 
@@ -27,8 +27,12 @@ pub struct NewArtifact {
     pub agent: String,
     /// Verdict, for reviews and validations.
     pub verdict: Option<Verdict>,
-    /// Commit range, for implementations and validations.
+    /// Commit range summary, for implementations and validations whose commits are
+    /// contiguous.
     pub range: Option<Range>,
+    /// The session's commits it covers, oldest first (implementations, validations, and notes
+    /// that follow a rewrite).
+    pub commits: Vec<ObjectId>,
     /// Findings, for reviews and validations.
     pub findings: Vec<Finding>,
     /// Markdown body (already redacted).
@@ -51,6 +55,7 @@ impl NewArtifact {
             agent,
             verdict: None,
             range: None,
+            commits: Vec::new(),
             findings: Vec::new(),
             body,
             created: crate::clock::now(),
@@ -542,7 +547,9 @@ fn build_artifact(
     let (name, email) = super::identity(store.repo).ok_or(Error::NoIdentity)?;
     let created_st: std::time::SystemTime = new.created.into();
     Ok(Artifact {
-        schema_version: if new.retracts.is_some() {
+        schema_version: if !new.commits.is_empty() {
+            crate::session::COMMITS_SCHEMA_VERSION
+        } else if new.retracts.is_some() {
             crate::session::RETRACTION_SCHEMA_VERSION
         } else {
             SCHEMA_VERSION
@@ -557,6 +564,7 @@ fn build_artifact(
         status,
         verdict: new.verdict,
         range: new.range,
+        commits: new.commits,
         forced: refused.is_some(),
         findings: new.findings,
         retracts: new.retracts,

@@ -72,6 +72,12 @@ pub fn text(session: &Session, artifact: &Artifact, diffstat: Option<&str>) -> S
         if let Some(stat) = diffstat.filter(|s| !s.trim().is_empty()) {
             let _ = writeln!(out, "\n```\n{}\n```", stat.trim_end());
         }
+    } else if !artifact.commits.is_empty() {
+        let _ = writeln!(
+            out,
+            "Commits: {}",
+            crate::workflow::work::describe_commits(&artifact.commits)
+        );
     }
     let _ = writeln!(out, "\n{}", artifact.body.trim_end());
     if !artifact.findings.is_empty() {

@@ -9,6 +9,7 @@ pub mod prompt;
 pub mod repair;
 pub mod seed;
 pub mod why;
+pub mod work;
 
 use crate::git::{Oid, Repo};
 
@@ -32,13 +33,15 @@ pub enum Error {
     /// The configuration could not be loaded.
     #[error(transparent)]
     Config(#[from] crate::config::Error),
-    /// The range holds no commit (or its ends are reversed).
+    /// The session has no commit to record (or the revisions given name none).
     #[error(
-        "the range {range} holds no commit; commit the work first, pass --range BASE..HEAD, or --force to record it anyway"
+        "no commit to record for {session}: {why}; commit the work first (with the session current: git handoff start {session}), name the commits with --range (A..B, A^!, B ^X), or --force to record it anyway"
     )]
-    EmptyRange {
-        /// The range, as full OIDs.
-        range: Range,
+    NoCommits {
+        /// The session.
+        session: SessionId,
+        /// Where we looked.
+        why: String,
     },
     /// A seed-format text of this kind names no session.
     #[error("{article} {kind} must name its session (**[SESSION-ID] ...** on its first line)", article = .0.article(), kind = .0)]
@@ -236,7 +239,7 @@ impl Handoff {
             created,
             base,
         };
-        let (new, more) = self.prepare(input, None, created)?;
+        let (new, more) = self.prepare(input, created)?;
         redactions.extend(more);
         let (before, artifact) = self.store().create(meta, new)?;
         Ok(Recorded::new(before, artifact, redactions))
@@ -253,7 +256,22 @@ impl Handoff {
         let session = self.store().load(id)?;
         let created = crate::clock::now();
         let force = input.force;
-        let (new, redactions) = self.prepare(input, Some(&session), created)?;
+        let spec = input.range.clone();
+        let kind = input.kind;
+        let (mut new, redactions) = self.prepare(input, created)?;
+        let (work, work_warnings) = match kind {
+            Kind::Implementation | Kind::Validation => {
+                let (work, warnings) = self.work_for(kind, spec.as_deref(), &session)?;
+                new.range.clone_from(&work.range);
+                new.commits = work.object_ids();
+                let why = match spec {
+                    Some(spec) => format!("'{}' names no commit", crate::session::codec::excerpt(&spec)),
+                    None => "no commit on this branch since its base carries its trailer".to_owned(),
+                };
+                (Some((work, why)), warnings)
+            }
+            _ => (None, Vec::new()),
+        };
         if !force {
             session
                 .state
@@ -262,28 +280,25 @@ impl Handoff {
         }
         let mut warnings = Vec::new();
         let mut noted = None;
-        if let (Some(range), Kind::Implementation | Kind::Validation) = (&new.range, new.kind) {
-            let commits = self.commits_in(range)?;
-            if commits.is_empty() && !force {
-                return Err(Error::EmptyRange {
-                    range: range.clone(),
+        if let (Some((work, found)), Kind::Implementation | Kind::Validation) = (&work, new.kind) {
+            if work.commits.is_empty() && !force {
+                return Err(Error::NoCommits {
+                    session: id.clone(),
+                    why: found.clone(),
                 });
             }
-            // Only an implementation claims commits; a validation reads the recorded range.
-            if new.kind == Kind::Implementation {
-                warnings.extend(self.credited_elsewhere(id, &commits)?);
-            }
+            warnings.extend(work_warnings);
             let line = NoteLine {
                 session: id.clone(),
                 kind: new.kind,
             };
             let added = self.store().add_note_line(
-                &commits,
+                &work.commits,
                 &line,
-                &format!("note {} commits of {id} ({})", commits.len(), new.kind),
+                &format!("note {} commits of {id} ({})", work.commits.len(), new.kind),
             )?;
             crate::failpoint::hit("record-after-notes");
-            noted = Some((commits.len(), added));
+            noted = Some((work.commits.len(), added));
         }
         let (before, artifact) = self.store().append(id, new)?;
         let mut recorded = Recorded::new(before, artifact, redactions);
@@ -295,34 +310,11 @@ impl Handoff {
         Ok(recorded)
     }
 
-    /// Commits of a range whose `Handoff-Session:` trailer names another session: work
-    /// credited to one session must not silently be recorded as another's.
-    fn credited_elsewhere(&self, id: &SessionId, commits: &[Oid]) -> Result<Vec<String>> {
-        let mut others: std::collections::BTreeMap<SessionId, usize> = Default::default();
-        for oid in commits {
-            let message = self.repo.commit_message(*oid)?;
-            if !message.contains("Handoff-Session:") {
-                continue;
-            }
-            for other in crate::workflow::why::trailer_sessions(&message) {
-                if &other != id {
-                    *others.entry(other).or_default() += 1;
-                }
-            }
-        }
-        Ok(others
-            .into_iter()
-            .map(|(other, n)| {
-                format!("{n} commit(s) of the range carry the trailer of another session, {other}; pass --range to record only this session's commits")
-            })
-            .collect())
-    }
-
-    /// Redacts, fills in defaults and resolves the range.
+    /// Redacts and fills in defaults (the work of an implementation or validation is
+    /// resolved by the caller).
     fn prepare(
         &self,
         input: Input,
-        session: Option<&Session>,
         created: chrono::DateTime<chrono::Utc>,
     ) -> Result<(NewArtifact, Vec<&'static str>)> {
         let kind = input.kind;
@@ -348,12 +340,6 @@ impl Handoff {
                 redactions.extend(c);
             }
         }
-        let range = match kind {
-            Kind::Implementation | Kind::Validation => {
-                Some(self.range(input.range.as_deref(), kind, session)?)
-            }
-            _ => None,
-        };
         let agent = input
             .agent
             .filter(|a| !a.trim().is_empty())
@@ -368,7 +354,8 @@ impl Handoff {
                 kind,
                 agent,
                 verdict: input.verdict,
-                range,
+                range: None,
+                commits: Vec::new(),
                 findings,
                 body,
                 created,
@@ -439,25 +426,19 @@ impl Handoff {
         Ok(Recorded::new(before, artifact, redactions))
     }
 
-    /// Records a `note` carrying a new commit range (after a rebase or amend moved the recorded
-    /// one), so that `context` and `show` follow the rewritten commits. Status is unchanged.
-    pub fn record_note_with_range(
+    /// Records a `note` carrying the session's commits as a rewrite (amend, rebase) left them,
+    /// so that `context`, `show` and the next `implement` follow the rewritten commits. Status
+    /// is unchanged.
+    pub fn record_rewritten_work(
         &self,
         id: &SessionId,
         body: &str,
-        range: Range,
+        work: &work::Work,
     ) -> Result<Recorded> {
         let new = NewArtifact {
-            kind: Kind::Note,
-            agent: "git-handoff".to_owned(),
-            verdict: None,
-            range: Some(range),
-            findings: Vec::new(),
-            body: body.to_owned(),
-            created: crate::clock::now(),
-            force: false,
-            abandon: false,
-            retracts: None,
+            range: work.range.clone(),
+            commits: work.object_ids(),
+            ..NewArtifact::note("git-handoff".to_owned(), body.to_owned())
         };
         let (before, artifact) = self.store().append(id, new)?;
         Ok(Recorded::new(before, artifact, Vec::new()))
@@ -474,43 +455,6 @@ impl Handoff {
     /// HEAD's commit, `None` on an unborn branch.
     pub fn head(&self) -> Result<Option<Oid>> {
         Ok(self.repo.head()?)
-    }
-
-    /// Resolves `--range`, or the default: for an implementation the session's base to HEAD,
-    /// for a validation the range of the latest implementation.
-    ///
-    /// When HEAD's branch has an upstream that moved past the session's base (the work was
-    /// rebased onto, or merged with, newer upstream commits), the default base is the
-    /// merge-base with the upstream, so that other people's commits stay out of the range.
-    fn range(&self, spec: Option<&str>, kind: Kind, session: Option<&Session>) -> Result<Range> {
-        if let Some(spec) = spec {
-            return self.parse_range(spec);
-        }
-        if kind == Kind::Validation
-            && let Some(range) = session.and_then(Session::range)
-        {
-            return Ok(range.clone());
-        }
-        let head = self.head()?.ok_or_else(|| crate::git::Error::BadRange {
-            range: "HEAD".into(),
-            problem: "HEAD has no commits yet; commit the implementation first".into(),
-        })?;
-        let mut base = session
-            .and_then(|s| s.meta.base.as_ref())
-            .and_then(|b| crate::git::oid(b).ok());
-        if let Some(upstream) = self.repo.upstream_merge_base(head) {
-            let past_base = match base {
-                Some(b) => self.repo.descends(upstream, b),
-                None => true,
-            };
-            if past_base {
-                base = Some(upstream);
-            }
-        }
-        Ok(Range {
-            base: base.map(store::object_id),
-            head: store::object_id(head),
-        })
     }
 
     /// Parses a range with git's revision semantics (see [`Repo::parse_range`]).

@@ -1,10 +1,12 @@
 //! `git handoff context`: a self-contained prompt for the next agent, in the seed's format: the
 //! session ID in the header and the last line, the plan, every review, and for validation the
-//! real `git diff base..head` (size-capped, with a visible note when cut).
+//! real diff of the session's commits (`git diff base..head` when they are contiguous, each
+//! commit's patch in order when not; size-capped, with a visible note when cut).
 
 use std::fmt::Write as _;
 
 pub use crate::git::RangeDiff;
+use super::work::Work;
 use crate::session::{Artifact, Kind, Session};
 
 /// Who the context is for.
@@ -38,7 +40,7 @@ impl Purpose {
 }
 
 /// Builds the prompt. `diff` is used for validation (and shown to the implementer if present).
-pub fn build(session: &Session, purpose: Purpose, diff: Option<&RangeDiff>) -> String {
+pub fn build(session: &Session, purpose: Purpose, diff: Option<&(Work, RangeDiff)>) -> String {
     let id = session.meta.id.as_str();
     let mut out = String::new();
     let (role, heading) = match purpose {
@@ -90,16 +92,28 @@ pub fn build(session: &Session, purpose: Purpose, diff: Option<&RangeDiff>) -> S
     {
         section(&mut out, implementation);
     }
-    if let (Some(diff), Some(range)) = (diff, session.range()) {
-        let _ = writeln!(out, "\n## Diff {range}\n");
+    if let Some((work, diff)) = diff {
+        match &work.range {
+            Some(range) => {
+                let _ = writeln!(out, "\n## Diff {range}\n");
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "\n## The session's {} commits, each patch in order (other work sits between them and is not shown)\n",
+                    work.commits.len()
+                );
+            }
+        }
         let _ = writeln!(out, "```\n{}```\n", diff.stat);
         let _ = writeln!(out, "```diff\n{}```", diff.patch);
         if diff.truncated {
             let _ = writeln!(
                 out,
-                "\n[diff truncated: showing {} of {} bytes; run `git diff {range}` for the rest]",
+                "\n[diff truncated: showing {} of {} bytes; run `{}` for the rest]",
                 diff.patch.len(),
-                diff.total_bytes
+                diff.total_bytes,
+                work.git_command()
             );
         }
     }

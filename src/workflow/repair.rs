@@ -1,7 +1,7 @@
 //! `git handoff repair`: re-attaches sessions to commits that no local hook saw being made
 //! (a cherry-pick elsewhere, a forge's squash or rebase merge): first by `Handoff-Session:`
-//! trailer, then by patch-id — a commit whose change equals a noted commit's change, or a
-//! session's whole recorded range (a squash), gets that session's note lines.
+//! trailer, then by patch-id — a commit whose change equals one of a session's recorded
+//! commits, or all of them when they are contiguous (a squash), gets that session's note lines.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -48,10 +48,10 @@ pub fn repair(
     let mut by_patch: HashMap<Oid, BTreeSet<NoteLine>> = HashMap::new();
     for listed in store.list()? {
         let Ok(session) = listed.result else { continue };
-        for artifact in session.artifacts.iter().filter(|a| a.range.is_some()) {
-            let Some(range) = &artifact.range else {
+        for artifact in &session.artifacts {
+            if artifact.range.is_none() && artifact.commits.is_empty() {
                 continue;
-            };
+            }
             let kind = if artifact.kind == Kind::Validation {
                 Kind::Validation
             } else {
@@ -61,10 +61,21 @@ pub fn repair(
                 session: session.meta.id.clone(),
                 kind,
             };
-            if let Ok(id) = repo.range_patch_id(range) {
+            if let Some(range) = &artifact.range
+                && let Ok(id) = repo.range_patch_id(range)
+            {
                 by_patch.entry(id).or_default().insert(line.clone());
             }
-            for commit in handoff.commits_in(range).unwrap_or_default() {
+            let commits = match &artifact.range {
+                _ if !artifact.commits.is_empty() => artifact
+                    .commits
+                    .iter()
+                    .filter_map(|c| repo.oid(c).ok())
+                    .collect(),
+                Some(range) => handoff.commits_in(range).unwrap_or_default(),
+                None => Vec::new(),
+            };
+            for commit in commits {
                 if let Ok(Some(id)) = repo.commit_patch_id(commit) {
                     by_patch.entry(id).or_default().insert(line.clone());
                 }

@@ -8,7 +8,9 @@ use git_handoff::workflow::prompt::{self, Purpose};
 /// Print a self-contained prompt for the next agent
 ///
 /// The seed's header with the session ID, the plan, every review, and for validation the real
-/// `git diff base..head` (capped at context.max-diff-bytes, with a note when cut). Pipe it to an
+/// diff of the session's commits: `git diff base..head` when they are contiguous, each commit's
+/// patch in order when other work sits between them (capped at context.max-diff-bytes, with a
+/// note when cut). Pipe it to an
 /// agent: git handoff context ID --for review | codex exec -
 #[derive(Debug, clap::Args)]
 pub struct ContextArgs {
@@ -47,17 +49,14 @@ pub fn run(args: &ContextArgs) -> CommandResult {
     let max = args
         .max_diff_bytes
         .unwrap_or(handoff.config.context.max_diff_bytes);
-    let diff = match (purpose, session.range()) {
-        (Purpose::Validate, None) => {
-            ui::warn("no implementation recorded yet, so there is no diff to validate");
-            None
-        }
-        (Purpose::Validate | Purpose::Implement, Some(range)) => {
-            Some(handoff.repo.range_diff(range, max)?)
-        }
-        _ => None,
+    let diff = match purpose {
+        Purpose::Validate | Purpose::Implement => handoff.work_diff(&session, max)?,
+        Purpose::Review => None,
     };
-    if diff.as_ref().is_some_and(|d| d.truncated) {
+    if purpose == Purpose::Validate && diff.is_none() {
+        ui::warn("no implementation recorded yet, so there is no diff to validate");
+    }
+    if diff.as_ref().is_some_and(|(_, d)| d.truncated) {
         ui::warn(&format!(
             "the diff is larger than {max} bytes and was cut; see the note at its end"
         ));
@@ -87,7 +86,7 @@ pub fn run(args: &ContextArgs) -> CommandResult {
                 Purpose::Validate => "validate",
             },
             prompt: text,
-            diff_truncated: diff.is_some_and(|d| d.truncated),
+            diff_truncated: diff.is_some_and(|(_, d)| d.truncated),
         })?;
     } else {
         ui::out(&ui::sanitize(&text));

@@ -139,6 +139,13 @@ pub fn report_recorded(recorded: &Recorded, json: bool) -> CommandResult {
             "range {range}: {} commit(s), {} note(s) added",
             recorded.range_commits, recorded.notes_added
         ));
+    } else if !a.commits.is_empty() {
+        ui::status(&format!(
+            "{} commit(s), not contiguous ({}): {} note(s) added",
+            recorded.range_commits,
+            git_handoff::workflow::work::describe_commits(&a.commits),
+            recorded.notes_added
+        ));
     }
     ui::status(&view.next_text);
     Ok(())

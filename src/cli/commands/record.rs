@@ -72,18 +72,24 @@ pub struct ReviewArgs {
     pub common: CommonArgs,
 }
 
-/// Record a validation of the implementation's commit range
+/// Record a validation of the implementation's commits
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
     /// What a review takes too.
     #[command(flatten)]
     pub judgement: ReviewArgs,
-    /// Commit range the validation covers (default: the implementation's)
-    #[arg(long, value_name = "BASE..HEAD")]
+    /// Commits the validation covers, in git's revision forms (A..B, A^!, "B ^X", several
+    /// revisions separated by spaces; default: the implementation's commits)
+    #[arg(long, value_name = "REVS")]
     pub range: Option<String>,
 }
 
-/// Record the implementation and note every commit of its range
+/// Record the implementation and note every one of its commits
+///
+/// A session is its commits: by default those that carry its Handoff-Session trailer (made
+/// while it was current) on this branch since it was planned, plus the commits of its last
+/// implementation as amend and rebase rewrote them. Another session's commits and upstream
+/// work are never taken, and pushing the branch changes nothing.
 #[derive(Debug, clap::Args)]
 pub struct ImplementArgs {
     /// Session: full ID, random part, unique prefix or slug
@@ -91,8 +97,9 @@ pub struct ImplementArgs {
     /// Where the body comes from.
     #[command(flatten)]
     pub body: BodyArgs,
-    /// Commits the implementation produced (default: the session's base commit to HEAD)
-    #[arg(long, value_name = "BASE..HEAD")]
+    /// Commits the implementation produced, in git's revision forms (A..B, A^!, "B ^X",
+    /// several revisions separated by spaces; default: the session's own commits)
+    #[arg(long, value_name = "REVS")]
     pub range: Option<String>,
     /// Shared recording options.
     #[command(flatten)]
@@ -264,7 +271,7 @@ pub fn implement(args: &ImplementArgs) -> CommandResult {
     let handoff = open()?;
     let id = handoff.resolve(&args.id)?;
     if let Some(range) = &args.range {
-        handoff.parse_range(range)?;
+        handoff.work_of_spec(range)?;
     }
     let body = args.body.read(&handoff, "implementation summary")?;
     let mut input = input(Kind::Implementation, body, &args.common);

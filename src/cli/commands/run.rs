@@ -89,12 +89,8 @@ pub fn run(args: &RunArgs) -> CommandResult {
         .state
         .check(kind, id.as_str())
         .map_err(git_handoff::store::Error::from)?;
-    let diff = match (purpose, session.range()) {
-        (Purpose::Validate, Some(range)) => Some(
-            handoff
-                .repo
-                .range_diff(range, handoff.config.context.max_diff_bytes)?,
-        ),
+    let diff = match purpose {
+        Purpose::Validate => handoff.work_diff(&session, handoff.config.context.max_diff_bytes)?,
         _ => None,
     };
     let text = prompt::build(&session, purpose, diff.as_ref());
