@@ -249,8 +249,8 @@ pub fn all_refs(handoff: &Handoff) -> Result<Vec<String>, Error> {
     Ok(refs)
 }
 
-/// Of `refs`, those whose local tip differs from what we last saw on `remote` (fetched or
-/// pushed): the ones a push would change.
+/// Of `refs`, those with local commits that what we last saw on `remote` (fetched or pushed)
+/// lacks: the ones a push would change.
 pub fn changed_refs(
     handoff: &Handoff,
     remote: &str,
@@ -259,9 +259,32 @@ pub fn changed_refs(
     let name = tracking_name(remote)?;
     let mut out = Vec::new();
     for r in refs {
-        let local = handoff.store().tip(r)?;
+        let Some(local) = handoff.store().tip(r)? else {
+            continue;
+        };
         let tracking = handoff.store().tip(&tracking_ref(&name, r))?;
-        if local.is_some() && local != tracking {
+        // Unpushed only when the remote lacks something of ours: a ref the remote is ahead of
+        // is behind (pull), not unpushed.
+        let remote_has_it = tracking.is_some_and(|t| t == local || handoff.repo.descends(t, local));
+        if !remote_has_it {
+            out.push(r.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Of `refs`, those the remote's tracking refs are strictly ahead of (after a fetch): the
+/// remote has artifacts or notes this clone has not merged yet (`git handoff pull`).
+pub fn behind_refs(handoff: &Handoff, remote: &str, refs: &[String]) -> Result<Vec<String>, Error> {
+    let name = tracking_name(remote)?;
+    let mut out = Vec::new();
+    for r in refs {
+        let Some(local) = handoff.store().tip(r)? else {
+            continue;
+        };
+        if let Some(tracking) = handoff.store().tip(&tracking_ref(&name, r))?
+            && handoff.repo.descends(tracking, local)
+        {
             out.push(r.clone());
         }
     }

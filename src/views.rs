@@ -62,6 +62,8 @@ pub struct Detail<'a> {
     pub range: Option<String>,
     /// The session's commits as last recorded (full object names, oldest first).
     pub commits: Vec<&'a str>,
+    /// A remote's tracking ref with artifacts the local ref lacks, `null` when none.
+    pub remote_ahead: Option<&'a crate::session::RemoteAhead>,
     /// The command that moves the session on, `null` when nothing follows.
     pub next: Option<String>,
     /// Every artifact in order.
@@ -86,7 +88,10 @@ pub fn summary(session: &Session) -> Summary<'_> {
             .map(|h| h.as_str()),
         artifacts: session.artifacts.len(),
         agents: session.agents(),
-        refname: session_ref(&session.meta.id),
+        refname: session
+            .refname
+            .clone()
+            .unwrap_or_else(|| session_ref(&session.meta.id)),
         tip: session.tip.as_deref().unwrap_or_default(),
     }
 }
@@ -100,6 +105,7 @@ pub fn detail(session: &Session) -> Detail<'_> {
             .work()
             .map(|w| w.commits.iter().map(|c| c.as_str()).collect())
             .unwrap_or_default(),
+        remote_ahead: session.remote_ahead.as_ref(),
         next: session.state.next_command(session.meta.id.as_str()),
         timeline: session.artifacts.iter().map(artifact_view).collect(),
         unreadable: &session.unreadable,
@@ -357,8 +363,24 @@ pub struct StatusView<'a> {
     pub initialized: bool,
     /// `remote`.
     pub remote: Option<&'a str>,
-    /// `unpushed`.
+    /// `unpushed`: refs with local artifacts or notes the remote lacks.
     pub unpushed: Vec<String>,
+    /// Refs the remote is ahead of (fetched, not merged yet: `git handoff pull`).
+    pub behind: Vec<String>,
+    /// Where HEAD is: `refs/heads/NAME`, or `HEAD` / `HEAD@WORKTREE` when detached.
+    pub head: String,
+    /// Sessions current on other branches (or worktrees), as `{place, id}`.
+    pub elsewhere: Vec<PlaceView>,
+}
+
+/// A session current on some branch, in `status --json`.
+#[derive(Debug, Serialize)]
+pub struct PlaceView {
+    /// `refs/heads/NAME`, `HEAD`, `HEAD@WORKTREE`, or `*` (every branch, as older versions
+    /// recorded it).
+    pub place: String,
+    /// The session.
+    pub id: String,
 }
 
 /// The current session, in `status --json`.

@@ -49,7 +49,18 @@ fn commits_credited_to_another_session_are_named() {
             &format!("work\n\nHandoff-Session: {b}"),
         ],
     );
-    let run = env.handoff(&repo, &["implement", &a, "-m", "done"]);
+    // B's commit is never A's by default: nothing is recorded, and the refusal names B.
+    let err = env
+        .handoff(&repo, &["implement", &a, "-m", "done"])
+        .fails(1)
+        .to_owned();
+    assert!(err.contains(&format!("1 of {b}")), "{err}");
+    assert_eq!(
+        env.git(&repo, &["notes", "--ref=handoff", "list"]).stdout,
+        ""
+    );
+    // Named explicitly, it is recorded, with a warning that names B.
+    let run = env.handoff(&repo, &["implement", &a, "-m", "done", "--range", "HEAD^!"]);
     run.ok();
     assert!(
         run.stderr.contains(&b) && run.stderr.contains("another session"),

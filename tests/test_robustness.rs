@@ -235,7 +235,13 @@ fn bad_input_exits_1_with_a_message_naming_the_problem() {
         )
         .fails(1)
         .to_owned();
-    assert!(err.contains("symmetric"), "{err}");
+    // Symmetric ranges mean what git means: HEAD...HEAD is empty.
+    assert!(err.contains("'HEAD...HEAD' holds no commit"), "{err}");
+    let err = env
+        .handoff(&repo, &["implement", &id, "-m", "x", "--range=--all"])
+        .fails(1)
+        .to_owned();
+    assert!(err.contains("is an option"), "{err}");
     let err = env.handoff(&repo, &["show", "ZZZZZZ"]).fails(1).to_owned();
     assert!(err.contains("no session matches 'ZZZZZZ'"), "{err}");
     let err = env

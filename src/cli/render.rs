@@ -70,7 +70,19 @@ pub fn show(session: &Session) -> String {
             }
         }
     }
-    let _ = writeln!(out, "ref:       {}", session_ref(&session.meta.id));
+    let refname = session
+        .refname
+        .clone()
+        .unwrap_or_else(|| session_ref(&session.meta.id));
+    let _ = writeln!(out, "ref:       {}", sanitize_line(&refname));
+    if let Some(ahead) = &session.remote_ahead {
+        let note = if ahead.fast_forward {
+            "shown with the remote's newer artifacts; git handoff pull to take them"
+        } else {
+            "remote has newer artifacts: pull"
+        };
+        let _ = writeln!(out, "remote:    {} ({note})", sanitize_line(&ahead.refname));
+    }
     let _ = writeln!(out, "\nTimeline");
     for a in &session.artifacts {
         if session.is_retracted(a) {

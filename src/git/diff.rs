@@ -160,8 +160,8 @@ impl Repo {
                 Some(parent) => Some(self.tree_of(parent)?.id()),
                 None => None,
             };
-            let subject = String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default())
-                .into_owned();
+            let subject =
+                String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default()).into_owned();
             pairs.push(TreePair {
                 old,
                 new: commit.tree_id(),

@@ -187,6 +187,27 @@ impl Repo {
         }
     }
 
+    /// Where this worktree's HEAD is: the branch it is on (`refs/heads/NAME`, also when the
+    /// branch has no commit yet), else `HEAD` for a detached HEAD of the main worktree and
+    /// `HEAD@<worktree>` for one of a linked worktree.
+    pub fn head_place(&self) -> String {
+        if let Ok(head) = self.inner.find_reference("HEAD")
+            && let Ok(Some(target)) = head.symbolic_target()
+        {
+            return target.to_owned();
+        }
+        if !self.inner.is_worktree() {
+            return "HEAD".to_owned();
+        }
+        let name = self
+            .inner
+            .path()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        format!("HEAD@{name}")
+    }
+
     /// The commit a revision names (tags and other objects peeled).
     pub fn resolve_commit(&self, rev: &str) -> Result<Oid> {
         let bad = |e: git2::Error| Error::BadRevision {

@@ -93,28 +93,30 @@ impl Repo {
     }
 
     /// Orders commits oldest first (reverse topological order, as `git rev-list --reverse`
-    /// lists them), dropping duplicates.
-    pub fn oldest_first(&self, commits: &[Oid]) -> Result<Vec<Oid>> {
+    /// lists them), dropping duplicates. The walk stops at `boundary` (the history of those
+    /// commits is not searched): pass a commit older than all of them, such as the session's
+    /// base, or nothing to search the whole history.
+    pub fn oldest_first(&self, commits: &[Oid], boundary: &[Oid]) -> Result<Vec<Oid>> {
         let wanted: std::collections::HashSet<Oid> = commits.iter().copied().collect();
         if wanted.len() <= 1 {
             return Ok(wanted.into_iter().collect());
         }
-        // Walk from the commits down to where all of them meet; the walk lists each of them
-        // once, children before parents.
-        let mut exclude = Vec::new();
-        let all: Vec<Oid> = wanted.iter().copied().collect();
-        if let Ok(base) = self.inner.merge_base_many(&all)
-            && let Ok(commit) = self.inner.find_commit(base)
-        {
-            exclude.extend(commit.parent_ids());
+        let tips: Vec<Oid> = wanted.iter().copied().collect();
+        let ordered = |boundary: &[Oid]| -> Result<Vec<Oid>> {
+            let mut ordered: Vec<Oid> = self
+                .walk(&tips, boundary, usize::MAX)?
+                .into_iter()
+                .filter(|oid| wanted.contains(oid))
+                .collect();
+            ordered.reverse();
+            Ok(ordered)
+        };
+        let found = ordered(boundary)?;
+        if found.len() == wanted.len() {
+            return Ok(found);
         }
-        let mut ordered: Vec<Oid> = self
-            .walk(&all, &exclude, usize::MAX)?
-            .into_iter()
-            .filter(|oid| wanted.contains(oid))
-            .collect();
-        ordered.reverse();
-        Ok(ordered)
+        // The boundary hid some of them (it was not older than all): search everything.
+        ordered(&[])
     }
 
     fn parse_word(&self, word: &str, into: &mut Parsed) -> std::result::Result<(), String> {
@@ -162,7 +164,8 @@ impl Repo {
             let n: usize = if n.is_empty() {
                 1
             } else {
-                n.parse().map_err(|_| format!("bad parent number in {word}"))?
+                n.parse()
+                    .map_err(|_| format!("bad parent number in {word}"))?
             };
             let parents = self.parents_of(commit)?;
             let parent = n

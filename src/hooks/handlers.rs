@@ -14,8 +14,8 @@ use crate::share;
 use crate::store::refs::{NOTES_REF, session_ref};
 use crate::store::{Additions, NoteLine, parse_note};
 use crate::workflow::Handoff;
-use crate::workflow::work::Work;
 use crate::workflow::why::trailer_sessions;
+use crate::workflow::work::Work;
 
 /// Largest number of pushed commits the pre-push hook inspects.
 pub const MAX_PUSHED_COMMITS: usize = 20_000;
@@ -216,7 +216,15 @@ pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> su
         let Ok(Some(work)) = handoff.recorded_work(&session) else {
             continue;
         };
-        let Some(moved) = rewritten(handoff, &work, &map) else {
+        let boundary: Vec<Oid> = session
+            .meta
+            .base
+            .as_ref()
+            .and_then(|b| handoff.repo.oid(b).ok())
+            .filter(|b| handoff.repo.peel_to_commit(*b).is_some())
+            .into_iter()
+            .collect();
+        let Some(moved) = rewritten(handoff, &work, &map, &boundary) else {
             continue;
         };
         let body = format!(
@@ -236,7 +244,12 @@ pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> su
 /// The session's work with every rewritten commit replaced by its rewrite (an amended commit
 /// by the new one, the commits squashed into one by that one), oldest first; `None` when no
 /// commit of it was rewritten.
-fn rewritten(handoff: &Handoff, work: &Work, map: &BTreeMap<Oid, Oid>) -> Option<Work> {
+fn rewritten(
+    handoff: &Handoff,
+    work: &Work,
+    map: &BTreeMap<Oid, Oid>,
+    boundary: &[Oid],
+) -> Option<Work> {
     if !work.commits.iter().any(|c| map.contains_key(c)) {
         return None;
     }
@@ -245,12 +258,13 @@ fn rewritten(handoff: &Handoff, work: &Work, map: &BTreeMap<Oid, Oid>) -> Option
         .iter()
         .map(|c| map.get(c).copied().unwrap_or(*c))
         .collect();
-    let commits = handoff.repo.oldest_first(&commits).ok()?;
+    let commits = handoff.repo.oldest_first(&commits, boundary).ok()?;
     let moved = Work::of(handoff, commits);
     (moved != *work).then_some(moved)
 }
 
-/// `prepare-commit-msg FILE [SOURCE [SHA]]`: adds the current session's trailer.
+/// `prepare-commit-msg FILE [SOURCE [SHA]]`: adds the trailer of the session current on this
+/// branch, and for the commit of a `git merge --squash` those of the squashed commits' sessions.
 pub fn prepare_commit_msg(handoff: &Handoff, args: &[String]) -> super::Result<()> {
     let Some(file) = args.first() else {
         return Ok(());
@@ -260,24 +274,40 @@ pub fn prepare_commit_msg(handoff: &Handoff, args: &[String]) -> super::Result<(
     if handoff.repo.operation_in_progress() {
         return Ok(());
     }
-    let Some(id) = crate::workflow::current::get(handoff.repo.common_dir()) else {
-        return Ok(());
-    };
-    // A finished session is no longer current.
-    match handoff.store().load(&id).map(|s| s.state.status) {
-        Ok(Some(Status::Complete | Status::Abandoned)) | Err(_) => return Ok(()),
-        _ => {}
+    let mut sessions = Vec::new();
+    // `git merge --squash` then `git commit`: the squashed commits' sessions (their trailers,
+    // indented in the prepared message) are the new commit's too.
+    if args.get(1).is_some_and(|source| source == "squash")
+        && let Ok(text) = std::fs::read_to_string(file)
+    {
+        sessions.extend(crate::workflow::why::mentioned_sessions(&text));
     }
-    let status = Command::new("git")
-        .current_dir(handoff.repo.run_dir())
-        .args([
-            "interpret-trailers",
-            "--in-place",
-            "--if-exists",
-            "addIfDifferent",
-            "--trailer",
-        ])
-        .arg(format!("Handoff-Session: {id}"))
+    if let Some(id) = crate::workflow::current::get(&handoff.repo) {
+        // A finished session is no longer current.
+        let finished = matches!(
+            handoff.store().load(&id).map(|s| s.state.status),
+            Ok(Some(Status::Complete | Status::Abandoned)) | Err(_)
+        );
+        if !finished && !sessions.contains(&id) {
+            sessions.push(id);
+        }
+    }
+    if sessions.is_empty() {
+        return Ok(());
+    }
+    let mut command = Command::new("git");
+    command.current_dir(handoff.repo.run_dir()).args([
+        "interpret-trailers",
+        "--in-place",
+        "--if-exists",
+        "addIfDifferent",
+    ]);
+    for id in &sessions {
+        command
+            .arg("--trailer")
+            .arg(format!("Handoff-Session: {id}"));
+    }
+    let status = command
         .arg(file)
         .status()
         .map_err(|e| super::Error::Trailers(e.to_string()))?;

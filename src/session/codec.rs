@@ -253,7 +253,8 @@ pub fn excerpt(value: &str) -> String {
     excerpt_n(value, 40)
 }
 
-fn excerpt_n(value: &str, max: usize) -> String {
+/// [`excerpt`] with at most `max` characters.
+pub fn excerpt_n(value: &str, max: usize) -> String {
     let mut out = String::from("'");
     for (n, c) in value.chars().enumerate() {
         if n == max {
@@ -349,6 +350,7 @@ mod tests {
                 base: Some(ObjectId::parse(&"a".repeat(40)).unwrap()),
                 head: ObjectId::parse(&"b".repeat(40)).unwrap(),
             }),
+            commits: Vec::new(),
             forced: false,
             findings: vec![Finding {
                 title: "Use a hybrid key".into(),

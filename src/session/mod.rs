@@ -8,8 +8,9 @@ pub mod status;
 
 pub use id::SessionId;
 pub use model::{
-    Artifact, COMMITS_SCHEMA_VERSION, Finding, InvalidObjectId, Kind, ObjectId, READABLE_SCHEMA_VERSION,
-    RETRACTION_SCHEMA_VERSION, Range, SCHEMA_VERSION, SessionMeta, Status, Verdict,
+    Artifact, COMMITS_SCHEMA_VERSION, Finding, InvalidObjectId, Kind, ObjectId,
+    READABLE_SCHEMA_VERSION, RETRACTION_SCHEMA_VERSION, Range, SCHEMA_VERSION, SessionMeta, Status,
+    Verdict,
 };
 pub use status::State;
 
@@ -24,9 +25,27 @@ pub struct Session {
     pub state: State,
     /// The commit the session was read from (`None` for a merge being built).
     pub tip: Option<ObjectId>,
+    /// The ref it was read from: `refs/handoff/sessions/<ID>`, or a remote's tracking ref
+    /// when this clone holds the session only as fetched (or the remote is ahead, see
+    /// `remote_ahead`). `None` for a session read at a given commit.
+    pub refname: Option<String>,
+    /// When the session is held locally and a remote's tracking ref has artifacts the local
+    /// ref lacks: that tracking ref. Shown with the remote's artifacts when it is a
+    /// fast-forward (`refname` is then the tracking ref), else only marked.
+    pub remote_ahead: Option<RemoteAhead>,
     /// Artifact files that could not be read (from a newer or broken writer); the others are
     /// still shown and the session still accepts new artifacts.
     pub unreadable: Vec<Unreadable>,
+}
+
+/// A remote's copy of a session that has artifacts this clone's ref lacks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RemoteAhead {
+    /// The tracking ref.
+    pub refname: String,
+    /// Whether it only adds to the local ref (a fast-forward, shown as the view), rather than
+    /// diverging from it (only `git handoff pull` merges the two).
+    pub fast_forward: bool,
 }
 
 /// An artifact file of a session that could not be read, and why.
@@ -65,6 +84,8 @@ impl Session {
             artifacts,
             state,
             tip,
+            refname: None,
+            remote_ahead: None,
             unreadable: Vec::new(),
         }
     }

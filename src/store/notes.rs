@@ -45,8 +45,16 @@ impl NotesReader<'_> {
     }
 }
 
-/// Rewritten notes by (old note blobs, added lines): the new blob and whether it gained lines.
-type Rewrites<'a> = HashMap<(Vec<Oid>, Option<&'a BTreeSet<Vec<u8>>>), (Oid, bool)>;
+/// Rewritten notes by (old note blobs, added lines, removed lines): the new blob (`None` when
+/// no line is left) and whether its lines changed.
+type Rewrites<'a> = HashMap<
+    (
+        Vec<Oid>,
+        Option<&'a BTreeSet<Vec<u8>>>,
+        Option<&'a BTreeSet<Vec<u8>>>,
+    ),
+    (Option<Oid>, bool),
+>;
 
 /// Lines to add to the notes of commits, as bytes: lines others wrote on our ref are kept byte
 /// for byte, whatever their encoding.
@@ -170,7 +178,14 @@ impl Store<'_> {
     /// Adds lines to the notes of several commits in one notes commit (each note stays a
     /// sorted set). Returns how many notes changed.
     pub fn add_note_lines(&self, additions: &Additions, message: &str) -> Result<usize> {
-        self.write_notes(additions, None, message)
+        self.write_notes(additions, &Additions::new(), None, message)
+    }
+
+    /// Takes lines back from the notes of several commits in one notes commit (`undo` of an
+    /// artifact takes back the lines it added, docs/format.md "Notes"); a note left with no
+    /// line is removed. Lines others wrote stay byte for byte. Returns how many notes changed.
+    pub fn remove_note_lines(&self, removals: &Additions, message: &str) -> Result<usize> {
+        self.write_notes(&Additions::new(), removals, None, message)
     }
 
     /// Merges another notes commit (a remote's copy) into `refs/notes/handoff`: copy when we
@@ -216,7 +231,7 @@ impl Store<'_> {
                 lines.extend(note_lines(&bytes).map(<[u8]>::to_vec));
             }
         }
-        let changed = self.write_notes(&additions, Some(theirs), message)?;
+        let changed = self.write_notes(&additions, &Additions::new(), Some(theirs), message)?;
         Ok(NotesMerge::Merged { changed })
     }
 
@@ -233,6 +248,7 @@ impl Store<'_> {
     fn write_notes(
         &self,
         additions: &Additions,
+        removals: &Additions,
         second_parent: Option<Oid>,
         message: &str,
     ) -> Result<usize> {
@@ -242,7 +258,7 @@ impl Store<'_> {
             let tree = tip.map(|t| notes_tree(self.repo, t)).transpose()?;
             let mut objects = NewObjects::new(self.repo.object_format());
             let (new_tree, changed) =
-                self.notes_tree_with(tree.as_ref(), additions, &mut objects)?;
+                self.notes_tree_with(tree.as_ref(), additions, removals, &mut objects)?;
             if changed == 0 && second_parent.is_none() {
                 return Ok(Attempt::Finished(0));
             }
@@ -259,24 +275,37 @@ impl Store<'_> {
     }
 
     /// Builds the new notes tree in canonical 2/38 fanout, rewriting only the fanout
-    /// directories that gain a line (or that hold notes written at another fanout).
+    /// directories that gain or lose a line (or that hold notes written at another fanout).
     fn notes_tree_with(
         &self,
         old: Option<&Tree<'_>>,
         additions: &Additions,
+        removals: &Additions,
         objects: &mut NewObjects,
     ) -> Result<(Oid, usize)> {
         // Each note is a sorted set of byte lines; the map is keyed by the object's hex.
         let repo = self.repo;
         let git = |action: &'static str| move |source| Error::git(action, source);
         // Additions grouped by their 2-hex fanout directory.
-        let mut targets: BTreeMap<String, BTreeMap<String, &BTreeSet<Vec<u8>>>> = BTreeMap::new();
+        type Edit<'a> = (Option<&'a BTreeSet<Vec<u8>>>, Option<&'a BTreeSet<Vec<u8>>>);
+        let mut targets: BTreeMap<String, BTreeMap<String, Edit<'_>>> = BTreeMap::new();
         for (oid, lines) in additions {
             let hex = oid.to_string();
             targets
                 .entry(hex[..2].to_owned())
                 .or_default()
-                .insert(hex, lines);
+                .entry(hex)
+                .or_default()
+                .0 = Some(lines);
+        }
+        for (oid, lines) in removals {
+            let hex = oid.to_string();
+            targets
+                .entry(hex[..2].to_owned())
+                .or_default()
+                .entry(hex)
+                .or_default()
+                .1 = Some(lines);
         }
         let mut root: Vec<TreeEntry> = Vec::new();
         let mut groups: BTreeMap<String, BTreeMap<String, Vec<Oid>>> = BTreeMap::new();
@@ -338,12 +367,12 @@ impl Store<'_> {
             let names: BTreeSet<&String> = notes.keys().chain(wanted.keys()).collect();
             for hex in names {
                 let blobs = notes.get(hex).map(Vec::as_slice).unwrap_or_default();
-                let add = wanted.get(hex);
-                let blob = match (blobs, add) {
-                    ([one], None) => *one,
+                let (add, remove) = wanted.get(hex).copied().unwrap_or_default();
+                let blob = match (blobs, add, remove) {
+                    ([one], None, None) => Some(*one),
                     _ => {
-                        let key = (blobs.to_vec(), add.copied());
-                        let (blob, grew) = match merged.get(&key) {
+                        let key = (blobs.to_vec(), add, remove);
+                        let (blob, edited) = match merged.get(&key) {
                             Some(done) => *done,
                             None => {
                                 let mut lines = BTreeSet::new();
@@ -351,30 +380,39 @@ impl Store<'_> {
                                     let bytes = read_note_blob(repo, *b)?;
                                     lines.extend(note_lines(&bytes).map(<[u8]>::to_vec));
                                 }
-                                let before = lines.len();
+                                let before = lines.clone();
                                 if let Some(add) = add {
                                     lines.extend(add.iter().cloned());
                                 }
-                                let grew = lines.len() != before;
+                                if let Some(remove) = remove {
+                                    lines.retain(|l| !remove.contains(l));
+                                }
+                                let edited = lines != before;
                                 let blob = match blobs {
-                                    [one] if !grew => *one,
-                                    _ => note_blob(&lines, &mut blob_cache, objects)?,
+                                    _ if lines.iter().all(|l| l.is_empty()) => None,
+                                    [one] if !edited => Some(*one),
+                                    _ => Some(note_blob(&lines, &mut blob_cache, objects)?),
                                 };
-                                merged.insert(key, (blob, grew));
-                                (blob, grew)
+                                merged.insert(key, (blob, edited));
+                                (blob, edited)
                             }
                         };
-                        if grew {
+                        if edited {
                             changed += 1;
                         }
                         blob
                     }
                 };
-                fanout.push(TreeEntry {
-                    name: hex.as_bytes()[2..].to_vec(),
-                    mode: BLOB_MODE,
-                    id: blob,
-                });
+                if let Some(blob) = blob {
+                    fanout.push(TreeEntry {
+                        name: hex.as_bytes()[2..].to_vec(),
+                        mode: BLOB_MODE,
+                        id: blob,
+                    });
+                }
+            }
+            if fanout.is_empty() {
+                continue;
             }
             root.push(TreeEntry {
                 name: dir.as_bytes().to_vec(),

@@ -9,8 +9,8 @@ use super::refs::{self, Attempt, Swap, compare_and_swap, read_ref, session_ref};
 use super::{Error, Problem, Result, Store};
 use crate::session::codec::{self, DecodeError, MAX_FILE_BYTES};
 use crate::session::{
-    Artifact, Finding, Kind, ObjectId, Range, SCHEMA_VERSION, Session, SessionId, SessionMeta, State, Status,
-    Unreadable, Verdict,
+    Artifact, Finding, Kind, ObjectId, Range, SCHEMA_VERSION, Session, SessionId, SessionMeta,
+    State, Status, Unreadable, Verdict,
 };
 
 /// File name of the session metadata at the root of each session tree.
@@ -200,10 +200,56 @@ impl Store<'_> {
 
     /// Reads a session at its current tip.
     pub fn load(&self, id: &SessionId) -> Result<Session> {
-        let (_, tip) = self
+        let (refname, tip) = self
             .session_tip(id)?
             .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
-        self.load_at(id, tip)
+        let mut session = self.load_at(id, tip)?;
+        session.refname = Some(refname);
+        Ok(session)
+    }
+
+    /// Reads a session for people and agents to see: as [`Store::load`], except that when a
+    /// remote's tracking ref (after a plain `git fetch`) holds artifacts the local ref lacks,
+    /// the session is read from the tracking ref when that only adds to the local one (a
+    /// fast-forward is a view, not a write), and marked as behind it either way
+    /// ([`Session::remote_ahead`]).
+    pub fn load_view(&self, id: &SessionId) -> Result<Session> {
+        let local = read_ref(self.repo, &session_ref(id))?;
+        let Some(local) = local else {
+            return self.load(id);
+        };
+        let mut ahead = None;
+        for (tracking, tip) in
+            self.refs_under(&format!("{}*/sessions/{id}", refs::TRACKING_PREFIX))?
+        {
+            if refs::tracking_session_id(&tracking) != Some(id.as_str())
+                || tip == local
+                || self.repo.graph_descendant_of(local, tip).unwrap_or(false)
+            {
+                continue;
+            }
+            let fast_forward = self.repo.graph_descendant_of(tip, local).unwrap_or(false);
+            // A fast-forward wins over a divergence; among equals, the first in name order.
+            if ahead.as_ref().is_none_or(|(_, _, ff)| fast_forward && !ff) {
+                ahead = Some((tracking, tip, fast_forward));
+            }
+        }
+        let Some((tracking, tip, fast_forward)) = ahead else {
+            return self.load(id);
+        };
+        let mut session = match fast_forward {
+            true => self.load_at(id, tip).map(|mut s| {
+                s.refname = Some(tracking.clone());
+                s
+            }),
+            false => self.load(id),
+        }
+        .or_else(|_| self.load(id))?;
+        session.remote_ahead = Some(crate::session::RemoteAhead {
+            refname: tracking,
+            fast_forward,
+        });
+        Ok(session)
     }
 
     /// Reads a session at a given commit of its chain.

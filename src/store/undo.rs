@@ -44,6 +44,25 @@ pub struct Undone {
 }
 
 impl Store<'_> {
+    /// Whether the last change to the session's ref was an undo (its newest reflog entry).
+    pub fn last_change_was_undo(&self, id: &SessionId) -> Result<bool> {
+        let name = session_ref(id);
+        let reflog = self
+            .repo
+            .reflog(&name)
+            .map_err(|source| Error::git(format!("reading the reflog of {name}"), source))?;
+        Ok(reflog
+            .get(0)
+            .and_then(|entry| {
+                entry
+                    .message()
+                    .ok()
+                    .flatten()
+                    .map(|m| m.starts_with("handoff: undo"))
+            })
+            .unwrap_or(false))
+    }
+
     /// Moves the session ref back over its last artifact when no remote has that artifact.
     /// Returns the refusal, or what moved.
     pub fn undo_last(

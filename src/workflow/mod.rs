@@ -64,6 +64,16 @@ pub enum Error {
     /// `undo` cannot take the last artifact back.
     #[error("cannot undo: {0}")]
     Undo(store::Refusal),
+    /// A second `undo` in a row on a session, without `--force`.
+    #[error(
+        "the last change to {id} was an undo already; taking back {article} {kind} too needs --force"
+    , article = .kind.article())]
+    UndoAgain {
+        /// The session.
+        id: SessionId,
+        /// What the second undo would take back.
+        kind: Kind,
+    },
 }
 
 /// What `undo` took back.
@@ -71,6 +81,8 @@ pub enum Error {
 pub struct UndoneArtifact {
     /// The artifact taken back.
     pub artifact: crate::session::Artifact,
+    /// Commits whose notes lost the line the artifact had added.
+    pub notes_removed: usize,
     /// How: `None` when the ref moved back (the reflog keeps the artifact), or the
     /// retraction recorded because a remote had the artifact already.
     pub retraction: Option<crate::session::Artifact>,
@@ -202,10 +214,11 @@ impl Handoff {
         Ok(crate::session::id::resolve(input, &known)?.clone())
     }
 
-    /// Loads a session by what the user typed.
+    /// Loads a session by what the user typed, as people and agents see it (with a remote's
+    /// newer artifacts when its tracking ref is ahead, see [`Store::load_view`]).
     pub fn session(&self, input: &str) -> Result<Session> {
         let id = self.resolve(input)?;
-        Ok(self.store().load(&id)?)
+        Ok(self.store().load_view(&id)?)
     }
 
     /// Starts a session with its first plan. `base` defaults to HEAD (none in an empty repo).
@@ -261,13 +274,9 @@ impl Handoff {
         let (mut new, redactions) = self.prepare(input, created)?;
         let (work, work_warnings) = match kind {
             Kind::Implementation | Kind::Validation => {
-                let (work, warnings) = self.work_for(kind, spec.as_deref(), &session)?;
+                let (work, warnings, why) = self.work_for(kind, spec.as_deref(), &session)?;
                 new.range.clone_from(&work.range);
                 new.commits = work.object_ids();
-                let why = match spec {
-                    Some(spec) => format!("'{}' names no commit", crate::session::codec::excerpt(&spec)),
-                    None => "no commit on this branch since its base carries its trailer".to_owned(),
-                };
                 (Some((work, why)), warnings)
             }
             _ => (None, Vec::new()),
@@ -368,9 +377,12 @@ impl Handoff {
     }
 
     /// Takes back the last artifact of a session no remote has yet: the session ref moves back
-    /// one commit (the reflog keeps it). Notes it added stay (lines are a set; recording it
-    /// again adds nothing twice).
-    pub fn undo(&self, id: &SessionId) -> Result<UndoneArtifact> {
+    /// one commit (the reflog keeps it); once a remote has it, a retraction is recorded
+    /// instead. Either way the note lines it added (an implementation's or validation's) are
+    /// taken back from its commits, unless another artifact of the session still accounts for
+    /// them. A second undo in a row needs `force`: one typed twice by mistake would take back
+    /// the step before too.
+    pub fn undo(&self, id: &SessionId, force: bool) -> Result<UndoneArtifact> {
         let store = self.store();
         let before = store.load(id)?;
         let Some(last) = before.artifacts.last().cloned() else {
@@ -380,13 +392,15 @@ impl Handoff {
             // Retracting a retraction would bring an artifact back: record it anew instead.
             return Err(Error::Undo(store::Refusal::Retraction(id.clone())));
         }
+        if !force && store.last_change_was_undo(id)? {
+            return Err(Error::UndoAgain {
+                id: id.clone(),
+                kind: last.kind,
+            });
+        }
         let reason = format!("{} {}", last.kind, last.id);
-        match store.undo_last(id, &reason)? {
-            Ok(_) => Ok(UndoneArtifact {
-                artifact: last,
-                retraction: None,
-                session: store.load(id)?,
-            }),
+        let retraction = match store.undo_last(id, &reason)? {
+            Ok(_) => None,
             // Shared already: the history stays, a retraction takes the artifact back.
             Err(store::Refusal::Pushed { .. }) => {
                 let new = NewArtifact {
@@ -401,15 +415,65 @@ impl Handoff {
                         ),
                     )
                 };
-                let (_, retraction) = store.append(id, new)?;
-                Ok(UndoneArtifact {
-                    artifact: last,
-                    retraction: Some(retraction),
-                    session: store.load(id)?,
-                })
+                Some(store.append(id, new)?.1)
             }
-            Err(refusal) => Err(Error::Undo(refusal)),
+            Err(refusal) => return Err(Error::Undo(refusal)),
+        };
+        let session = store.load(id)?;
+        let notes_removed = self.take_back_notes(&session, &last)?;
+        Ok(UndoneArtifact {
+            artifact: last,
+            notes_removed,
+            retraction,
+            session,
+        })
+    }
+
+    /// Removes the note line `artifact` added from each of its commits that no artifact of
+    /// the same kind left in `session` also lists.
+    fn take_back_notes(&self, session: &Session, artifact: &Artifact) -> Result<usize> {
+        if !matches!(artifact.kind, Kind::Implementation | Kind::Validation) {
+            return Ok(0);
         }
+        let commits_of = |a: &Artifact| -> Vec<Oid> {
+            if a.commits.is_empty() {
+                a.range
+                    .as_ref()
+                    .and_then(|r| self.commits_in(r).ok())
+                    .unwrap_or_default()
+            } else {
+                a.commits
+                    .iter()
+                    .filter_map(|c| self.repo.oid(c).ok())
+                    .collect()
+            }
+        };
+        let kept: std::collections::HashSet<Oid> = session
+            .artifacts
+            .iter()
+            .filter(|a| a.kind == artifact.kind && a.id != artifact.id && !session.is_retracted(a))
+            .flat_map(commits_of)
+            .collect();
+        let line = NoteLine {
+            session: session.meta.id.clone(),
+            kind: artifact.kind,
+        }
+        .to_bytes();
+        let removals: store::Additions = commits_of(artifact)
+            .into_iter()
+            .filter(|c| !kept.contains(c))
+            .map(|c| (c, std::collections::BTreeSet::from([line.clone()])))
+            .collect();
+        if removals.is_empty() {
+            return Ok(0);
+        }
+        Ok(self.store().remove_note_lines(
+            &removals,
+            &format!(
+                "undo {} {} of {}",
+                artifact.kind, artifact.id, session.meta.id
+            ),
+        )?)
     }
 
     /// Abandons a session from any state.

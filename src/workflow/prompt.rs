@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
-pub use crate::git::RangeDiff;
 use super::work::Work;
+pub use crate::git::RangeDiff;
 use crate::session::{Artifact, Kind, Session};
 
 /// Who the context is for.
@@ -53,10 +53,15 @@ pub fn build(session: &Session, purpose: Purpose, diff: Option<&(Work, RangeDiff
         "**[{id}] {heading}: {}**\n",
         one_line(&session.meta.title)
     );
+    let refname = session
+        .refname
+        .clone()
+        .unwrap_or_else(|| format!("refs/handoff/sessions/{id}"));
     let _ = writeln!(
         out,
         "You are the {role} in a git-handoff session. Everything you need is below; the \
-         session is stored in this repository under refs/handoff/sessions/{id}.\n"
+         session is stored in this repository under {}.\n",
+        one_line(&refname)
     );
     let _ = writeln!(out, "Session ID: {id}");
     if let Some(status) = session.state.status {

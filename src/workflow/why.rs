@@ -74,6 +74,35 @@ pub fn trailer_sessions(message: &str) -> Vec<SessionId> {
         .collect()
 }
 
+/// Every session a `Handoff-Session: <ID>` line anywhere in `message` names, in order, each
+/// once: the trailer block, and the paragraphs a squash leaves (`rebase -i` keeps each squashed
+/// message's trailers where they were; `merge --squash` indents them under each commit).
+pub fn mentioned_sessions(message: &str) -> Vec<SessionId> {
+    let mut out: Vec<SessionId> = Vec::new();
+    for line in message.lines() {
+        let line = line.trim_start();
+        let Some(rest) = line
+            .get(..LINE_KEY.len())
+            .filter(|key| key.eq_ignore_ascii_case(LINE_KEY))
+            .map(|_| &line[LINE_KEY.len()..])
+        else {
+            continue;
+        };
+        if let Some(id) = rest
+            .split_whitespace()
+            .next()
+            .and_then(|v| SessionId::parse(v).ok())
+            && !out.contains(&id)
+        {
+            out.push(id);
+        }
+    }
+    out
+}
+
+/// The key of a session trailer line.
+const LINE_KEY: &str = "Handoff-Session:";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +114,25 @@ mod tests {
         assert_eq!(ids.len(), 1);
         assert_eq!(ids[0].random(), "A7F3K2M9");
         assert!(trailer_sessions("Handoff-Session: SESSION-20251027-A7F3K2M9\n").len() <= 1);
+    }
+
+    #[test]
+    fn squashed_messages_name_every_session() {
+        let a = "SESSION-20251027-A7F3K2M9-rate";
+        let b = "SESSION-20251027-B7F3K2M9-cache";
+        // What `rebase -i` leaves after a squash: the first message's trailer mid-message.
+        let squashed = format!("One\n\nHandoff-Session: {a}\n\nTwo\n\nHandoff-Session: {b}\n");
+        let ids: Vec<String> = mentioned_sessions(&squashed)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(ids, [a, b]);
+        assert_eq!(trailer_sessions(&squashed).len(), 1);
+        // What `merge --squash` writes: each commit indented, a session named twice once.
+        let merged = format!(
+            "Squashed commit of the following:\n\ncommit 1\n\n    x\n\n    Handoff-Session: {a}\n\ncommit 2\n\n    Handoff-Session: {a}\n"
+        );
+        assert_eq!(mentioned_sessions(&merged).len(), 1);
+        assert!(mentioned_sessions("Handoff-Session: not-an-id\n").is_empty());
     }
 }

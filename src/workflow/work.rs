@@ -16,7 +16,8 @@ use crate::git::{Oid, RangeDiff};
 use crate::session::{Kind, ObjectId, Range, Session, SessionId};
 use crate::store;
 
-use super::{Handoff, Result, why::trailer_sessions};
+use super::why::{mentioned_sessions, trailer_sessions};
+use super::{Handoff, Result};
 
 /// The longest history searched for a session's trailers when it has no base.
 const MAX_WALK: usize = 500_000;
@@ -70,12 +71,16 @@ pub fn describe_commits(commits: &[ObjectId]) -> String {
 }
 
 /// How [`Handoff::default_work`] found the commits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Found {
     /// By the session's trailer (and its recorded commits).
     Trailer,
-    /// No commit carried the trailer: the untagged commits since the base.
-    Untagged,
+    /// No commit carried the trailer: the untagged commits since the base. Commits since the
+    /// base that carry other sessions' trailers are counted per session (they were left out).
+    Untagged {
+        /// Other sessions whose commits were passed over, with how many.
+        others: BTreeMap<SessionId, usize>,
+    },
 }
 
 impl Handoff {
@@ -110,7 +115,11 @@ impl Handoff {
 
     /// The diff the validator reads: `git diff base..head` when the work is contiguous, else
     /// each commit's patch in order with their combined stat. `None` before an implementation.
-    pub fn work_diff(&self, session: &Session, max_bytes: usize) -> Result<Option<(Work, RangeDiff)>> {
+    pub fn work_diff(
+        &self,
+        session: &Session,
+        max_bytes: usize,
+    ) -> Result<Option<(Work, RangeDiff)>> {
         let Some(work) = self.recorded_work(session)? else {
             return Ok(None);
         };
@@ -143,29 +152,45 @@ impl Handoff {
         let walked = self.repo.walk(&[head], base.as_slice(), MAX_WALK)?;
         let mut members: Vec<Oid> = Vec::new();
         let mut untagged: Vec<Oid> = Vec::new();
+        let mut others: BTreeMap<SessionId, usize> = BTreeMap::new();
         for oid in &walked {
             let message = self.repo.commit_message(*oid)?;
             if !message.contains("Handoff-Session:") {
                 untagged.push(*oid);
                 continue;
             }
-            let sessions = trailer_sessions(&message);
+            let sessions = mentioned_sessions(&message);
             if sessions.contains(id) {
                 members.push(*oid);
             } else if sessions.is_empty() {
                 untagged.push(*oid);
+            } else {
+                for other in sessions {
+                    *others.entry(other).or_default() += 1;
+                }
             }
         }
-        if let Some(previous) = self.recorded_work(session).ok().flatten() {
-            members.extend(
-                previous
-                    .commits
-                    .into_iter()
-                    .filter(|c| self.repo.peel_to_commit(*c).is_some()),
-            );
-        }
-        if !members.is_empty() {
-            return Ok((Work::of(self, self.repo.oldest_first(&members)?), Found::Trailer));
+        // The walk lists them newest first already; the recorded commits it did not reach
+        // (on another branch, or rewritten away from HEAD) need ordering with them.
+        let reached: HashSet<Oid> = members.iter().copied().collect();
+        let elsewhere: Vec<Oid> = self
+            .recorded_work(session)
+            .ok()
+            .flatten()
+            .map(|previous| previous.commits)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| !reached.contains(c) && self.repo.peel_to_commit(*c).is_some())
+            .collect();
+        if !members.is_empty() || !elsewhere.is_empty() {
+            let commits = if elsewhere.is_empty() {
+                members.reverse();
+                members
+            } else {
+                members.extend(elsewhere);
+                self.repo.oldest_first(&members, base.as_slice())?
+            };
+            return Ok((Work::of(self, commits), Found::Trailer));
         }
         // No trailer anywhere: the untagged commits since the base, less the upstream's.
         let upstream_base = self
@@ -173,7 +198,11 @@ impl Handoff {
             .upstream_merge_base(head)
             .filter(|u| base.is_none_or(|b| *u != b && self.repo.descends(*u, b)));
         let upstream: HashSet<Oid> = match upstream_base {
-            Some(u) => self.repo.walk(&[u], base.as_slice(), MAX_WALK)?.into_iter().collect(),
+            Some(u) => self
+                .repo
+                .walk(&[u], base.as_slice(), MAX_WALK)?
+                .into_iter()
+                .collect(),
             None => HashSet::new(),
         };
         let mut commits: Vec<Oid> = untagged
@@ -181,12 +210,16 @@ impl Handoff {
             .filter(|c| !upstream.contains(c))
             .collect();
         commits.reverse();
-        Ok((Work::of(self, commits), Found::Untagged))
+        Ok((Work::of(self, commits), Found::Untagged { others }))
     }
 
     /// Commits of `work` whose trailer names another session (work credited to one session
     /// must not silently be recorded as another's), counted per session.
-    pub(super) fn credited_elsewhere(&self, id: &SessionId, commits: &[Oid]) -> Result<Vec<String>> {
+    pub(super) fn credited_elsewhere(
+        &self,
+        id: &SessionId,
+        commits: &[Oid],
+    ) -> Result<Vec<String>> {
         let mut others: BTreeMap<SessionId, usize> = BTreeMap::new();
         for oid in commits {
             let message = self.repo.commit_message(*oid)?;
@@ -209,13 +242,13 @@ impl Handoff {
 
     /// The work an implementation or validation records: `spec` when given; for a
     /// validation the latest recorded work; for an implementation [`Handoff::default_work`].
-    /// Returns it with warnings for the user.
+    /// Returns it with warnings for the user, and what to say when it holds no commit.
     pub(super) fn work_for(
         &self,
         kind: Kind,
         spec: Option<&str>,
         session: &Session,
-    ) -> Result<(Work, Vec<String>)> {
+    ) -> Result<(Work, Vec<String>, String)> {
         if let Some(spec) = spec {
             let work = self.work_of_spec(spec)?;
             let warnings = if kind == Kind::Implementation {
@@ -223,23 +256,45 @@ impl Handoff {
             } else {
                 Vec::new()
             };
-            return Ok((work, warnings));
+            let empty = format!(
+                "the range {} holds no commit",
+                crate::session::codec::excerpt(spec)
+            );
+            return Ok((work, warnings, empty));
         }
         if kind == Kind::Validation
             && let Some(work) = self.recorded_work(session)?
         {
-            return Ok((work, Vec::new()));
+            return Ok((work, Vec::new(), "its recorded work holds no commit".into()));
         }
         let (work, found) = self.default_work(session)?;
+        let id = &session.meta.id;
         let mut warnings = Vec::new();
-        if found == Found::Untagged && !work.commits.is_empty() {
-            warnings.push(format!(
-                "no commit carries the trailer of {id}, so the {n} commit(s) since its base without a trailer were taken; \
-                 'git handoff start {id}' before committing (with the hooks of 'git handoff init') makes the session's commits explicit",
-                id = session.meta.id,
-                n = work.commits.len()
-            ));
+        let mut empty = "no commit on this branch since its base carries its trailer".to_owned();
+        if let Found::Untagged { others } = &found {
+            if !work.commits.is_empty() {
+                warnings.push(format!(
+                    "no commit carries the trailer of {id}, so the {n} commit(s) since its base without a trailer were taken; \
+                     'git handoff start {id}' before committing (with the hooks of 'git handoff init') makes the session's commits explicit",
+                    n = work.commits.len()
+                ));
+            }
+            let named: Vec<String> = others
+                .iter()
+                .map(|(other, n)| format!("{n} of {other}"))
+                .collect();
+            if !named.is_empty() {
+                let passed = format!(
+                    "commits of other sessions were left out ({})",
+                    named.join(", ")
+                );
+                if work.commits.is_empty() {
+                    empty = format!("{empty}, and {passed}");
+                } else {
+                    warnings.push(passed);
+                }
+            }
         }
-        Ok((work, warnings))
+        Ok((work, warnings, empty))
     }
 }

@@ -64,14 +64,15 @@ pub fn run(args: &ContextArgs) -> CommandResult {
     if purpose == Purpose::Implement {
         // Whoever asks for the implementation instructions is about to commit for this session.
         let id = &session.meta.id;
-        match git_handoff::workflow::current::get(handoff.repo.common_dir()) {
+        match git_handoff::workflow::current::get(&handoff.repo) {
             Some(current) if &current == id => {}
             previous => {
-                git_handoff::workflow::current::set(handoff.repo.common_dir(), id)
+                let place = git_handoff::workflow::current::set(&handoff.repo, id)
                     .map_err(|e| CommandError::user(anyhow::anyhow!("making {id} current: {e}")))?;
                 let was = previous.map(|p| format!(" (was {p})")).unwrap_or_default();
                 ui::status(&format!(
-                    "{id} is now current: new commits get its trailer{was}"
+                    "{id} is now current on {}: new commits there get its trailer{was}",
+                    git_handoff::workflow::current::place_name(&place)
                 ));
             }
         }

@@ -17,14 +17,19 @@ pub struct HookArgs {
     pub args: Vec<String>,
 }
 
-/// Make a session current: commits get a Handoff-Session trailer until `git handoff stop`
+/// Make a session current on this branch: commits here get a Handoff-Session trailer until
+/// `git handoff stop`
+///
+/// The session belongs to the branch (or detached HEAD of the worktree) it was started on:
+/// commits on other branches get no trailer, switching back resumes it, and two worktrees on
+/// two branches can each have their own.
 #[derive(Debug, clap::Args)]
 pub struct StartArgs {
     /// Session: full ID, random part, unique prefix or slug
     pub id: String,
 }
 
-/// Stop adding a Handoff-Session trailer to commits
+/// Stop adding a Handoff-Session trailer to commits on this branch
 #[derive(Debug, clap::Args)]
 pub struct StopArgs {}
 
@@ -88,9 +93,10 @@ pub fn start(args: &StartArgs) -> CommandResult {
         ))
         .hint("start a new session with 'git handoff plan', or make an unfinished one current"));
     }
-    git_handoff::workflow::current::set(handoff.repo.common_dir(), &id)?;
+    let place = git_handoff::workflow::current::set(&handoff.repo, &id)?;
     ui::status(&format!(
-        "{id} is current: new commits get a Handoff-Session trailer"
+        "{id} is current on {}: new commits there get a Handoff-Session trailer",
+        git_handoff::workflow::current::place_name(&place)
     ));
     Ok(())
 }
@@ -98,7 +104,7 @@ pub fn start(args: &StartArgs) -> CommandResult {
 /// Runs `stop`.
 pub fn stop(_args: &StopArgs) -> CommandResult {
     let handoff = open()?;
-    match git_handoff::workflow::current::clear(handoff.repo.common_dir())? {
+    match git_handoff::workflow::current::clear(&handoff.repo)? {
         Some(id) => ui::status(&format!("{id} is no longer current")),
         None => ui::status("no session was current"),
     }

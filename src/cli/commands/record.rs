@@ -182,7 +182,7 @@ pub fn plan(args: &PlanArgs) -> CommandResult {
             })
         };
         match git_handoff::workflow::current::offer(
-            handoff.repo.common_dir(),
+            &handoff.repo,
             &recorded.artifact.session,
             unfinished,
         ) {

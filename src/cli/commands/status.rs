@@ -19,7 +19,18 @@ pub struct StatusArgs {
 /// Runs `status`.
 pub fn run(args: &StatusArgs) -> CommandResult {
     let handoff = open()?;
-    let current_id = git_handoff::workflow::current::get(handoff.repo.common_dir());
+    let current_id = git_handoff::workflow::current::get(&handoff.repo);
+    let head = handoff.repo.head_place();
+    let elsewhere: Vec<git_handoff::views::PlaceView> =
+        git_handoff::workflow::current::all(&handoff.repo)
+            .into_iter()
+            .filter(|(place, id)| *place != head && Some(id) != current_id.as_ref())
+            .map(|(place, id)| git_handoff::views::PlaceView {
+                place,
+                id: id.to_string(),
+            })
+            .collect();
+    let here = git_handoff::workflow::current::place_name(&head);
     let session = current_id.as_ref().map(|id| handoff.store().load(id));
     let current = match (&current_id, &session) {
         (Some(id), Some(Ok(s))) => Some(git_handoff::views::CurrentView {
@@ -45,12 +56,15 @@ pub fn run(args: &StatusArgs) -> CommandResult {
         .remote
         .clone()
         .or_else(|| handoff.repo.default_remote());
-    let unpushed = match &remote {
+    let (unpushed, behind) = match &remote {
         Some(r) => {
             let all = git_handoff::share::all_refs(&handoff).map_err(anyhow::Error::from)?;
-            git_handoff::share::changed_refs(&handoff, r, &all).map_err(anyhow::Error::from)?
+            (
+                git_handoff::share::changed_refs(&handoff, r, &all).map_err(anyhow::Error::from)?,
+                git_handoff::share::behind_refs(&handoff, r, &all).map_err(anyhow::Error::from)?,
+            )
         }
-        None => Vec::new(),
+        None => (Vec::new(), Vec::new()),
     };
     if args.json {
         ui::json(&git_handoff::views::StatusView {
@@ -58,6 +72,9 @@ pub fn run(args: &StatusArgs) -> CommandResult {
             initialized,
             remote: remote.as_deref(),
             unpushed,
+            behind,
+            head,
+            elsewhere,
         })?;
         return Ok(());
     }
@@ -69,6 +86,7 @@ pub fn run(args: &StatusArgs) -> CommandResult {
                 ui::paint(&c.id, ui::Style::Cyan),
                 ui::sanitize_line(c.title.unwrap_or("(unreadable)"))
             ));
+            out.push_str(&format!("current on:      {}\n", ui::sanitize_line(&here)));
             if let Some(status) = c.status {
                 out.push_str(&format!(
                     "status:          {}\n",
@@ -83,16 +101,34 @@ pub fn run(args: &StatusArgs) -> CommandResult {
                 out.push_str(&format!("error:           {}\n", ui::sanitize_line(e)));
             }
         }
-        None => out.push_str(
-            "no current session: commits get no Handoff-Session trailer (git handoff start ID)\n",
-        ),
+        None => out.push_str(&format!(
+            "no current session on {}: commits here get no Handoff-Session trailer (git handoff start ID)\n",
+            ui::sanitize_line(&here)
+        )),
+    }
+    for other in &elsewhere {
+        out.push_str(&format!(
+            "also current:    {} on {}\n",
+            other.id,
+            ui::sanitize_line(&git_handoff::workflow::current::place_name(&other.place))
+        ));
     }
     if let Some(r) = &remote {
-        if unpushed.is_empty() {
+        if !behind.is_empty() {
             out.push_str(&format!(
-                "handoff data:    up to date with {}\n",
+                "behind:          {} ref(s) of {} have newer artifacts or notes: pull (git handoff pull {})\n",
+                behind.len(),
+                ui::sanitize_line(r),
                 ui::sanitize_line(r)
             ));
+        }
+        if unpushed.is_empty() {
+            if behind.is_empty() {
+                out.push_str(&format!(
+                    "handoff data:    up to date with {}\n",
+                    ui::sanitize_line(r)
+                ));
+            }
         } else {
             out.push_str(&format!(
                 "handoff data:    {} ref(s) not pushed to {} (git handoff push {})\n",
