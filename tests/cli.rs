@@ -15,6 +15,7 @@ mod test_index;
 mod test_integrity;
 mod test_manuals;
 mod test_mcp;
+mod test_membership;
 mod test_messages;
 mod test_object_formats;
 mod test_real_clis;
