@@ -42,6 +42,7 @@ fn artifact(fences: usize) -> Artifact {
         status: Status::ReadyForImplementation,
         verdict: Some(Verdict::Approve),
         range: None,
+        commits: Vec::new(),
         forced: false,
         findings: vec![Finding {
             title: "fences".into(),

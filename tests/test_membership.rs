@@ -90,8 +90,8 @@ fn amending_the_last_commit_keeps_every_commit_of_the_session() {
     let prompt = validator_reads(&env, &repo, &id);
     assert!(prompt.contains("+one"), "{prompt}");
     assert!(prompt.contains("+two, amended"), "{prompt}");
-    assert_eq!(why(&env, &repo, "HEAD"), [id.clone()]);
-    assert_eq!(why(&env, &repo, "HEAD~1"), [id.clone()]);
+    assert_eq!(why(&env, &repo, "HEAD"), [id.as_str()]);
+    assert_eq!(why(&env, &repo, "HEAD~1"), [id.as_str()]);
     // The validation covers both, and notes them.
     let out = env
         .handoff(
@@ -169,7 +169,7 @@ fn amending_the_only_commit_and_a_middle_one_follows_the_rewrites() {
         assert!(prompt.contains(text), "{text}: {prompt}");
     }
     for rev in ["HEAD", "HEAD~1", "HEAD~2"] {
-        assert_eq!(why(&env, &repo, rev), [id.clone()], "{rev}");
+        assert_eq!(why(&env, &repo, rev), [id.as_str()], "{rev}");
     }
 }
 
@@ -207,13 +207,13 @@ fn a_squash_of_two_sessions_commits_belongs_to_both_and_a_reorder_keeps_both() {
     let mut both = vec![a.clone(), b.clone()];
     both.sort();
     assert_eq!(names, both);
-    assert_eq!(recorded(&env, &repo, &a), [squashed.clone()]);
+    assert_eq!(recorded(&env, &repo, &a), [squashed.as_str()]);
     assert!(recorded(&env, &repo, &b).contains(&squashed));
     // A's validator reads the squashed commit; B's reads both of its commits.
     let prompt = validator_reads(&env, &repo, &a);
     assert!(prompt.contains("+a") && prompt.contains("+b2"), "{prompt}");
     assert!(!prompt.contains("+b\n"), "{prompt}");
-    assert_eq!(why(&env, &repo, "HEAD"), [b.clone()]);
+    assert_eq!(why(&env, &repo, "HEAD"), [b.as_str()]);
 }
 
 #[test]
@@ -237,7 +237,7 @@ fn pushing_the_branch_half_way_changes_nothing() {
         assert!(prompt.contains(&format!("b/{file}")), "{file}: {prompt}");
     }
     for rev in ["HEAD", "HEAD~1", "HEAD~2"] {
-        assert_eq!(why(&env, me, rev), [id.clone()], "{rev}");
+        assert_eq!(why(&env, me, rev), [id.as_str()], "{rev}");
     }
 }
 
@@ -271,7 +271,7 @@ fn two_sessions_in_turn_keep_their_own_commits() {
     assert!(show.contains("commits:   2 (not contiguous"), "{show}");
 
     // C's commit is C's alone; named with git's `X^!` form it is recorded for C.
-    assert_eq!(why(&env, &repo, &c1), [c.clone()]);
+    assert_eq!(why(&env, &repo, &c1), [c.as_str()]);
     let out = env
         .handoff(
             &repo,
@@ -287,8 +287,8 @@ fn two_sessions_in_turn_keep_their_own_commits() {
         )
         .json();
     assert_eq!(out["artifact"]["commits"], serde_json::json!([c1]));
-    assert_eq!(why(&env, &repo, &c1), [c.clone()]);
-    assert_eq!(why(&env, &repo, &b1), [b.clone()]);
+    assert_eq!(why(&env, &repo, &c1), [c.as_str()]);
+    assert_eq!(why(&env, &repo, &b1), [b.as_str()]);
     // Several revisions, with exclusions: what `git rev-list` lists, oldest first.
     env.handoff(
         &repo,

@@ -281,6 +281,7 @@ pub fn build(dir: &Path, sessions: usize) -> Duration {
                     base: Some(git_handoff::session::ObjectId::parse(&"a".repeat(40)).unwrap()),
                     head: git_handoff::session::ObjectId::parse(&"b".repeat(40)).unwrap(),
                 }),
+                commits: Vec::new(),
                 forced: false,
                 findings,
                 retracts: None,

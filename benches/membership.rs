@@ -1,0 +1,269 @@
+//! Membership benchmark (issue: a session is its commits). Prints figures; asserts nothing but
+//! that each command did its work.
+//!
+//! Measured in the same run, each against git's own fastest way to do the same:
+//! - `implement` with the default membership (the session's trailer commits) over 5,000
+//!   commits, against `git fast-import` writing the same 5,000 notes. Goal <= 0.3x is the
+//!   issue's; the figure is printed as it is.
+//! - `post-rewrite` after a rebase of 1,000 noted commits (notes and the session's commits
+//!   follow), against git's own `notes.rewriteRef` copy of the same notes
+//!   (`git notes copy --for-rewrite=rebase`, what `git rebase` runs). Goal <= 2x.
+//! - `context --for validate` of a 50-commit session interleaved with 50 commits of another
+//!   session (each commit's patch), against `git log -p` of those 50 commits. Goal <= 2x.
+//!
+//! Run: `cargo bench --bench membership` (release build).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{BIN, cmd, fast_import, git, median_of as median};
+
+const COMMITS: usize = 5_000;
+const REWRITTEN: usize = 1_000;
+const INTERLEAVED: usize = 50;
+const RUNS: usize = 20;
+
+/// A new repository with one commit, and a session planned on it; returns the session ID.
+fn repo_with_session(dir: &Path, title: &str) -> String {
+    git(dir, &["init", "-q", "--initial-branch=main"]);
+    git(dir, &["config", "user.name", "Bench"]);
+    git(dir, &["config", "user.email", "bench@example.com"]);
+    git(dir, &["commit", "-q", "--allow-empty", "-m", "root"]);
+    plan(dir, title)
+}
+
+fn plan(dir: &Path, title: &str) -> String {
+    let out = cmd(dir, BIN)
+        .args(["plan", "-t", title, "-m", "plan"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// A fast-import script of commits on top of `main`, the i-th carrying the trailer of
+/// `session(i)` and changing file `f<i % 97>`.
+fn history_with_trailers(n: usize, session: impl Fn(usize) -> String) -> String {
+    let mut script = String::new();
+    for i in 0..n {
+        let message = format!("commit {i}\n\nHandoff-Session: {}\n", session(i));
+        let from = if i == 0 {
+            "from refs/heads/main^0\n"
+        } else {
+            ""
+        };
+        script.push_str(&format!(
+            "commit refs/heads/main\ncommitter Bench <bench@example.com> {} +0000\ndata {}\n{message}{from}M 100644 inline f{}\ndata {}\n{i}\n\n",
+            1_700_000_000 + i,
+            message.len(),
+            i % 97,
+            i.to_string().len() + 1,
+        ));
+    }
+    script
+}
+
+fn run_ok(dir: &Path, program: &str, args: &[&str], stdin: Option<&[u8]>) -> Duration {
+    let start = Instant::now();
+    let mut child = cmd(dir, program)
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(bytes) = stdin {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let elapsed = start.elapsed();
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    elapsed
+}
+
+fn ratio(name: &str, ours: Duration, theirs: Duration, baseline: &str, goal: &str) {
+    println!("{name:<44} {ours:>10.2?}");
+    println!("{baseline:<44} {theirs:>10.2?}");
+    println!(
+        "{:<44} {:>10.2}x   (goal {goal})",
+        "ratio",
+        ours.as_secs_f64() / theirs.as_secs_f64()
+    );
+    println!();
+}
+
+fn main() {
+    let tmp = tempfile::tempdir().unwrap();
+
+    // 1. implement over 5,000 trailer commits.
+    let dir = tmp.path().join("implement");
+    std::fs::create_dir(&dir).unwrap();
+    let id = repo_with_session(&dir, "Bench");
+    fast_import(
+        &dir,
+        history_with_trailers(COMMITS, |_| id.clone()).as_bytes(),
+    );
+    git(&dir, &["reset", "-q", "--hard", "main"]);
+    let commits: Vec<String> = git(&dir, &["rev-list", "HEAD~5000..HEAD"])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let line = format!("Handoff-Session: {id} implementation\n");
+    let mut notes = format!(
+        "blob\nmark :1\ndata {}\n{line}\ncommit refs/notes/baseline\ncommitter Bench <bench@example.com> 1700000000 +0000\ndata 9\nbaseline\n",
+        line.len()
+    );
+    for c in &commits {
+        notes.push_str(&format!("N :1 {c}\n"));
+    }
+    let baseline = fast_import(&dir, notes.as_bytes());
+    let ours = run_ok(
+        &dir,
+        BIN,
+        &["implement", &id, "--force", "-m", "all of it"],
+        None,
+    );
+    let noted = git(&dir, &["notes", "--ref=handoff", "list"])
+        .lines()
+        .count();
+    assert_eq!(noted, COMMITS, "every commit noted");
+    ratio(
+        &format!("implement, {COMMITS} trailer commits"),
+        ours,
+        baseline,
+        &format!("git fast-import, same {COMMITS} notes"),
+        "<= 0.3x",
+    );
+
+    // 2. post-rewrite after a rebase of 1,000 noted commits.
+    let old: Vec<&String> = commits.iter().take(REWRITTEN).collect();
+    git(
+        &dir,
+        &[
+            "rebase",
+            "-q",
+            "--force-rebase",
+            "--no-verify",
+            &format!("HEAD~{REWRITTEN}"),
+        ],
+    );
+    let new: Vec<String> = git(&dir, &["rev-list", &format!("HEAD~{REWRITTEN}..HEAD")])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let map: String = old
+        .iter()
+        .zip(&new)
+        .map(|(o, n)| format!("{o} {n}\n"))
+        .collect();
+    git(
+        &dir,
+        &[
+            "update-ref",
+            "refs/notes/baseline-copy",
+            "refs/notes/handoff",
+        ],
+    );
+    let baseline = run_ok(
+        &dir,
+        "git",
+        &[
+            "-c",
+            "notes.rewriteRef=refs/notes/baseline-copy",
+            "notes",
+            "copy",
+            "--for-rewrite=rebase",
+        ],
+        Some(map.as_bytes()),
+    );
+    let ours = run_ok(
+        &dir,
+        BIN,
+        &["hook", "post-rewrite", "rebase"],
+        Some(map.as_bytes()),
+    );
+    let show = String::from_utf8(
+        cmd(&dir, BIN)
+            .args(["show", &id, "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(show.contains(&new[0]), "the session follows the rebase");
+    ratio(
+        &format!("post-rewrite, rebase of {REWRITTEN} noted commits"),
+        ours,
+        baseline,
+        "git notes copy --for-rewrite=rebase",
+        "<= 2x",
+    );
+
+    // 3. context --for validate of 50 commits interleaved with 50 of another session.
+    let dir = tmp.path().join("interleaved");
+    std::fs::create_dir(&dir).unwrap();
+    let a = repo_with_session(&dir, "Mine");
+    let b = plan(&dir, "Theirs");
+    let (mine, theirs) = (a.clone(), b.clone());
+    fast_import(
+        &dir,
+        history_with_trailers(2 * INTERLEAVED, move |i| {
+            if i % 2 == 0 {
+                mine.clone()
+            } else {
+                theirs.clone()
+            }
+        })
+        .as_bytes(),
+    );
+    git(&dir, &["reset", "-q", "--hard", "main"]);
+    run_ok(
+        &dir,
+        BIN,
+        &["review", &a, "--verdict", "approve", "-m", "ok"],
+        None,
+    );
+    run_ok(&dir, BIN, &["implement", &a, "-m", "mine"], None);
+    let own: Vec<String> = git(&dir, &["log", "--format=%H", "--grep", &a, "--reverse"])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(own.len(), INTERLEAVED);
+    let mut log_args = vec!["log", "-p", "--no-walk=unsorted"];
+    log_args.extend(own.iter().map(String::as_str));
+    let mut ours = Vec::new();
+    let mut baseline = Vec::new();
+    for _ in 0..RUNS {
+        ours.push(run_ok(
+            &dir,
+            BIN,
+            &["context", &a, "--for", "validate"],
+            None,
+        ));
+        baseline.push(run_ok(&dir, "git", &log_args, None));
+    }
+    ratio(
+        &format!(
+            "context --for validate, {INTERLEAVED} of {} commits (median)",
+            2 * INTERLEAVED
+        ),
+        median(ours),
+        median(baseline),
+        &format!("git log -p of those {INTERLEAVED} (median)"),
+        "<= 2x",
+    );
+}
