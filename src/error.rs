@@ -120,10 +120,14 @@ pub fn user_error(message: impl fmt::Display) -> CommandError {
     CommandError::user(anyhow::anyhow!("{message}"))
 }
 
+/// The advice for a write refused by a read-only file system or sandbox.
+const READ_ONLY_HINT: &str = "this process may not write to the repository (an agent's read-only sandbox, such as codex exec's, or a read-only mount): record through the MCP tools of 'git handoff mcp' (byterover-store-knowledge or handoff_*), which write from outside the sandbox, or run the command where the repository is writable";
+
 impl From<crate::store::Error> for CommandError {
     fn from(err: crate::store::Error) -> Self {
         use crate::store::Error as E;
         match &err {
+            _ if err.is_read_only() => Self::user(err).hint(READ_ONLY_HINT),
             _ if err.is_os_failure() => Self::new(ErrorKind::Internal, err),
             E::NoIdentity => Self::new(ErrorKind::Config, err),
             E::Repo(_) => match err {
@@ -184,6 +188,7 @@ impl From<crate::git::Error> for CommandError {
     fn from(err: crate::git::Error) -> Self {
         use crate::git::Error as E;
         match &err {
+            _ if err.is_read_only() => Self::user(err).hint(READ_ONLY_HINT),
             _ if err.is_os_failure() => Self::new(ErrorKind::Internal, err),
             E::Unsupported { .. } => Self::new(ErrorKind::Config, err),
             E::NotARepo(_) => Self::user(err).hint("run it inside a clone, or set GIT_DIR"),

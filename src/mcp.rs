@@ -110,7 +110,8 @@ pub struct ImplementArgs {
     pub session: String,
     /// The implementation summary in markdown.
     pub body: String,
-    /// `BASE..HEAD` (default: the session's base to HEAD).
+    /// The commits, in git's revision forms (`A..B`, `A^!`, `B ^X`, several separated by
+    /// spaces; default: the session's own commits, those carrying its trailer).
     pub range: Option<String>,
 }
 
@@ -130,18 +131,37 @@ pub struct StepArgs {
     pub session_or_feature: String,
 }
 
-/// A tool's outcome: its text, or an error with the CLI's message and hints.
-fn reply(result: Result<String, CommandError>) -> CallToolResult {
+/// What a tool answers: text, or a whole result (text with structured content beside it).
+enum Answer {
+    Text(String),
+    Full(CallToolResult),
+}
+
+impl From<String> for Answer {
+    fn from(text: String) -> Self {
+        Self::Text(text)
+    }
+}
+
+impl From<CallToolResult> for Answer {
+    fn from(result: CallToolResult) -> Self {
+        Self::Full(result)
+    }
+}
+
+/// A tool's outcome: its answer, or an error with the CLI's message and hints.
+fn reply(result: Result<Answer, CommandError>) -> CallToolResult {
     match result {
-        Ok(text) => CallToolResult::success(vec![ContentBlock::text(text)]),
+        Ok(Answer::Text(text)) => CallToolResult::success(vec![ContentBlock::text(text)]),
+        Ok(Answer::Full(result)) => result,
         Err(e) => CallToolResult::error(vec![ContentBlock::text(e.to_string())]),
     }
 }
 
 /// Runs core work off the async runtime, one call at a time, on the server's repository.
-async fn with_handoff(
+async fn with_handoff<T: Into<Answer> + Send + 'static>(
     slot: &RepoSlot,
-    work: impl FnOnce(&Handoff) -> Result<String, CommandError> + Send + 'static,
+    work: impl FnOnce(&Handoff) -> Result<T, CommandError> + Send + 'static,
 ) -> CallToolResult {
     let slot = slot.clone();
     let result = tokio::task::spawn_blocking(move || {
@@ -154,7 +174,7 @@ async fn with_handoff(
                 .map_err(git_handoff::workflow::Error::from)?,
         };
         let handoff = Handoff::with_repo(repo)?;
-        let result = work(&handoff);
+        let result = work(&handoff).map(Into::into);
         *kept = Some(handoff.repo);
         result
     })
@@ -236,37 +256,114 @@ impl Server {
 
     #[tool(
         name = "byterover-store-knowledge",
-        description = "Store a plan, review, implementation summary, validation or pattern in the repository, in the seed's format: first line **[SESSION-ID] CLAUDE PLAN|CODEX REVIEW|IMPLEMENTATION COMPLETE|CODEX VALIDATION|VALIDATED PATTERN: title**, a '## Verdict' section for reviews and validations. It is recorded in the session it names (a plan naming none starts one) and is retrievable at once."
+        title = "Store a handoff text (seed format)",
+        annotations(
+            title = "Store a handoff text (seed format)",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        ),
+        description = "Store a plan, review, implementation summary, validation or pattern in the repository, in the seed's format: first line **[SESSION-ID] CLAUDE PLAN|CODEX REVIEW|IMPLEMENTATION COMPLETE|CODEX VALIDATION|VALIDATED PATTERN: title**, a '## Verdict' section for reviews and validations. It is recorded in the session it names (a plan naming none starts one) and is retrievable at once. A text is never lost: one that cannot be the step it names now is kept (out of order, or as a note) and the answer says so and what to do next."
     )]
     async fn store_knowledge(&self, Parameters(args): Parameters<StoreArgs>) -> CallToolResult {
         with_handoff(&self.repo, move |handoff| {
             let stored = seed::store(handoff, &args.messages, None)?;
             index_own_write(handoff, &stored.recorded);
-            let mut text = recorded_json(&stored.recorded)?;
-            if stored.new_session {
-                text.push_str("\n(a new session was started)");
+            let a = &stored.recorded.artifact;
+            let id = &a.session;
+            if stored.new_session && a.kind == Kind::Plan {
+                // As `git handoff plan` does: commits made for it from now get its trailer,
+                // unless another unfinished session is current.
+                let unfinished = |other: &git_handoff::session::SessionId| {
+                    handoff.store().load(other).is_ok_and(|s| {
+                        !matches!(
+                            s.state.status,
+                            Some(
+                                git_handoff::session::Status::Complete
+                                    | git_handoff::session::Status::Abandoned
+                            )
+                        )
+                    })
+                };
+                let _ = git_handoff::workflow::current::offer(&handoff.repo, id, unfinished);
             }
-            Ok(text)
+            let view = git_handoff::views::recorded(&stored.recorded);
+            let mut text = format!(
+                "Stored in git as {} {} of {id}{}: status {}.",
+                a.kind.article(),
+                a.kind,
+                if stored.new_session { " (a new session)" } else { "" },
+                a.status
+            );
+            if let Some(kept) = &stored.kept_as {
+                text.push_str(&format!("\nNote: {kept}."));
+            }
+            text.push_str(&format!("\nNext: {}\nSession ID: {id}\n", view.next_text));
+            let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+            result.structured_content = Some(
+                serde_json::to_value(&view).map_err(|e| CommandError::user(anyhow::anyhow!(e)))?,
+            );
+            Ok(result)
         })
         .await
     }
 
     #[tool(
         name = "byterover-retrieve-knowledge",
-        description = "Search every stored plan, review, implementation and validation of this repository (ranked full text; a session ID in the query ranks that session first). Returns each hit's session, kind, status and a snippet; get a whole session with handoff_show or handoff_context."
+        title = "Retrieve stored handoff texts",
+        annotations(
+            title = "Retrieve stored handoff texts",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        ),
+        description = "Retrieve stored plans, reviews, implementation summaries and validations, each as its whole text in the seed's format. A session ID in the query returns that session's texts; words like plan, review, implementation, validation, claude or codex put those first, newest first. Other queries are a ranked full-text search. Texts over 16 KiB are cut with a pointer to the rest; an answer holds at most 48 KiB."
     )]
     async fn retrieve_knowledge(
         &self,
         Parameters(args): Parameters<RetrieveArgs>,
     ) -> CallToolResult {
         with_handoff(&self.repo, move |handoff| {
-            search(handoff, &args.query, args.limit.unwrap_or(5))
+            use git_handoff::workflow::retrieve;
+            let limit = args.limit.unwrap_or(5);
+            let searched = match retrieve::search_needed(handoff, &args.query, limit) {
+                Some(wanted) => {
+                    let filter = git_handoff::index::Filter {
+                        limit: Some(wanted),
+                        ..git_handoff::index::Filter::default()
+                    };
+                    open_index(handoff)?
+                        .search(&handoff.store(), &args.query, &filter)?
+                        .into_iter()
+                        .map(|h| (h.session, h.artifact))
+                        .collect()
+                }
+                None => Vec::new(),
+            };
+            let retrieved = retrieve::retrieve(handoff, &args.query, limit, searched)?;
+            let mut result =
+                CallToolResult::success(vec![ContentBlock::text(retrieved.text())]);
+            result.structured_content = Some(
+                serde_json::to_value(&retrieved)
+                    .map_err(|e| CommandError::user(anyhow::anyhow!(e)))?,
+            );
+            Ok(result)
         })
         .await
     }
 
     #[tool(
         name = "handoff_plan",
+        title = "Record a plan",
+        annotations(
+            title = "Record a plan",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        ),
         description = "Start a session with a plan (title and body), or add the next plan iteration to a session. Returns the session ID and status."
     )]
     async fn plan(&self, Parameters(args): Parameters<PlanArgs>) -> CallToolResult {
@@ -285,6 +382,14 @@ impl Server {
 
     #[tool(
         name = "handoff_review",
+        title = "Record a review",
+        annotations(
+            title = "Record a review",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        ),
         description = "Record a review of a session's plan: verdict approve|approve-with-changes|request-changes|reject, a markdown body, and optional findings (JSON)."
     )]
     async fn review(&self, Parameters(args): Parameters<VerdictArgs>) -> CallToolResult {
@@ -296,6 +401,14 @@ impl Server {
 
     #[tool(
         name = "handoff_validate",
+        title = "Record a validation",
+        annotations(
+            title = "Record a validation",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        ),
         description = "Record a validation of a session's implementation (its real diff): verdict, markdown body, optional findings (JSON)."
     )]
     async fn validate(&self, Parameters(args): Parameters<VerdictArgs>) -> CallToolResult {
@@ -307,7 +420,15 @@ impl Server {
 
     #[tool(
         name = "handoff_implement",
-        description = "Record a session's implementation: a markdown summary; every commit of the range (default: the session's base to HEAD) gets a note."
+        title = "Record an implementation",
+        annotations(
+            title = "Record an implementation",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        ),
+        description = "Record a session's implementation: a markdown summary; each of the session's commits (default: those carrying its Handoff-Session trailer on this branch, plus its earlier implementation's as rewritten) gets a note."
     )]
     async fn implement(&self, Parameters(args): Parameters<ImplementArgs>) -> CallToolResult {
         with_handoff(&self.repo, move |handoff| {
@@ -323,6 +444,14 @@ impl Server {
 
     #[tool(
         name = "handoff_show",
+        title = "Show a session",
+        annotations(
+            title = "Show a session",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        ),
         description = "A session as JSON: status, next step, and every artifact with its body and findings."
     )]
     async fn show(&self, Parameters(args): Parameters<SessionArgs>) -> CallToolResult {
@@ -335,6 +464,14 @@ impl Server {
 
     #[tool(
         name = "handoff_context",
+        title = "Context for the next step",
+        annotations(
+            title = "Context for the next step",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        ),
         description = "The self-contained prompt for the next step of a session: the plan, every review, and for validation the real git diff. 'for' is review, implement or validate (default: from the status)."
     )]
     async fn context(&self, Parameters(args): Parameters<ContextArgs>) -> CallToolResult {
@@ -364,6 +501,14 @@ impl Server {
 
     #[tool(
         name = "handoff_search",
+        title = "Search stored artifacts",
+        annotations(
+            title = "Search stored artifacts",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        ),
         description = "Ranked full-text search over every artifact; returns session, kind, status and snippet per hit."
     )]
     async fn search_tool(&self, Parameters(args): Parameters<SearchArgs>) -> CallToolResult {
@@ -379,6 +524,14 @@ impl Server {
 
     #[tool(
         name = "handoff_list",
+        title = "List sessions",
+        annotations(
+            title = "List sessions",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        ),
         description = "Sessions of this repository, most recently updated first, with status and title."
     )]
     async fn list(&self, Parameters(args): Parameters<SearchArgs>) -> CallToolResult {

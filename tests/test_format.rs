@@ -74,6 +74,21 @@ fn a_version_1_repository_reads_as_it_was_written() {
     assert!(show["range"].as_str().unwrap().contains(".."), "{show}");
     let why = env.handoff(&repo, &["why", "HEAD", "--json"]).json();
     assert!(why.to_string().contains(COMPLETE), "{why}");
+    // Its range (version 1 has no `commits`) is still the diff a validator reads.
+    let prompt = env
+        .handoff(&repo, &["context", COMPLETE, "--for", "validate"])
+        .ok()
+        .to_owned();
+    assert!(prompt.contains("## Diff ") && prompt.contains("diff --git"), "{prompt}");
+    // Amending its last commit carries the session on, as an explicit list of commits.
+    env.handoff(&repo, &["init"]).ok();
+    env.git_ok(&repo, &["commit", "-q", "--amend", "-m", "Amended after the upgrade"]);
+    let amended = env.git_ok(&repo, &["rev-parse", "HEAD"]);
+    let show = env.handoff(&repo, &["show", COMPLETE, "--json"]).json();
+    let commits = show["commits"].as_array().unwrap();
+    assert_eq!(commits.last().unwrap(), amended.as_str(), "{show}");
+    let why = env.handoff(&repo, &["why", "HEAD", "--json"]).json();
+    assert!(why.to_string().contains(COMPLETE), "{why}");
 
     // The fences session: a '+++' line inside a finding body, and a second plan iteration.
     let show = env.handoff(&repo, &["show", FENCES, "--json"]).json();

@@ -126,15 +126,14 @@ pub fn select(handoff: &Handoff, target: &Target) -> Result<Selection, Error> {
     let ids: Vec<SessionId> = match target {
         Target::Session(input) => vec![handoff.resolve(input).map_err(Box::new)?],
         Target::Range(spec) => {
-            let range = handoff.repo.parse_range(spec)?;
             let mut ids: Vec<SessionId> = Vec::new();
-            for commit in handoff.repo.commits_in(&range)? {
+            for commit in handoff.repo.rev_list(spec)? {
                 let notes = store.read_visible_notes(commit).map_err(Box::new)?;
                 let message = handoff.repo.commit_message(commit)?;
                 let named = crate::store::parse_note(&notes)
                     .into_iter()
                     .map(|line| line.session)
-                    .chain(crate::workflow::why::trailer_sessions(&message));
+                    .chain(crate::workflow::why::mentioned_sessions(&message));
                 for id in named {
                     if !ids.contains(&id) {
                         ids.push(id);

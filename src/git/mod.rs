@@ -86,6 +86,19 @@ impl Error {
     pub fn is_os_failure(&self) -> bool {
         matches!(self, Self::Git { source, .. } if source.class() == git2::ErrorClass::Os)
     }
+
+    /// Whether a write was refused because the repository is read-only to this process.
+    pub fn is_read_only(&self) -> bool {
+        matches!(self, Self::Git { source, .. } if read_only_failure(source))
+    }
+}
+
+/// Whether libgit2 failed because the file system refused a write: a read-only file system
+/// (EROFS) or a directory this process may not write (EACCES), as inside an agent's sandbox.
+pub fn read_only_failure(error: &git2::Error) -> bool {
+    let message = error.message();
+    matches!(error.class(), git2::ErrorClass::Os | git2::ErrorClass::Odb | git2::ErrorClass::Reference)
+        && (message.contains("Read-only file system") || message.contains("Permission denied"))
 }
 
 /// Result alias.
@@ -225,47 +238,6 @@ impl Repo {
             .and_then(|o| o.peel_to_commit())
             .ok()
             .map(|c| c.id())
-    }
-
-    /// Parses a range with git's revision semantics into full commit OIDs: `A..B` (an empty
-    /// side is `HEAD`, so `..HEAD` and `..` are empty ranges), or one revision for everything
-    /// it reaches (`git log REV`). Symmetric ranges are refused.
-    pub fn parse_range(&self, spec: &str) -> Result<Range> {
-        let bad = |problem: String| Error::BadRange {
-            range: crate::session::codec::excerpt(spec),
-            problem,
-        };
-        // Both sides omitted: HEAD..HEAD, as gitrevisions(7) reads it.
-        let parsed = self
-            .inner
-            .revparse(if spec == ".." { "HEAD..HEAD" } else { spec })
-            .map_err(|e| {
-                bad(format!(
-                    "{} (expected BASE..HEAD of commits in this repository)",
-                    e.message()
-                ))
-            })?;
-        let mode = parsed.mode();
-        if mode.contains(git2::RevparseMode::MERGE_BASE) {
-            return Err(bad(
-                "symmetric ranges (A...B) are not supported; use BASE..HEAD".into(),
-            ));
-        }
-        let commit = |obj: Option<&git2::Object<'_>>, side: &str| {
-            obj.and_then(|o| o.peel_to_commit().ok())
-                .map(|c| c.id())
-                .ok_or_else(|| bad(format!("its {side} is not a commit")))
-        };
-        if !mode.contains(git2::RevparseMode::RANGE) {
-            return Ok(Range {
-                base: None,
-                head: object_id(commit(parsed.from(), "revision")?),
-            });
-        }
-        Ok(Range {
-            base: Some(object_id(commit(parsed.from(), "start")?)),
-            head: object_id(commit(parsed.to(), "end")?),
-        })
     }
 
     /// The commits of `base..head`, newest first (topological order).
@@ -443,17 +415,6 @@ impl Config {
             .remove(key)
             .map_err(|e| Error::git(format!("unsetting {key}"), e))
     }
-}
-
-/// The `(key, value)` trailers of a commit message, as `git interpret-trailers` parses them.
-pub fn trailers(message: &str) -> Vec<(String, String)> {
-    git2::message_trailers_strs(message)
-        .map(|t| {
-            t.iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The object name of an OID.

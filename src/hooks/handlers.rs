@@ -2,7 +2,7 @@
 //! be pushed, and reports its own failures as warnings: only the `block` pre-push policy may
 //! stop the user's git command.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::BufRead;
 use std::process::Command;
 
@@ -14,7 +14,7 @@ use crate::share;
 use crate::store::refs::{NOTES_REF, session_ref};
 use crate::store::{Additions, NoteLine, parse_note};
 use crate::workflow::Handoff;
-use crate::workflow::why::trailer_sessions;
+use crate::workflow::why::mentioned_sessions;
 use crate::workflow::work::Work;
 
 /// Largest number of pushed commits the pre-push hook inspects.
@@ -164,7 +164,7 @@ fn sessions_of_pushed(
         }
         let message = handoff.repo.commit_message(oid)?;
         if message.contains("Handoff-Session:") {
-            sessions.extend(trailer_sessions(&message));
+            sessions.extend(mentioned_sessions(&message));
         }
     }
     Ok(sessions)
@@ -177,6 +177,8 @@ fn sessions_of_pushed(
 /// every session any of them belonged to).
 pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> super::Result<()> {
     let mut map: BTreeMap<Oid, Oid> = BTreeMap::new();
+    // Git lists the rewrites in the order it made them, which is the new history's order.
+    let mut order: HashMap<Oid, usize> = HashMap::new();
     for line in input.lines() {
         let line = line?;
         let mut fields = line.split_whitespace();
@@ -184,6 +186,8 @@ pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> su
             && let (Ok(old), Ok(new)) = (parse_oid(old), parse_oid(new))
         {
             map.insert(old, new);
+            let next = order.len();
+            order.entry(old).or_insert(next);
         }
     }
     let store = handoff.store();
@@ -224,7 +228,7 @@ pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> su
             .filter(|b| handoff.repo.peel_to_commit(*b).is_some())
             .into_iter()
             .collect();
-        let Some(moved) = rewritten(handoff, &work, &map, &boundary) else {
+        let Some(moved) = rewritten(handoff, &work, &map, &order, &boundary) else {
             continue;
         };
         let body = format!(
@@ -244,21 +248,35 @@ pub fn post_rewrite(handoff: &Handoff, how: &str, input: &mut dyn BufRead) -> su
 /// The session's work with every rewritten commit replaced by its rewrite (an amended commit
 /// by the new one, the commits squashed into one by that one), oldest first; `None` when no
 /// commit of it was rewritten.
+///
+/// When git rewrote the session's commits in their old order (amend, a rebase without
+/// reordering), the list keeps its order and needs no walk; a reorder is sorted by the history.
 fn rewritten(
     handoff: &Handoff,
     work: &Work,
     map: &BTreeMap<Oid, Oid>,
+    order: &HashMap<Oid, usize>,
     boundary: &[Oid],
 ) -> Option<Work> {
     if !work.commits.iter().any(|c| map.contains_key(c)) {
         return None;
     }
-    let commits: Vec<Oid> = work
-        .commits
-        .iter()
-        .map(|c| map.get(c).copied().unwrap_or(*c))
-        .collect();
-    let commits = handoff.repo.oldest_first(&commits, boundary).ok()?;
+    let positions: Vec<usize> = work.commits.iter().filter_map(|c| order.get(c)).copied().collect();
+    let in_order = positions.windows(2).all(|w| w[0] <= w[1]);
+    let mut commits: Vec<Oid> = Vec::with_capacity(work.commits.len());
+    let mut seen = HashSet::new();
+    for c in &work.commits {
+        let new = map.get(c).copied().unwrap_or(*c);
+        // Commits squashed into one become that one, once.
+        if seen.insert(new) {
+            commits.push(new);
+        }
+    }
+    let commits = if in_order {
+        commits
+    } else {
+        handoff.repo.oldest_first(&commits, boundary).ok()?
+    };
     let moved = Work::of(handoff, commits);
     (moved != *work).then_some(moved)
 }

@@ -104,6 +104,17 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether a write was refused because this process may not write the repository (a
+    /// read-only file system or directory, as in a sandboxed agent such as `codex exec`): the
+    /// user's situation to change, not a bug.
+    pub fn is_read_only(&self) -> bool {
+        match self {
+            Self::Git { source, .. } => crate::git::read_only_failure(source),
+            Self::Repo(e) => e.is_read_only(),
+            _ => false,
+        }
+    }
+
     /// Whether the operating system failed under us (an internal error, not the user's).
     pub fn is_os_failure(&self) -> bool {
         match self {

@@ -7,6 +7,7 @@ pub mod current;
 pub mod findings;
 pub mod prompt;
 pub mod repair;
+pub mod retrieve;
 pub mod seed;
 pub mod why;
 pub mod work;
@@ -148,7 +149,8 @@ pub struct Input {
     pub verdict: Option<Verdict>,
     /// Findings (reviews and validations).
     pub findings: Vec<Finding>,
-    /// `BASE..HEAD` for implementations and validations; `None` takes the default.
+    /// The commits of an implementation or validation, in git's revision forms; `None` takes
+    /// the default (the session's own commits, see [`work`]).
     pub range: Option<String>,
     /// Record even when the state machine refuses.
     pub force: bool,
@@ -519,11 +521,6 @@ impl Handoff {
     /// HEAD's commit, `None` on an unborn branch.
     pub fn head(&self) -> Result<Option<Oid>> {
         Ok(self.repo.head()?)
-    }
-
-    /// Parses a range with git's revision semantics (see [`Repo::parse_range`]).
-    pub fn parse_range(&self, spec: &str) -> Result<Range> {
-        Ok(self.repo.parse_range(spec)?)
     }
 
     /// The commits of `base..head`, newest first.

@@ -188,8 +188,10 @@ fn next_instructions(id: &str, purpose: Purpose) -> String {
             answer_format(id, "CODEX REVIEW")
         ),
         Purpose::Implement => format!(
-            "Implement the plan, addressing every review finding, and commit. Then record it with:\n  \
-             git handoff implement {id} -F summary.md [--range BASE..HEAD]"
+            "Implement the plan, addressing every review finding, and commit on this branch (while \
+             {id} is current, each commit gets its Handoff-Session trailer, which makes it part \
+             of the session). Then record it with:\n  \
+             git handoff implement {id} -F summary.md [--range REVS]"
         ),
         Purpose::Validate => format!(
             "Validate the diff above against the plan and the reviews. Record your validation with:\n  \

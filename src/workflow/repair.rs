@@ -8,10 +8,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::git::Oid;
 use serde::Serialize;
 
-use crate::session::{Kind, Range};
+use crate::session::Kind;
 use crate::store::{Additions, NoteLine, parse_note};
 use crate::workflow::Handoff;
-use crate::workflow::why::trailer_sessions;
+use crate::workflow::why::mentioned_sessions;
 
 /// Most commits `repair` looks at without `--range`.
 pub const DEFAULT_DEPTH: usize = 2_000;
@@ -27,16 +27,17 @@ pub struct Relink {
     pub by: &'static str,
 }
 
-/// Finds and records missing links in `range` (default: the last [`DEFAULT_DEPTH`] commits of
-/// HEAD). With `dry_run`, reports without writing.
+/// Finds and records missing links in the commits `revisions` names with git's revision forms
+/// (default: the last [`DEFAULT_DEPTH`] commits of HEAD). With `dry_run`, reports without
+/// writing.
 pub fn repair(
     handoff: &Handoff,
-    range: Option<&Range>,
+    revisions: Option<&str>,
     dry_run: bool,
 ) -> super::Result<Vec<Relink>> {
     let repo = &handoff.repo;
     let store = handoff.store();
-    let candidates = candidates(handoff, range)?;
+    let candidates = candidates(handoff, revisions)?;
     let reader = store.notes_reader()?;
     let note_of = |oid: Oid| -> super::Result<Vec<NoteLine>> {
         Ok(match &reader {
@@ -103,7 +104,7 @@ pub fn repair(
                 additions.entry(oid).or_default().insert(line.to_bytes());
             }
         };
-        for session in trailer_sessions(&message) {
+        for session in mentioned_sessions(&message) {
             add(
                 NoteLine {
                     session,
@@ -126,9 +127,9 @@ pub fn repair(
     Ok(relinks)
 }
 
-fn candidates(handoff: &Handoff, range: Option<&Range>) -> super::Result<Vec<Oid>> {
-    if let Some(range) = range {
-        return handoff.commits_in(range);
+fn candidates(handoff: &Handoff, revisions: Option<&str>) -> super::Result<Vec<Oid>> {
+    if let Some(spec) = revisions {
+        return Ok(handoff.repo.rev_list(spec)?);
     }
     let Some(head) = handoff.head()? else {
         return Ok(Vec::new());

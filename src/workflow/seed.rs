@@ -114,12 +114,57 @@ pub struct Stored {
     pub recorded: Recorded,
     /// Whether a new session was started for it.
     pub new_session: bool,
+    /// What the text became when it could not be recorded as the step it names (kept as a
+    /// note, or recorded out of order), for the agent to read; `None` when it is that step.
+    pub kept_as: Option<String>,
 }
 
-/// Records a seed-format text: as the artifact its heading names, in the session it names (a
-/// plan naming a session that does not exist yet starts it under that ID), or as a new
-/// session's plan (a plan naming none) or a note in a new session. A review or validation
-/// without a verdict is refused with the reason, so an agent can correct itself.
+/// The body to store: the text without the seed's header line (`**[ID] HEADING: title**`,
+/// which every reader renders again from the artifact) and without a closing `Session ID:`
+/// line (likewise), so neither appears twice.
+pub fn body_of(text: &str) -> String {
+    let mut lines: Vec<&str> = text.trim().lines().collect();
+    if lines.first().is_some_and(|first| is_header(first)) {
+        lines.remove(0);
+    }
+    if lines
+        .last()
+        .is_some_and(|last| last.trim_start().starts_with("Session ID:"))
+    {
+        lines.pop();
+    }
+    let body = lines.join("\n");
+    let body = body.trim();
+    // A text that was nothing but its header keeps it: an empty body tells nothing.
+    if body.is_empty() { text.trim() } else { body }.to_owned()
+}
+
+/// Whether a line is the seed's header: bold, naming a session in brackets and a step.
+fn is_header(line: &str) -> bool {
+    let line = line.trim();
+    let upper = line.to_ascii_uppercase();
+    line.starts_with("**[")
+        && line.ends_with("**")
+        && upper.contains("SESSION-")
+        && [
+            "CLAUDE PLAN",
+            "CODEX REVIEW",
+            "IMPLEMENTATION COMPLETE",
+            "CODEX VALIDATION",
+            "VALIDATED PATTERN",
+            "NOTE",
+        ]
+        .iter()
+        .any(|heading| upper.contains(heading))
+}
+
+/// Records a seed-format text, never losing it: as the artifact its heading names, in the
+/// session it names (a plan naming a session that does not exist yet starts it under that ID),
+/// or as a new session's plan (a plan naming none). What cannot be that step is still kept, and
+/// [`Stored::kept_as`] says how: a step the session's status does not allow is recorded out of
+/// order (marked `forced`, as `--force` marks it); a review or validation without a verdict, or
+/// a step naming no session or an unknown one, is kept as a note (in a new session when needed).
+/// Only an empty text (or one over the size limit) is refused.
 pub fn store(handoff: &Handoff, text: &str, agent: Option<&str>) -> Result<Stored> {
     let message = parse(text);
     let known = match &message.session {
@@ -130,26 +175,64 @@ pub fn store(handoff: &Handoff, text: &str, agent: Option<&str>) -> Result<Store
         },
         None => None,
     };
-    let mut input = Input::new(message.kind, text.trim());
+    let body = body_of(text);
+    if body.trim().is_empty() {
+        return Err(super::Error::EmptyBody(message.kind));
+    }
+    let mut kind = message.kind;
+    let mut kept_as = None;
+    if matches!(kind, Kind::Review | Kind::Validation) && message.verdict.is_none() {
+        kept_as = Some(format!(
+            "kept as a note: {} {kind} needs a verdict (a '## Verdict' section: APPROVE, APPROVE with changes, CHANGES REQUESTED or REJECT); store it again with one to record the {kind}",
+            kind.article()
+        ));
+        kind = Kind::Note;
+    }
+    let mut input = Input::new(kind, body.clone());
     input.agent = agent.map(str::to_owned);
-    input.verdict = message.verdict;
+    input.verdict = message.verdict.filter(|_| kind != Kind::Note);
     if let Some(id) = known {
+        let session = handoff.store().load(&id)?;
+        if let Err(refused) = session.state.check(kind, id.as_str()) {
+            input.force = true;
+            kept_as = Some(format!(
+                "recorded out of order (marked forced): {refused}"
+            ));
+        }
+        let recorded = match handoff.record(&id, input.clone()) {
+            // An implementation with no commit of the session to note: kept all the same.
+            Err(super::Error::NoCommits { why, .. }) => {
+                input.force = true;
+                kept_as = Some(format!(
+                    "recorded without commits ({why}); once the work is committed on this branch with {id} current, store the implementation again or run: git handoff implement {id} --force"
+                ));
+                handoff.record(&id, input)?
+            }
+            other => other?,
+        };
         return Ok(Stored {
-            recorded: handoff.record(&id, input)?,
+            recorded,
             new_session: false,
+            kept_as,
         });
     }
-    match (message.kind, &message.session) {
-        // A plan or a note may start a session (a plan under the ID it names).
-        (Kind::Plan | Kind::Note, _) => {}
-        // Anything else must name a session that exists.
-        (_, Some(named)) => {
-            return Err(crate::session::id::ResolveError::NotFound(named.to_string()).into());
-        }
-        (kind, None) => return Err(super::Error::NoSession(kind)),
+    if !matches!(kind, Kind::Plan | Kind::Note) {
+        // A step other than a plan needs its session: keep the text as a note of a new one.
+        kept_as = Some(match &message.session {
+            Some(named) => format!(
+                "kept as a note in a new session {named}: no session {named} was stored here to record {} {kind} in (a plan starts one)",
+                kind.article()
+            ),
+            None => format!(
+                "kept as a note in a new session: {} {kind} must name its session (**[SESSION-ID] ...** on its first line)",
+                kind.article()
+            ),
+        });
+        input.kind = Kind::Note;
+        input.verdict = None;
     }
     let title = message.title.clone().unwrap_or_else(|| {
-        text.lines()
+        body.lines()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("Note")
             .trim()
@@ -157,16 +240,27 @@ pub fn store(handoff: &Handoff, text: &str, agent: Option<&str>) -> Result<Store
             .take(80)
             .collect()
     });
-    let id = message.session.filter(|_| message.kind == Kind::Plan);
     Ok(Stored {
-        recorded: handoff.start_as(id, &title, None, input)?,
+        recorded: handoff.start_as(message.session, &title, None, input)?,
         new_session: true,
+        kept_as,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_header_and_the_closing_id_are_not_stored_twice() {
+        let review = "**[SESSION-20251027-A7F3K2M9] CODEX REVIEW: Rate Limiting Plan**\n\n## Strengths\n- ok\n\nSession ID: SESSION-20251027-A7F3K2M9\n";
+        assert_eq!(body_of(review), "## Strengths\n- ok");
+        // Not a header: kept.
+        assert_eq!(body_of("**Bold start** of prose\nmore"), "**Bold start** of prose\nmore");
+        // Nothing but a header: kept whole rather than emptied.
+        let only = "**[SESSION-20251027-A7F3K2M9] CLAUDE PLAN: Title**";
+        assert_eq!(body_of(only), only);
+    }
 
     #[test]
     fn the_seeds_own_texts() {

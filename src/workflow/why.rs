@@ -1,5 +1,6 @@
 //! `git handoff why REV`: which sessions produced a commit, from its notes first, then from
-//! `Handoff-Session:` trailers in its message (which survive cherry-picks and squash merges).
+//! `Handoff-Session:` lines in its message (trailers, which survive cherry-picks, and the
+//! trailers of squashed commits that a squash leaves in the message).
 
 use serde::Serialize;
 
@@ -47,7 +48,7 @@ pub fn lookup(store: &Store<'_>, commit: crate::git::Oid) -> Result<Vec<Link>, s
         }
     }
     let message = store.repo().commit_message(commit)?;
-    for id in trailer_sessions(&message) {
+    for id in mentioned_sessions(&message) {
         if !links.iter().any(|l| l.id == id) {
             links.push(Link {
                 session: store.load(&id),
@@ -58,20 +59,6 @@ pub fn lookup(store: &Store<'_>, commit: crate::git::Oid) -> Result<Vec<Link>, s
         }
     }
     Ok(links)
-}
-
-/// Session IDs named by `Handoff-Session:` trailers of a commit message.
-pub fn trailer_sessions(message: &str) -> Vec<SessionId> {
-    crate::git::trailers(message)
-        .iter()
-        .filter(|(key, _)| key.eq_ignore_ascii_case("Handoff-Session"))
-        .filter_map(|(_, value)| {
-            value
-                .split_whitespace()
-                .next()
-                .and_then(|v| SessionId::parse(v).ok())
-        })
-        .collect()
 }
 
 /// Every session a `Handoff-Session: <ID>` line anywhere in `message` names, in order, each
@@ -108,12 +95,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn trailers_are_read_from_the_last_paragraph() {
+    fn trailers_are_read_with_others_around_them() {
         let msg = "Add limiter\n\nBody text.\n\nHandoff-Session: SESSION-20251027-A7F3K2M9-rate\nSigned-off-by: A <a@b>\n";
-        let ids = trailer_sessions(msg);
+        let ids = mentioned_sessions(msg);
         assert_eq!(ids.len(), 1);
         assert_eq!(ids[0].random(), "A7F3K2M9");
-        assert!(trailer_sessions("Handoff-Session: SESSION-20251027-A7F3K2M9\n").len() <= 1);
+        assert!(mentioned_sessions("Handoff-Session: SESSION-20251027-A7F3K2M9\n").len() <= 1);
+        assert!(mentioned_sessions("Not-Handoff-Session: SESSION-20251027-A7F3K2M9-x\n").is_empty());
     }
 
     #[test]
@@ -127,7 +115,6 @@ mod tests {
             .map(ToString::to_string)
             .collect();
         assert_eq!(ids, [a, b]);
-        assert_eq!(trailer_sessions(&squashed).len(), 1);
         // What `merge --squash` writes: each commit indented, a session named twice once.
         let merged = format!(
             "Squashed commit of the following:\n\ncommit 1\n\n    x\n\n    Handoff-Session: {a}\n\ncommit 2\n\n    Handoff-Session: {a}\n"

@@ -16,7 +16,7 @@ use crate::git::{Oid, RangeDiff};
 use crate::session::{Kind, ObjectId, Range, Session, SessionId};
 use crate::store;
 
-use super::why::{mentioned_sessions, trailer_sessions};
+use super::why::mentioned_sessions;
 use super::{Handoff, Result};
 
 /// The longest history searched for a session's trailers when it has no base.
@@ -226,7 +226,7 @@ impl Handoff {
             if !message.contains("Handoff-Session:") {
                 continue;
             }
-            for other in trailer_sessions(&message) {
+            for other in mentioned_sessions(&message) {
                 if &other != id {
                     *others.entry(other).or_default() += 1;
                 }

@@ -12,8 +12,8 @@ use git_handoff::workflow::repair;
 /// change as a noted commit, or as a session's whole recorded range, as a squash merge has).
 #[derive(Debug, clap::Args)]
 pub struct RepairArgs {
-    /// Commits to look at
-    #[arg(long, value_name = "BASE..HEAD")]
+    /// Commits to look at, in git's revision forms (A..B, A^!, "B ^X", several revisions)
+    #[arg(long, value_name = "REVS")]
     pub range: Option<String>,
     /// Report what would be relinked without writing
     #[arg(long, short = 'n')]
@@ -26,12 +26,7 @@ pub struct RepairArgs {
 /// Runs `repair`.
 pub fn run(args: &RepairArgs) -> CommandResult {
     let handoff = open()?;
-    let range = args
-        .range
-        .as_deref()
-        .map(|r| handoff.parse_range(r))
-        .transpose()?;
-    let relinked = repair::repair(&handoff, range.as_ref(), args.dry_run)?;
+    let relinked = repair::repair(&handoff, args.range.as_deref(), args.dry_run)?;
     if args.json {
         ui::json(&git_handoff::views::RepairView {
             relinked: &relinked,
