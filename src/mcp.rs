@@ -293,7 +293,11 @@ impl Server {
                 "Stored in git as {} {} of {id}{}: status {}.",
                 a.kind.article(),
                 a.kind,
-                if stored.new_session { " (a new session)" } else { "" },
+                if stored.new_session {
+                    " (a new session)"
+                } else {
+                    ""
+                },
                 a.status
             );
             if let Some(kept) = &stored.kept_as {
@@ -343,8 +347,7 @@ impl Server {
                 None => Vec::new(),
             };
             let retrieved = retrieve::retrieve(handoff, &args.query, limit, searched)?;
-            let mut result =
-                CallToolResult::success(vec![ContentBlock::text(retrieved.text())]);
+            let mut result = CallToolResult::success(vec![ContentBlock::text(retrieved.text())]);
             result.structured_content = Some(
                 serde_json::to_value(&retrieved)
                     .map_err(|e| CommandError::user(anyhow::anyhow!(e)))?,

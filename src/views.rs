@@ -144,9 +144,16 @@ pub struct InitView {
     pub wrote_repo_file: bool,
     /// `hooks`.
     pub hooks: Vec<crate::hooks::install::Change>,
-    /// `agents` (with `--agents`): `.mcp.json` and the skill files.
+    /// `agents` (with `--agents`): `.mcp.json`, `.claude/settings.local.json` and the skill
+    /// files.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub agents: Vec<crate::init::AgentFile>,
+    /// With `--agents`: the Codex `config.toml` table that registers the server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codex_config: Option<String>,
+    /// With `--agents`: the `claude -p` arguments that allow the server's tools in scripts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claude_allowed_tools: Option<String>,
 }
 
 /// What `reindex --json` prints.

@@ -79,10 +79,16 @@ fn a_version_1_repository_reads_as_it_was_written() {
         .handoff(&repo, &["context", COMPLETE, "--for", "validate"])
         .ok()
         .to_owned();
-    assert!(prompt.contains("## Diff ") && prompt.contains("diff --git"), "{prompt}");
+    assert!(
+        prompt.contains("## Diff ") && prompt.contains("diff --git"),
+        "{prompt}"
+    );
     // Amending its last commit carries the session on, as an explicit list of commits.
     env.handoff(&repo, &["init"]).ok();
-    env.git_ok(&repo, &["commit", "-q", "--amend", "-m", "Amended after the upgrade"]);
+    env.git_ok(
+        &repo,
+        &["commit", "-q", "--amend", "-m", "Amended after the upgrade"],
+    );
     let amended = env.git_ok(&repo, &["rev-parse", "HEAD"]);
     let show = env.handoff(&repo, &["show", COMPLETE, "--json"]).json();
     let commits = show["commits"].as_array().unwrap();

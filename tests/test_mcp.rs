@@ -59,19 +59,100 @@ fn seed_flow_through_the_python_client(format: &str) {
             "handoff-validate"
         ])
     );
+    // Every tool says whether it writes: read-only ones run without approval in Codex.
+    let annotations = &seen["annotations"];
+    for tool in [
+        "byterover-retrieve-knowledge",
+        "handoff_show",
+        "handoff_context",
+        "handoff_search",
+        "handoff_list",
+    ] {
+        assert_eq!(
+            annotations[tool]["readOnlyHint"], true,
+            "{tool}: {annotations}"
+        );
+    }
+    for tool in [
+        "byterover-store-knowledge",
+        "handoff_plan",
+        "handoff_review",
+        "handoff_implement",
+        "handoff_validate",
+    ] {
+        assert_eq!(
+            annotations[tool]["readOnlyHint"], false,
+            "{tool}: {annotations}"
+        );
+        assert_eq!(
+            annotations[tool]["destructiveHint"], false,
+            "{tool}: {annotations}"
+        );
+        assert!(
+            annotations[tool]["title"].is_string(),
+            "{tool}: {annotations}"
+        );
+    }
     // The seed's plan starts the session it names; its review lands there with its verdict.
     assert_eq!(seen["plan"]["error"], false, "{seen}");
-    let review: serde_json::Value =
-        serde_json::from_str(seen["review"]["text"].as_str().unwrap()).unwrap();
+    let review = &seen["review"]["structured"];
     assert_eq!(review["session"], "SESSION-20251027-A7F3K2M9");
     assert_eq!(review["artifact"]["kind"], "review");
     assert_eq!(review["artifact"]["verdict"], "approve-with-changes");
     assert_eq!(review["status"], "READY_FOR_IMPLEMENTATION");
-    // Retrievable at once, the named session first.
-    let found: serde_json::Value =
-        serde_json::from_str(seen["retrieve"]["text"].as_str().unwrap()).unwrap();
-    assert_eq!(found["results"][0]["session"], "SESSION-20251027-A7F3K2M9");
-    assert_eq!(found["results"][0]["kind"], "review");
+    assert!(
+        seen["review"]["text"].as_str().unwrap().contains("Next: "),
+        "{}",
+        seen["review"]["text"]
+    );
+    // Retrieve answers with the stored texts, not snippets: the review in full, its header
+    // once, ahead of the rest of the session.
+    let found = seen["retrieve"]["text"].as_str().unwrap();
+    assert!(
+        found.contains("users behind corporate NAT share IPs"),
+        "{found}"
+    );
+    assert_eq!(found.matches("CODEX REVIEW: ").count(), 1, "{found}");
+    let memories = &seen["retrieve"]["structured"]["memories"];
+    assert_eq!(memories[0]["session"], "SESSION-20251027-A7F3K2M9");
+    assert_eq!(memories[0]["kind"], "review", "{memories}");
+    let plan = seen["retrieve_plan"]["text"].as_str().unwrap();
+    assert!(
+        plan.starts_with(
+            "**[SESSION-20251027-A7F3K2M9] CLAUDE PLAN: Rate Limiting for Express API**"
+        ) && plan.contains("1. express-rate-limit with a Redis store")
+            && plan
+                .trim_end()
+                .ends_with("Session ID: SESSION-20251027-A7F3K2M9"),
+        "{plan}"
+    );
+    assert_eq!(plan.matches("CLAUDE PLAN").count(), 1, "{plan}");
+    // Nothing an agent stores is lost: out-of-order reviews are recorded and say so, a review
+    // without a verdict is kept as a note.
+    for again in seen["again"].as_array().unwrap() {
+        assert_eq!(again["error"], false, "{again}");
+        assert!(
+            again["text"].as_str().unwrap().contains("out of order"),
+            "{again}"
+        );
+    }
+    assert_eq!(seen["no_verdict"]["error"], false, "{}", seen["no_verdict"]);
+    assert!(
+        seen["no_verdict"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("kept as a note"),
+        "{}",
+        seen["no_verdict"]
+    );
+    // The latest plan iteration answers for the plan; a bare ID gives the newest text.
+    let plan2 = seen["retrieve_plan2"]["text"].as_str().unwrap();
+    assert!(
+        plan2.contains("Key by API key") && !plan2.contains("Key by IP"),
+        "{plan2}"
+    );
+    let newest = &seen["retrieve_id"]["structured"]["memories"][0];
+    assert_eq!(newest["kind"], "plan", "{newest}");
     // A write by another process is seen by the server (it only trusts itself for a moment).
     assert!(
         seen["other_writer"]
@@ -93,7 +174,21 @@ fn seed_flow_through_the_python_client(format: &str) {
     let show = env
         .handoff(&main, &["show", "SESSION-20251027-A7F3K2M9", "--json"])
         .json();
-    assert_eq!(show["status"], "READY_FOR_IMPLEMENTATION");
+    assert_eq!(show["status"], "AWAITING_CODEX_REVIEW");
+    let kinds: Vec<&str> = show["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "plan", "review", "review", "review", "review", "review", "review", "note", "plan"
+        ],
+        "{show}"
+    );
+    assert_eq!(show["timeline"][2]["forced"], true, "{show}");
 }
 
 #[test]
@@ -143,6 +238,39 @@ fn init_agents_registers_the_server_without_clobbering_anything() {
     );
     let skill = std::fs::read_to_string(repo.join(".claude/skills/git-handoff/SKILL.md")).unwrap();
     assert!(skill.starts_with("---\nname: git-handoff\n"), "{skill}");
+    // Claude Code headless needs a permission rule where it honours one without trust: the
+    // local settings, kept out of git. Codex needs its approval mode, printed as config.
+    let local: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.join(".claude/settings.local.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        local["permissions"]["allow"],
+        serde_json::json!(["mcp__git-handoff"])
+    );
+    assert!(
+        std::fs::read_to_string(repo.join(".git/info/exclude"))
+            .unwrap()
+            .contains("/.claude/settings.local.json")
+    );
+    std::fs::write(repo.join(".claude/x"), "").unwrap();
+    let untracked = env.git_ok(&repo, &["status", "--porcelain", "--untracked-files=all"]);
+    assert!(!untracked.contains("settings.local.json"), "{untracked}");
+    let codex = out["codex_config"].as_str().unwrap();
+    assert!(
+        codex.contains("[mcp_servers.git-handoff]")
+            && codex.contains("default_tools_approval_mode = \"approve\""),
+        "{codex}"
+    );
+    let parsed: toml::Table = toml::from_str(codex).unwrap();
+    assert_eq!(
+        parsed["mcp_servers"]["git-handoff"]["args"],
+        toml::Value::Array(vec!["handoff".into(), "mcp".into()])
+    );
+    assert_eq!(
+        out["claude_allowed_tools"],
+        "--allowedTools mcp__git-handoff"
+    );
     // Again: nothing changes.
     let again = env
         .handoff(&repo, &["init", "--agents", "--no-hooks", "--json"])
@@ -159,4 +287,58 @@ fn init_agents_registers_the_server_without_clobbering_anything() {
         std::fs::read_to_string(repo.join(".mcp.json")).unwrap(),
         "{not json"
     );
+}
+
+#[test]
+fn init_agents_under_the_seeds_server_name_runs_the_seed_skill_unchanged() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let out = env
+        .handoff(
+            &repo,
+            &[
+                "init",
+                "--agents",
+                "--no-hooks",
+                "--server-name",
+                "byterover-mcp",
+                "--json",
+            ],
+        )
+        .json();
+    let mcp: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo.join(".mcp.json")).unwrap()).unwrap();
+    assert_eq!(mcp["mcpServers"]["byterover-mcp"]["command"], "git");
+    assert!(mcp["mcpServers"].get("git-handoff").is_none(), "{mcp}");
+    assert!(
+        out["codex_config"]
+            .as_str()
+            .unwrap()
+            .contains("[mcp_servers.byterover-mcp]")
+    );
+    // The real Byterover already registered under that name: kept, with a warning.
+    let other = env.repo("other");
+    std::fs::write(
+        other.join(".mcp.json"),
+        r#"{"mcpServers": {"byterover-mcp": {"command": "brv", "args": ["mcp"]}}}"#,
+    )
+    .unwrap();
+    let run = env.handoff(
+        &other,
+        &[
+            "init",
+            "--agents",
+            "--no-hooks",
+            "--server-name",
+            "byterover-mcp",
+        ],
+    );
+    run.ok();
+    assert!(run.stderr.contains("real Byterover"), "{}", run.stderr);
+    let mcp: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(other.join(".mcp.json")).unwrap()).unwrap();
+    assert_eq!(mcp["mcpServers"]["byterover-mcp"]["command"], "brv");
+    // A name no MCP client takes is a usage error.
+    env.handoff(&repo, &["init", "--agents", "--server-name", "a b"])
+        .fails(2);
 }

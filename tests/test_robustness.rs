@@ -624,3 +624,38 @@ fn network_commands_run_in_the_helper_beside_or_on_path_and_say_what_is_missing(
     assert!(!stderr.contains("was not found"), "{stderr}");
     assert!(stderr.to_lowercase().contains("byterover"), "{stderr}");
 }
+
+/// A write from an agent's read-only sandbox (as `codex exec` runs commands) is the user's
+/// situation, exit 1 with the way out (the MCP tools), never exit 255 as a bug. The sandbox is a
+/// read-only bind mount of `.git` in a user namespace (`unshare`), as Codex's sandbox is.
+#[test]
+fn a_write_from_a_read_only_sandbox_points_to_the_mcp_tools() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Read-only");
+    let probe = env.command("unshare", &repo).args(["-rm", "true"]).output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: this machine cannot make a user namespace (unshare -rm)");
+        return;
+    }
+    let git_dir = repo.join(".git");
+    let git_dir = git_dir.to_str().unwrap();
+    let script = format!(
+        "mount --bind {git_dir} {git_dir} && mount -o remount,bind,ro {git_dir} {git_dir} && exec \"$0\" review {id} --verdict approve -m 'from the sandbox'"
+    );
+    let run = Run::from(
+        env.command("unshare", &repo)
+            .args(["-rm", "sh", "-c", &script, BIN])
+            .output()
+            .unwrap(),
+    );
+    let err = run.fails(1);
+    assert!(err.contains("Read-only file system"), "{err}");
+    assert!(
+        err.contains("MCP tools") && err.contains("git handoff mcp"),
+        "{err}"
+    );
+    // Nothing was recorded.
+    let show = env.handoff(&repo, &["show", &id, "--json"]).json();
+    assert_eq!(show["status"], "AWAITING_CODEX_REVIEW");
+}

@@ -97,8 +97,10 @@ impl Error {
 /// (EROFS) or a directory this process may not write (EACCES), as inside an agent's sandbox.
 pub fn read_only_failure(error: &git2::Error) -> bool {
     let message = error.message();
-    matches!(error.class(), git2::ErrorClass::Os | git2::ErrorClass::Odb | git2::ErrorClass::Reference)
-        && (message.contains("Read-only file system") || message.contains("Permission denied"))
+    matches!(
+        error.class(),
+        git2::ErrorClass::Os | git2::ErrorClass::Odb | git2::ErrorClass::Reference
+    ) && (message.contains("Read-only file system") || message.contains("Permission denied"))
 }
 
 /// Result alias.

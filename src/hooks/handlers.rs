@@ -261,7 +261,12 @@ fn rewritten(
     if !work.commits.iter().any(|c| map.contains_key(c)) {
         return None;
     }
-    let positions: Vec<usize> = work.commits.iter().filter_map(|c| order.get(c)).copied().collect();
+    let positions: Vec<usize> = work
+        .commits
+        .iter()
+        .filter_map(|c| order.get(c))
+        .copied()
+        .collect();
     let in_order = positions.windows(2).all(|w| w[0] <= w[1]);
     let mut commits: Vec<Oid> = Vec::with_capacity(work.commits.len());
     let mut seen = HashSet::new();

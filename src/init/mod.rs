@@ -96,15 +96,37 @@ pub const SKILL_PATHS: [&str; 2] = [
     ".agents/skills/git-handoff/SKILL.md",
 ];
 
-/// The Codex registration of the MCP server, printed by `init --agents`.
-pub const CODEX_ENTRY: &str = "codex mcp add git-handoff -- git handoff mcp
+/// The name the MCP server is registered under by default.
+pub const DEFAULT_SERVER_NAME: &str = "git-handoff";
 
-or in ~/.codex/config.toml:
+/// The name the seed skill's `allowed-tools` expect (`mcp__byterover-mcp__...`): registering the
+/// server under it runs the seed skill unchanged.
+pub const SEED_SERVER_NAME: &str = "byterover-mcp";
 
-[mcp_servers.git-handoff]
-command = \"git\"
-args = [\"handoff\", \"mcp\"]
-";
+/// The Codex configuration of the MCP server, printed by `init --agents`: a complete
+/// `config.toml` table. `codex exec` runs with approval policy "never", which refuses every MCP
+/// call not approved beforehand, so the table approves this server's tools; `codex mcp add`
+/// cannot say that, so the table is the form that works headless.
+pub fn codex_entry(server: &str) -> String {
+    format!(
+        "# in ~/.codex/config.toml (or $CODEX_HOME/config.toml); approval mode \"approve\" because\n\
+         # codex exec's approval policy \"never\" refuses every MCP call not approved beforehand:\n\
+         [mcp_servers.{server}]\n\
+         command = \"git\"\n\
+         args = [\"handoff\", \"mcp\"]\n\
+         default_tools_approval_mode = \"approve\"\n"
+    )
+}
+
+/// What a script passes to `claude -p` to let it call the server's tools without the settings
+/// file (headless Claude Code refuses every MCP call that no permission rule allows).
+pub fn claude_allowed_tools(server: &str) -> String {
+    format!("--allowedTools mcp__{server}")
+}
+
+/// Where Claude Code honours a permission rule without trusting the workspace: the local
+/// settings, which stay out of git.
+pub const CLAUDE_LOCAL_SETTINGS: &str = ".claude/settings.local.json";
 
 /// What `init --agents` did to one file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -129,55 +151,59 @@ pub enum AgentsError {
         /// Why.
         source: std::io::Error,
     },
-    /// `.mcp.json` is not a JSON object; it is left as it is.
-    #[error(".mcp.json is not a JSON object ({0}); fix it, then run init --agents again")]
-    BadMcpJson(String),
+    /// A JSON file we merge into is not valid JSON, or not an object; it is left as it is.
+    #[error("{0} is not a JSON object ({1}); fix it, then run init --agents again")]
+    BadJson(String, String),
 }
 
-/// Registers the MCP server with Claude Code (`.mcp.json`, merged: other servers and an
-/// existing `git-handoff` entry of someone else's are kept) and installs the skill for both
-/// agents (an existing different file is kept).
-pub fn install_agents(repo: &Repo) -> Result<Vec<AgentFile>, AgentsError> {
+/// Registers the MCP server with Claude Code under `server` (`.mcp.json`, merged: other
+/// servers and an existing entry of someone else's under that name are kept), allows its tools
+/// in `.claude/settings.local.json` (merged, and kept out of git through `.git/info/exclude`),
+/// and installs the skill for both agents (an existing different file is kept).
+pub fn install_agents(repo: &Repo, server: &str) -> Result<Vec<AgentFile>, AgentsError> {
     let work = repo.work_dir().ok_or(AgentsError::NoWorkTree)?;
     let io = |path: &str| {
         let path = path.to_owned();
         move |source| AgentsError::Io { path, source }
     };
     let mut done = Vec::new();
-    let mcp_path = work.join(".mcp.json");
     let ours = serde_json::json!({"command": "git", "args": ["handoff", "mcp"]});
-    let (mut config, existed) = match std::fs::read_to_string(&mcp_path) {
-        Ok(text) => (
-            serde_json::from_str::<serde_json::Value>(&text)
-                .map_err(|e| AgentsError::BadMcpJson(e.to_string()))?,
-            true,
-        ),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (serde_json::json!({}), false),
-        Err(e) => return Err(io(".mcp.json")(e)),
-    };
-    let root = config
-        .as_object_mut()
-        .ok_or_else(|| AgentsError::BadMcpJson("the top level is not an object".to_owned()))?;
-    let servers = root
-        .entry("mcpServers")
-        .or_insert_with(|| serde_json::json!({}));
-    let servers = servers
-        .as_object_mut()
-        .ok_or_else(|| AgentsError::BadMcpJson("mcpServers is not an object".to_owned()))?;
-    let action = match servers.get("git-handoff") {
-        Some(existing) if *existing == ours => "unchanged",
-        Some(_) => "kept",
-        None => {
-            servers.insert("git-handoff".to_owned(), ours);
-            let mut text = serde_json::to_string_pretty(&config)
-                .map_err(|e| AgentsError::BadMcpJson(e.to_string()))?;
-            text.push('\n');
-            std::fs::write(&mcp_path, text).map_err(io(".mcp.json"))?;
-            if existed { "updated" } else { "created" }
-        }
-    };
+    let action = merge_json(&work.join(".mcp.json"), ".mcp.json", |root| {
+        let servers = object_at(root, "mcpServers")?;
+        Ok(match servers.get(server) {
+            Some(existing) if *existing == ours => false,
+            Some(_) => return Err(Kept),
+            None => {
+                servers.insert(server.to_owned(), ours.clone());
+                true
+            }
+        })
+    })?;
     done.push(AgentFile {
         path: ".mcp.json".to_owned(),
+        action,
+    });
+    let rule = serde_json::Value::String(format!("mcp__{server}"));
+    let action = merge_json(
+        &work.join(CLAUDE_LOCAL_SETTINGS),
+        CLAUDE_LOCAL_SETTINGS,
+        |root| {
+            let permissions = object_at(root, "permissions")?;
+            let allow = permissions
+                .entry("allow")
+                .or_insert_with(|| serde_json::json!([]))
+                .as_array_mut()
+                .ok_or(Kept)?;
+            if allow.contains(&rule) {
+                return Ok(false);
+            }
+            allow.push(rule.clone());
+            Ok(true)
+        },
+    )?;
+    exclude_locally(repo, CLAUDE_LOCAL_SETTINGS).map_err(io(".git/info/exclude"))?;
+    done.push(AgentFile {
+        path: CLAUDE_LOCAL_SETTINGS.to_owned(),
         action,
     });
     for rel in SKILL_PATHS {
@@ -199,6 +225,84 @@ pub fn install_agents(repo: &Repo) -> Result<Vec<AgentFile>, AgentsError> {
         });
     }
     Ok(done)
+}
+
+/// A JSON file someone else's content must be kept in as it is.
+struct Kept;
+
+/// The object under `key` of `root`, created when missing.
+fn object_at<'a>(
+    root: &'a mut serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Result<&'a mut serde_json::Map<String, serde_json::Value>, Kept> {
+    root.entry(key)
+        .or_insert_with(|| serde_json::json!({}))
+        .as_object_mut()
+        .ok_or(Kept)
+}
+
+/// Merges into the JSON object file at `path` with `edit` (which says whether it changed
+/// anything, or [`Kept`] when the file holds something of someone else's there); writes it only
+/// when it changed. Returns `created`, `updated`, `unchanged` or `kept`.
+fn merge_json(
+    path: &std::path::Path,
+    name: &str,
+    edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>) -> Result<bool, Kept>,
+) -> Result<&'static str, AgentsError> {
+    let io = |source| AgentsError::Io {
+        path: name.to_owned(),
+        source,
+    };
+    let (mut config, existed) = match std::fs::read_to_string(path) {
+        Ok(text) => (
+            serde_json::from_str::<serde_json::Value>(&text)
+                .map_err(|e| AgentsError::BadJson(name.to_owned(), e.to_string()))?,
+            true,
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (serde_json::json!({}), false),
+        Err(e) => return Err(io(e)),
+    };
+    let root = config.as_object_mut().ok_or_else(|| {
+        AgentsError::BadJson(name.to_owned(), "the top level is not an object".to_owned())
+    })?;
+    match edit(root) {
+        Err(Kept) => Ok("kept"),
+        Ok(false) => Ok("unchanged"),
+        Ok(true) => {
+            let mut text = serde_json::to_string_pretty(&config)
+                .map_err(|e| AgentsError::BadJson(name.to_owned(), e.to_string()))?;
+            text.push('\n');
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(io)?;
+            }
+            std::fs::write(path, text).map_err(io)?;
+            Ok(if existed { "updated" } else { "created" })
+        }
+    }
+}
+
+/// Adds `path` (relative to the work tree) to `.git/info/exclude` when no line there names it,
+/// so a file that holds one person's settings is never committed.
+fn exclude_locally(repo: &Repo, path: &str) -> std::io::Result<()> {
+    let exclude = repo.common_dir().join("info").join("exclude");
+    let line = format!("/{path}");
+    let text = match std::fs::read_to_string(&exclude) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e),
+    };
+    if text.lines().any(|l| l.trim() == line || l.trim() == path) {
+        return Ok(());
+    }
+    if let Some(dir) = exclude.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut text = text;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&format!("{line}\n"));
+    std::fs::write(&exclude, text)
 }
 
 /// Writes `.handoff.toml` with the documented defaults when the work tree has none; returns

@@ -195,9 +195,7 @@ pub fn store(handoff: &Handoff, text: &str, agent: Option<&str>) -> Result<Store
         let session = handoff.store().load(&id)?;
         if let Err(refused) = session.state.check(kind, id.as_str()) {
             input.force = true;
-            kept_as = Some(format!(
-                "recorded out of order (marked forced): {refused}"
-            ));
+            kept_as = Some(format!("recorded out of order (marked forced): {refused}"));
         }
         let recorded = match handoff.record(&id, input.clone()) {
             // An implementation with no commit of the session to note: kept all the same.
@@ -256,7 +254,10 @@ mod tests {
         let review = "**[SESSION-20251027-A7F3K2M9] CODEX REVIEW: Rate Limiting Plan**\n\n## Strengths\n- ok\n\nSession ID: SESSION-20251027-A7F3K2M9\n";
         assert_eq!(body_of(review), "## Strengths\n- ok");
         // Not a header: kept.
-        assert_eq!(body_of("**Bold start** of prose\nmore"), "**Bold start** of prose\nmore");
+        assert_eq!(
+            body_of("**Bold start** of prose\nmore"),
+            "**Bold start** of prose\nmore"
+        );
         // Nothing but a header: kept whole rather than emptied.
         let only = "**[SESSION-20251027-A7F3K2M9] CLAUDE PLAN: Title**";
         assert_eq!(body_of(only), only);

@@ -101,7 +101,9 @@ mod tests {
         assert_eq!(ids.len(), 1);
         assert_eq!(ids[0].random(), "A7F3K2M9");
         assert!(mentioned_sessions("Handoff-Session: SESSION-20251027-A7F3K2M9\n").len() <= 1);
-        assert!(mentioned_sessions("Not-Handoff-Session: SESSION-20251027-A7F3K2M9-x\n").is_empty());
+        assert!(
+            mentioned_sessions("Not-Handoff-Session: SESSION-20251027-A7F3K2M9-x\n").is_empty()
+        );
     }
 
     #[test]

@@ -48,6 +48,28 @@ def text_of(result):
     return "".join(block.text for block in result.content if hasattr(block, "text"))
 
 
+def called(result):
+    """What a tool call answered: error flag, text, structured content."""
+    return {
+        "error": attr(result, "is_error", "isError"),
+        "text": text_of(result),
+        "structured": attr(result, "structured_content", "structuredContent"),
+    }
+
+
+def annotations_of(tool):
+    a = attr(tool, "annotations")
+    if a is None:
+        return None
+    return {
+        "title": a.title,
+        "readOnlyHint": attr(a, "read_only_hint", "readOnlyHint"),
+        "destructiveHint": attr(a, "destructive_hint", "destructiveHint"),
+        "idempotentHint": attr(a, "idempotent_hint", "idempotentHint"),
+        "openWorldHint": attr(a, "open_world_hint", "openWorldHint"),
+    }
+
+
 async def main(server: str, repo: str) -> None:
     params = StdioServerParameters(command=server, args=["mcp"], cwd=repo)
     out = {}
@@ -55,17 +77,29 @@ async def main(server: str, repo: str) -> None:
         async with ClientSession(read, write) as session:
             init = await session.initialize()
             out["server"] = attr(init, "server_info", "serverInfo").name
-            out["tools"] = sorted(t.name for t in (await session.list_tools()).tools)
+            tools = (await session.list_tools()).tools
+            out["tools"] = sorted(t.name for t in tools)
+            out["annotations"] = {t.name: annotations_of(t) for t in tools}
             out["prompts"] = sorted(p.name for p in (await session.list_prompts()).prompts)
-            plan = await session.call_tool("byterover-store-knowledge", {"messages": PLAN})
-            out["plan"] = {"error": attr(plan, "is_error", "isError"), "text": text_of(plan)}
-            review = await session.call_tool("byterover-store-knowledge", {"messages": REVIEW})
-            out["review"] = {"error": attr(review, "is_error", "isError"), "text": text_of(review)}
-            found = await session.call_tool(
-                "byterover-retrieve-knowledge",
-                {"query": f"{SESSION} Codex review feedback", "limit": 2},
+            store = lambda text: session.call_tool("byterover-store-knowledge", {"messages": text})
+            retrieve = lambda query, limit: session.call_tool(
+                "byterover-retrieve-knowledge", {"query": query, "limit": limit}
             )
-            out["retrieve"] = {"error": attr(found, "is_error", "isError"), "text": text_of(found)}
+            out["plan"] = called(await store(PLAN))
+            out["review"] = called(await store(REVIEW))
+            # The seed's own queries, as its skill words them.
+            out["retrieve"] = called(await retrieve(f"{SESSION} Codex review feedback", 2))
+            out["retrieve_plan"] = called(await retrieve(f"{SESSION} Claude plan sqlite", 1))
+            # Texts the state machine would refuse are kept, never lost: more reviews of an
+            # approved plan, and one without a verdict.
+            out["again"] = [called(await store(REVIEW)) for _ in range(5)]
+            out["no_verdict"] = called(
+                await store(f"**[{SESSION}] CODEX REVIEW: Plan**\n\nLooks fine to me.\n")
+            )
+            # A second plan iteration: the session's plan is now that one.
+            out["plan2"] = called(await store(PLAN.replace("Key by IP", "Key by API key")))
+            out["retrieve_plan2"] = called(await retrieve(f"retrieve the plan for {SESSION}", 1))
+            out["retrieve_id"] = called(await retrieve(SESSION, 1))
             # Another process writes right after the server did: seen once the moment passes.
             subprocess.run(
                 [server, "plan", "-t", "Zeppelin routes", "-m", "zeppelin"],
@@ -75,11 +109,11 @@ async def main(server: str, repo: str) -> None:
             other = await session.call_tool("byterover-retrieve-knowledge", {"query": "zeppelin"})
             out["other_writer"] = text_of(other)
             shown = await session.call_tool("handoff_show", {"session": SESSION})
-            out["show"] = {"error": attr(shown, "is_error", "isError"), "text": text_of(shown)}
+            out["show"] = called(shown)
             bad = await session.call_tool(
                 "handoff_review", {"session": "NOPE", "verdict": "approve", "body": "x"}
             )
-            out["bad"] = {"error": attr(bad, "is_error", "isError"), "text": text_of(bad)}
+            out["bad"] = called(bad)
             prompt = await session.get_prompt("handoff-review", {"session_or_feature": SESSION})
             out["prompt"] = "".join(
                 m.content.text for m in prompt.messages if hasattr(m.content, "text")

@@ -23,13 +23,31 @@ pub struct InitArgs {
     /// Remove our blocks from the hooks (and nothing else)
     #[arg(long, conflicts_with = "no_hooks")]
     pub uninstall: bool,
-    /// Also set up the agents: .mcp.json for Claude Code, the skill for Claude and Codex, and
-    /// the Codex MCP entry (printed)
+    /// Also set up the agents: .mcp.json and a permission rule in .claude/settings.local.json
+    /// for Claude Code, the skill for Claude and Codex, and the Codex MCP entry (printed)
     #[arg(long, conflicts_with = "uninstall")]
     pub agents: bool,
+    /// The name the MCP server is registered under; byterover-mcp runs the seed skill
+    /// unchanged (its allowed tools are mcp__byterover-mcp__*)
+    #[arg(long, value_name = "NAME", default_value = init::DEFAULT_SERVER_NAME, requires = "agents", value_parser = parse_server_name)]
+    pub server_name: String,
     /// Print what was changed as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+/// A server name as MCP clients accept it in tool names: letters, digits, `-` and `_`.
+fn parse_server_name(name: &str) -> Result<String, String> {
+    if !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        Ok(name.to_owned())
+    } else {
+        Err("a server name is 1 to 64 letters, digits, '-' or '_'".to_owned())
+    }
 }
 
 /// Runs `init`.
@@ -44,6 +62,8 @@ pub fn run(args: &InitArgs) -> CommandResult {
                 wrote_repo_file: false,
                 hooks,
                 agents: Vec::new(),
+                codex_config: None,
+                claude_allowed_tools: None,
             })?;
         } else {
             for h in &hooks {
@@ -63,7 +83,7 @@ pub fn run(args: &InitArgs) -> CommandResult {
         git_handoff::hooks::install::install(&dir)?
     };
     let agents = if args.agents {
-        init::install_agents(&handoff.repo)?
+        init::install_agents(&handoff.repo, &args.server_name)?
     } else {
         Vec::new()
     };
@@ -72,16 +92,36 @@ pub fn run(args: &InitArgs) -> CommandResult {
             config_set,
             wrote_repo_file,
             hooks,
+            codex_config: args.agents.then(|| init::codex_entry(&args.server_name)),
+            claude_allowed_tools: args
+                .agents
+                .then(|| init::claude_allowed_tools(&args.server_name)),
             agents,
         })?;
         return Ok(());
     }
     for a in &agents {
         ui::status(&format!("{} {}", a.action, a.path));
+        if a.action == "kept" && a.path == ".mcp.json" {
+            let what = if args.server_name == init::SEED_SERVER_NAME {
+                "is already configured (for the real Byterover?)"
+            } else {
+                "already names another server"
+            };
+            ui::warn(&format!(
+                ".mcp.json: the server name '{}' {what}; it was left as it is, so Claude Code does not reach git handoff mcp under it (choose another with --server-name)",
+                args.server_name
+            ));
+        }
     }
     if args.agents {
-        ui::status("for Codex, register the MCP server with:");
-        crate::cli::ui::err_write(&format!("\n{}\n", init::CODEX_ENTRY));
+        ui::status(&format!(
+            "Claude Code: .mcp.json registers the server and {} allows its tools (scripts: claude -p {})",
+            init::CLAUDE_LOCAL_SETTINGS,
+            init::claude_allowed_tools(&args.server_name)
+        ));
+        ui::status("Codex: add this table to its configuration:");
+        crate::cli::ui::err_write(&format!("\n{}\n", init::codex_entry(&args.server_name)));
     }
     for h in &hooks {
         ui::status(&format!("hook {}: {}", h.action, h.path.display()));
