@@ -165,9 +165,11 @@ fn main() {
         .lines()
         .map(str::to_owned)
         .collect();
+    // Git lists the rewrites oldest first, in the order it made them.
     let map: String = old
         .iter()
         .zip(&new)
+        .rev()
         .map(|(o, n)| format!("{o} {n}\n"))
         .collect();
     git(

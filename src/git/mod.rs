@@ -17,6 +17,7 @@ pub use git2::ObjectFormat;
 /// An object name inside the core (values only: every operation on it goes through [`Repo`]
 /// or the store). Stored and printed data uses the validated `session::ObjectId`.
 pub use git2::Oid;
+pub use revisions::contiguous;
 
 use crate::session::{ObjectId, Range};
 

@@ -66,32 +66,62 @@ impl Repo {
             .map_err(git)
     }
 
+    /// Up to `limit` commits reachable from `include` and from none of `exclude`, newest first
+    /// (topological order), each given to `visit` with its raw message and its parents, read
+    /// once.
+    pub fn walk_commits(
+        &self,
+        include: &[Oid],
+        exclude: &[Oid],
+        limit: usize,
+        mut visit: impl FnMut(Oid, &[u8], &[Oid]),
+    ) -> Result<()> {
+        let git = |source| Error::git("walking the history", source);
+        let mut parents = Vec::new();
+        for oid in self.walk(include, exclude, limit)? {
+            let commit = self.inner.find_commit(oid).map_err(git)?;
+            parents.clear();
+            parents.extend(commit.parent_ids());
+            visit(oid, commit.message_raw_bytes(), &parents);
+        }
+        Ok(())
+    }
+
     /// `base..head` when `commits` (oldest first) are exactly that range: one line of
     /// single-parent commits, each the child of the one before. `None` otherwise (other work
     /// sits between them, or one of them is a merge).
     pub fn contiguous_range(&self, commits: &[Oid]) -> Option<Range> {
-        let (first, rest) = commits.split_first()?;
-        let parents = |oid: Oid| -> Option<Vec<Oid>> {
-            Some(self.inner.find_commit(oid).ok()?.parent_ids().collect())
-        };
-        let base = match parents(*first)?.as_slice() {
-            [] => None,
-            [one] => Some(*one),
-            _ => return None,
-        };
-        let mut previous = *first;
-        for oid in rest {
-            if parents(*oid)?.as_slice() != [previous] {
-                return None;
-            }
-            previous = *oid;
-        }
-        Some(Range {
-            base: base.map(object_id),
-            head: object_id(previous),
-        })
+        contiguous(commits, |oid| self.parents(oid))
     }
 
+    /// A commit's parents, `None` when it is not a commit here.
+    pub fn parents(&self, commit: Oid) -> Option<Vec<Oid>> {
+        Some(self.inner.find_commit(commit).ok()?.parent_ids().collect())
+    }
+}
+
+/// [`Repo::contiguous_range`] with the parents of each commit from `parents`.
+pub fn contiguous(commits: &[Oid], parents: impl Fn(Oid) -> Option<Vec<Oid>>) -> Option<Range> {
+    let (first, rest) = commits.split_first()?;
+    let base = match parents(*first)?.as_slice() {
+        [] => None,
+        [one] => Some(*one),
+        _ => return None,
+    };
+    let mut previous = *first;
+    for oid in rest {
+        if parents(*oid)?.as_slice() != [previous] {
+            return None;
+        }
+        previous = *oid;
+    }
+    Some(Range {
+        base: base.map(object_id),
+        head: object_id(previous),
+    })
+}
+
+impl Repo {
     /// Orders commits oldest first (reverse topological order, as `git rev-list --reverse`
     /// lists them), dropping duplicates. The walk stops at `boundary` (the history of those
     /// commits is not searched): pass a commit older than all of them, such as the session's

@@ -282,7 +282,32 @@ fn rewritten(
     } else {
         handoff.repo.oldest_first(&commits, boundary).ok()?
     };
-    let moved = Work::of(handoff, commits);
+    // A commit that was not rewritten still has the parents it had: when the work was one
+    // unbroken range, the parent of each such commit is the one before it in the old list, so
+    // only the rewritten commits are read.
+    let old_parent: HashMap<Oid, Oid> = match &work.range {
+        Some(range) => {
+            let base = range.base.as_ref().and_then(|b| crate::store::oid(b).ok());
+            work.commits
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| {
+                    let parent = if i == 0 {
+                        base
+                    } else {
+                        Some(work.commits[i - 1])
+                    };
+                    parent.map(|p| (*c, p))
+                })
+                .collect()
+        }
+        None => HashMap::new(),
+    };
+    let range = crate::git::contiguous(&commits, |oid| match old_parent.get(&oid) {
+        Some(parent) if !map.contains_key(&oid) => Some(vec![*parent]),
+        _ => handoff.repo.parents(oid),
+    });
+    let moved = Work { commits, range };
     (moved != *work).then_some(moved)
 }
 

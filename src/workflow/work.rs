@@ -149,27 +149,43 @@ impl Handoff {
             .as_ref()
             .and_then(|b| self.repo.oid(b).ok())
             .filter(|b| self.repo.peel_to_commit(*b).is_some());
-        let walked = self.repo.walk(&[head], base.as_slice(), MAX_WALK)?;
         let mut members: Vec<Oid> = Vec::new();
         let mut untagged: Vec<Oid> = Vec::new();
         let mut others: BTreeMap<SessionId, usize> = BTreeMap::new();
-        for oid in &walked {
-            let message = self.repo.commit_message(*oid)?;
-            if !message.contains("Handoff-Session:") {
-                untagged.push(*oid);
-                continue;
-            }
-            let sessions = mentioned_sessions(&message);
-            if sessions.contains(id) {
-                members.push(*oid);
-            } else if sessions.is_empty() {
-                untagged.push(*oid);
-            } else {
-                for other in sessions {
-                    *others.entry(other).or_default() += 1;
+        // Each commit is read once: its message says whose it is, its parents whether the
+        // session's commits are one unbroken range.
+        let mut parents: std::collections::HashMap<Oid, Vec<Oid>> = Default::default();
+        self.repo
+            .walk_commits(&[head], base.as_slice(), MAX_WALK, |oid, message, of| {
+                const KEY: &[u8] = b"Handoff-Session:";
+                if !message.windows(KEY.len()).any(|w| w == KEY) {
+                    untagged.push(oid);
+                    parents.insert(oid, of.to_vec());
+                    return;
                 }
-            }
-        }
+                let sessions = mentioned_sessions(&String::from_utf8_lossy(message));
+                if sessions.contains(id) {
+                    members.push(oid);
+                    parents.insert(oid, of.to_vec());
+                } else if sessions.is_empty() {
+                    untagged.push(oid);
+                    parents.insert(oid, of.to_vec());
+                } else {
+                    for other in sessions {
+                        *others.entry(other).or_default() += 1;
+                    }
+                }
+            })?;
+        // The work of `commits`, with the parents read by the walk.
+        let work_of = |commits: Vec<Oid>| -> Work {
+            let range = crate::git::contiguous(&commits, |oid| {
+                parents
+                    .get(&oid)
+                    .cloned()
+                    .or_else(|| self.repo.parents(oid))
+            });
+            Work { commits, range }
+        };
         // The walk lists them newest first already; the recorded commits it did not reach
         // (on another branch, or rewritten away from HEAD) need ordering with them.
         let reached: HashSet<Oid> = members.iter().copied().collect();
@@ -190,7 +206,7 @@ impl Handoff {
                 members.extend(elsewhere);
                 self.repo.oldest_first(&members, base.as_slice())?
             };
-            return Ok((Work::of(self, commits), Found::Trailer));
+            return Ok((work_of(commits), Found::Trailer));
         }
         // No trailer anywhere: the untagged commits since the base, less the upstream's.
         let upstream_base = self
@@ -210,7 +226,7 @@ impl Handoff {
             .filter(|c| !upstream.contains(c))
             .collect();
         commits.reverse();
-        Ok((Work::of(self, commits), Found::Untagged { others }))
+        Ok((work_of(commits), Found::Untagged { others }))
     }
 
     /// Commits of `work` whose trailer names another session (work credited to one session
