@@ -303,11 +303,21 @@ impl Server {
             if let Some(kept) = &stored.kept_as {
                 text.push_str(&format!("\nNote: {kept}."));
             }
-            text.push_str(&format!("\nNext: {}\nSession ID: {id}\n", view.next_text));
+            let next = view
+                .next_text
+                .strip_prefix("next: ")
+                .unwrap_or(&view.next_text);
+            text.push_str(&format!("\nNext: {next}\nSession ID: {id}\n"));
+            // Both agent CLIs hand the model the structured content when there is one: it
+            // carries what the text says, the note on what the text became included.
+            let mut structured =
+                serde_json::to_value(&view).map_err(|e| CommandError::user(anyhow::anyhow!(e)))?;
+            if let Some(object) = structured.as_object_mut() {
+                object.insert("kept_as".to_owned(), serde_json::json!(stored.kept_as));
+                object.insert("answer".to_owned(), serde_json::json!(text));
+            }
             let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
-            result.structured_content = Some(
-                serde_json::to_value(&view).map_err(|e| CommandError::user(anyhow::anyhow!(e)))?,
-            );
+            result.structured_content = Some(structured);
             Ok(result)
         })
         .await

@@ -106,3 +106,330 @@ fn the_mcp_inspector_cli_lists_calls_and_retrieves() {
         found.stdout
     );
 }
+
+/// The scripted model stand-in (tests/agents/model_stub.py), on 127.0.0.1.
+struct ModelStub {
+    state: std::path::PathBuf,
+    port: u16,
+    child: std::process::Child,
+}
+
+impl ModelStub {
+    /// Starts the stand-in with `script` (see the stub's documentation).
+    fn start(env: &TestEnv, name: &str, script: &serde_json::Value) -> Self {
+        let state = env.path(name);
+        std::fs::create_dir_all(&state).unwrap();
+        let script_path = state.join("script.json");
+        std::fs::write(&script_path, script.to_string()).unwrap();
+        let stub = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/agents/model_stub.py");
+        let child = env
+            .command("python3", &state)
+            .args([stub, state.to_str().unwrap(), script_path.to_str().unwrap()])
+            .spawn()
+            .unwrap();
+        let port = crate::common::wait_for_port(&state, "the model stand-in");
+        Self { state, port, child }
+    }
+
+    /// What each tool call of the CLI returned, in order: `(tool, output, is_error)`.
+    fn results(&self) -> Vec<(String, String, bool)> {
+        std::fs::read_to_string(self.state.join("results.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["tool"].as_str().unwrap_or_default().to_owned(),
+                    v["output"].as_str().unwrap_or_default().to_owned(),
+                    v["error"].as_bool().unwrap_or(false),
+                )
+            })
+            .collect()
+    }
+
+    /// The output of the call of `tool`, which must have been made.
+    #[track_caller]
+    fn output_of(&self, tool: &str) -> String {
+        let results = self.results();
+        results
+            .iter()
+            .find(|(name, _, _)| name == tool)
+            .map(|(_, output, _)| output.clone())
+            .unwrap_or_else(|| panic!("{tool} was never called: {results:?}"))
+    }
+}
+
+impl Drop for ModelStub {
+    fn drop(&mut self) {
+        let _ = std::fs::write(self.state.join("stop"), "");
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the real `claude -p` in `repo` against the stand-in, configured only from what
+/// `init --agents` wrote (`.mcp.json`, `.claude/settings.local.json`).
+fn claude(env: &TestEnv, repo: &Path, stub: &ModelStub, prompt: &str) -> Run {
+    let home = env.path("claude-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let program = node_clis().join("claude");
+    Run::from(
+        env.command(program.to_str().unwrap(), repo)
+            .env("PATH", agent_path())
+            .env("HOME", &home)
+            .env(
+                "ANTHROPIC_BASE_URL",
+                format!("http://127.0.0.1:{}", stub.port),
+            )
+            .env("ANTHROPIC_API_KEY", "dummy-key")
+            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+            .env("DISABLE_TELEMETRY", "1")
+            .env("DISABLE_AUTOUPDATER", "1")
+            .env("DISABLE_ERROR_REPORTING", "1")
+            .args(["-p", prompt, "--output-format", "json"])
+            .output()
+            .unwrap(),
+    )
+}
+
+/// Runs the real `codex exec` in `repo` against the stand-in, with the model provider pointed
+/// at it and the MCP server registered exactly as `init --agents` printed it.
+fn codex(env: &TestEnv, repo: &Path, stub: &ModelStub, server_table: &str, prompt: &str) -> Run {
+    let home = env.path("codex-home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join("config.toml"),
+        format!(
+            "model_provider = \"stub\"\n\n[model_providers.stub]\nname = \"stub\"\nbase_url = \"http://127.0.0.1:{}/v1\"\nwire_api = \"responses\"\nenv_key = \"STUB_KEY\"\nrequest_max_retries = 0\nstream_max_retries = 0\n\n{server_table}",
+            stub.port
+        ),
+    )
+    .unwrap();
+    let program = node_clis().join("codex");
+    Run::from(
+        env.command(program.to_str().unwrap(), repo)
+            .env("PATH", agent_path())
+            .env("HOME", env.path("home"))
+            .env("CODEX_HOME", &home)
+            .env("STUB_KEY", "dummy-key")
+            // Plain function tools (deferred behind tool_search), not the default model's
+            // code mode.
+            .args(["exec", "-m", "gpt-5.5", "--skip-git-repo-check", prompt])
+            .output()
+            .unwrap(),
+    )
+}
+
+/// PATH for the agent CLIs: node, git and the git-handoff under test.
+fn agent_path() -> std::ffi::OsString {
+    let mut dirs = vec![Path::new(BIN).parent().unwrap().to_path_buf()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).unwrap()
+}
+
+const SESSION: &str = "SESSION-20251027-R3A7CX9S";
+
+/// Claude's steps: find the store tool (Claude Code defers MCP tools behind ToolSearch), then
+/// store `text`.
+fn claude_stores(server: &str, text: &str) -> serde_json::Value {
+    let tool = format!("mcp__{server}__byterover-store-knowledge");
+    serde_json::json!({"anthropic": [
+        {"tool": "ToolSearch", "input": {"query": format!("select:{tool}")}},
+        {"tool": tool, "input": {"messages": text}},
+        {"text": "Stored."}
+    ]})
+}
+
+/// Codex's steps: discover the tools (tool_search), retrieve with `query`, then store `text`.
+fn codex_retrieves_and_stores(query: &str, text: &str) -> serde_json::Value {
+    serde_json::json!({"openai": [
+        {"item": {"type": "tool_search_call", "execution": "client",
+                  "arguments": {"query": "byterover retrieve store knowledge", "limit": 8}}},
+        {"tool": "byterover_retrieve_knowledge", "namespace": "mcp__git_handoff",
+         "input": {"query": query, "limit": 1}},
+        {"tool": "byterover_store_knowledge", "namespace": "mcp__git_handoff",
+         "input": {"messages": text}},
+        {"text": "Done."}
+    ]})
+}
+
+/// The seed's four steps with the real CLIs, each configured only from `init --agents`: Claude
+/// plans, Codex retrieves the plan in full and reviews it, Claude records the implementation
+/// after a commit, Codex retrieves it and validates. Everything lands in git.
+#[test]
+fn the_seeds_four_steps_through_the_real_claude_and_codex() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let init = env.handoff(&repo, &["init", "--agents", "--json"]).json();
+    let server_table = init["codex_config"].as_str().unwrap().to_owned();
+    let plan = format!(
+        "**[{SESSION}] CLAUDE PLAN: Rate limiting**\n\n## Steps\n1. A token bucket per API key, 100 requests a minute\n2. Answer 429 with Retry-After\n\nSession ID: {SESSION}\n"
+    );
+
+    // 1. Claude plans.
+    let stub = ModelStub::start(&env, "stub-plan", &claude_stores("git-handoff", &plan));
+    let run = claude(&env, &repo, &stub, "Plan rate limiting and store the plan.");
+    run.ok();
+    let stored = stub.output_of("mcp__git-handoff__byterover-store-knowledge");
+    assert!(stored.contains("AWAITING_CODEX_REVIEW"), "{stored}");
+    drop(stub);
+
+    // 2. Codex reviews: the plan's full text reaches it.
+    let review = format!(
+        "**[{SESSION}] CODEX REVIEW: Rate limiting**\n\nA bucket per key is right.\n\n## Verdict\nAPPROVE\n\nSession ID: {SESSION}\n"
+    );
+    let stub = ModelStub::start(
+        &env,
+        "stub-review",
+        &codex_retrieves_and_stores(&format!("{SESSION} Claude plan"), &review),
+    );
+    let run = codex(
+        &env,
+        &repo,
+        &stub,
+        &server_table,
+        "Retrieve the plan and review it.",
+    );
+    run.ok();
+    let retrieved = stub.output_of("byterover_retrieve_knowledge");
+    assert!(
+        retrieved.contains("1. A token bucket per API key, 100 requests a minute")
+            && retrieved.contains("2. Answer 429 with Retry-After"),
+        "the plan's full text did not reach Codex: {retrieved}"
+    );
+    let stored = stub.output_of("byterover_store_knowledge");
+    assert!(stored.contains("READY_FOR_IMPLEMENTATION"), "{stored}");
+    drop(stub);
+
+    // 3. Claude implements: a commit (made while the session is current gets its trailer),
+    //    then the summary through the same tool.
+    let commit = env.commit_file(
+        &repo,
+        "src/limit.js",
+        "module.exports = 100;\n",
+        "Add the limiter",
+    );
+    let message = env.git_ok(&repo, &["log", "-1", "--format=%B"]);
+    assert!(
+        message.contains(&format!("Handoff-Session: {SESSION}")),
+        "{message}"
+    );
+    let summary = format!(
+        "**[{SESSION}] IMPLEMENTATION COMPLETE: Rate limiting**\n\nsrc/limit.js holds the limit.\n\nSession ID: {SESSION}\n"
+    );
+    let stub = ModelStub::start(
+        &env,
+        "stub-implement",
+        &claude_stores("git-handoff", &summary),
+    );
+    claude(&env, &repo, &stub, "Record the implementation.").ok();
+    let stored = stub.output_of("mcp__git-handoff__byterover-store-knowledge");
+    assert!(stored.contains("READY_FOR_CODEX_VALIDATION"), "{stored}");
+    drop(stub);
+
+    // 4. Codex validates what was implemented.
+    let validation = format!(
+        "**[{SESSION}] CODEX VALIDATION: Rate limiting**\n\nThe limit is in place.\n\n## Verdict\nAPPROVE\n\nSession ID: {SESSION}\n"
+    );
+    let stub = ModelStub::start(
+        &env,
+        "stub-validate",
+        &codex_retrieves_and_stores(&format!("{SESSION} implementation"), &validation),
+    );
+    codex(
+        &env,
+        &repo,
+        &stub,
+        &server_table,
+        "Validate the implementation.",
+    )
+    .ok();
+    let retrieved = stub.output_of("byterover_retrieve_knowledge");
+    assert!(
+        retrieved.contains("src/limit.js holds the limit."),
+        "{retrieved}"
+    );
+    drop(stub);
+
+    // All of it is in git, tied to the commit.
+    let show = env.handoff(&repo, &["show", SESSION, "--json"]).json();
+    assert_eq!(show["status"], "COMPLETE", "{show}");
+    let agents: Vec<&str> = show["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["agent"].as_str().unwrap())
+        .collect();
+    assert_eq!(agents, ["claude", "codex", "claude", "codex"], "{show}");
+    assert_eq!(show["commits"], serde_json::json!([commit]), "{show}");
+    let why = env.handoff(&repo, &["why", &commit, "--json"]).json();
+    assert_eq!(why["sessions"][0]["id"], SESSION, "{why}");
+}
+
+/// The same first step with the server command broken in `.mcp.json`: the tool call fails,
+/// nothing is stored, and the checks above would say so.
+#[test]
+fn a_wrong_server_command_is_caught() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    env.handoff(&repo, &["init", "--agents", "--no-hooks"]).ok();
+    let mcp = std::fs::read_to_string(repo.join(".mcp.json")).unwrap();
+    std::fs::write(
+        repo.join(".mcp.json"),
+        mcp.replace("\"mcp\"", "\"no-such-command\""),
+    )
+    .unwrap();
+    let plan = format!("**[{SESSION}] CLAUDE PLAN: Broken**\n\nSteps.\n");
+    let stub = ModelStub::start(&env, "stub", &claude_stores("git-handoff", &plan));
+    claude(&env, &repo, &stub, "Store the plan.");
+    let stored = stub
+        .results()
+        .into_iter()
+        .find(|(tool, _, _)| tool == "mcp__git-handoff__byterover-store-knowledge");
+    assert!(
+        stored
+            .as_ref()
+            .is_none_or(|(_, output, error)| *error || !output.contains("AWAITING_CODEX_REVIEW")),
+        "{stored:?}"
+    );
+    let list = env.handoff(&repo, &["list", "--json"]).json();
+    assert_eq!(list["sessions"], serde_json::json!([]), "{list}");
+}
+
+/// The tools' MCP annotations say none of them destroys anything: with them, `codex exec`
+/// 0.169 runs even a store without the approval mode `init --agents` prints (the printed line
+/// keeps the configuration working where Codex asks to approve every write). Removing the
+/// annotations makes this test fail ("MCP tool call requires approval").
+#[test]
+fn codex_exec_runs_the_annotated_tools_without_an_approval_setting() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let init = env
+        .handoff(&repo, &["init", "--agents", "--no-hooks", "--json"])
+        .json();
+    let table = init["codex_config"].as_str().unwrap();
+    assert!(
+        table.contains("default_tools_approval_mode = \"approve\""),
+        "{table}"
+    );
+    let without: String = table
+        .lines()
+        .filter(|l| !l.starts_with("default_tools_approval_mode"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let plan = format!("**[{SESSION}] CLAUDE PLAN: Approvals**\n\nSteps.\n");
+    let stub = ModelStub::start(
+        &env,
+        "stub",
+        &codex_retrieves_and_stores(&format!("{SESSION} plan"), &plan),
+    );
+    codex(&env, &repo, &stub, &without, "Store the plan.").ok();
+    let stored = stub.output_of("byterover_store_knowledge");
+    assert!(
+        stored.contains("AWAITING_CODEX_REVIEW") && !stored.contains("requires approval"),
+        "{stored}"
+    );
+    let show = env.handoff(&repo, &["show", SESSION, "--json"]).json();
+    assert_eq!(show["status"], "AWAITING_CODEX_REVIEW", "{show}");
+}

@@ -104,13 +104,15 @@ pub const DEFAULT_SERVER_NAME: &str = "git-handoff";
 pub const SEED_SERVER_NAME: &str = "byterover-mcp";
 
 /// The Codex configuration of the MCP server, printed by `init --agents`: a complete
-/// `config.toml` table. `codex exec` runs with approval policy "never", which refuses every MCP
-/// call not approved beforehand, so the table approves this server's tools; `codex mcp add`
-/// cannot say that, so the table is the form that works headless.
+/// `config.toml` table. `codex exec` runs with approval policy "never", which refuses an MCP
+/// call not approved beforehand; the server's tools say in their annotations that none is
+/// destructive, which Codex 0.169 takes as approval, and the table approves them outright for a
+/// Codex that asks about every write. `codex mcp add` cannot set that, so the table is the
+/// form to use.
 pub fn codex_entry(server: &str) -> String {
     format!(
         "# in ~/.codex/config.toml (or $CODEX_HOME/config.toml); approval mode \"approve\" because\n\
-         # codex exec's approval policy \"never\" refuses every MCP call not approved beforehand:\n\
+         # codex exec's approval policy \"never\" refuses MCP calls not approved beforehand:\n\
          [mcp_servers.{server}]\n\
          command = \"git\"\n\
          args = [\"handoff\", \"mcp\"]\n\
