@@ -115,7 +115,7 @@ pub fn merge_fetched(
     let name = tracking_name(remote)?;
     let prefix = tracking_prefix(&name);
     let mut report = PullReport {
-        remote: remote.to_owned(),
+        remote: crate::store::transport::shown(remote).into_owned(),
         notes: "none",
         ..PullReport::default()
     };
@@ -249,6 +249,54 @@ pub fn all_refs(handoff: &Handoff) -> Result<Vec<String>, Error> {
     Ok(refs)
 }
 
+/// Tracking refs whose names carry credentials (made by an older version from a URL with a
+/// token, `git push https://user:TOKEN@host/r.git`), each with the name it should have: the
+/// same with the URL's userinfo and query left out. `repair` renames them.
+pub fn tracking_refs_with_credentials(handoff: &Handoff) -> Result<Vec<(String, String)>, Error> {
+    let store = handoff.store();
+    let mut out = Vec::new();
+    for prefix in [
+        crate::store::refs::TRACKING_PREFIX,
+        "refs/notes/handoff-remotes/",
+    ] {
+        for (name, _) in store.refs_starting_with(prefix)? {
+            let Some(rest) = name.strip_prefix(prefix) else {
+                continue;
+            };
+            let (encoded, tail) = rest.split_once('/').unwrap_or((rest, ""));
+            let Some(remote) = transport::remote_of_tracking_name(encoded) else {
+                continue;
+            };
+            if transport::shown(&remote) == remote {
+                continue;
+            }
+            let clean = tracking_name(&remote)?;
+            let renamed = if tail.is_empty() {
+                format!("{prefix}{clean}")
+            } else {
+                format!("{prefix}{clean}/{tail}")
+            };
+            out.push((name, renamed));
+        }
+    }
+    Ok(out)
+}
+
+/// Renames the tracking refs [`tracking_refs_with_credentials`] finds (unless `dry_run`);
+/// returns them as `(old name, new name)`, the old names for the caller to keep to itself.
+pub fn rename_tracking_refs_with_credentials(
+    handoff: &Handoff,
+    dry_run: bool,
+) -> Result<Vec<(String, String)>, Error> {
+    let found = tracking_refs_with_credentials(handoff)?;
+    if !dry_run {
+        for (old, new) in &found {
+            handoff.store().rename_tracking(old, new)?;
+        }
+    }
+    Ok(found)
+}
+
 /// Of `refs`, those with local commits that what we last saw on `remote` (fetched or pushed)
 /// lacks: the ones a push would change.
 pub fn changed_refs(
@@ -309,7 +357,7 @@ pub fn push(
     let workdir = handoff.repo.run_dir().to_path_buf();
     let name = tracking_name(remote)?;
     let mut report = PushReport {
-        remote: remote.to_owned(),
+        remote: crate::store::transport::shown(remote).into_owned(),
         ..PushReport::default()
     };
     let mut refs = refs.to_vec();
@@ -344,7 +392,7 @@ pub fn push(
         }
         if round == PUSH_ATTEMPTS {
             return Err(Error::StillRejected {
-                remote: remote.to_owned(),
+                remote: crate::store::transport::shown(remote).into_owned(),
                 refs: outcome.rejected.join(", "),
             });
         }

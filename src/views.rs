@@ -133,6 +133,8 @@ pub struct RepairView<'a> {
     pub relinked: &'a [Relink],
     /// `dry_run`.
     pub dry_run: bool,
+    /// Tracking refs renamed because their names carried a URL's credentials.
+    pub credential_refs_renamed: usize,
 }
 
 /// What `init --json` prints.

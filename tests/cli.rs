@@ -23,6 +23,7 @@ mod test_robustness;
 mod test_sharing;
 mod test_snapshots;
 mod test_sync;
+mod test_trust;
 mod test_workflow;
 
 #[test]

@@ -116,23 +116,25 @@ pub fn pre_push(
     if changed.is_empty() {
         return Ok(Verdict::Allow);
     }
+    // A URL given to `git push` may carry a token: never show it.
+    let shown = crate::store::transport::shown(remote);
     match share::push(handoff, remote, &changed, true) {
         Ok(report) => {
             if !report.pushed.is_empty() {
                 handoff.reporter.status(&format!(
-                    "pushed {} handoff ref(s) to {remote}",
+                    "pushed {} handoff ref(s) to {shown}",
                     report.pushed.len()
                 ));
             }
             for r in &report.refused {
                 handoff.reporter.warn(&format!(
-                    "{remote} refused {}: {}; your push goes on",
+                    "{shown} refused {}: {}; your push goes on",
                     r.refname, r.error
                 ));
             }
         }
         Err(e) => handoff.reporter.warn(&format!(
-            "could not push the handoff data to {remote} ({e}); your push goes on. Retry with: git handoff push {remote}"
+            "could not push the handoff data to {shown} ({e}); your push goes on. Retry with: git handoff push {shown}"
         )),
     }
     Ok(Verdict::Allow)

@@ -310,6 +310,32 @@ impl Store<'_> {
         }
     }
 
+    /// Moves a tracking ref to `new_name` (another tracking name), leaving its reflog behind:
+    /// the new ref starts a reflog of its own and the old one goes with its ref, so text that
+    /// was in the old name or its reflog (credentials of a URL) is gone. When `new_name` exists
+    /// already the old ref is only deleted.
+    pub fn rename_tracking(&self, name: &str, new_name: &str) -> Result<()> {
+        let Some(target) = self.tip(name)? else {
+            return Ok(());
+        };
+        if self.tip(new_name)?.is_none() {
+            self.repo
+                .reference(
+                    new_name,
+                    target,
+                    false,
+                    "handoff: tracking ref renamed by repair",
+                )
+                .map_err(|source| Error::git(format!("creating {new_name}"), source))?;
+        }
+        match self.repo.find_reference(name) {
+            Ok(mut r) => r
+                .delete()
+                .map_err(|source| Error::git(format!("deleting {name}"), source)),
+            Err(_) => Ok(()),
+        }
+    }
+
     /// The OID a ref points at, `None` when it does not exist.
     pub fn tip(&self, name: &str) -> Result<Option<Oid>> {
         refs::read_ref(self.repo, name)
@@ -326,6 +352,25 @@ impl Store<'_> {
             let reference =
                 reference.map_err(|source| Error::git(format!("listing {prefix}"), source))?;
             if let (Ok(name), Some(target)) = (reference.name(), reference.target()) {
+                out.push((name.to_owned(), target));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every ref whose name starts with `prefix`, at any depth.
+    pub fn refs_starting_with(&self, prefix: &str) -> Result<Vec<(String, Oid)>> {
+        let iter = self
+            .repo
+            .references()
+            .map_err(|source| Error::git(format!("listing {prefix}"), source))?;
+        let mut out = Vec::new();
+        for reference in iter {
+            let reference =
+                reference.map_err(|source| Error::git(format!("listing {prefix}"), source))?;
+            if let (Ok(name), Some(target)) = (reference.name(), reference.target())
+                && name.starts_with(prefix)
+            {
                 out.push((name.to_owned(), target));
             }
         }

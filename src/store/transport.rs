@@ -53,7 +53,8 @@ impl Error {
         message: String,
     ) -> Self {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let remote = remote.to_owned();
+        let message = scrub(&message, remote);
+        let remote = shown(remote).into_owned();
         if stderr.contains("mismatched algorithms") || stderr.contains("hash algorithm") {
             Self::ObjectFormat {
                 command,
@@ -87,10 +88,62 @@ pub fn fetched_notes_prefix(remote: &str) -> String {
     format!("refs/handoff-remotes/{remote}/notes/")
 }
 
-/// Encodes a remote name (or URL) for our tracking ref names, injectively: ASCII letters,
-/// digits, `-` and `.` stand for themselves, every other byte is `_` and two hex digits
-/// (`team/a` → `team_2fa`, `team_a` → `team_5fa`), so two remotes never share tracking refs.
+/// A remote as it may be shown, logged or used in a ref name: a URL without its userinfo (a
+/// token in `https://x-access-token:TOKEN@host/r.git`, the usual CI form), its query and its
+/// fragment; anything else (a remote's name, a path, `user@host:path`) as it is.
+pub fn shown(remote: &str) -> std::borrow::Cow<'_, str> {
+    let Some((scheme, rest)) = remote.split_once("://") else {
+        return std::borrow::Cow::Borrowed(remote);
+    };
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let (authority, path) = match rest.find('/') {
+        Some(at) => rest.split_at(at),
+        None => (rest, ""),
+    };
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let clean = format!("{scheme}://{host}{path}");
+    if clean == remote {
+        std::borrow::Cow::Borrowed(remote)
+    } else {
+        std::borrow::Cow::Owned(clean)
+    }
+}
+
+/// `text` (git's message about `remote`) with the remote's credentials replaced, wherever they
+/// appear, by `***`.
+pub fn scrub(text: &str, remote: &str) -> String {
+    let Some((_, rest)) = remote.split_once("://") else {
+        return text.to_owned();
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let mut out = text.to_owned();
+    if let Some((userinfo, _)) = authority.rsplit_once('@') {
+        // The whole userinfo first, then each part alone (git may print either).
+        for secret in std::iter::once(userinfo).chain(userinfo.split(':')) {
+            if secret.len() >= 4 {
+                out = out.replace(secret, "***");
+            }
+        }
+    }
+    if let Some(query) = rest
+        .split_once('?')
+        .map(|(_, q)| q.split('#').next().unwrap_or(q))
+        && query.len() >= 4
+    {
+        out = out.replace(query, "***");
+    }
+    out
+}
+
+/// Encodes a remote name (or URL, without its credentials: [`shown`]) for our tracking ref
+/// names, injectively: ASCII letters, digits, `-` and `.` stand for themselves, every other
+/// byte is `_` and two hex digits (`team/a` → `team_2fa`, `team_a` → `team_5fa`), so two
+/// remotes never share tracking refs.
 pub fn tracking_name(remote: &str) -> Result<String, Error> {
+    let remote = shown(remote);
+    let remote = remote.as_ref();
     let mut name = String::with_capacity(remote.len());
     for b in remote.bytes() {
         if b.is_ascii_alphanumeric() || b == b'-' || (b == b'.' && !name.is_empty()) {
@@ -112,6 +165,24 @@ pub fn tracking_name(remote: &str) -> Result<String, Error> {
         return Err(Error::BadRemote(remote.to_owned()));
     }
     Ok(name)
+}
+
+/// The remote a tracking name stands for: [`tracking_name`] read back (`_` and two hex digits
+/// are the byte they encode). `None` when the name is not one it produces.
+pub fn remote_of_tracking_name(name: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(name.len());
+    let mut rest = name.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'_' {
+            let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(b);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).ok()
 }
 
 /// Outcome of a push.
@@ -314,4 +385,54 @@ fn last_lines(text: &str) -> String {
         }
     }
     out.join("; ")
+}
+
+#[cfg(test)]
+mod credential_tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_credentials_and_names_stay_as_they_are() {
+        let url = "https://x-access-token:ghs_SECRET1234@github.com/o/r.git?token=abcd#frag";
+        assert_eq!(shown(url), "https://github.com/o/r.git");
+        assert_eq!(shown("origin"), "origin");
+        assert_eq!(shown("git@github.com:o/r.git"), "git@github.com:o/r.git");
+        assert_eq!(shown("/srv/repo.git"), "/srv/repo.git");
+        assert_eq!(shown("https://host/r.git"), "https://host/r.git");
+        assert_eq!(shown("ssh://user:pw@host:22/r"), "ssh://host:22/r");
+        // The same remote with or without a token tracks into the same refs.
+        assert_eq!(
+            tracking_name(url).unwrap(),
+            tracking_name("https://github.com/o/r.git").unwrap()
+        );
+        assert!(!tracking_name(url).unwrap().contains("SECRET"));
+    }
+
+    #[test]
+    fn git_messages_lose_the_credentials_too() {
+        let url = "https://x-access-token:ghs_SECRET1234@github.com/o/r.git";
+        let said = "fatal: unable to access 'https://x-access-token:ghs_SECRET1234@github.com/o/r.git/': refused; password ghs_SECRET1234";
+        let clean = scrub(said, url);
+        assert!(!clean.contains("SECRET"), "{clean}");
+        assert!(clean.contains("github.com/o/r.git"), "{clean}");
+        assert_eq!(scrub("nothing to hide", "origin"), "nothing to hide");
+    }
+
+    #[test]
+    fn tracking_names_read_back_as_their_remote() {
+        for remote in ["origin", "team/a", "team_a", "https://u:p@h/r.git", "a..b."] {
+            let raw: String = remote
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b == b'-' {
+                        char::from(b).to_string()
+                    } else {
+                        format!("_{b:02x}")
+                    }
+                })
+                .collect();
+            assert_eq!(remote_of_tracking_name(&raw).as_deref(), Some(remote));
+        }
+        assert_eq!(remote_of_tracking_name("bad_zz"), None);
+    }
 }

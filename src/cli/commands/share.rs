@@ -97,7 +97,7 @@ pub fn push(args: &PushArgs) -> CommandResult {
         ui::status(&format!(
             "pushed {} ref(s) to {} ({} pull-merge round(s))",
             report.pushed.len(),
-            sanitize(&args.remote),
+            sanitize(&git_handoff::store::transport::shown(&args.remote)),
             report.retries
         ));
     }
@@ -132,7 +132,7 @@ pub fn push(args: &PushArgs) -> CommandResult {
             git_handoff::error::ErrorKind::Remote,
             anyhow::anyhow!(
                 "{} refused {} ref(s): {}",
-                args.remote,
+                crate::cli::ui::sanitize_line(&git_handoff::store::transport::shown(&args.remote)),
                 list.len(),
                 crate::cli::ui::sanitize_line(&list.join("; "))
             ),
@@ -147,12 +147,13 @@ pub fn pull(args: &PullArgs) -> CommandResult {
     check_remote(&handoff, &args.remote)?;
     let report = share::pull(&handoff, &args.remote, args.json)?;
     report_problems(&report);
+    warn_of_credential_refs(&handoff);
     if args.json {
         ui::json(&report)?;
     } else {
         ui::status(&format!(
             "from {}: {} new, {} fast-forwarded, {} merged, {} up to date; notes {}",
-            sanitize(&args.remote),
+            sanitize(&git_handoff::store::transport::shown(&args.remote)),
             report.created.len(),
             report.fast_forwarded.len(),
             report.merged.len(),
@@ -161,6 +162,18 @@ pub fn pull(args: &PullArgs) -> CommandResult {
         ));
     }
     Ok(())
+}
+
+/// Warns when tracking refs carry a URL's credentials in their names (see `repair`).
+fn warn_of_credential_refs(handoff: &git_handoff::workflow::Handoff) {
+    if let Ok(found) = share::tracking_refs_with_credentials(handoff)
+        && !found.is_empty()
+    {
+        ui::warn(&format!(
+            "{} tracking ref(s) carry a URL's credentials in their names (made by an older git-handoff from a URL with a token); a push --mirror would copy them: rename them with 'git handoff repair'",
+            found.len()
+        ));
+    }
 }
 
 fn report_problems(report: &PullReport) {

@@ -118,23 +118,23 @@ pub fn run(args: &StatusArgs) -> CommandResult {
             out.push_str(&format!(
                 "behind:          {} ref(s) of {} have newer artifacts or notes: pull (git handoff pull {})\n",
                 behind.len(),
-                ui::sanitize_line(r),
-                ui::sanitize_line(r)
+                ui::sanitize_line(&git_handoff::store::transport::shown(r)),
+                ui::sanitize_line(&git_handoff::store::transport::shown(r))
             ));
         }
         if unpushed.is_empty() {
             if behind.is_empty() {
                 out.push_str(&format!(
                     "handoff data:    up to date with {}\n",
-                    ui::sanitize_line(r)
+                    ui::sanitize_line(&git_handoff::store::transport::shown(r))
                 ));
             }
         } else {
             out.push_str(&format!(
                 "handoff data:    {} ref(s) not pushed to {} (git handoff push {})\n",
                 unpushed.len(),
-                ui::sanitize_line(r),
-                ui::sanitize_line(r)
+                ui::sanitize_line(&git_handoff::store::transport::shown(r)),
+                ui::sanitize_line(&git_handoff::store::transport::shown(r))
             ));
         }
     }

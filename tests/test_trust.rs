@@ -1,0 +1,120 @@
+//! Trust, round 2 (issue "Trust, round 2"): no secret on the wire, in output or in a ref name;
+//! the user's own git keeps working; bounded reads.
+
+use crate::common::{Run, TestEnv};
+
+const TOKEN: &str = "ghs_SECRET0123456789";
+
+/// Every ref name and reflog line of `repo`, to look for a secret in.
+fn refs_and_reflogs(env: &TestEnv, repo: &std::path::Path) -> String {
+    let names = env.git_ok(repo, &["for-each-ref", "--format=%(refname)"]);
+    let mut all = names.clone();
+    for name in names.lines() {
+        all.push_str(&env.git(repo, &["reflog", "show", name]).stdout);
+    }
+    all
+}
+
+#[test]
+fn a_token_in_a_remote_url_never_reaches_output_or_ref_names() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    env.handoff(&repo, &["init", "--no-hooks"]).ok();
+    let id = env.plan(&repo, "Tokens");
+    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    let commit = env.commit_file(&repo, "a.txt", "a\n", "A");
+    env.handoff(&repo, &["implement", &id, "-m", "done"]).ok();
+    // The usual CI form; nothing listens on port 9, so the push fails after the hook's work.
+    let url = format!("https://x-access-token:{TOKEN}@127.0.0.1:9/o/r.git");
+    for command in ["push", "pull"] {
+        let run = env.handoff(&repo, &[command, &url]);
+        assert_ne!(run.code, 0, "{command} reached nothing: {run:?}");
+        let said = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            !said.contains(TOKEN) && !said.contains("SECRET"),
+            "{command}: {said}"
+        );
+        assert!(
+            said.contains("https://127.0.0.1:9/o/r.git"),
+            "{command}: {said}"
+        );
+    }
+    // The pre-push hook, as git runs it for `git push URL main` (git passes the URL as both
+    // the remote and its location).
+    let zero = "0".repeat(40);
+    let run = Run::from(
+        env.command(crate::common::BIN, &repo)
+            .args(["hook", "pre-push", &url, &url])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write as _;
+                child.stdin.take().unwrap().write_all(
+                    format!("refs/heads/main {commit} refs/heads/main {zero}\n").as_bytes(),
+                )?;
+                child.wait_with_output()
+            })
+            .unwrap(),
+    );
+    run.ok();
+    assert!(run.stderr.contains("your push goes on"), "{}", run.stderr);
+    assert!(!run.stderr.contains(TOKEN), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("https://127.0.0.1:9/o/r.git"),
+        "{}",
+        run.stderr
+    );
+    let everything = refs_and_reflogs(&env, &repo);
+    assert!(
+        !everything.contains(TOKEN) && !everything.contains("SECRET"),
+        "{everything}"
+    );
+}
+
+#[test]
+fn repair_renames_tracking_refs_an_older_version_named_after_a_token() {
+    let env = TestEnv::new();
+    let (_bare, clones) = env.bare_with_clones("remote", &["me"]);
+    let me = &clones[0];
+    env.handoff(me, &["init", "--no-hooks"]).ok();
+    let id = env.plan(me, "Old refs");
+    let tip = env.git_ok(me, &["rev-parse", &format!("refs/handoff/sessions/{id}")]);
+    // What an older version made of `git handoff pull https://x:TOKEN@host/r.git`.
+    let encoded = format!(
+        "https_3a_2f_2fx_3a{}_40host_2fr.git",
+        TOKEN.replace('_', "_5f")
+    );
+    let bad = format!("refs/handoff-remotes/{encoded}/sessions/{id}");
+    env.git_ok(me, &["update-ref", &bad, &tip]);
+    env.git_ok(
+        me,
+        &[
+            "update-ref",
+            &format!("refs/notes/handoff-remotes/{encoded}"),
+            &tip,
+        ],
+    );
+    // The next pull says so, without the name.
+    let run = env.handoff(me, &["pull", "origin"]);
+    run.ok();
+    assert!(run.stderr.contains("git handoff repair"), "{}", run.stderr);
+    assert!(!run.stderr.contains("SECRET"), "{}", run.stderr);
+    let out = env.handoff(me, &["repair", "--json"]).json();
+    assert_eq!(out["credential_refs_renamed"], 2, "{out}");
+    let everything = refs_and_reflogs(&env, me);
+    assert!(!everything.contains("SECRET"), "{everything}");
+    let renamed = env.git_ok(
+        me,
+        &[
+            "rev-parse",
+            &format!("refs/handoff-remotes/https_3a_2f_2fhost_2fr.git/sessions/{id}"),
+        ],
+    );
+    assert_eq!(renamed, tip);
+    // Nothing left to do.
+    let again = env.handoff(me, &["repair", "--json"]).json();
+    assert_eq!(again["credential_refs_renamed"], 0, "{again}");
+}
