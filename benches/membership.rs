@@ -28,6 +28,8 @@ const COMMITS: usize = 5_000;
 const REWRITTEN: usize = 1_000;
 const INTERLEAVED: usize = 50;
 const RUNS: usize = 20;
+/// Runs of each writing command (median taken).
+const RUNS_WRITE: usize = 7;
 
 /// A new repository with one commit, and a session planned on it; returns the session ID.
 fn repo_with_session(dir: &Path, title: &str) -> String {
@@ -130,22 +132,43 @@ fn main() {
     for c in &commits {
         notes.push_str(&format!("N :1 {c}\n"));
     }
-    let baseline = fast_import(&dir, notes.as_bytes());
-    let ours = run_ok(
-        &dir,
-        BIN,
-        &["implement", &id, "--force", "-m", "all of it"],
-        None,
-    );
+    // Medians of runs that each start from the same refs: no notes, the session at its plan.
+    let plan_tip = git(&dir, &["rev-parse", &format!("refs/handoff/sessions/{id}")]);
+    let mut ours = Vec::new();
+    let mut baseline = Vec::new();
+    for _ in 0..RUNS_WRITE {
+        let _ = cmd(&dir, "git")
+            .args(["update-ref", "-d", "refs/notes/baseline"])
+            .output();
+        baseline.push(fast_import(&dir, notes.as_bytes()));
+        let _ = cmd(&dir, "git")
+            .args(["update-ref", "-d", "refs/notes/handoff"])
+            .output();
+        git(
+            &dir,
+            &[
+                "update-ref",
+                &format!("refs/handoff/sessions/{id}"),
+                plan_tip.trim(),
+            ],
+        );
+        ours.push(run_ok(
+            &dir,
+            BIN,
+            &["implement", &id, "--force", "-m", "all of it"],
+            None,
+        ));
+    }
+    let (ours, baseline) = (median(ours), median(baseline));
     let noted = git(&dir, &["notes", "--ref=handoff", "list"])
         .lines()
         .count();
     assert_eq!(noted, COMMITS, "every commit noted");
     ratio(
-        &format!("implement, {COMMITS} trailer commits"),
+        &format!("implement, {COMMITS} trailer commits (median)"),
         ours,
         baseline,
-        &format!("git fast-import, same {COMMITS} notes"),
+        &format!("git fast-import, same {COMMITS} notes (median)"),
         "<= 0.3x",
     );
 
@@ -172,32 +195,51 @@ fn main() {
         .rev()
         .map(|(o, n)| format!("{o} {n}\n"))
         .collect();
-    git(
-        &dir,
-        &[
-            "update-ref",
-            "refs/notes/baseline-copy",
-            "refs/notes/handoff",
-        ],
-    );
-    let baseline = run_ok(
-        &dir,
-        "git",
-        &[
-            "-c",
-            "notes.rewriteRef=refs/notes/baseline-copy",
-            "notes",
-            "copy",
-            "--for-rewrite=rebase",
-        ],
-        Some(map.as_bytes()),
-    );
-    let ours = run_ok(
-        &dir,
-        BIN,
-        &["hook", "post-rewrite", "rebase"],
-        Some(map.as_bytes()),
-    );
+    let notes_before = git(&dir, &["rev-parse", "refs/notes/handoff"]);
+    let session_before = git(&dir, &["rev-parse", &format!("refs/handoff/sessions/{id}")]);
+    let mut ours = Vec::new();
+    let mut baseline = Vec::new();
+    for _ in 0..RUNS_WRITE {
+        git(
+            &dir,
+            &[
+                "update-ref",
+                "refs/notes/baseline-copy",
+                notes_before.trim(),
+            ],
+        );
+        baseline.push(run_ok(
+            &dir,
+            "git",
+            &[
+                "-c",
+                "notes.rewriteRef=refs/notes/baseline-copy",
+                "notes",
+                "copy",
+                "--for-rewrite=rebase",
+            ],
+            Some(map.as_bytes()),
+        ));
+        git(
+            &dir,
+            &["update-ref", "refs/notes/handoff", notes_before.trim()],
+        );
+        git(
+            &dir,
+            &[
+                "update-ref",
+                &format!("refs/handoff/sessions/{id}"),
+                session_before.trim(),
+            ],
+        );
+        ours.push(run_ok(
+            &dir,
+            BIN,
+            &["hook", "post-rewrite", "rebase"],
+            Some(map.as_bytes()),
+        ));
+    }
+    let (ours, baseline) = (median(ours), median(baseline));
     let show = String::from_utf8(
         cmd(&dir, BIN)
             .args(["show", &id, "--json"])
@@ -208,10 +250,10 @@ fn main() {
     .unwrap();
     assert!(show.contains(&new[0]), "the session follows the rebase");
     ratio(
-        &format!("post-rewrite, rebase of {REWRITTEN} noted commits"),
+        &format!("post-rewrite, rebase of {REWRITTEN} noted commits (median)"),
         ours,
         baseline,
-        "git notes copy --for-rewrite=rebase",
+        "git notes copy --for-rewrite=rebase (median)",
         "<= 2x",
     );
 
