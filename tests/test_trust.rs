@@ -118,3 +118,128 @@ fn repair_renames_tracking_refs_an_older_version_named_after_a_token() {
     let again = env.handoff(me, &["repair", "--json"]).json();
     assert_eq!(again["credential_refs_renamed"], 0, "{again}");
 }
+
+/// With the hooks installed, pushes that name our refs themselves (or every ref) are left to
+/// git: the hook's own push never moves a ref git has already negotiated.
+#[test]
+fn the_users_own_pushes_of_our_refs_work_with_the_hooks() {
+    let env = TestEnv::new();
+    let (bare, clones) = env.bare_with_clones("remote", &["me"]);
+    let me = &clones[0];
+    env.handoff(me, &["init"]).ok();
+    let id = env.plan(me, "Own pushes");
+    env.handoff(me, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    env.commit_file(me, "a.txt", "a\n", "A");
+    env.handoff(me, &["implement", &id, "-m", "done"]).ok();
+    let mirror = env.path("mirror.git");
+    env.git_ok(
+        env.root.path(),
+        &["init", "-q", "--bare", mirror.to_str().unwrap()],
+    );
+    let mirror = mirror.to_str().unwrap();
+    let bare = bare.to_str().unwrap();
+    for (i, args) in [
+        vec!["push", "-q", "--mirror", mirror],
+        vec!["push", "-q", bare, "main", "refs/notes/*"],
+        vec!["push", "-q", bare, "refs/handoff/*:refs/handoff/*"],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // A new note before each, so our refs have moved since the remote last saw them.
+        env.commit_file(me, &format!("b{i}.txt"), "b\n", "B");
+        env.handoff(
+            me,
+            &[
+                "implement",
+                &id,
+                "-m",
+                "again",
+                "--force",
+                "--range",
+                "HEAD^!",
+            ],
+        )
+        .ok();
+        let run = env.git(me, &args);
+        assert_eq!(run.code, 0, "git {args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains("cannot lock ref"), "{}", run.stderr);
+        assert!(!run.stderr.contains("but expected"), "{}", run.stderr);
+    }
+    env.commit_file(me, "c.txt", "c\n", "C");
+    env.handoff(
+        me,
+        &[
+            "implement",
+            &id,
+            "-m",
+            "once more",
+            "--force",
+            "--range",
+            "HEAD^!",
+        ],
+    )
+    .ok();
+    let run = env.git(me, &["push", "-q", bare, "main", "refs/notes/handoff"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // What the remotes hold is what this clone holds.
+    let notes = env.git_ok(me, &["rev-parse", "refs/notes/handoff"]);
+    let theirs = env.git_ok(me, &["ls-remote", bare, "refs/notes/handoff"]);
+    assert!(theirs.starts_with(&notes), "{theirs} vs {notes}");
+}
+
+/// Reads stop at the limit of a stored text with a clear error, whatever the source.
+#[test]
+fn endless_input_stops_at_the_limit() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Endless");
+    for args in [
+        vec!["plan", "-t", "Zero", "-F", "/dev/zero"],
+        vec![
+            "review",
+            &id,
+            "--verdict",
+            "approve",
+            "-m",
+            "x",
+            "--findings",
+            "/dev/zero",
+        ],
+    ] {
+        let err = env.handoff(&repo, &args).fails(1).to_owned();
+        assert!(err.contains("8 MiB"), "{args:?}: {err}");
+    }
+    // Standard input that never ends (`yes | git handoff plan -F -`).
+    let run = Run::from(
+        env.command("sh", &repo)
+            .args([
+                "-c",
+                &format!("yes | \"{}\" plan -t Yes -F -", crate::common::BIN),
+            ])
+            .output()
+            .unwrap(),
+    );
+    let err = run.fails(1);
+    assert!(err.contains("8 MiB"), "{err}");
+    let list = env.handoff(&repo, &["list", "--json"]).json();
+    assert_eq!(list["sessions"].as_array().unwrap().len(), 1, "{list}");
+}
+
+/// A limit larger than anything there is saturates: never a false "nothing matches".
+#[test]
+fn a_huge_limit_is_not_a_false_nothing() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    env.plan(&repo, "Zeppelin routes");
+    let max = u64::MAX.to_string();
+    let found = env
+        .handoff(&repo, &["search", "zeppelin", "--limit", &max, "--json"])
+        .json();
+    assert_eq!(found["results"].as_array().unwrap().len(), 1, "{found}");
+    let listed = env
+        .handoff(&repo, &["list", "--limit", &max, "--json"])
+        .json();
+    assert_eq!(listed["sessions"].as_array().unwrap().len(), 1, "{listed}");
+}

@@ -26,6 +26,52 @@ pub enum Error {
     /// The body is not UTF-8.
     #[error("'{0}' is not UTF-8 text")]
     NotUtf8(String),
+    /// The input goes on past the largest text that can be stored.
+    #[error(
+        "{0} is larger than {LIMIT_TEXT}, the largest text a session can store; nothing was read past it"
+    )]
+    TooLarge(String),
+}
+
+/// The largest body read, in bytes: a stored file's limit (docs/format.md).
+pub const MAX_INPUT_BYTES: usize = git_handoff::session::codec::MAX_FILE_BYTES;
+
+/// [`MAX_INPUT_BYTES`] for people.
+const LIMIT_TEXT: &str = "8 MiB";
+
+/// Reads `reader` to its end, or fails as soon as it goes past [`MAX_INPUT_BYTES`] (a file
+/// like `/dev/zero`, or `yes |`, never ends): memory stays bounded.
+pub fn read_bounded(reader: impl Read, what: &str) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    let limit = u64::try_from(MAX_INPUT_BYTES).unwrap_or(u64::MAX);
+    reader
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Error::Stdin)?;
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(Error::TooLarge(what.to_owned()));
+    }
+    Ok(bytes)
+}
+
+/// Reads the file at `path` as [`read_bounded`] does.
+pub fn read_file_bounded(path: &Path) -> Result<Vec<u8>, Error> {
+    let file = std::fs::File::open(path).map_err(|source| Error::File {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut bytes = Vec::new();
+    let limit = u64::try_from(MAX_INPUT_BYTES).unwrap_or(u64::MAX);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::File {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(Error::TooLarge(format!("'{}'", path.display())));
+    }
+    Ok(bytes)
 }
 
 /// The body options of a command.
@@ -45,10 +91,7 @@ impl BodySource {
             if path.as_os_str() == "-" {
                 return read_stdin();
             }
-            let bytes = std::fs::read(path).map_err(|source| Error::File {
-                path: path.clone(),
-                source,
-            })?;
+            let bytes = read_file_bounded(path)?;
             return String::from_utf8(bytes)
                 .map_err(|_| Error::NotUtf8(path.display().to_string()));
         }
@@ -63,10 +106,7 @@ impl BodySource {
 }
 
 fn read_stdin() -> Result<String, Error> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut bytes)
-        .map_err(Error::Stdin)?;
+    let bytes = read_bounded(std::io::stdin(), "standard input")?;
     String::from_utf8(bytes).map_err(|_| Error::NotUtf8("standard input".into()))
 }
 

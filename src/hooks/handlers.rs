@@ -39,13 +39,19 @@ pub fn pre_push(
 ) -> super::Result<Verdict> {
     let mut tips = Vec::new();
     let mut hide = Vec::new();
+    // Our refs the user's own push names (`--mirror`, `refs/notes/*`, `refs/handoff/*:...`):
+    // git has negotiated them already, so they are git's to update, not the nested push's.
+    let mut named_by_git: BTreeSet<String> = BTreeSet::new();
     for line in input.lines() {
         let line = line?;
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let [local_ref, local, _remote_ref, remote_oid] = fields.as_slice() else {
+        let [local_ref, local, remote_ref, remote_oid] = fields.as_slice() else {
             continue;
         };
-        if local_ref.starts_with("refs/handoff/") || local_ref.starts_with("refs/notes/") {
+        let ours = |r: &str| r.starts_with("refs/handoff/") || r.starts_with("refs/notes/");
+        if ours(local_ref) || ours(remote_ref) {
+            named_by_git.insert((*local_ref).to_owned());
+            named_by_git.insert((*remote_ref).to_owned());
             continue;
         }
         // Object names of either format (40 or 64 hex digits); all zeros is a deletion.
@@ -112,6 +118,7 @@ pub fn pre_push(
     if handoff.store().tip(NOTES_REF)?.is_some() {
         refs.push(NOTES_REF.to_owned());
     }
+    refs.retain(|r| !named_by_git.contains(r));
     let changed = share::changed_refs(handoff, remote, &refs)?;
     if changed.is_empty() {
         return Ok(Verdict::Allow);

@@ -86,7 +86,7 @@ impl Index {
         let mut others = Vec::new();
         if wanted > 0 {
             // One more than could be needed, to see whether the last one taken ties with it.
-            let cap = wanted + named.len() + 1;
+            let cap = wanted.saturating_add(named.len()).saturating_add(1);
             let (best, with_ties) = match parts {
                 None => self.best_scores(terms, cap)?,
                 Some(parts) => (
@@ -108,7 +108,7 @@ impl Index {
                     // once joined; every row with that score is here (the postings return all
                     // rows tied with their cut).
                     others.retain(|s| s.score <= last);
-                    if others.len() > wanted + MAX_TIED_JOINS {
+                    if others.len() > wanted.saturating_add(MAX_TIED_JOINS) {
                         // Joining them one by one would cost more than the joined query.
                         return Ok(None);
                     }

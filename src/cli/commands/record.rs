@@ -221,20 +221,18 @@ fn judge(args: &ReviewArgs, kind: Kind, range: Option<&str>) -> CommandResult {
     let id = handoff.resolve(&args.id)?;
     let parsed = match &args.findings {
         Some(path) => {
-            let text = if path.as_os_str() == "-" {
-                let mut s = String::new();
-                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| {
-                    user_error(format!("cannot read findings from standard input: {e}"))
-                })?;
-                s
+            let bytes = if path.as_os_str() == "-" {
+                crate::cli::body::read_bounded(std::io::stdin(), "the findings on standard input")
             } else {
-                std::fs::read_to_string(path).map_err(|e| {
-                    user_error(format!(
-                        "cannot read findings file '{}': {e}",
-                        path.display()
-                    ))
-                })?
-            };
+                crate::cli::body::read_file_bounded(path)
+            }
+            .map_err(|e| user_error(format!("cannot read the findings: {e}")))?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                user_error(format!(
+                    "the findings in '{}' are not UTF-8 text",
+                    path.display()
+                ))
+            })?;
             let parsed = findings::parse(&text, handoff.repo.work_dir())
                 .map_err(|e| user_error(format!("{}: {e}", path.display())))?;
             for w in &parsed.warnings {
