@@ -243,3 +243,62 @@ fn a_huge_limit_is_not_a_false_nothing() {
         .json();
     assert_eq!(listed["sessions"].as_array().unwrap().len(), 1, "{listed}");
 }
+
+/// A partial clone (`--filter=blob:none`) reads its sessions: the blobs of what `pull` fetched
+/// are fetched with it, in one round trip.
+#[test]
+fn a_partial_clone_reads_its_sessions() {
+    let env = TestEnv::new();
+    let (bare, clones) = env.bare_with_clones("remote", &["author"]);
+    let author = &clones[0];
+    env.handoff(author, &["init", "--no-hooks"]).ok();
+    let id = env.plan(author, "Partial clones");
+    env.handoff(
+        author,
+        &["review", &id, "--verdict", "approve", "-m", "Looks right"],
+    )
+    .ok();
+    env.commit_file(author, "a.txt", "a\n", "A");
+    env.handoff(
+        author,
+        &["implement", &id, "-m", "done", "--range", "HEAD^!"],
+    )
+    .ok();
+    env.git_ok(author, &["push", "-q", "origin", "main"]);
+    env.handoff(author, &["push"]).ok();
+    for key in ["uploadpack.allowFilter", "uploadpack.allowAnySHA1InWant"] {
+        env.git_ok(&bare, &["config", key, "true"]);
+    }
+    let partial = env.path("partial");
+    env.git_ok(
+        env.root.path(),
+        &[
+            "clone",
+            "-q",
+            "--no-local",
+            "--filter=blob:none",
+            &format!("file://{}", bare.display()),
+            partial.to_str().unwrap(),
+        ],
+    );
+    env.git_ok(&partial, &["config", "user.name", "Reviewer"]);
+    env.git_ok(&partial, &["config", "user.email", "r@example.com"]);
+    env.handoff(&partial, &["init", "--no-hooks"]).ok();
+    // A plain fetch brings the refs without their blobs.
+    env.git_ok(&partial, &["fetch", "-q"]);
+    let run = env.handoff(&partial, &["pull"]);
+    run.ok();
+    assert!(!run.stderr.contains("object not found"), "{}", run.stderr);
+    let show = env.handoff(&partial, &["show", &id, "--json"]).json();
+    assert_eq!(show["status"], "READY_FOR_CODEX_VALIDATION", "{show}");
+    let prompt = env
+        .handoff(&partial, &["context", &id, "--for", "validate"])
+        .ok()
+        .to_owned();
+    assert!(
+        prompt.contains("Looks right") && prompt.contains("+a"),
+        "{prompt}"
+    );
+    let why = env.handoff(&partial, &["why", "HEAD", "--json"]).json();
+    assert_eq!(why["sessions"][0]["id"], id.as_str(), "{why}");
+}

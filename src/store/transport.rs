@@ -253,12 +253,80 @@ pub fn fetch(dir: &Path, remote: &str, quiet: bool) -> Result<Fetched, Error> {
         quiet,
     )?;
     if out.status.success() {
+        fetch_promised(dir, remote, &name)?;
         return Ok(Fetched::default());
     }
     if !String::from_utf8_lossy(&out.stderr).contains("fsck") && !message.contains("fsck") {
         return Err(Error::failed("fetch", remote, &out, message));
     }
     fetch_each(dir, remote, &name)
+}
+
+/// In a partial clone (`git clone --filter=blob:none`, which GitHub recommends for large
+/// repositories) a fetch of our refs brings their commits and trees but leaves the blobs to be
+/// fetched on demand, which libgit2 cannot do: so the blobs the remote's sessions and notes name
+/// and this clone lacks are fetched here, in one round trip, as git's own lazy fetch asks for
+/// them. Anything else is left alone; a clone that is not partial costs one config read.
+fn fetch_promised(dir: &Path, remote: &str, name: &str) -> Result<(), Error> {
+    let partial = git(dir)
+        .args([
+            "config",
+            "--get-regexp",
+            r"^(remote\..*\.promisor|extensions\.partialclone)$",
+        ])
+        .output()
+        .map_err(Error::Spawn)?;
+    if !String::from_utf8_lossy(&partial.stdout)
+        .lines()
+        .any(|l| !l.trim_end().ends_with(" false"))
+    {
+        return Ok(());
+    }
+    let listed = git(dir)
+        .args(["rev-list", "--objects", "--missing=print"])
+        .arg(format!("--glob={}*", tracking_root(name)))
+        .arg(format!("--glob={}*", tracking_notes(name)))
+        .output()
+        .map_err(Error::Spawn)?;
+    let missing: String = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix('?'))
+        .map(|oid| format!("{oid}\n"))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut child = git(dir)
+        .args([
+            "-c",
+            "fetch.negotiationAlgorithm=noop",
+            "fetch",
+            remote,
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--recurse-submodules=no",
+            "--filter=blob:none",
+            "--stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(Error::Spawn)?;
+    if let Some(mut stdin) = child.stdin.take() {
+        std::io::Write::write_all(&mut stdin, missing.as_bytes()).map_err(Error::Spawn)?;
+    }
+    let out = child.wait_with_output().map_err(Error::Spawn)?;
+    if !out.status.success() {
+        let message = last_lines(&String::from_utf8_lossy(&out.stderr));
+        return Err(Error::failed("fetch", remote, &out, message));
+    }
+    Ok(())
+}
+
+/// Where every tracking ref of a remote lives: `refs/handoff-remotes/<remote>/`.
+fn tracking_root(name: &str) -> String {
+    format!("{}{name}/", super::refs::TRACKING_PREFIX)
 }
 
 fn fetch_command(dir: &Path, remote: &str, quiet: bool, refspecs: &[&str]) -> Command {
