@@ -146,6 +146,158 @@ const RULES: &[Rule] = &[
         ignores: &["eyJ is how base64 JSON starts"],
     },
     Rule {
+        kind: "slack-webhook",
+        pattern: r"https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/+-]{20,}",
+        value: None,
+        matches: &[
+            "SLACK=https://hooks.slack.com/services/T0123ABCD/B0456EFGH/abcdefghijABCDEFGHIJ1234",
+        ],
+        ignores: &["Post to https://hooks.slack.com/services/ with the webhook of your workspace."],
+    },
+    Rule {
+        kind: "discord-webhook",
+        pattern: r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9_-]{60,68}",
+        value: None,
+        matches: &[
+            "https://discord.com/api/webhooks/123456789012345678/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ab",
+        ],
+        ignores: &["https://discord.com/api/webhooks/ID/TOKEN is the form."],
+    },
+    Rule {
+        kind: "sendgrid-key",
+        pattern: r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b",
+        value: None,
+        matches: &[
+            "SENDGRID=SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ",
+        ],
+        ignores: &["SG.short.key"],
+    },
+    Rule {
+        kind: "twilio-key",
+        // API key SIDs (SK) and account SIDs (AC) are 32 hex digits after the prefix.
+        pattern: r"\b(?:SK|AC)[0-9a-f]{32}\b",
+        value: None,
+        matches: &["TWILIO_API_KEY=SK0123456789abcdef0123456789abcdef"],
+        ignores: &["SKU 0123456789abcdef"],
+    },
+    Rule {
+        kind: "twilio-auth-token",
+        pattern: r"(?i)twilio[A-Za-z0-9_.-]*(?:auth|token|secret)[A-Za-z0-9_.-]*[\x22']?\s*(?::|=|:=)\s*[\x22']?([0-9a-f]{32})\b",
+        value: Some((1, ValueCheck::Literal)),
+        matches: &["TWILIO_AUTH_TOKEN=0123456789abcdef0123456789abcdef"],
+        ignores: &["TWILIO_AUTH_TOKEN=${TWILIO_AUTH_TOKEN}"],
+    },
+    Rule {
+        kind: "digitalocean-token",
+        pattern: r"\bdo[opr]_v1_[a-f0-9]{64}\b",
+        value: None,
+        matches: &["dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"],
+        ignores: &["dop_v1_ is the prefix"],
+    },
+    Rule {
+        kind: "shopify-token",
+        pattern: r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b",
+        value: None,
+        matches: &["shpat_0123456789abcdef0123456789abcdef"],
+        ignores: &["shpat_ tokens are Shopify's"],
+    },
+    Rule {
+        kind: "mailgun-key",
+        pattern: r"\bkey-[0-9a-zA-Z]{32}\b",
+        value: None,
+        matches: &["MAILGUN_API_KEY=key-0123456789abcdefABCDEF0123456789"],
+        ignores: &["a key-value store"],
+    },
+    Rule {
+        kind: "square-token",
+        pattern: r"\b(?:EAAA[A-Za-z0-9_-]{60}|sq0atp-[0-9A-Za-z_-]{22}|sq0csp-[0-9A-Za-z_-]{43})\b",
+        value: None,
+        matches: &[
+            "sq0atp-0123456789abcdefABCDEF",
+            "EAAAl0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW",
+        ],
+        ignores: &["sq0atp- is Square's prefix"],
+    },
+    Rule {
+        kind: "telegram-bot-token",
+        // Also inside an API URL (`/bot<token>/`), where a word character comes before it.
+        pattern: r"(?:^|[^0-9])([0-9]{8,10}:AA[0-9A-Za-z_-]{33})\b",
+        value: Some((1, ValueCheck::Literal)),
+        matches: &["bot123456789:AAEhBP0av28Ej5gF0123456789abcdefghi/sendMessage"],
+        ignores: &["at 12345678:AA the meeting"],
+    },
+    Rule {
+        kind: "age-secret-key",
+        pattern: r"\bAGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}\b",
+        value: None,
+        matches: &["AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"],
+        ignores: &["AGE-SECRET-KEY-1 starts an age identity"],
+    },
+    Rule {
+        kind: "azure-account-key",
+        pattern: r"(?i)\bAccountKey=([A-Za-z0-9+/]{40,}={0,2})",
+        value: Some((1, ValueCheck::Literal)),
+        matches: &[
+            "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=abcdefghijABCDEFGHIJ0123456789abcdefghijABCDEFGHIJ0123456789abcdefghijABCDEFGHIJ0123==;EndpointSuffix=core.windows.net",
+        ],
+        ignores: &["AccountKey=<your key>"],
+    },
+    Rule {
+        kind: "azure-sas-signature",
+        pattern: r"[?&]sig=([A-Za-z0-9%+/=]{20,})",
+        value: Some((1, ValueCheck::Literal)),
+        matches: &[
+            "https://acct.blob.core.windows.net/c/f?sv=2022-11-02&se=2026-01-01&sp=r&sig=AbCdEf0123456789%2BghIjKlMn%3D",
+        ],
+        ignores: &["?sig=short"],
+    },
+    Rule {
+        kind: "kubernetes-client-key",
+        pattern: r"\bclient-key-data:\s*([A-Za-z0-9+/]{20,}={0,2})",
+        value: Some((1, ValueCheck::Literal)),
+        matches: &["    client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQo="],
+        ignores: &["client-key-data: (base64 of the key)"],
+    },
+    Rule {
+        kind: "netrc-password",
+        pattern: r"(?im)(?:^|\blogin\s+\S+\s+)password\s+([^\s]{6,})",
+        value: Some((1, ValueCheck::NotAWord)),
+        matches: &[
+            "machine api.example.com login deploy password Hx7!kq29Lm",
+            "password 3xtra$ecret",
+        ],
+        ignores: &["password protection is on", "the password is hashed"],
+    },
+    Rule {
+        kind: "basic-auth",
+        pattern: r"(?i)\bauthorization:\s*basic\s+([A-Za-z0-9+/]{8,}={0,2})",
+        value: Some((1, ValueCheck::Literal)),
+        matches: &["curl -H 'Authorization: Basic dXNlcjpzM2NyZXQ='"],
+        ignores: &["Use Authorization: Basic with a base64 user:password."],
+    },
+    Rule {
+        kind: "curl-user",
+        pattern: r#"\bcurl\b[^\n]*?\s(?:-u|--user)\s*['"]?[^\s:'"]+:([^\s'"]+)"#,
+        value: Some((1, ValueCheck::Literal)),
+        matches: &["curl -u admin:Pa55w0rd https://api.example.com"],
+        ignores: &["curl -u admin https://api.example.com (asks for the password)"],
+    },
+    Rule {
+        kind: "mysql-password",
+        pattern: r"\bmysql(?:dump|admin)?\b[^\n]*?\s-p([^\s'\x22-][^\s'\x22]*)",
+        value: Some((1, ValueCheck::Literal)),
+        matches: &["mysql -u root -pS3cretRoot app < dump.sql"],
+        ignores: &["mysql -u root -p app (asks for the password)"],
+    },
+    Rule {
+        kind: "pgpass",
+        // host:port:database:user:password, one per line, as in ~/.pgpass.
+        pattern: r"(?m)^[A-Za-z0-9_.*-]+:(?:[0-9]+|\*):[A-Za-z0-9_.*-]+:[A-Za-z0-9_.*-]+:(\S{6,})$",
+        value: Some((1, ValueCheck::NotAWord)),
+        matches: &["db.internal:5432:app:admin:Pg#Secr3t"],
+        ignores: &["10:30:00:meeting:tomorrow"],
+    },
+    Rule {
         kind: "bearer-token",
         pattern: r"(?i)\bbearer\s+([A-Za-z0-9._~+/=-]{20,})",
         value: Some((1, ValueCheck::Entropy)),
@@ -222,8 +374,19 @@ fn compiled() -> &'static [(Regex, &'static Rule)] {
     })
 }
 
-/// Replaces every secret in `text` with `[REDACTED:<kind>]`, returning what was found.
+/// Replaces every secret in `text` with `[REDACTED:<kind>]`, returning what was found: each
+/// rule's matches, then tokens split across a line break, then tokens wrapped in base64.
 pub fn redact(text: &str) -> (String, Vec<Finding>) {
+    let (out, mut found) = redact_rules(text);
+    let (out, split) = redact_split_tokens(&out);
+    found.extend(split);
+    let (out, wrapped) = redact_base64(&out);
+    found.extend(wrapped);
+    (out, found)
+}
+
+/// The rules' pass of [`redact`].
+fn redact_rules(text: &str) -> (String, Vec<Finding>) {
     let mut out = text.to_owned();
     let mut found = Vec::new();
     for (re, rule) in compiled() {
@@ -251,6 +414,90 @@ pub fn redact(text: &str) -> (String, Vec<Finding>) {
             out = replaced;
         }
     }
+    (out, found)
+}
+
+/// The rules a token is recognised by on its own, without an assignment around it (a prefix
+/// and a length): the ones that can find a token split across lines or wrapped in base64.
+fn token_rules() -> impl Iterator<Item = &'static (Regex, &'static Rule)> {
+    compiled().iter().filter(|(_, rule)| rule.value.is_none())
+}
+
+/// Tokens whose two halves sit on two lines (a wrapped paste, a split shell string): each
+/// line break between two runs of token characters is tried joined, and when a token rule
+/// matches across it, both halves are redacted.
+fn redact_split_tokens(text: &str) -> (String, Vec<Finding>) {
+    static SPLIT: OnceLock<Option<Regex>> = OnceLock::new();
+    let Some(split) = SPLIT
+        .get_or_init(|| {
+            Regex::new(r#"([A-Za-z0-9_.-]{6,})["'\\]?\r?\n[ \t>#*/"'-]*([A-Za-z0-9_-]{4,})"#).ok()
+        })
+        .as_ref()
+    else {
+        return (text.to_owned(), Vec::new());
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut found = Vec::new();
+    let mut last = 0;
+    for caps in split.captures_iter(text) {
+        let (Some(head), Some(tail)) = (caps.get(1), caps.get(2)) else {
+            continue;
+        };
+        let joined = format!("{}{}", head.as_str(), tail.as_str());
+        let junction = head.as_str().len();
+        let kind = token_rules().find_map(|(re, rule)| {
+            re.find_iter(&joined)
+                .any(|m| m.start() < junction && m.end() > junction)
+                .then_some(rule.kind)
+        });
+        let Some(kind) = kind else { continue };
+        if head.start() < last {
+            continue;
+        }
+        out.push_str(&text[last..head.start()]);
+        out.push_str(&format!("[REDACTED:{kind}]"));
+        out.push_str(&text[head.end()..tail.start()]);
+        out.push_str(&format!("[REDACTED:{kind}]"));
+        last = tail.end();
+        found.push(Finding { kind });
+    }
+    out.push_str(&text[last..]);
+    (out, found)
+}
+
+/// Tokens wrapped in base64 (`echo Z2hwXz... | base64 -d`, a Kubernetes secret's data): each
+/// base64 run is decoded and, when a token rule finds a token in it, redacted whole.
+fn redact_base64(text: &str) -> (String, Vec<Finding>) {
+    use base64::Engine as _;
+    static RUN: OnceLock<Option<Regex>> = OnceLock::new();
+    let Some(run) = RUN
+        .get_or_init(|| Regex::new(r"[A-Za-z0-9+/]{24,4096}={0,2}").ok())
+        .as_ref()
+    else {
+        return (text.to_owned(), Vec::new());
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut found = Vec::new();
+    let mut last = 0;
+    for m in run.find_iter(text) {
+        let encoded = m.as_str().trim_end_matches('=');
+        let Ok(decoded) = base64::engine::general_purpose::STANDARD_NO_PAD.decode(encoded) else {
+            continue;
+        };
+        let Ok(decoded) = std::str::from_utf8(&decoded) else {
+            continue;
+        };
+        let Some(kind) =
+            token_rules().find_map(|(re, rule)| re.is_match(decoded).then_some(rule.kind))
+        else {
+            continue;
+        };
+        out.push_str(&text[last..m.start()]);
+        out.push_str(&format!("[REDACTED:{kind}-base64]"));
+        last = m.end();
+        found.push(Finding { kind });
+    }
+    out.push_str(&text[last..]);
     (out, found)
 }
 
@@ -337,6 +584,35 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_token_split_across_lines_is_redacted_whole() {
+        let text = "export GH=ghp_0123456789abcdefghij\\\n  ABCDEFGHIJ012345 && run";
+        let (out, found) = redact(text);
+        assert!(found.iter().any(|f| f.kind == "github-token"), "{out}");
+        assert!(
+            !out.contains("0123456789abcdefghij") && !out.contains("ABCDEFGHIJ012345"),
+            "{out}"
+        );
+        // Two ordinary lines are left alone.
+        let prose = "the implementation\nfollows the plan";
+        assert_eq!(redact(prose).0, prose);
+    }
+
+    #[test]
+    fn a_token_wrapped_in_base64_is_redacted() {
+        use base64::Engine as _;
+        let token = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+        let wrapped = base64::engine::general_purpose::STANDARD.encode(token);
+        let (out, found) = redact(&format!("echo {wrapped} | base64 -d"));
+        assert!(found.iter().any(|f| f.kind == "github-token"), "{out}");
+        assert!(!out.contains(&wrapped), "{out}");
+        assert!(out.contains("[REDACTED:github-token-base64]"), "{out}");
+        // Base64 of ordinary text stays.
+        let plain =
+            base64::engine::general_purpose::STANDARD.encode("just some ordinary words here");
+        assert!(redact(&plain).1.is_empty());
     }
 
     #[test]
