@@ -31,6 +31,9 @@ enum ValueCheck {
     NotAWord,
     /// Anything that is not an expression or a placeholder (credentials in URLs).
     Literal,
+    /// Exactly 40 base64 characters without padding, passing [`ValueCheck::Entropy`] (an AWS
+    /// secret access key).
+    Key40,
 }
 
 // The patterns follow gitleaks' rule set (https://github.com/gitleaks/gitleaks,
@@ -55,8 +58,10 @@ const RULES: &[Rule] = &[
         kind: "aws-secret-key",
         // A bare secret access key: 40 characters of base64 with upper and lower case and a
         // digit (a hex object name has no upper case), not part of a longer word.
-        pattern: r"(?:^|[^A-Za-z0-9/+=])((?:[A-Za-z0-9/+]){40})(?:[^A-Za-z0-9/+=]|$)",
-        value: Some((1, ValueCheck::Entropy)),
+        // A run of base64 characters is matched whole and checked in code (exactly 40, no
+        // padding): a simple pattern the regex engine scans at memory speed.
+        pattern: r"[A-Za-z0-9/+=]{40,}",
+        value: Some((0, ValueCheck::Key40)),
         matches: &[
             "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
             "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
@@ -244,7 +249,7 @@ const RULES: &[Rule] = &[
     },
     Rule {
         kind: "azure-sas-signature",
-        pattern: r"[?&]sig=([A-Za-z0-9%+/=]{20,})",
+        pattern: r"\bsig=([A-Za-z0-9%+/=]{20,})",
         value: Some((1, ValueCheck::Literal)),
         matches: &[
             "https://acct.blob.core.windows.net/c/f?sv=2022-11-02&se=2026-01-01&sp=r&sig=AbCdEf0123456789%2BghIjKlMn%3D",
@@ -318,7 +323,9 @@ const RULES: &[Rule] = &[
         kind: "password",
         // A name holding passw(or)d, passwd or pwd, with any prefix (DB_, MYSQL_ROOT_, PG,
         // export), then = or : (YAML) and a literal value.
-        pattern: r#"(?i)[A-Za-z0-9_.-]*(?:passw(?:or)?d|pwd)[A-Za-z0-9_.-]*["']?\s*(?::|=|:=)\s*["']?([^\s"'`,;]{6,})"#,
+        // The name's prefix (DB_, MYSQL_ROOT_, PG) is not matched: the pattern starts at the
+        // keyword, which the regex engine finds with its literal search.
+        pattern: r#"(?i)(?:passw(?:or)?d|pwd)[A-Za-z0-9_.-]*["']?\s*(?::|=|:=)\s*["']?([^\s"'`,;]{6,})"#,
         value: Some((1, ValueCheck::NotAWord)),
         matches: &[
             "DB_PASSWORD=hunter22",
@@ -336,7 +343,7 @@ const RULES: &[Rule] = &[
     Rule {
         kind: "secret",
         // gitleaks' generic-api-key, for names holding secret, token, key, credential or auth.
-        pattern: r#"(?i)[A-Za-z0-9_.-]*(?:secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|auth)[A-Za-z0-9_.-]*["']?\s*(?::|=|:=|=>)\s*["']?([^\s"'`,;]{10,})"#,
+        pattern: r#"(?i)(?:secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|auth)[A-Za-z0-9_.-]*["']?\s*(?::|=|:=|=>)\s*["']?([^\s"'`,;]{10,})"#,
         value: Some((1, ValueCheck::Entropy)),
         matches: &[
             "SECRET_KEY=8f14e45fceea167a5a36dedd4bea2543",
@@ -364,6 +371,112 @@ pub struct Finding {
     pub kind: &'static str,
 }
 
+/// The keywords (lower case) one of which a text must hold for a rule to be run on it, as
+/// gitleaks pre-filters its rules: one search for all of them over the text instead of a scan
+/// per rule. An empty list runs the rule on every text. A test holds each rule's examples to
+/// its keywords.
+fn keywords(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "private-key" => &["private key"],
+        "aws-access-key" => &["a3t", "akia", "asia", "abia", "acca"],
+        "github-token" => &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
+        "gitlab-token" => &["glpat-", "gldt-", "glptt-", "glrt-", "glcbt-", "gloas-"],
+        "slack-token" => &["xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-"],
+        "anthropic-key" => &["sk-ant-"],
+        "openai-key" => &["sk-"],
+        "google-api-key" => &["aiza"],
+        "stripe-key" => &["sk_", "rk_"],
+        "npm-token" => &["npm_"],
+        "pypi-token" => &["pypi-"],
+        "huggingface-token" => &["hf_", "api_org_"],
+        "jwt" => &["eyj"],
+        "slack-webhook" => &["hooks.slack.com"],
+        "discord-webhook" => &["/api/webhooks/"],
+        "sendgrid-key" => &["sg."],
+        // SK and AC are in too many words to filter on; the pattern's own literal search is
+        // as fast.
+        "twilio-key" => &[],
+        "twilio-auth-token" => &["twilio"],
+        "digitalocean-token" => &["_v1_"],
+        "shopify-token" => &["shpat_", "shpca_", "shppa_", "shpss_"],
+        "mailgun-key" => &["key-"],
+        "square-token" => &["eaaa", "sq0atp-", "sq0csp-"],
+        "telegram-bot-token" => &[":aa"],
+        "age-secret-key" => &["age-secret-key-1"],
+        "azure-account-key" => &["accountkey="],
+        "azure-sas-signature" => &["sig="],
+        "kubernetes-client-key" => &["client-key-data"],
+        "netrc-password" => &["password"],
+        "basic-auth" => &["basic"],
+        "curl-user" => &["curl"],
+        "mysql-password" => &["mysql"],
+        "pgpass" => &[],
+        "bearer-token" => &["bearer"],
+        "url-credentials" => &["://"],
+        "password" => &["passw", "pwd"],
+        // Its names (key, token, auth) are in too much prose to filter on; the pattern starts
+        // with them, so the regex engine's own literal search is as fast.
+        "secret" => &[],
+        _ => &[],
+    }
+}
+
+/// Which rules' keywords `text` holds (index into [`compiled`]): one search of the text in
+/// lower case for every keyword at once (an alternation of literals, which the regex engine
+/// searches with its SIMD multi-literal search). A keyword found marks every rule with a keyword inside it
+/// too (`sk-ant-` holds `sk-`), since the longest one wins the search.
+fn rules_to_run(text: &str) -> Vec<bool> {
+    type Search = (Regex, std::collections::HashMap<&'static str, Vec<usize>>);
+    static SEARCH: OnceLock<Option<Search>> = OnceLock::new();
+    let rules = compiled();
+    let Some((search, owners)) = SEARCH
+        .get_or_init(|| {
+            let mut patterns: Vec<&'static str> = rules
+                .iter()
+                .flat_map(|(_, rule)| keywords(rule.kind).iter().copied())
+                .collect();
+            patterns.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+            patterns.dedup();
+            let owners = patterns
+                .iter()
+                .map(|found| {
+                    let marked = rules
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, (_, rule))| {
+                            keywords(rule.kind).iter().any(|k| found.contains(k))
+                        })
+                        .map(|(i, _)| i)
+                        .collect();
+                    (*found, marked)
+                })
+                .collect();
+            let alternation: Vec<String> = patterns.iter().map(|p| regex::escape(p)).collect();
+            Regex::new(&alternation.join("|"))
+                .ok()
+                .map(|re| (re, owners))
+        })
+        .as_ref()
+    else {
+        return vec![true; rules.len()];
+    };
+    let mut run: Vec<bool> = rules
+        .iter()
+        .map(|(_, rule)| keywords(rule.kind).is_empty())
+        .collect();
+    // Lower case once, then a case-sensitive search: the engine's multi-literal search only
+    // takes literals as they are.
+    let lower = text.to_ascii_lowercase();
+    for m in search.find_iter(&lower) {
+        if let Some(marked) = owners.get(m.as_str()) {
+            for &i in marked {
+                run[i] = true;
+            }
+        }
+    }
+    run
+}
+
 fn compiled() -> &'static [(Regex, &'static Rule)] {
     static CELL: OnceLock<Vec<(Regex, &'static Rule)>> = OnceLock::new();
     CELL.get_or_init(|| {
@@ -389,7 +502,21 @@ pub fn redact(text: &str) -> (String, Vec<Finding>) {
 fn redact_rules(text: &str) -> (String, Vec<Finding>) {
     let mut out = text.to_owned();
     let mut found = Vec::new();
-    for (re, rule) in compiled() {
+    let run = rules_to_run(text);
+    for ((re, rule), run) in compiled().iter().zip(run) {
+        if !run {
+            continue;
+        }
+        if matches!(rule.value, Some((0, ValueCheck::Key40))) {
+            // Runs of base64 characters, found by a byte scan: the pattern has no literal to
+            // search for, and the regex engine would try it at every position.
+            let (next, keys) = redact_runs(&out, 40, |run| {
+                is_literal_secret(run, ValueCheck::Key40).then_some(rule.kind.to_owned())
+            });
+            out = next;
+            found.extend(keys.into_iter().map(|_| Finding { kind: rule.kind }));
+            continue;
+        }
         let mut replaced = String::with_capacity(out.len());
         let mut last = 0;
         for caps in re.captures_iter(&out) {
@@ -424,41 +551,68 @@ fn token_rules() -> impl Iterator<Item = &'static (Regex, &'static Rule)> {
 }
 
 /// Tokens whose two halves sit on two lines (a wrapped paste, a split shell string): each
-/// line break between two runs of token characters is tried joined, and when a token rule
-/// matches across it, both halves are redacted.
+/// line break between two runs of token characters (the first at least 6 long, the second at
+/// least 4, with letters and digits between them) is tried joined, and when a token rule
+/// matches across it, both halves are redacted. Line breaks are found with a byte search, not
+/// a pattern, so prose costs one pass.
 fn redact_split_tokens(text: &str) -> (String, Vec<Finding>) {
-    static SPLIT: OnceLock<Option<Regex>> = OnceLock::new();
-    let Some(split) = SPLIT
-        .get_or_init(|| {
-            Regex::new(r#"([A-Za-z0-9_.-]{6,})["'\\]?\r?\n[ \t>#*/"'-]*([A-Za-z0-9_-]{4,})"#).ok()
-        })
-        .as_ref()
-    else {
-        return (text.to_owned(), Vec::new());
-    };
+    let token_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut found = Vec::new();
     let mut last = 0;
-    for caps in split.captures_iter(text) {
-        let (Some(head), Some(tail)) = (caps.get(1), caps.get(2)) else {
+    for (at, _) in text.match_indices('\n') {
+        // The run before: an optional closing quote or backslash, then token characters.
+        let mut end = at;
+        if end > 0 && bytes[end - 1] == b'\r' {
+            end -= 1;
+        }
+        if end > 0 && matches!(bytes[end - 1], b'\\' | b'"' | b'\'') {
+            end -= 1;
+        }
+        let mut start = end;
+        while start > last && token_byte(bytes[start - 1]) {
+            start -= 1;
+        }
+        if end - start < 6 {
             continue;
-        };
-        let joined = format!("{}{}", head.as_str(), tail.as_str());
-        let junction = head.as_str().len();
+        }
+        // The run after: indentation or quoting, then token characters.
+        let mut from = at + 1;
+        while from < bytes.len()
+            && matches!(
+                bytes[from],
+                b' ' | b'\t' | b'>' | b'#' | b'*' | b'/' | b'"' | b'\''
+            )
+        {
+            from += 1;
+        }
+        let mut to = from;
+        while to < bytes.len() && token_byte(bytes[to]) {
+            to += 1;
+        }
+        if to - from < 4 {
+            continue;
+        }
+        let (head, tail) = (&text[start..end], &text[from..to]);
+        let joined = format!("{head}{tail}");
+        if !joined.bytes().any(|b| b.is_ascii_digit())
+            || !joined.bytes().any(|b| b.is_ascii_alphabetic())
+        {
+            continue;
+        }
+        let junction = head.len();
         let kind = token_rules().find_map(|(re, rule)| {
             re.find_iter(&joined)
                 .any(|m| m.start() < junction && m.end() > junction)
                 .then_some(rule.kind)
         });
         let Some(kind) = kind else { continue };
-        if head.start() < last {
-            continue;
-        }
-        out.push_str(&text[last..head.start()]);
+        out.push_str(&text[last..start]);
         out.push_str(&format!("[REDACTED:{kind}]"));
-        out.push_str(&text[head.end()..tail.start()]);
+        out.push_str(&text[end..from]);
         out.push_str(&format!("[REDACTED:{kind}]"));
-        last = tail.end();
+        last = to;
         found.push(Finding { kind });
     }
     out.push_str(&text[last..]);
@@ -466,39 +620,94 @@ fn redact_split_tokens(text: &str) -> (String, Vec<Finding>) {
 }
 
 /// Tokens wrapped in base64 (`echo Z2hwXz... | base64 -d`, a Kubernetes secret's data): each
-/// base64 run is decoded and, when a token rule finds a token in it, redacted whole.
+/// base64 run of 24 to 4,096 characters is decoded and, when a token rule finds a token in it,
+/// redacted whole.
 fn redact_base64(text: &str) -> (String, Vec<Finding>) {
     use base64::Engine as _;
-    static RUN: OnceLock<Option<Regex>> = OnceLock::new();
-    let Some(run) = RUN
-        .get_or_init(|| Regex::new(r"[A-Za-z0-9+/]{24,4096}={0,2}").ok())
-        .as_ref()
-    else {
-        return (text.to_owned(), Vec::new());
+    let (out, kinds) = redact_runs(text, 24, |run| {
+        let encoded = run.trim_end_matches('=');
+        // Tokens are short; a run of letters alone is a word, not base64 worth decoding.
+        if encoded.len() > 4096
+            || !encoded
+                .bytes()
+                .any(|b| b.is_ascii_digit() || b == b'+' || b == b'/')
+        {
+            return None;
+        }
+        let decoded = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(encoded)
+            .ok()?;
+        let decoded = std::str::from_utf8(&decoded).ok()?;
+        token_rules()
+            .find_map(|(re, rule)| re.is_match(decoded).then_some(rule.kind))
+            .map(|kind| format!("{kind}-base64"))
+    });
+    let found = kinds
+        .into_iter()
+        .filter_map(|k| {
+            token_rules()
+                .find(|(_, rule)| k.strip_suffix("-base64") == Some(rule.kind))
+                .map(|(_, rule)| Finding { kind: rule.kind })
+        })
+        .collect();
+    (out, found)
+}
+
+/// Replaces each maximal run of base64 characters (`A-Z a-z 0-9 + /`, then any `=`) at least
+/// `min` long for which `judge` names a kind with `[REDACTED:<kind>]`; returns the text and the
+/// kinds named. A byte scan: one pass however long the text.
+fn redact_runs(
+    text: &str,
+    min: usize,
+    mut judge: impl FnMut(&str) -> Option<String>,
+) -> (String, Vec<String>) {
+    const IN_RUN: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            let c = b as u8;
+            table[b] = c.is_ascii_alphanumeric() || c == b'+' || c == b'/';
+            b += 1;
+        }
+        table
     };
-    let mut out = String::with_capacity(text.len());
-    let mut found = Vec::new();
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    let mut kinds = Vec::new();
     let mut last = 0;
-    for m in run.find_iter(text) {
-        let encoded = m.as_str().trim_end_matches('=');
-        let Ok(decoded) = base64::engine::general_purpose::STANDARD_NO_PAD.decode(encoded) else {
-            continue;
+    let mut at = 0;
+    while at < bytes.len() {
+        // The next run, and its end: two tight searches over a lookup table.
+        let Some(skip) = bytes[at..].iter().position(|&b| IN_RUN[usize::from(b)]) else {
+            break;
         };
-        let Ok(decoded) = std::str::from_utf8(&decoded) else {
+        let start = at + skip;
+        at = start
+            + bytes[start..]
+                .iter()
+                .position(|&b| !IN_RUN[usize::from(b)])
+                .unwrap_or(bytes.len() - start);
+        while at < bytes.len() && bytes[at] == b'=' {
+            at += 1;
+        }
+        if at - start < min {
             continue;
-        };
-        let Some(kind) =
-            token_rules().find_map(|(re, rule)| re.is_match(decoded).then_some(rule.kind))
-        else {
-            continue;
-        };
-        out.push_str(&text[last..m.start()]);
-        out.push_str(&format!("[REDACTED:{kind}-base64]"));
-        last = m.end();
-        found.push(Finding { kind });
+        }
+        if let Some(kind) = judge(&text[start..at]) {
+            if out.capacity() == 0 {
+                out.reserve(text.len());
+            }
+            out.push_str(&text[last..start]);
+            out.push_str(&format!("[REDACTED:{kind}]"));
+            last = at;
+            kinds.push(kind);
+        }
+    }
+    if last == 0 {
+        return (text.to_owned(), kinds);
     }
     out.push_str(&text[last..]);
-    (out, found)
+    (out, kinds)
 }
 
 /// Whether an assigned value is a literal secret rather than code, prose or a placeholder:
@@ -515,6 +724,11 @@ fn is_literal_secret(value: &str, check: ValueCheck) -> bool {
         return false;
     }
     match check {
+        ValueCheck::Key40 => {
+            value.len() == 40
+                && !value.contains('=')
+                && is_literal_secret(value, ValueCheck::Entropy)
+        }
         ValueCheck::Literal => true,
         ValueCheck::NotAWord => value.chars().any(|c| !c.is_alphabetic()),
         ValueCheck::Entropy => {
@@ -613,6 +827,21 @@ mod tests {
         let plain =
             base64::engine::general_purpose::STANDARD.encode("just some ordinary words here");
         assert!(redact(&plain).1.is_empty());
+    }
+
+    #[test]
+    fn every_example_holds_one_of_its_rules_keywords() {
+        for rule in RULES {
+            let words = keywords(rule.kind);
+            for text in rule.matches {
+                let lower = text.to_ascii_lowercase();
+                assert!(
+                    words.is_empty() || words.iter().any(|k| lower.contains(k)),
+                    "{}: {text:?} holds none of {words:?}",
+                    rule.kind
+                );
+            }
+        }
     }
 
     #[test]

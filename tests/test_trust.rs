@@ -302,3 +302,65 @@ fn a_partial_clone_reads_its_sessions() {
     let why = env.handoff(&partial, &["why", "HEAD", "--json"]).json();
     assert_eq!(why["sessions"][0]["id"], id.as_str(), "{why}");
 }
+
+/// The token forms of the second round never reach a git object: recorded as a plan, each is
+/// redacted in the stored blob.
+#[test]
+fn the_second_rounds_token_forms_never_reach_git() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let secrets = [
+        "https://hooks.slack.com/services/T0123ABCD/B0456EFGH/abcdefghijABCDEFGHIJ1234",
+        "SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ",
+        "SK0123456789abcdef0123456789abcdef",
+        "dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "shpat_0123456789abcdef0123456789abcdef",
+        "key-0123456789abcdefABCDEF0123456789",
+        "sq0atp-0123456789abcdefABCDEF",
+        "123456789:AAEhBP0av28Ej5gF0123456789abcdefghi",
+        "https://discord.com/api/webhooks/123456789012345678/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ab",
+        "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ",
+        "AccountKey=abcdefghijABCDEFGHIJ0123456789abcdefghijABCDEFGHIJ0123456789==",
+        "sig=AbCdEf0123456789%2BghIjKlMn%3D",
+        "client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQo=",
+        "machine api.example.com login deploy password Hx7!kq29Lm",
+        "Authorization: Basic dXNlcjpzM2NyZXQ=",
+        "curl -u admin:Pa55w0rd https://api.example.com",
+        "mysql -u root -pS3cretRoot app",
+        "db.internal:5432:app:admin:Pg#Secr3t",
+    ];
+    let secret_parts = [
+        "abcdefghijABCDEFGHIJ1234",
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ",
+        "0123456789abcdef0123456789abcdef",
+        "AAEhBP0av28Ej5gF",
+        "QQQQQQQQQQQQQQQQQQQQ",
+        "abcdefghijABCDEFGHIJ0123456789abcdefghij",
+        "AbCdEf0123456789",
+        "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQo",
+        "Hx7!kq29Lm",
+        "dXNlcjpzM2NyZXQ",
+        "Pa55w0rd",
+        "S3cretRoot",
+        "Pg#Secr3t",
+    ];
+    let body = format!("## Secrets pasted by mistake\n\n{}\n", secrets.join("\n\n"));
+    let id = env
+        .handoff_stdin(&repo, &["plan", "-t", "Pasted", "-F", "-"], &body)
+        .ok()
+        .trim()
+        .to_owned();
+    let stored = env.git_ok(
+        &repo,
+        &[
+            "log",
+            "-p",
+            "--format=",
+            &format!("refs/handoff/sessions/{id}"),
+        ],
+    );
+    for part in secret_parts {
+        assert!(!stored.contains(part), "{part} reached git:\n{stored}");
+    }
+    assert!(stored.contains("[REDACTED:slack-webhook]"), "{stored}");
+}
