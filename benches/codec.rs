@@ -100,7 +100,7 @@ fn main() {
     );
     let (_, found) = git_handoff::redact::redact(&body);
     println!(
-        "redact: {} MiB body, {} secrets: {redact:.2?} (goal <= 100 ms; {:.0}x a lines() pass of {scan:.2?})",
+        "redact: {} MiB body, {} secrets: {redact:.2?} (goal <= 50 ms; {:.0}x a lines() pass of {scan:.2?})",
         body.len() / (1024 * 1024),
         found.len(),
         redact.as_secs_f64() / scan.as_secs_f64().max(1e-9)
