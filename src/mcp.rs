@@ -275,18 +275,7 @@ impl Server {
             if stored.new_session && a.kind == Kind::Plan {
                 // As `git handoff plan` does: commits made for it from now get its trailer,
                 // unless another unfinished session is current.
-                let unfinished = |other: &git_handoff::session::SessionId| {
-                    handoff.store().load(other).is_ok_and(|s| {
-                        !matches!(
-                            s.state.status,
-                            Some(
-                                git_handoff::session::Status::Complete
-                                    | git_handoff::session::Status::Abandoned
-                            )
-                        )
-                    })
-                };
-                let _ = git_handoff::workflow::current::offer(&handoff.repo, id, unfinished);
+                let _ = handoff.offer_current(id);
             }
             let view = git_handoff::views::recorded(&stored.recorded);
             let mut text = format!(

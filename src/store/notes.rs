@@ -289,23 +289,20 @@ impl Store<'_> {
         // Additions grouped by their 2-hex fanout directory.
         type Edit<'a> = (Option<&'a BTreeSet<Vec<u8>>>, Option<&'a BTreeSet<Vec<u8>>>);
         let mut targets: BTreeMap<String, BTreeMap<String, Edit<'_>>> = BTreeMap::new();
-        for (oid, lines) in additions {
-            let hex = oid.to_string();
-            targets
-                .entry(hex[..2].to_owned())
-                .or_default()
-                .entry(hex)
-                .or_default()
-                .0 = Some(lines);
-        }
-        for (oid, lines) in removals {
-            let hex = oid.to_string();
-            targets
-                .entry(hex[..2].to_owned())
-                .or_default()
-                .entry(hex)
-                .or_default()
-                .1 = Some(lines);
+        for (edits, removing) in [(additions, false), (removals, true)] {
+            for (oid, lines) in edits {
+                let hex = oid.to_string();
+                let edit = targets
+                    .entry(hex[..2].to_owned())
+                    .or_default()
+                    .entry(hex)
+                    .or_default();
+                if removing {
+                    edit.1 = Some(lines);
+                } else {
+                    edit.0 = Some(lines);
+                }
+            }
         }
         let mut root: Vec<TreeEntry> = Vec::new();
         let mut groups: BTreeMap<String, BTreeMap<String, Vec<Oid>>> = BTreeMap::new();

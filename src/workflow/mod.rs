@@ -216,6 +216,22 @@ impl Handoff {
         Ok(crate::session::id::resolve(input, &known)?.clone())
     }
 
+    /// Makes `id` current where HEAD is, as a new plan does, unless another unfinished session
+    /// is current there (its commits must not change hands); see [`current::offer`].
+    pub fn offer_current(
+        &self,
+        id: &SessionId,
+    ) -> std::result::Result<current::Offer, current::Error> {
+        current::offer(&self.repo, id, |other| {
+            self.store().load(other).is_ok_and(|s| {
+                !matches!(
+                    s.state.status,
+                    Some(crate::session::Status::Complete | crate::session::Status::Abandoned)
+                )
+            })
+        })
+    }
+
     /// Loads a session by what the user typed, as people and agents see it (with a remote's
     /// newer artifacts when its tracking ref is ahead, see [`Store::load_view`]).
     pub fn session(&self, input: &str) -> Result<Session> {

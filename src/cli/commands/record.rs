@@ -170,22 +170,7 @@ pub fn plan(args: &PlanArgs) -> CommandResult {
     if existing.is_none() {
         // The planner usually implements next: its commits get the session's trailer, unless
         // another unfinished session is current (its commits must not change hands).
-        let unfinished = |other: &git_handoff::session::SessionId| {
-            handoff.store().load(other).is_ok_and(|s| {
-                !matches!(
-                    s.state.status,
-                    Some(
-                        git_handoff::session::Status::Complete
-                            | git_handoff::session::Status::Abandoned
-                    )
-                )
-            })
-        };
-        match git_handoff::workflow::current::offer(
-            &handoff.repo,
-            &recorded.artifact.session,
-            unfinished,
-        ) {
+        match handoff.offer_current(&recorded.artifact.session) {
             Ok(git_handoff::workflow::current::Offer::Kept(other)) => ui::status(&format!(
                 "{other} stays current (new commits get its trailer); to work on {id}: git handoff start {id}"
             )),
