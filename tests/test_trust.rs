@@ -364,3 +364,29 @@ fn the_second_rounds_token_forms_never_reach_git() {
     }
     assert!(stored.contains("[REDACTED:slack-webhook]"), "{stored}");
 }
+
+/// A repository whose path holds a byte that is not UTF-8 gets its hooks where git looks for
+/// them, never in a look-alike directory outside it.
+#[test]
+fn a_non_utf8_repository_path_gets_its_own_hooks() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let env = TestEnv::new();
+    let dir = env
+        .root
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+    std::fs::create_dir(&dir).unwrap();
+    env.git_ok(&dir, &["init", "-q", "--initial-branch=main"]);
+    env.git_ok(&dir, &["config", "user.name", "A U Thor"]);
+    env.git_ok(&dir, &["config", "user.email", "author@example.com"]);
+    env.handoff(&dir, &["init"]).ok();
+    assert!(dir.join(".git/hooks/prepare-commit-msg").exists());
+    let look_alike = env.root.path().join("caf\u{fffd}");
+    assert!(!look_alike.exists(), "hooks were written outside the repository");
+    // And they run: a commit made while a session is current gets its trailer.
+    env.commit_file(&dir, "README.md", "hello\n", "Initial commit");
+    let id = env.plan(&dir, "Bytes");
+    env.commit_file(&dir, "a.txt", "a\n", "A");
+    let message = env.git_ok(&dir, &["log", "-1", "--format=%B"]);
+    assert!(message.contains(&id), "{message}");
+}

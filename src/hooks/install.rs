@@ -47,7 +47,26 @@ pub fn hooks_dir(repo_dir: &Path) -> Result<PathBuf, Error> {
             String::from_utf8_lossy(&out.stderr).trim().to_owned(),
         ));
     }
-    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+    // The path as git printed it, byte for byte: a directory name that is not UTF-8
+    // (`caf\xe9`) must not become another directory (`caf\u{fffd}`) outside the repository.
+    let mut bytes = out.stdout;
+    while bytes.last().is_some_and(|b| b.is_ascii_whitespace()) {
+        bytes.pop();
+    }
+    Ok(path_from_bytes(bytes))
+}
+
+/// A path from the bytes git printed for it.
+#[cfg(unix)]
+fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt as _;
+    PathBuf::from(std::ffi::OsString::from_vec(bytes))
+}
+
+/// A path from the bytes git printed for it (UTF-8 on systems whose paths are not bytes).
+#[cfg(not(unix))]
+fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Inserts or replaces our block. New content goes right after the shebang, so it runs even
