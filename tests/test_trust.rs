@@ -382,11 +382,61 @@ fn a_non_utf8_repository_path_gets_its_own_hooks() {
     env.handoff(&dir, &["init"]).ok();
     assert!(dir.join(".git/hooks/prepare-commit-msg").exists());
     let look_alike = env.root.path().join("caf\u{fffd}");
-    assert!(!look_alike.exists(), "hooks were written outside the repository");
+    assert!(
+        !look_alike.exists(),
+        "hooks were written outside the repository"
+    );
     // And they run: a commit made while a session is current gets its trailer.
     env.commit_file(&dir, "README.md", "hello\n", "Initial commit");
     let id = env.plan(&dir, "Bytes");
     env.commit_file(&dir, "a.txt", "a\n", "A");
     let message = env.git_ok(&dir, &["log", "-1", "--format=%B"]);
     assert!(message.contains(&id), "{message}");
+}
+
+/// A damaged search index (pages overwritten, the header intact) is rebuilt from the refs:
+/// `list` and `search` answer, whatever the damage.
+#[test]
+fn a_damaged_index_is_rebuilt_not_fatal() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    for n in 0..25 {
+        env.plan(&repo, &format!("Session number {n} about zeppelins"));
+    }
+    env.handoff(&repo, &["search", "zeppelins"]).ok();
+    let index = repo.join(".git/handoff/index.sqlite");
+    env.handoff(&repo, &["list"]).ok();
+    let pristine = std::fs::read(&index).unwrap();
+    for trial in 0..8u64 {
+        // Overwrite a spread of bytes past the 100-byte header with a trial's pattern.
+        let mut damaged = pristine.clone();
+        let mut x = trial.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        for _ in 0..64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let at = 100 + (x as usize) % (damaged.len() - 100);
+            damaged[at] ^= 0xa5;
+        }
+        std::fs::write(&index, &damaged).unwrap();
+        let _ = std::fs::remove_file(repo.join(".git/handoff/index.sqlite-wal"));
+        let _ = std::fs::remove_file(repo.join(".git/handoff/index.sqlite-shm"));
+        let found = env.handoff(&repo, &["search", "zeppelins", "--json"]);
+        assert_eq!(found.code, 0, "trial {trial}: {}", found.stderr);
+        let found: serde_json::Value = serde_json::from_str(&found.stdout).unwrap();
+        assert_eq!(
+            found["results"].as_array().unwrap().len(),
+            20,
+            "trial {trial}"
+        );
+        std::fs::write(&index, &damaged).unwrap();
+        let listed = env.handoff(&repo, &["list", "--json"]);
+        assert_eq!(listed.code, 0, "trial {trial}: {}", listed.stderr);
+        let listed: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+        assert_eq!(
+            listed["sessions"].as_array().unwrap().len(),
+            25,
+            "trial {trial}"
+        );
+    }
 }

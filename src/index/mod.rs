@@ -118,6 +118,14 @@ impl Index {
         })
     }
 
+    /// Deletes the index's files, so that the next command rebuilds it (a damage found too late
+    /// to rebuild within this one).
+    pub fn discard(self) -> Result<()> {
+        let path = self.path.clone();
+        drop(self);
+        remove_database(&path)
+    }
+
     /// Deletes and recreates the index (`git handoff reindex`).
     pub fn reset(self) -> Result<Self> {
         let path = self.path.clone();
@@ -216,11 +224,45 @@ pub fn open_after_own_write(
     open_refreshed(store, notice, &mut |_, _| {})
 }
 
-/// Whether an error means the database file itself is damaged (worth one rebuild).
+/// Whether an error means the database file itself is damaged (worth one rebuild): SQLite
+/// says so, or a value read back is not what was written (a text that is not UTF-8, an integer
+/// where text was stored): pages overwritten behind SQLite's back.
 pub fn is_corruption(err: &Error) -> bool {
-    matches!(
-        err,
-        Error::Sqlite(rusqlite::Error::SqliteFailure(e, _))
-            if matches!(e.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
-    )
+    use rusqlite::Error as E;
+    match err {
+        Error::Sqlite(E::SqliteFailure(e, _)) => matches!(
+            e.code,
+            rusqlite::ErrorCode::DatabaseCorrupt
+                | rusqlite::ErrorCode::NotADatabase
+                | rusqlite::ErrorCode::SystemIoFailure
+        ),
+        Error::Sqlite(
+            E::Utf8Error(..)
+            | E::FromSqlConversionFailure(..)
+            | E::InvalidColumnType(..)
+            | E::IntegralValueOutOfRange(..),
+        ) => true,
+        _ => false,
+    }
+}
+
+/// Runs `read` on the refreshed index; when the index turns out to be damaged (see
+/// [`is_corruption`]), rebuilds it from the refs once and runs `read` again. The index is
+/// derived data: a damaged one costs a rebuild, never the command.
+pub fn read_with_rebuild<T>(
+    store: &crate::store::Store<'_>,
+    notice: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(usize, usize),
+    mut read: impl FnMut(&Index) -> Result<T>,
+) -> Result<T> {
+    let index = open_refreshed(store, notice, progress)?;
+    match read(&index) {
+        Err(e) if is_corruption(&e) => {
+            notice(&format!("rebuilding the search index ({e})"));
+            let mut index = index.reset()?;
+            index.refresh(store, progress)?;
+            read(&index)
+        }
+        other => other,
+    }
 }

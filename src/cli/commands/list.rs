@@ -134,33 +134,21 @@ pub fn parse_date(s: &str) -> Result<DateTime<Utc>, String> {
     ))
 }
 
-/// Opens and refreshes the index for a read command.
-pub fn refreshed_index(handoff: &git_handoff::workflow::Handoff) -> CommandResult<index::Index> {
-    Ok(index::open_refreshed(
-        &handoff.store(),
-        &mut |line| ui::status(line),
-        &mut ui::progress("indexing sessions"),
-    )?)
-}
-
 /// Runs `list`.
 pub fn run(args: &ListArgs) -> CommandResult {
     let handoff = open()?;
-    let index = refreshed_index(&handoff)?;
+    let store = handoff.store();
     let filter = args.filter.filter(args.limit);
-    let errors = index.list_errors()?;
-    for e in &errors {
-        ui::warn(&format!(
-            "cannot read {}: {}",
-            ui::sanitize_line(&e.refname),
-            ui::sanitize_line(&e.error)
-        ));
-    }
     if args.json {
-        ui::out_streamed(|out| write_json(out, &index, &filter, &errors))?;
-        return Ok(());
+        return json_listing(&store, &filter);
     }
-    let listing = index.list(&filter)?;
+    let (errors, listing) = index::read_with_rebuild(
+        &store,
+        &mut |line| ui::status(line),
+        &mut ui::progress("indexing sessions"),
+        |index| Ok((index.list_errors()?, index.list(&filter)?)),
+    )?;
+    warn_of(&errors);
     let width = listing
         .sessions
         .iter()
@@ -178,6 +166,114 @@ pub fn run(args: &ListArgs) -> CommandResult {
         }
     }
     Ok(())
+}
+
+fn warn_of(errors: &[index::SessionError]) {
+    for e in errors {
+        ui::warn(&format!(
+            "cannot read {}: {}",
+            ui::sanitize_line(&e.refname),
+            ui::sanitize_line(&e.error)
+        ));
+    }
+}
+
+/// How much of a JSON listing is held back before it streams: damage found in the index while
+/// the output is still held costs a rebuild and a second try; later, the index is discarded for
+/// the next command to rebuild, and this one fails cleanly.
+const HELD_BACK: usize = 1 << 20;
+
+/// `list --json`, streamed (see [`write_json`]) after the first [`HELD_BACK`] bytes.
+fn json_listing(store: &git_handoff::store::Store<'_>, filter: &index::Filter) -> CommandResult {
+    let mut notice = |line: &str| ui::status(line);
+    let mut progress = ui::progress("indexing sessions");
+    let mut index = index::open_refreshed(store, &mut notice, &mut progress)?;
+    for attempt in 0..2 {
+        let errors = match index.list_errors() {
+            Err(e) if attempt == 0 && index::is_corruption(&e) => {
+                notice(&format!("rebuilding the search index ({e})"));
+                index = index.reset()?;
+                index.refresh(store, &mut progress)?;
+                continue;
+            }
+            other => other?,
+        };
+        warn_of(&errors);
+        let mut held = Vec::new();
+        let mut spilled = false;
+        let result = ui::out_streamed(|out| {
+            let mut writer = HeldBack {
+                held: &mut held,
+                out,
+                spilled: &mut spilled,
+            };
+            write_json(&mut writer, &index, filter, &errors)?;
+            writer.release()?;
+            Ok(())
+        });
+        let damage = result.as_ref().err().and_then(|e| {
+            e.chain()
+                .find_map(|c| c.downcast_ref::<index::Error>())
+                .filter(|e| index::is_corruption(e))
+                .map(ToString::to_string)
+        });
+        match (damage, spilled) {
+            (None, _) => return Ok(result?),
+            (Some(damage), false) if attempt == 0 => {
+                notice(&format!("rebuilding the search index ({damage})"));
+                index = index.reset()?;
+                index.refresh(store, &mut progress)?;
+            }
+            (Some(damage), _) => {
+                index.discard()?;
+                return Err(git_handoff::error::CommandError::user(anyhow::anyhow!(
+                    "the search index was found damaged partway through the listing ({damage}); it was discarded"
+                ))
+                .hint("run the command again: the index is rebuilt from the refs"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A writer that holds the first [`HELD_BACK`] bytes, then passes everything through.
+struct HeldBack<'a> {
+    held: &'a mut Vec<u8>,
+    out: &'a mut dyn std::io::Write,
+    spilled: &'a mut bool,
+}
+
+impl HeldBack<'_> {
+    /// Writes what is held (at the end of a listing that fitted).
+    fn release(&mut self) -> std::io::Result<()> {
+        if !self.held.is_empty() {
+            self.out.write_all(self.held)?;
+            self.held.clear();
+        }
+        Ok(())
+    }
+}
+
+impl std::io::Write for HeldBack<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if *self.spilled {
+            return self.out.write(buf);
+        }
+        self.held.extend_from_slice(buf);
+        if self.held.len() > HELD_BACK {
+            *self.spilled = true;
+            self.release()?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if *self.spilled {
+            self.out.flush()
+        } else {
+            Ok(())
+        }
+    }
 }
 
 /// `{"sessions": [...], "errors": [...]}` with one session (or error) per line, written as the

@@ -1,6 +1,6 @@
 //! `git handoff search`.
 
-use super::list::{FilterArgs, refreshed_index};
+use super::list::FilterArgs;
 use super::open;
 use crate::cli::ui::{self, Style, paint, sanitize};
 use git_handoff::error::CommandResult;
@@ -44,11 +44,13 @@ pub fn run(args: &SearchArgs) -> CommandResult {
     }
     let handoff = open()?;
     let query = args.query.join(" ");
-    let index = refreshed_index(&handoff)?;
-    let hits = index.search(
-        &handoff.store(),
-        &query,
-        &args.filter.filter(Some(args.limit)),
+    let store = handoff.store();
+    let filter = args.filter.filter(Some(args.limit));
+    let hits = git_handoff::index::read_with_rebuild(
+        &store,
+        &mut |line| ui::status(line),
+        &mut ui::progress("indexing sessions"),
+        |index| index.search(&store, &query, &filter),
     )?;
     if args.json {
         ui::json(&git_handoff::views::SearchView::new(&query, hits))?;
