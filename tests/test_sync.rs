@@ -590,3 +590,34 @@ fn the_real_byterover_cli_searches_what_sync_wrote_into_its_context_tree() {
     assert_eq!(hit["in_git"], true);
     assert_eq!(hit["kind"], "plan");
 }
+
+/// An index that accepts calls and never answers costs a few time-outs, not one per
+/// document and retry: the sync stops, everything stays queued, and the next sync sends it.
+#[test]
+fn an_index_that_never_answers_stops_the_sync_early_and_keeps_the_queue() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let server = Server::start(&env, "server", &[]);
+    configure(
+        &repo,
+        &format!(
+            "backend = \"mcp\"\nurl = \"{}\"\ntimeout = 1\nretry-backoff-ms = 10\nretries = 3\nconcurrency = 1\nmax-timeouts = 2",
+            server.url()
+        ),
+    );
+    for i in 0..12 {
+        env.plan(&repo, &format!("Never answered {i}"));
+    }
+    server.faults(&format!("[{}]", vec!["\"hang:4\""; 40].join(", ")));
+    let started = Instant::now();
+    let run = env.handoff(&repo, &["sync"]);
+    let took = started.elapsed();
+    run.fails(1);
+    // Two time-outs of a second each, and no retry round: well under the 12 x 4 seconds of
+    // one time-out per document and round.
+    assert!(took < Duration::from_secs(8), "sync took {took:?}");
+    assert!(server.stored().is_empty());
+    server.faults("[]");
+    let report = env.handoff(&repo, &["sync", "--json"]).json();
+    assert_eq!(report["sent"], 12, "{report}");
+}

@@ -82,6 +82,10 @@ pub struct Byterover {
     pub concurrency: usize,
     /// Retries of a failed call.
     pub retries: u32,
+    /// Seconds a whole sync may take; the rest stays queued.
+    pub deadline: u64,
+    /// Calls in a row that may time out before a sync stops, leaving the rest queued.
+    pub max_timeouts: u32,
     /// First backoff between retries, in milliseconds (doubles each time).
     pub retry_backoff_ms: u64,
     /// Run `sync` after `git handoff push`.

@@ -62,6 +62,11 @@ pub struct Settings {
     pub retries: u32,
     /// First backoff (doubles each round).
     pub backoff: Duration,
+    /// Time the whole store may take; what is not stored by then is reported failed (and so
+    /// stays queued).
+    pub deadline: Duration,
+    /// Calls in a row that may time out before the rest is given up for this run.
+    pub max_timeouts: u32,
 }
 
 /// Longest `Retry-After` waited out; a longer one leaves the document queued for a later sync.
@@ -252,8 +257,16 @@ impl Backend for McpBackend {
     fn store(&mut self, docs: &[Document], done: &mut dyn FnMut(usize, Result<(), Fault>)) {
         let mut pending: Vec<usize> = (0..docs.len()).collect();
         let mut backoff = self.settings.backoff;
+        let deadline = tokio::time::Instant::now() + self.settings.deadline;
         for round in 0..=self.settings.retries {
             if pending.is_empty() {
+                return;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let fault = Fault::Timeout(self.settings.deadline);
+                for i in pending.drain(..) {
+                    done(i, Err(fault.clone()));
+                }
                 return;
             }
             let last_round = round == self.settings.retries;
@@ -277,13 +290,22 @@ impl Backend for McpBackend {
                 docs,
                 &pending,
                 self.token_env(),
+                deadline,
             ));
+            // A round in which nothing got through and calls kept timing out: the index
+            // accepts connections but does not answer. What is left stays queued.
+            let timed_out = outcomes
+                .iter()
+                .filter(|(_, o)| matches!(o, Err(Fault::Timeout(_))))
+                .count();
+            let unresponsive = timed_out >= self.settings.max_timeouts as usize
+                && !outcomes.iter().any(|(_, o)| o.is_ok());
             let mut again = Vec::new();
             let mut wait = backoff;
             let mut reconnect = false;
             for (i, outcome) in outcomes {
                 match outcome {
-                    Err(fault) if fault.is_transient() && !last_round => {
+                    Err(fault) if fault.is_transient() && !last_round && !unresponsive => {
                         if let Fault::RateLimited {
                             retry_after: Some(after),
                         } = &fault
@@ -331,8 +353,14 @@ async fn store_round(
     docs: &[Document],
     pending: &[usize],
     token_env: String,
+    deadline: tokio::time::Instant,
 ) -> Vec<(usize, Result<(), Fault>)> {
     let permits = Arc::new(tokio::sync::Semaphore::new(settings.concurrency.max(1)));
+    // Time-outs in a row, across the calls of the round: past the limit, the calls not
+    // started yet give up at once (an index that accepts connections and never answers would
+    // otherwise cost a time-out per document).
+    let timeouts_in_a_row = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let max_timeouts = settings.max_timeouts;
     let mut calls = tokio::task::JoinSet::new();
     for &i in pending {
         let doc = &docs[i];
@@ -347,15 +375,27 @@ async fn store_round(
                 ("version", Value::from(doc.version)),
             ],
         );
-        let (client, permits) = (client.clone(), permits.clone());
+        let (client, permits, in_a_row) =
+            (client.clone(), permits.clone(), timeouts_in_a_row.clone());
         let (tool, timeout, token_env) = (
             settings.store_tool.clone(),
             settings.timeout,
             token_env.clone(),
         );
         calls.spawn(async move {
+            use std::sync::atomic::Ordering;
             let _permit = permits.acquire_owned().await;
-            let outcome = call(client, tool, arguments, timeout, token_env).await;
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() || in_a_row.load(Ordering::SeqCst) >= max_timeouts {
+                return (i, Err(Fault::Timeout(timeout)));
+            }
+            let outcome = call(client, tool, arguments, timeout.min(left), token_env).await;
+            match &outcome {
+                Err(Fault::Timeout(_)) => {
+                    in_a_row.fetch_add(1, Ordering::SeqCst);
+                }
+                _ => in_a_row.store(0, Ordering::SeqCst),
+            }
             (i, outcome.map(|_| ()))
         });
     }

@@ -85,6 +85,8 @@ pub fn backend(config: &Byterover, workdir: Option<&std::path::Path>) -> Result<
                     concurrency: config.concurrency.max(1),
                     retries: config.retries,
                     backoff: Duration::from_millis(config.retry_backoff_ms),
+                    deadline: Duration::from_secs(config.deadline.max(1)),
+                    max_timeouts: config.max_timeouts.max(1),
                 },
             )?))
         }
