@@ -440,3 +440,59 @@ fn a_damaged_index_is_rebuilt_not_fatal() {
         );
     }
 }
+
+/// A shallow clone that lacks a session's commits says so, and how to get them, instead of
+/// "object not found".
+#[test]
+fn a_shallow_clone_says_why_it_cannot_show_the_diff() {
+    let env = TestEnv::new();
+    let (bare, clones) = env.bare_with_clones("remote", &["author"]);
+    let author = &clones[0];
+    env.handoff(author, &["init", "--no-hooks"]).ok();
+    let id = env.plan(author, "Shallow");
+    env.commit_file(author, "a.txt", "a\n", "A");
+    env.commit_file(author, "b.txt", "b\n", "B");
+    env.handoff(
+        author,
+        &[
+            "implement",
+            &id,
+            "-m",
+            "done",
+            "--force",
+            "--range",
+            "HEAD~2..HEAD",
+        ],
+    )
+    .ok();
+    env.commit_file(author, "c.txt", "c\n", "C after");
+    env.git_ok(author, &["push", "-q", "origin", "main"]);
+    env.handoff(author, &["push"]).ok();
+    let shallow = env.path("shallow");
+    env.git_ok(
+        env.root.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth=1",
+            &format!("file://{}", bare.display()),
+            shallow.to_str().unwrap(),
+        ],
+    );
+    env.handoff(&shallow, &["init", "--no-hooks"]).ok();
+    env.handoff(&shallow, &["pull"]).ok();
+    let err = env
+        .handoff(&shallow, &["context", &id, "--for", "validate"])
+        .fails(1)
+        .to_owned();
+    assert!(
+        err.contains("shallow clone") && err.contains("--deepen"),
+        "{err}"
+    );
+    env.git_ok(&shallow, &["fetch", "-q", "--unshallow"]);
+    let prompt = env
+        .handoff(&shallow, &["context", &id, "--for", "validate"])
+        .ok()
+        .to_owned();
+    assert!(prompt.contains("+a") && prompt.contains("+b"), "{prompt}");
+}

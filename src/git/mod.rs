@@ -88,6 +88,11 @@ impl Error {
         matches!(self, Self::Git { source, .. } if source.class() == git2::ErrorClass::Os)
     }
 
+    /// Whether an object that was looked up is not in the repository.
+    pub fn is_missing_object(&self) -> bool {
+        matches!(self, Self::Git { source, .. } if source.code() == git2::ErrorCode::NotFound)
+    }
+
     /// Whether a write was refused because the repository is read-only to this process.
     pub fn is_read_only(&self) -> bool {
         matches!(self, Self::Git { source, .. } if read_only_failure(source))
@@ -170,6 +175,11 @@ impl Repo {
             theirs: format_name(oid.object_format()),
             ours: format_name(ours),
         })
+    }
+
+    /// Whether this is a shallow clone (`git clone --depth N`).
+    pub fn is_shallow(&self) -> bool {
+        self.inner.is_shallow()
     }
 
     /// The common directory shared by every worktree (where refs and our derived data live).

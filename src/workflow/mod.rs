@@ -62,6 +62,11 @@ pub enum Error {
     /// `abandon` on a session that is abandoned already.
     #[error("{0} is abandoned already; nothing was recorded")]
     AlreadyAbandoned(SessionId),
+    /// The session's commits are past a shallow clone's depth.
+    #[error(
+        "the session's commits are not in this shallow clone ({0}); fetch more history: git fetch --deepen=100 (or git fetch --unshallow)"
+    )]
+    Shallow(String),
     /// `undo` cannot take the last artifact back.
     #[error("cannot undo: {0}")]
     Undo(store::Refusal),

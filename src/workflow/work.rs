@@ -120,14 +120,29 @@ impl Handoff {
         session: &Session,
         max_bytes: usize,
     ) -> Result<Option<(Work, RangeDiff)>> {
-        let Some(work) = self.recorded_work(session)? else {
+        let Some(work) = self
+            .recorded_work(session)
+            .map_err(|e| self.beyond_shallow(e))?
+        else {
             return Ok(None);
         };
         let diff = match &work.range {
-            Some(range) => self.repo.range_diff(range, max_bytes)?,
-            None => self.repo.commits_diff(&work.commits, max_bytes)?,
-        };
+            Some(range) => self.repo.range_diff(range, max_bytes),
+            None => self.repo.commits_diff(&work.commits, max_bytes),
+        }
+        .map_err(|e| self.beyond_shallow(e.into()))?;
         Ok(Some((work, diff)))
+    }
+
+    /// In a shallow clone, "object not found" for a session's commits means they lie past the
+    /// clone's depth: say so, and how to get them.
+    fn beyond_shallow(&self, error: super::Error) -> super::Error {
+        let missing = matches!(&error, super::Error::Git(e) if e.is_missing_object());
+        if missing && self.repo.is_shallow() {
+            super::Error::Shallow(error.to_string())
+        } else {
+            error
+        }
     }
 
     /// The commits `spec` names with git's revision forms, oldest first.
