@@ -153,6 +153,20 @@ fn seed_flow_through_the_python_client(format: &str) {
     );
     let newest = &seen["retrieve_id"]["structured"]["memories"][0];
     assert_eq!(newest["kind"], "plan", "{newest}");
+    // A session this clone does not hold: nothing, not an error.
+    assert_eq!(
+        seen["retrieve_unknown"]["error"], false,
+        "{}",
+        seen["retrieve_unknown"]
+    );
+    assert!(
+        seen["retrieve_unknown"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Nothing stored matches"),
+        "{}",
+        seen["retrieve_unknown"]
+    );
     // A write by another process is seen by the server (it only trusts itself for a moment).
     assert!(
         seen["other_writer"]

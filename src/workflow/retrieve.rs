@@ -178,7 +178,11 @@ pub fn retrieve(
         picked = loaded;
     } else {
         for id in &named {
-            let session = handoff.store().load_view(id)?;
+            // A session this clone does not hold matches nothing (as a search would say).
+            let session = match handoff.store().load_view(id) {
+                Err(crate::store::Error::SessionNotFound(_)) => continue,
+                other => other?,
+            };
             for a in &session.artifacts {
                 if !session.is_retracted(a) && a.retracts.is_none() {
                     picked.push((session.clone(), a.clone()));

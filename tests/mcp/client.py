@@ -100,6 +100,7 @@ async def main(server: str, repo: str) -> None:
             out["plan2"] = called(await store(PLAN.replace("Key by IP", "Key by API key")))
             out["retrieve_plan2"] = called(await retrieve(f"retrieve the plan for {SESSION}", 1))
             out["retrieve_id"] = called(await retrieve(SESSION, 1))
+            out["retrieve_unknown"] = called(await retrieve("SESSION-20251027-ZZZZZZZZ plan", 1))
             # Another process writes right after the server did: seen once the moment passes.
             subprocess.run(
                 [server, "plan", "-t", "Zeppelin routes", "-m", "zeppelin"],
