@@ -271,6 +271,23 @@ impl From<crate::index::Error> for CommandError {
         match err {
             E::Store(e) => (*e).into(),
             E::EmptyQuery(_) => Self::user(err),
+            E::Unwritable { .. } => Self::user(err).hint(
+                "free some space or make the directory writable; the index is derived data, rebuilt from the refs once it can be written",
+            ),
+            E::Sqlite(rusqlite::Error::SqliteFailure(ref e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DiskFull
+                        | rusqlite::ErrorCode::ReadOnly
+                        | rusqlite::ErrorCode::CannotOpen
+                        | rusqlite::ErrorCode::PermissionDenied
+                        | rusqlite::ErrorCode::SystemIoFailure
+                ) =>
+            {
+                Self::user(err).hint(
+                    "the disk is full or <git-common-dir>/handoff is not writable; free space or fix its permissions (the index is derived data, rebuilt from the refs)",
+                )
+            }
             E::Sqlite(_) | E::Io { .. } => Self::new(ErrorKind::Internal, err)
                 .hint("the index is derived data: 'git handoff reindex' rebuilds it"),
         }

@@ -496,3 +496,65 @@ fn a_shallow_clone_says_why_it_cannot_show_the_diff() {
         .to_owned();
     assert!(prompt.contains("+a") && prompt.contains("+b"), "{prompt}");
 }
+
+/// Runs `script` (sh) in a user and mount namespace, where it may mount (a read-only bind, a
+/// small tmpfs); `None` where the machine cannot make one.
+fn in_namespace(env: &TestEnv, dir: &std::path::Path, script: &str) -> Option<Run> {
+    let probe = env.command("unshare", dir).args(["-rm", "true"]).output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: this machine cannot make a user namespace (unshare -rm)");
+        return None;
+    }
+    Some(Run::from(
+        env.command("unshare", dir)
+            .args(["-rm", "sh", "-c", script, crate::common::BIN])
+            .output()
+            .unwrap(),
+    ))
+}
+
+/// A read-only `.git/handoff` or a full disk is the environment's problem: exit 1 naming it,
+/// and the index that was there is left whole (a read never deletes derived data).
+#[test]
+fn a_read_only_or_full_index_directory_is_named_and_left_whole() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    for n in 0..5 {
+        env.plan(&repo, &format!("Session {n}"));
+    }
+    env.handoff(&repo, &["search", "session"]).ok();
+    let handoff = repo.join(".git/handoff");
+    let index = handoff.join("index.sqlite");
+    let before = std::fs::read(&index).unwrap();
+    // New sessions since, so that the next list has to write.
+    env.plan(&repo, "Written while read-only");
+    let dir = handoff.to_str().unwrap();
+    let Some(run) = in_namespace(
+        &env,
+        &repo,
+        &format!(
+            "mount --bind {dir} {dir} && mount -o remount,bind,ro {dir} {dir} && exec \"$0\" list"
+        ),
+    ) else {
+        return;
+    };
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains(".git/handoff"), "{}", run.stderr);
+    assert!(!run.stderr.contains("internal error"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read(&index).unwrap(),
+        before,
+        "the index was changed"
+    );
+    // A full disk: the index on a small file system with no room left.
+    let script = format!(
+        "mkdir -p /tmp/full-$$ && cp -a {dir}/. /tmp/full-$$/ && mount -t tmpfs -o size=512k tmpfs {dir} \
+         && cp -a /tmp/full-$$/. {dir}/ && (dd if=/dev/zero of={dir}/filler bs=4k 2>/dev/null; true) \
+         && \"$0\" list; code=$?; cmp -s /tmp/full-$$/index.sqlite {dir}/index.sqlite && echo index-intact; exit $code"
+    );
+    let run = in_namespace(&env, &repo, &script).unwrap();
+    assert!(!run.stderr.contains("internal error"), "{}", run.stderr);
+    assert!(!run.stderr.contains("rebuilding"), "{}", run.stderr);
+    assert!(run.stdout.contains("index-intact"), "{run:?}");
+    assert!(run.code == 0 || run.code == 1, "{run:?}");
+}

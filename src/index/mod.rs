@@ -49,6 +49,15 @@ pub enum Error {
     /// Reading the refs failed.
     #[error(transparent)]
     Store(#[from] Box<crate::store::Error>),
+    /// The index cannot be written where it lives (a read-only directory, a full disk, an I/O
+    /// error): the environment's problem, left as it is.
+    #[error("the search index in {} cannot be opened for writing: {cause}", .path.display())]
+    Unwritable {
+        /// The directory.
+        path: PathBuf,
+        /// What SQLite said.
+        cause: String,
+    },
     /// The user's query has nothing to search for.
     #[error("the query '{0}' has no words to search for")]
     EmptyQuery(String),
@@ -76,6 +85,13 @@ impl Index {
         let existed = path.exists();
         match Self::open_at(&path) {
             Ok(index) => Ok(index),
+            // Only a damaged file or one of another format is rebuilt: a full disk, a
+            // read-only directory or an I/O error says nothing about the file, and a read must
+            // never delete derived data it cannot write again.
+            Err(reason) if !reason.calls_for_rebuild() => Err(Error::Unwritable {
+                path: dir,
+                cause: reason.to_string(),
+            }),
             Err(reason) => {
                 if existed {
                     notice(&format!("rebuilding the search index ({reason})"));
@@ -151,6 +167,28 @@ enum OpenProblem {
     Sqlite(#[from] rusqlite::Error),
     #[error("it has format {0}, this git-handoff uses {v}", v = schema::VERSION)]
     Version(i64),
+}
+
+impl OpenProblem {
+    /// Whether the file itself is the problem (damaged, or of another format), which a rebuild
+    /// cures.
+    fn calls_for_rebuild(&self) -> bool {
+        match self {
+            Self::Version(_) => true,
+            Self::Sqlite(e) => is_corruption(&Error::Sqlite(clone_sqlite_error(e))),
+        }
+    }
+}
+
+/// A copy of a SQLite error good enough to classify it (the classification reads codes only).
+fn clone_sqlite_error(e: &rusqlite::Error) -> rusqlite::Error {
+    match e {
+        rusqlite::Error::SqliteFailure(code, message) => {
+            rusqlite::Error::SqliteFailure(*code, message.clone())
+        }
+        rusqlite::Error::Utf8Error(..) => rusqlite::Error::InvalidQuery,
+        _ => rusqlite::Error::InvalidQuery,
+    }
 }
 
 impl From<OpenProblem> for Error {
@@ -232,9 +270,7 @@ pub fn is_corruption(err: &Error) -> bool {
     match err {
         Error::Sqlite(E::SqliteFailure(e, _)) => matches!(
             e.code,
-            rusqlite::ErrorCode::DatabaseCorrupt
-                | rusqlite::ErrorCode::NotADatabase
-                | rusqlite::ErrorCode::SystemIoFailure
+            rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
         ),
         Error::Sqlite(
             E::Utf8Error(..)
