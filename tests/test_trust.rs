@@ -558,3 +558,18 @@ fn a_read_only_or_full_index_directory_is_named_and_left_whole() {
     assert!(run.stdout.contains("index-intact"), "{run:?}");
     assert!(run.code == 0 || run.code == 1, "{run:?}");
 }
+
+/// A session ref that names an object the repository lost (a gc racing a write) says the
+/// object is missing, not that it "is not a commit".
+#[test]
+fn a_ref_to_a_lost_object_says_it_is_missing() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Lost");
+    let missing = "0123456789abcdef0123456789abcdef01234567";
+    let ref_file = repo.join(format!(".git/refs/handoff/sessions/{id}"));
+    std::fs::write(&ref_file, format!("{missing}\n")).unwrap();
+    let err = env.handoff(&repo, &["show", &id]).fails(1).to_owned();
+    assert!(err.contains("missing from the repository"), "{err}");
+    assert!(!err.contains("not a commit"), "{err}");
+}

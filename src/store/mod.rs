@@ -158,6 +158,12 @@ pub enum Problem {
     /// The ref points at something that is not a commit.
     #[error("ref points at {0}, which is not a commit")]
     NotACommit(Oid),
+    /// The ref points at an object the repository does not have (a `git gc --prune=now` that
+    /// raced a write, or a damaged object store).
+    #[error(
+        "ref points at {0}, which is missing from the repository (removed by a gc that ran during a write?); 'git handoff pull' brings a remote's copy back"
+    )]
+    MissingObject(Oid),
     /// An entry outside the layout.
     #[error("unexpected entry {name} (mode {mode:o}){}", .commit.map(|c| format!(" in commit {c}")).unwrap_or_default())]
     UnexpectedEntry {

@@ -258,10 +258,13 @@ impl Store<'_> {
             session: id.to_string(),
             problem,
         };
-        let commit = self
-            .repo
-            .find_commit(tip)
-            .map_err(|_| malformed(Problem::NotACommit(tip)))?;
+        let commit = self.repo.find_commit(tip).map_err(|e| {
+            malformed(if e.code() == git2::ErrorCode::NotFound {
+                Problem::MissingObject(tip)
+            } else {
+                Problem::NotACommit(tip)
+            })
+        })?;
         let tree = commit
             .tree()
             .map_err(|source| Error::git(format!("reading the tree of {id}"), source))?;
