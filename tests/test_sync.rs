@@ -621,3 +621,34 @@ fn an_index_that_never_answers_stops_the_sync_early_and_keeps_the_queue() {
     let report = env.handoff(&repo, &["sync", "--json"]).json();
     assert_eq!(report["sent"], 12, "{report}");
 }
+
+/// A damaged journal is set aside and started afresh, with a warning: the texts are sent
+/// again (never lost, never a crash).
+#[test]
+fn a_damaged_journal_is_set_aside_and_the_texts_sent_again() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let server = Server::start(&env, "server", &[]);
+    configure(&repo, &http(&server.url()));
+    for i in 0..3 {
+        env.plan(&repo, &format!("Journal {i}"));
+    }
+    assert_eq!(env.handoff(&repo, &["sync", "--json"]).json()["sent"], 3);
+    let journal = repo.join(".git/handoff/sync.sqlite");
+    let mut bytes = std::fs::read(&journal).unwrap();
+    for b in bytes.iter_mut().skip(100) {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&journal, &bytes).unwrap();
+    let run = env.handoff(&repo, &["sync", "--json"]);
+    let report = run.json();
+    assert_eq!(report["sent"], 3, "{report}\n{}", run.stderr);
+    assert!(
+        run.stderr.contains("sync journal was damaged"),
+        "{}",
+        run.stderr
+    );
+    assert!(repo.join(".git/handoff/sync.sqlite.damaged").exists());
+    // And it is whole again: nothing more to send.
+    assert_eq!(env.handoff(&repo, &["sync", "--json"]).json()["sent"], 0);
+}

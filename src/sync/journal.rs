@@ -57,6 +57,67 @@ pub struct Journal {
 }
 
 impl Journal {
+    /// Opens the journal as [`Journal::open`] does; a damaged one (SQLite says so, or its own
+    /// check does) is set aside as `sync.sqlite.damaged` and started afresh, with the warning
+    /// to give: every text is then sent again, as a new version where the index has it.
+    pub fn open_or_rebuild(common_dir: &Path) -> Result<(Self, Option<String>), Error> {
+        let damaged = match Self::open(common_dir) {
+            Ok(journal) => match journal.check() {
+                Ok(()) => return Ok((journal, None)),
+                Err(problem) => problem,
+            },
+            Err(Error::Sqlite { source, .. }) if is_damage(&source) => source.to_string(),
+            Err(other) => return Err(other),
+        };
+        let path = common_dir.join("handoff").join(FILE_NAME);
+        let aside = path.with_extension("sqlite.damaged");
+        std::fs::rename(&path, &aside).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.clone().into_os_string();
+            side.push(suffix);
+            let _ = std::fs::remove_file(side);
+        }
+        let journal = Self::open(common_dir)?;
+        Ok((
+            journal,
+            Some(format!(
+                "the sync journal was damaged ({damaged}); it was set aside as {} and started afresh, so every text is sent again (as a new version where the index has it already)",
+                aside.display()
+            )),
+        ))
+    }
+
+    /// SQLite's own check of the file, and a read of every row.
+    fn check(&self) -> Result<(), String> {
+        let verdict: String = self
+            .conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| e.to_string())?;
+        if verdict != "ok" {
+            return Err(verdict);
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT backend, ref, tip FROM synced")
+            .map_err(|e| e.to_string())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(|e| e.to_string())?;
+        for row in rows {
+            row.map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
     /// Opens (creating) the journal of the repository whose common dir is `common_dir`.
     pub fn open(common_dir: &Path) -> Result<Self, Error> {
         let dir = common_dir.join("handoff");
@@ -185,4 +246,13 @@ impl Journal {
             .map_err(|e| self.sqlite(e))?;
         Ok(usize::try_from(n).unwrap_or(0))
     }
+}
+
+/// Whether SQLite failed because the file is damaged (rather than unreachable).
+fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
 }

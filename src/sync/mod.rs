@@ -168,6 +168,8 @@ pub struct SyncReport {
     pub documents: Vec<DocumentView>,
     /// Sessions that could not be read, and why.
     pub unreadable: Vec<DocumentError>,
+    /// Things the user should know (a damaged journal set aside).
+    pub warnings: Vec<String>,
 }
 
 /// A session that could not be read.
@@ -190,7 +192,7 @@ pub fn sync(
     dry_run: bool,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<SyncReport> {
-    let journal = journal::Journal::open(handoff.repo.common_dir())?;
+    let (journal, rebuilt) = journal::Journal::open_or_rebuild(handoff.repo.common_dir())?;
     let key = backend.key();
     let pending = pending(handoff, &journal, &key)?;
     let mut report = SyncReport {
@@ -209,6 +211,7 @@ pub fn sync(
                 error: error.clone(),
             })
             .collect(),
+        warnings: rebuilt.into_iter().collect(),
     };
     if dry_run {
         report.documents = pending

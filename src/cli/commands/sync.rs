@@ -53,6 +53,9 @@ pub fn run(args: &SyncArgs) -> CommandResult {
 
 /// Prints a sync report (also after `push` when `sync-after-push` is set).
 pub fn print(report: &SyncReport, json: bool) -> anyhow::Result<()> {
+    for w in &report.warnings {
+        ui::warn(&sanitize_line(w));
+    }
     for u in &report.unreadable {
         ui::warn(&format!(
             "not synced: {}: {}",
