@@ -651,7 +651,7 @@ pub fn serve() -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async {
         let service = Server::new()
-            .serve(rmcp::transport::io::stdio())
+            .serve(wire::guarded())
             .await
             .map_err(|e| anyhow::anyhow!("starting the MCP server: {e}"))?;
         service
@@ -660,4 +660,231 @@ pub fn serve() -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("the MCP server stopped: {e}"))?;
         Ok(())
     })
+}
+
+/// What reaches the server from stdin, and how a request it cannot take is still answered.
+///
+/// rmcp drops a line it cannot read (over its 16 MiB limit, not JSON, nested past serde_json's
+/// 128 levels) without a word, and the client waits for an answer forever. Every line is
+/// checked here first; one that would be dropped gets a JSON-RPC error (`-32700` parse error,
+/// `-32600` invalid request) with the request's `id` when it can be found, written between two
+/// of the server's own messages, never inside one.
+mod wire {
+    use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+    use tokio::sync::mpsc;
+
+    /// The longest request line taken: rmcp's own limit. The largest text the store tool keeps
+    /// (8 MiB) fits in it with every character escaped twice over.
+    pub const MAX_LINE: usize = 16 * 1024 * 1024;
+
+    /// The deepest nesting of a request that rmcp's parser (serde_json) takes.
+    const MAX_DEPTH: usize = 127;
+
+    /// How deep `json`'s arrays and objects nest (brackets inside strings aside).
+    fn nesting(json: &[u8]) -> usize {
+        let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+        for &b in json {
+            if in_string {
+                match (escaped, b) {
+                    (true, _) => escaped = false,
+                    (false, b'\\') => escaped = true,
+                    (false, b'"') => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'[' | b'{' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        deepest
+    }
+
+    /// The pipes the server reads and writes, and the tasks that fill and drain them.
+    pub fn guarded() -> (impl AsyncRead + Unpin, impl AsyncWrite + Unpin) {
+        let (to_server, server_reads) = tokio::io::duplex(1 << 20);
+        let (server_writes, from_server) = tokio::io::duplex(1 << 20);
+        let (errors, pending) = mpsc::unbounded_channel::<String>();
+        tokio::spawn(read_requests(tokio::io::stdin(), to_server, errors));
+        tokio::spawn(write_answers(from_server, tokio::io::stdout(), pending));
+        (server_reads, server_writes)
+    }
+
+    /// Reads stdin line by line, bounded; passes good lines on, answers the others.
+    async fn read_requests(
+        input: impl AsyncRead + Unpin,
+        mut to_server: impl AsyncWrite + Unpin,
+        errors: mpsc::UnboundedSender<String>,
+    ) {
+        let mut input = BufReader::with_capacity(1 << 16, input);
+        loop {
+            let mut line = Vec::new();
+            let mut too_long = false;
+            // Up to the newline, keeping at most MAX_LINE bytes of it.
+            loop {
+                let Ok(chunk) = input.fill_buf().await else {
+                    return;
+                };
+                if chunk.is_empty() {
+                    if line.is_empty() && !too_long {
+                        return;
+                    }
+                    break;
+                }
+                let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+                    Some(at) => (at + 1, true),
+                    None => (chunk.len(), false),
+                };
+                if !too_long && line.len() + take <= MAX_LINE + 1 {
+                    line.extend_from_slice(&chunk[..take]);
+                } else {
+                    if !too_long {
+                        // Keep the start: the id is usually near it.
+                        line.truncate(4096);
+                    }
+                    too_long = true;
+                }
+                input.consume(take);
+                if done {
+                    break;
+                }
+            }
+            let text = String::from_utf8_lossy(&line);
+            if text.trim().is_empty() {
+                continue;
+            }
+            let problem = if too_long {
+                Some((
+                    -32600,
+                    format!(
+                        "the request line is over {MAX_LINE} bytes (16 MiB), the most this server reads"
+                    ),
+                ))
+            } else {
+                // Checked without building the value (rmcp builds it next, and drops what nests
+                // deeper than serde_json's limit of 128).
+                match serde_json::from_slice::<serde::de::IgnoredAny>(&line) {
+                    Err(e) => Some((
+                        -32700,
+                        format!("parse error: the request is not JSON ({e})"),
+                    )),
+                    Ok(_) if nesting(&line) > MAX_DEPTH => Some((
+                        -32600,
+                        format!(
+                            "the request nests JSON deeper than {MAX_DEPTH} levels, the most this server reads"
+                        ),
+                    )),
+                    Ok(_) => None,
+                }
+            };
+            match problem {
+                None => {
+                    if !line.ends_with(b"\n") {
+                        line.push(b'\n');
+                    }
+                    if to_server.write_all(&line).await.is_err() {
+                        return;
+                    }
+                }
+                Some((code, message)) => {
+                    let answer = serde_json::json!({
+                        "jsonrpc": "2.0",
+                        "id": id_of(&text),
+                        "error": {"code": code, "message": message},
+                    });
+                    if errors.send(format!("{answer}\n")).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The `id` of a request that could not be read whole, when its start names one.
+    fn id_of(text: &str) -> serde_json::Value {
+        let Some(at) = text.find("\"id\"") else {
+            return serde_json::Value::Null;
+        };
+        let rest = text[at + 4..].trim_start();
+        let Some(rest) = rest.strip_prefix(':') else {
+            return serde_json::Value::Null;
+        };
+        let rest = rest.trim_start();
+        let end = if let Some(quoted) = rest.strip_prefix('"') {
+            quoted.find('"').map(|e| e + 2)
+        } else {
+            rest.find(|c: char| !(c.is_ascii_digit() || c == '-'))
+        }
+        .unwrap_or(rest.len());
+        serde_json::from_str(&rest[..end]).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Copies the server's output to stdout, and the error answers in between its messages.
+    async fn write_answers(
+        mut from_server: impl AsyncRead + Unpin,
+        mut output: impl AsyncWrite + Unpin,
+        mut pending: mpsc::UnboundedReceiver<String>,
+    ) {
+        use tokio::io::AsyncReadExt as _;
+        let mut buf = vec![0u8; 1 << 16];
+        // Whether the server's last byte ended a message: only then may an answer go out.
+        let mut at_boundary = true;
+        let mut waiting: Vec<String> = Vec::new();
+        loop {
+            tokio::select! {
+                read = from_server.read(&mut buf) => {
+                    let Ok(n) = read else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    if output.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                    at_boundary = buf[n - 1] == b'\n';
+                }
+                Some(answer) = pending.recv() => waiting.push(answer),
+            }
+            if at_boundary && !waiting.is_empty() {
+                for answer in waiting.drain(..) {
+                    if output.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            if output.flush().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn nesting_counts_brackets_outside_strings() {
+            assert_eq!(nesting(br#"{"a":[1,{"b":"[[[["}]}"#), 3);
+            assert_eq!(nesting(br#""\"[""#), 0);
+            assert_eq!(nesting(b"[[[]]]"), 3);
+        }
+
+        #[test]
+        fn the_id_is_read_from_the_start_of_a_request() {
+            assert_eq!(
+                id_of(r#"{"jsonrpc":"2.0","id":7,"method":"x""#),
+                serde_json::json!(7)
+            );
+            assert_eq!(
+                id_of(r#"{"id": "a-1", "params": {"#),
+                serde_json::json!("a-1")
+            );
+            assert_eq!(id_of("not json at all"), serde_json::Value::Null);
+        }
+    }
 }

@@ -9,6 +9,7 @@ mod test_attribution;
 mod test_config;
 mod test_demo;
 mod test_format;
+mod test_fuzz;
 mod test_hooks;
 mod test_hostile;
 mod test_index;

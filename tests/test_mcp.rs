@@ -356,3 +356,75 @@ fn init_agents_under_the_seeds_server_name_runs_the_seed_skill_unchanged() {
     env.handoff(&repo, &["init", "--agents", "--server-name", "a b"])
         .fails(2);
 }
+
+/// Every request line gets an answer, even one the server cannot read: not JSON (before
+/// `initialize` too), nested too deep, or over the 16 MiB line limit. The client never waits
+/// forever, and the server goes on serving.
+#[test]
+fn unreadable_requests_are_answered_not_dropped() {
+    use std::io::{BufRead, BufReader, Write};
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let mut child = env
+        .command(BIN, &repo)
+        .arg("mcp")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let (lines, received) = std::sync::mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut answer = |request: &[u8]| -> serde_json::Value {
+        stdin.write_all(request).unwrap();
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+        let line = received
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("no answer: the request was dropped");
+        serde_json::from_str(&line).unwrap()
+    };
+    let not_json = answer(b"hello, is this MCP?");
+    assert_eq!(not_json["error"]["code"], -32700, "{not_json}");
+    let deep = format!(
+        r#"{{"jsonrpc":"2.0","id":3,"method":"tools/list","params":{}{}}}"#,
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let deep = answer(deep.as_bytes());
+    assert_eq!(deep["id"], 3, "{deep}");
+    assert_eq!(deep["error"]["code"], -32600, "{deep}");
+    let huge = format!(
+        r#"{{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{{"name":"byterover-store-knowledge","arguments":{{"messages":"{}"}}}}}}"#,
+        "x".repeat(17 * 1024 * 1024)
+    );
+    let huge = answer(huge.as_bytes());
+    assert_eq!(huge["id"], 5, "{huge}");
+    assert!(
+        huge["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("16 MiB"),
+        "{huge}"
+    );
+    // And the server still serves.
+    let init = answer(
+        br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#,
+    );
+    assert_eq!(init["id"], 1, "{init}");
+    assert_eq!(
+        init["result"]["serverInfo"]["name"], "git-handoff",
+        "{init}"
+    );
+    drop(stdin);
+    let _ = child.wait();
+}
