@@ -2,7 +2,7 @@
 //!
 //! Sets `log.excludeDecoration=refs/handoff/*` (so session refs do not clutter `git log`), adds
 //! to every remote the fetch refspecs that bring its sessions and notes into our tracking
-//! namespace with a plain `git fetch` (docs/format.md, "Tracking refs"), and writes
+//! namespace with a plain `git fetch` (docs/format.md, "Refs"), and writes
 //! `.handoff.toml` when absent. Every step is idempotent and reports whether it changed
 //! anything.
 //!

@@ -14,7 +14,7 @@ pub const SESSIONS_PREFIX: &str = "refs/handoff/sessions/";
 /// The notes ref.
 pub const NOTES_REF: &str = "refs/notes/handoff";
 /// Where fetches put what remotes have: `refs/handoff-remotes/<remote>/sessions/<ID>` and
-/// `refs/handoff-remotes/<remote>/notes/handoff` (docs/format.md, "Tracking refs").
+/// `refs/handoff-remotes/<remote>/notes/handoff` (docs/format.md, "Refs").
 pub const TRACKING_PREFIX: &str = "refs/handoff-remotes/";
 
 /// The session ID of a tracking ref `refs/handoff-remotes/<remote>/sessions/<ID>`.

@@ -5,7 +5,7 @@
 //! A session is current on the branch (or the detached HEAD of the worktree) it was started
 //! on: a commit on another branch gets no trailer, switching back resumes it, and two worktrees
 //! on two branches each have their own. The file holds one `<place> <ID>` line per branch
-//! (docs/format.md, "Local data"); a file of an older version holds a bare ID, which counts on
+//! (docs/format.md, "Commit trailers"); a file of an older version holds a bare ID, which counts on
 //! every branch until a session is started or stopped.
 //!
 //! Which session is current can never silently become another one: `git handoff start ID`
