@@ -123,11 +123,15 @@ pub fn user_error(message: impl fmt::Display) -> CommandError {
 /// The advice for a write refused by a read-only file system or sandbox.
 const READ_ONLY_HINT: &str = "this process may not write to the repository (an agent's read-only sandbox, such as codex exec's, or a read-only mount): record through the MCP tools of 'git handoff mcp' (byterover-store-knowledge or handoff_*), which write from outside the sandbox, or run the command where the repository is writable";
 
+/// The advice for a write that failed on a full disk.
+const DISK_FULL_HINT: &str = "the disk holding the repository is full: free some space and run the command again; nothing was recorded";
+
 impl From<crate::store::Error> for CommandError {
     fn from(err: crate::store::Error) -> Self {
         use crate::store::Error as E;
         match &err {
             _ if err.is_read_only() => Self::user(err).hint(READ_ONLY_HINT),
+            _ if err.is_disk_full() => Self::user(err).hint(DISK_FULL_HINT),
             _ if err.is_os_failure() => Self::new(ErrorKind::Internal, err),
             E::NoIdentity => Self::new(ErrorKind::Config, err),
             E::Repo(_) => match err {
@@ -189,6 +193,7 @@ impl From<crate::git::Error> for CommandError {
         use crate::git::Error as E;
         match &err {
             _ if err.is_read_only() => Self::user(err).hint(READ_ONLY_HINT),
+            _ if err.is_disk_full() => Self::user(err).hint(DISK_FULL_HINT),
             _ if err.is_os_failure() => Self::new(ErrorKind::Internal, err),
             E::Unsupported { .. } => Self::new(ErrorKind::Config, err),
             E::NotARepo(_) => Self::user(err).hint("run it inside a clone, or set GIT_DIR"),

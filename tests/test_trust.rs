@@ -573,3 +573,27 @@ fn a_ref_to_a_lost_object_says_it_is_missing() {
     assert!(err.contains("missing from the repository"), "{err}");
     assert!(!err.contains("not a commit"), "{err}");
 }
+
+/// A write on a full disk is the environment's problem: exit 1, the cause named, nothing
+/// recorded (before: exit 255, "internal error").
+#[test]
+fn a_write_on_a_full_disk_says_so() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Full disk");
+    let objects = repo.join(".git/objects");
+    let objects = objects.to_str().unwrap();
+    let script = format!(
+        "mkdir -p /tmp/objects-$$ && cp -a {objects}/. /tmp/objects-$$/ && mount -t tmpfs -o size=256k tmpfs {objects} \
+         && cp -a /tmp/objects-$$/. {objects}/ && (dd if=/dev/zero of={objects}/filler bs=4k 2>/dev/null; true) \
+         && exec \"$0\" review {id} --verdict approve -m 'A review that does not fit'"
+    );
+    let Some(run) = in_namespace(&env, &repo, &script) else {
+        return;
+    };
+    let err = run.fails(1);
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(err.contains("disk holding the repository is full"), "{err}");
+    let show = env.handoff(&repo, &["show", &id, "--json"]).json();
+    assert_eq!(show["status"], "AWAITING_CODEX_REVIEW");
+}

@@ -97,6 +97,11 @@ impl Error {
     pub fn is_read_only(&self) -> bool {
         matches!(self, Self::Git { source, .. } if read_only_failure(source))
     }
+
+    /// Whether a write failed because the disk is full.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, Self::Git { source, .. } if disk_full_failure(source))
+    }
 }
 
 /// Whether libgit2 failed because the file system refused a write: a read-only file system
@@ -107,6 +112,12 @@ pub fn read_only_failure(error: &git2::Error) -> bool {
         error.class(),
         git2::ErrorClass::Os | git2::ErrorClass::Odb | git2::ErrorClass::Reference
     ) && (message.contains("Read-only file system") || message.contains("Permission denied"))
+}
+
+/// Whether libgit2 failed because the disk is full (ENOSPC, EDQUOT).
+pub fn disk_full_failure(error: &git2::Error) -> bool {
+    let message = error.message();
+    message.contains("No space left on device") || message.contains("Disk quota exceeded")
 }
 
 /// Result alias.

@@ -115,6 +115,15 @@ impl Error {
         }
     }
 
+    /// Whether a write failed because the disk is full: the environment's problem, not a bug.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            Self::Git { source, .. } => crate::git::disk_full_failure(source),
+            Self::Repo(e) => e.is_disk_full(),
+            _ => false,
+        }
+    }
+
     /// Whether the operating system failed under us (an internal error, not the user's).
     pub fn is_os_failure(&self) -> bool {
         match self {
