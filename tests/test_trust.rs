@@ -597,3 +597,43 @@ fn a_write_on_a_full_disk_says_so() {
     let show = env.handoff(&repo, &["show", &id, "--json"]).json();
     assert_eq!(show["status"], "AWAITING_CODEX_REVIEW");
 }
+
+/// Loose session refs are packed once they pile up, so listing the refs (the search index's
+/// freshness check) stays cheap at thousands of sessions; every session still reads.
+#[test]
+fn loose_session_refs_are_packed_when_they_pile_up() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let first = env.plan(&repo, "First");
+    let tip = env.git_ok(
+        &repo,
+        &["rev-parse", &format!("refs/handoff/sessions/{first}")],
+    );
+    let lines: String = (0..2_000)
+        .map(|n| format!("create refs/handoff/sessions/{first}-{n:04} {tip}\n"))
+        .collect();
+    let run = Run::from(
+        env.command("git", &repo)
+            .args(["update-ref", "--stdin"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write as _;
+                child.stdin.take().unwrap().write_all(lines.as_bytes())?;
+                child.wait_with_output()
+            })
+            .unwrap(),
+    );
+    run.ok();
+    let dir = repo.join(".git/refs/handoff/sessions");
+    assert!(std::fs::read_dir(&dir).unwrap().count() > 2_000);
+    let second = env.plan(&repo, "Second");
+    let loose = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+    assert!(loose < 10, "{loose} loose session refs left");
+    let listed = env.git_ok(&repo, &["for-each-ref", "refs/handoff/sessions/"]);
+    assert_eq!(listed.lines().count(), 2_002);
+    for id in [&first, &second] {
+        let show = env.handoff(&repo, &["show", id, "--json"]).json();
+        assert_eq!(show["status"], "AWAITING_CODEX_REVIEW", "{show}");
+    }
+}

@@ -464,8 +464,38 @@ impl Store<'_> {
                 });
             }
         }
+        // New sessions leave loose refs; past a few thousand of them every listing of the refs
+        // (the index's freshness check) pays for each one. Packing them is derived work: a
+        // failure changes nothing.
+        let _ = self.pack_refs_when_they_pile_up();
         let session = Session::new(meta, vec![artifact.clone()], Some(super::object_id(commit)));
         Ok((session, artifact))
+    }
+
+    /// Packs our refs (`git pack-refs --include 'refs/handoff/*'`, which locks each ref as any
+    /// ref update does) when more than [`MAX_LOOSE_SESSION_REFS`] session refs are loose.
+    /// Returns whether it packed.
+    pub fn pack_refs_when_they_pile_up(&self) -> std::io::Result<bool> {
+        let dir = self
+            .repo
+            .commondir()
+            .join(refs::SESSIONS_PREFIX.trim_end_matches('/'));
+        let loose = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries.count(),
+            Err(_) => return Ok(false),
+        };
+        if loose <= MAX_LOOSE_SESSION_REFS {
+            return Ok(false);
+        }
+        let status = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(self.repo.commondir())
+            .args(["pack-refs", "--include", "refs/handoff/*"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()?;
+        Ok(status.success())
     }
 
     /// Appends an artifact to an existing session: reads the tip, checks the state machine,
@@ -620,6 +650,10 @@ fn build_artifact(
         body: new.body,
     })
 }
+
+/// Loose session refs tolerated before they are packed (see
+/// [`Store::pack_refs_when_they_pile_up`]).
+pub const MAX_LOOSE_SESSION_REFS: usize = 2_000;
 
 /// The longest session chain accepted from a remote (a session has one commit per artifact).
 pub const MAX_CHAIN_COMMITS: usize = 10_000;
