@@ -547,10 +547,12 @@ fn a_read_only_or_full_index_directory_is_named_and_left_whole() {
         "the index was changed"
     );
     // A full disk: the index on a small file system with no room left.
+    let saved = env.path("index-saved");
+    let saved = saved.to_str().unwrap();
     let script = format!(
-        "mkdir -p /tmp/full-$$ && cp -a {dir}/. /tmp/full-$$/ && mount -t tmpfs -o size=512k tmpfs {dir} \
-         && cp -a /tmp/full-$$/. {dir}/ && (dd if=/dev/zero of={dir}/filler bs=4k 2>/dev/null; true) \
-         && \"$0\" list; code=$?; cmp -s /tmp/full-$$/index.sqlite {dir}/index.sqlite && echo index-intact; exit $code"
+        "mkdir -p {saved} && cp -a {dir}/. {saved}/ && mount -t tmpfs -o size=512k tmpfs {dir} \
+         && cp -a {saved}/. {dir}/ && (dd if=/dev/zero of={dir}/filler bs=4k 2>/dev/null; true) \
+         && \"$0\" list; code=$?; cmp -s {saved}/index.sqlite {dir}/index.sqlite && echo index-intact; exit $code"
     );
     let run = in_namespace(&env, &repo, &script).unwrap();
     assert!(!run.stderr.contains("internal error"), "{}", run.stderr);
@@ -583,9 +585,11 @@ fn a_write_on_a_full_disk_says_so() {
     let id = env.plan(&repo, "Full disk");
     let objects = repo.join(".git/objects");
     let objects = objects.to_str().unwrap();
+    let saved = env.path("objects-saved");
+    let saved = saved.to_str().unwrap();
     let script = format!(
-        "mkdir -p /tmp/objects-$$ && cp -a {objects}/. /tmp/objects-$$/ && mount -t tmpfs -o size=256k tmpfs {objects} \
-         && cp -a /tmp/objects-$$/. {objects}/ && (dd if=/dev/zero of={objects}/filler bs=4k 2>/dev/null; true) \
+        "mkdir -p {saved} && cp -a {objects}/. {saved}/ && mount -t tmpfs -o size=256k tmpfs {objects} \
+         && cp -a {saved}/. {objects}/ && (dd if=/dev/zero of={objects}/filler bs=4k 2>/dev/null; true) \
          && exec \"$0\" review {id} --verdict approve -m 'A review that does not fit'"
     );
     let Some(run) = in_namespace(&env, &repo, &script) else {
