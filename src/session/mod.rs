@@ -138,16 +138,6 @@ pub fn sort_artifacts(artifacts: &mut [Artifact]) {
     artifacts.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
 }
 
-/// Replays artifacts (already sorted) into the derived state. An abandon is a note whose
-/// recorded status is ABANDONED; an artifact a retraction takes back is skipped.
-pub fn replay(artifacts: &[Artifact]) -> State {
-    let retracted = retracted(artifacts);
-    artifacts
-        .iter()
-        .filter(|a| !retracted.contains(&a.id))
-        .fold(State::default(), step)
-}
-
 /// The artifacts that retractions take back.
 fn retracted(artifacts: &[Artifact]) -> Vec<ulid::Ulid> {
     artifacts.iter().filter_map(|a| a.retracts).collect()

@@ -4,7 +4,7 @@
 //! time, then id), so two clones holding the same artifacts always agree. Each artifact also
 //! records the status after it, for readers with plain git; replay does not trust it.
 
-use super::model::{Artifact, Kind, Status, Verdict};
+use super::model::{Kind, Status, Verdict};
 
 /// What replaying a session's artifacts yields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -32,13 +32,6 @@ pub struct TransitionError {
 }
 
 impl State {
-    /// Replays artifacts that are already sorted by (created, id).
-    pub fn replay<'a>(artifacts: impl IntoIterator<Item = &'a Artifact>) -> Self {
-        artifacts
-            .into_iter()
-            .fold(Self::default(), |state, a| state.apply(a.kind, a.verdict))
-    }
-
     /// The state after recording an artifact of `kind` (whether or not it was allowed).
     pub fn apply(self, kind: Kind, verdict: Option<Verdict>) -> Self {
         let mut next = self;

@@ -233,19 +233,6 @@ impl Journal {
             .map_err(|e| self.sqlite(e))?;
         Ok(())
     }
-
-    /// Number of artifacts `backend` has acknowledged.
-    pub fn acknowledged_count(&self, backend: &str) -> Result<usize, Error> {
-        let n: i64 = self
-            .conn
-            .query_row(
-                "SELECT count(*) FROM sent WHERE backend = ?1",
-                [backend],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.sqlite(e))?;
-        Ok(usize::try_from(n).unwrap_or(0))
-    }
 }
 
 /// Whether SQLite failed because the file is damaged (rather than unreachable).
