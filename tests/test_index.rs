@@ -557,3 +557,40 @@ fn plain_word_searches_are_scored_from_the_postings_exactly_as_fts5_scores() {
     env.handoff(&repo, &["reindex"]).ok();
     check("after reindex");
 }
+
+/// A write by any git-handoff process keeps an existing index current: right after `plan`,
+/// before any read command, the index already holds the new session (so the next query, or an
+/// MCP server's, does not have to find and read it). A repository without an index gets none.
+#[test]
+fn writes_keep_an_existing_index_current() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let first = env.plan(&repo, "First");
+    let index = repo.join(".git/handoff/index.sqlite");
+    assert!(!index.exists(), "a write created an index nobody asked for");
+    env.handoff(&repo, &["list"]).ok();
+    let second = env.plan(&repo, "Second");
+    env.handoff(
+        &repo,
+        &["review", &first, "--verdict", "approve", "-m", "ok"],
+    )
+    .ok();
+    let rows = env
+        .command("python3", &repo)
+        .args([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print('\\n'.join(f'{r[0]} {r[1]}' for r in c.execute('select id, status from sessions order by id')))",
+            index.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let rows = String::from_utf8_lossy(&rows.stdout);
+    assert!(
+        rows.contains(&format!("{second} AWAITING_CODEX_REVIEW")),
+        "{rows}"
+    );
+    assert!(
+        rows.contains(&format!("{first} READY_FOR_IMPLEMENTATION")),
+        "{rows}"
+    );
+}

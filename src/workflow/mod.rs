@@ -237,6 +237,12 @@ impl Handoff {
         })
     }
 
+    /// Brings the search index's rows of session `id` up to date after this process wrote it
+    /// (see [`crate::index::keep_current`]).
+    fn keep_index_current(&self, id: &SessionId) {
+        crate::index::keep_current(&self.store(), &crate::store::refs::session_ref(id));
+    }
+
     /// Loads a session by what the user typed, as people and agents see it (with a remote's
     /// newer artifacts when its tracking ref is ahead, see [`Store::load_view`]).
     pub fn session(&self, input: &str) -> Result<Session> {
@@ -278,6 +284,7 @@ impl Handoff {
         let (new, more) = self.prepare(input, created)?;
         redactions.extend(more);
         let (before, artifact) = self.store().create(meta, new)?;
+        self.keep_index_current(&artifact.session);
         Ok(Recorded::new(before, artifact, redactions))
     }
 
@@ -333,6 +340,7 @@ impl Handoff {
             noted = Some((work.commits.len(), added));
         }
         let (before, artifact) = self.store().append(id, new)?;
+        self.keep_index_current(id);
         let mut recorded = Recorded::new(before, artifact, redactions);
         if let Some((commits, added)) = noted {
             recorded.range_commits = commits;
@@ -443,6 +451,7 @@ impl Handoff {
             Err(refusal) => return Err(Error::Undo(refusal)),
         };
         let session = store.load(id)?;
+        self.keep_index_current(id);
         let notes_removed = self.take_back_notes(&session, &last)?;
         Ok(UndoneArtifact {
             artifact: last,
@@ -510,6 +519,7 @@ impl Handoff {
             ..NewArtifact::note(self.config.agents.planner.clone(), body)
         };
         let (before, artifact) = self.store().append(id, new)?;
+        self.keep_index_current(id);
         Ok(Recorded::new(before, artifact, redactions))
     }
 
@@ -528,6 +538,7 @@ impl Handoff {
             ..NewArtifact::note("git-handoff".to_owned(), body.to_owned())
         };
         let (before, artifact) = self.store().append(id, new)?;
+        self.keep_index_current(id);
         Ok(Recorded::new(before, artifact, Vec::new()))
     }
 
