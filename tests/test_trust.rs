@@ -43,21 +43,10 @@ fn a_token_in_a_remote_url_never_reaches_output_or_ref_names() {
     // The pre-push hook, as git runs it for `git push URL main` (git passes the URL as both
     // the remote and its location).
     let zero = "0".repeat(40);
-    let run = Run::from(
-        env.command(crate::common::BIN, &repo)
-            .args(["hook", "pre-push", &url, &url])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .and_then(|mut child| {
-                use std::io::Write as _;
-                child.stdin.take().unwrap().write_all(
-                    format!("refs/heads/main {commit} refs/heads/main {zero}\n").as_bytes(),
-                )?;
-                child.wait_with_output()
-            })
-            .unwrap(),
+    let run = env.handoff_stdin(
+        &repo,
+        &["hook", "pre-push", &url, &url],
+        &format!("refs/heads/main {commit} refs/heads/main {zero}\n"),
     );
     run.ok();
     assert!(run.stderr.contains("your push goes on"), "{}", run.stderr);
