@@ -330,8 +330,8 @@ impl Server {
     ) -> CallToolResult {
         with_handoff(&self.repo, move |handoff| {
             use git_handoff::workflow::retrieve;
-            let limit = args.limit.unwrap_or(5);
-            let searched = match retrieve::search_needed(handoff, &args.query, limit) {
+            let query = retrieve::Query::new(handoff, &args.query, args.limit.unwrap_or(5));
+            let searched = match query.search_limit() {
                 Some(wanted) => {
                     let filter = git_handoff::index::Filter {
                         limit: Some(wanted),
@@ -345,7 +345,7 @@ impl Server {
                 }
                 None => Vec::new(),
             };
-            let retrieved = retrieve::retrieve(handoff, &args.query, limit, searched)?;
+            let retrieved = query.answer(handoff, searched)?;
             let mut result = CallToolResult::success(vec![ContentBlock::text(retrieved.text())]);
             result.structured_content = Some(
                 serde_json::to_value(&retrieved)

@@ -296,7 +296,9 @@ fn finish(stat: String, patch: Vec<u8>, max_bytes: usize) -> RangeDiff {
     }
 }
 
-fn cut_at_line(mut text: String, max: usize) -> (String, bool) {
+/// `text` cut to at most `max` bytes at a line boundary (or a character boundary when one line
+/// is longer), and whether it was cut.
+pub fn cut_at_line(mut text: String, max: usize) -> (String, bool) {
     if text.len() <= max {
         return (text, false);
     }

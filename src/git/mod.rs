@@ -11,7 +11,7 @@ mod stat;
 
 use std::path::{Path, PathBuf};
 
-pub use diff::RangeDiff;
+pub use diff::{RangeDiff, cut_at_line};
 /// A repository's object format: SHA-1 (40 hex digits) or SHA-256 (64).
 pub use git2::ObjectFormat;
 /// An object name inside the core (values only: every operation on it goes through [`Repo`]

@@ -171,10 +171,7 @@ fn sessions_of_pushed(
         {
             sessions.extend(parse_note(&text).into_iter().map(|l| l.session));
         }
-        let message = handoff.repo.commit_message(oid)?;
-        if message.contains("Handoff-Session:") {
-            sessions.extend(mentioned_sessions(&message));
-        }
+        sessions.extend(mentioned_sessions(&handoff.repo.commit_message(oid)?));
     }
     Ok(sessions)
 }

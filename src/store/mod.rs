@@ -18,7 +18,7 @@ mod undo;
 use git2::{Oid, Repository, Signature};
 
 pub use merge::SessionMerge;
-pub use notes::{Additions, NoteLine, NotesMerge, NotesReader, note_lines, parse_note};
+pub use notes::{Additions, LINE_KEY, NoteLine, NotesMerge, NotesReader, note_lines, parse_note};
 pub use sessions::{ListedSession, NewArtifact};
 pub use undo::{Refusal, Undone};
 

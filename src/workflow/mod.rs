@@ -467,19 +467,8 @@ impl Handoff {
         if !matches!(artifact.kind, Kind::Implementation | Kind::Validation) {
             return Ok(0);
         }
-        let commits_of = |a: &Artifact| -> Vec<Oid> {
-            if a.commits.is_empty() {
-                a.range
-                    .as_ref()
-                    .and_then(|r| self.commits_in(r).ok())
-                    .unwrap_or_default()
-            } else {
-                a.commits
-                    .iter()
-                    .filter_map(|c| self.repo.oid(c).ok())
-                    .collect()
-            }
-        };
+        // Commits this clone cannot read stay noted: nothing to take back from them here.
+        let commits_of = |a: &Artifact| self.artifact_commits(a).unwrap_or_default();
         let kept: std::collections::HashSet<Oid> = session
             .artifacts
             .iter()

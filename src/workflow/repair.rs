@@ -67,16 +67,7 @@ pub fn repair(
             {
                 by_patch.entry(id).or_default().insert(line.clone());
             }
-            let commits = match &artifact.range {
-                _ if !artifact.commits.is_empty() => artifact
-                    .commits
-                    .iter()
-                    .filter_map(|c| repo.oid(c).ok())
-                    .collect(),
-                Some(range) => handoff.commits_in(range).unwrap_or_default(),
-                None => Vec::new(),
-            };
-            for commit in commits {
+            for commit in handoff.artifact_commits(artifact).unwrap_or_default() {
                 if let Ok(Some(id)) = repo.commit_patch_id(commit) {
                     by_patch.entry(id).or_default().insert(line.clone());
                 }

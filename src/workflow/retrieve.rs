@@ -1,4 +1,5 @@
-//! What `byterover-retrieve-knowledge` answers (docs/mcp.md, "Retrieve"): the stored texts
+//! What `byterover-retrieve-knowledge` answers (README, "MCP: the repository as the agents'
+//! shared memory"): the stored texts
 //! themselves, as Byterover answers with memories, not snippets, so an agent that knows only
 //! the seed's two tools gets the plan, reviews and validations in full.
 //!
@@ -110,18 +111,25 @@ fn words(query: &str) -> Vec<String> {
         .collect()
 }
 
+/// The most words of a query tried as a session's random part (each costs a lookup).
+const MAX_RANDOM_PARTS: usize = 8;
+
 /// The sessions a query names: full IDs, or a word that is a session's random part.
 fn sessions_named(handoff: &Handoff, query: &str) -> Vec<SessionId> {
     let mut found = crate::session::id::find_in_text(query);
     if found.is_empty() {
-        for word in query.split_whitespace() {
-            let word = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-            let looks_random = word.len() == 8
-                && word
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
-            if looks_random
-                && let Ok(id) = handoff.resolve(word)
+        let candidates = query
+            .split_whitespace()
+            .map(|word| word.trim_matches(|c: char| !c.is_ascii_alphanumeric()))
+            .filter(|word| {
+                word.len() == 8
+                    && word
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+            })
+            .take(MAX_RANDOM_PARTS);
+        for word in candidates {
+            if let Ok(id) = handoff.resolve(word)
                 && !found.contains(&id)
             {
                 found.push(id);
@@ -131,111 +139,132 @@ fn sessions_named(handoff: &Handoff, query: &str) -> Vec<SessionId> {
     found
 }
 
-/// How many full-text hits [`retrieve`] wants for `limit` memories when the query names no
-/// session (`None` when it names one and needs no search): enough to fill the limit after the
-/// step words reorder them.
-pub fn search_needed(handoff: &Handoff, query: &str, limit: usize) -> Option<usize> {
-    sessions_named(handoff, query)
-        .is_empty()
-        .then(|| limit.clamp(1, MAX_LIMIT).saturating_mul(4).max(20))
-}
-
 /// The most memories one retrieve returns.
 pub const MAX_LIMIT: usize = 50;
 
-/// Answers a retrieve (see the module documentation). `searched` are the full-text search's
-/// `(session, artifact ULID)` hits, best first, for a query that names no session (see
-/// [`search_needed`]); they are ignored when it names one.
-pub fn retrieve(
-    handoff: &Handoff,
-    query: &str,
+/// A retrieve, read once: the sessions it names and the steps and words it asks for.
+#[derive(Debug, Clone)]
+pub struct Query {
+    text: String,
     limit: usize,
-    searched: Vec<(String, String)>,
-) -> Result<Retrieved> {
-    let limit = limit.clamp(1, MAX_LIMIT);
-    let words = words(query);
-    let kinds = kinds_named(&words);
-    let named = sessions_named(handoff, query);
-    let mut picked: Vec<(Session, Artifact)> = Vec::new();
-    if named.is_empty() {
-        let hits = searched;
-        let mut loaded: Vec<(Session, Artifact)> = Vec::new();
-        for (session, artifact) in hits {
-            let Ok(session) = handoff.session(&session) else {
-                continue;
-            };
-            if let Some(a) = session
-                .artifacts
-                .iter()
-                .find(|a| a.id.to_string() == artifact)
-                .cloned()
-            {
-                loaded.push((session, a));
-            }
+    words: Vec<String>,
+    kinds: Vec<Kind>,
+    named: Vec<SessionId>,
+}
+
+impl Query {
+    /// Reads `text` (and clamps `limit` to 1..=[`MAX_LIMIT`]).
+    pub fn new(handoff: &Handoff, text: &str, limit: usize) -> Self {
+        let words = words(text);
+        Self {
+            text: text.to_owned(),
+            limit: limit.clamp(1, MAX_LIMIT),
+            kinds: kinds_named(&words),
+            named: sessions_named(handoff, text),
+            words,
         }
-        // A stable sort keeps the search's ranking among hits of the same standing.
-        loaded.sort_by_key(|(_, a)| !kinds.contains(&a.kind));
-        picked = loaded;
-    } else {
-        for id in &named {
-            // A session this clone does not hold matches nothing (as a search would say).
-            let session = match handoff.store().load_view(id) {
-                Err(crate::store::Error::SessionNotFound(_)) => continue,
-                other => other?,
-            };
-            for a in &session.artifacts {
-                if !session.is_retracted(a) && a.retracts.is_none() {
-                    picked.push((session.clone(), a.clone()));
+    }
+
+    /// How many full-text hits [`Query::answer`] wants when the query names no session
+    /// (`None` when it names one and needs no search): enough to fill the limit after the
+    /// step words reorder them.
+    pub fn search_limit(&self) -> Option<usize> {
+        self.named
+            .is_empty()
+            .then(|| self.limit.saturating_mul(4).max(20))
+    }
+
+    /// Answers the query (see the module documentation). `searched` are the full-text
+    /// search's `(session, artifact ULID)` hits, best first, when [`Query::search_limit`] asked
+    /// for them; they are ignored when the query names a session.
+    pub fn answer(&self, handoff: &Handoff, searched: Vec<(String, String)>) -> Result<Retrieved> {
+        // Each session read once; the picks point into it.
+        let mut sessions: Vec<Session> = Vec::new();
+        let mut picked: Vec<(usize, usize)> = Vec::new();
+        if self.named.is_empty() {
+            let mut read: std::collections::HashMap<String, usize> = Default::default();
+            for (id, artifact) in searched {
+                let at = match read.get(&id) {
+                    Some(at) => *at,
+                    None => {
+                        let Ok(session) = handoff.session(&id) else {
+                            continue;
+                        };
+                        sessions.push(session);
+                        read.insert(id, sessions.len() - 1);
+                        sessions.len() - 1
+                    }
+                };
+                if let Some(i) = sessions[at]
+                    .artifacts
+                    .iter()
+                    .position(|a| a.id.to_string() == artifact)
+                {
+                    picked.push((at, i));
                 }
             }
+            // A stable sort keeps the search's ranking among hits of the same standing.
+            picked.sort_by_key(|&(s, i)| !self.kinds.contains(&sessions[s].artifacts[i].kind));
+        } else {
+            for id in &self.named {
+                // A session this clone does not hold matches nothing (as a search would say).
+                let session = match handoff.store().load_view(id) {
+                    Err(crate::store::Error::SessionNotFound(_)) => continue,
+                    other => other?,
+                };
+                let at = sessions.len();
+                picked.extend(
+                    session
+                        .artifacts
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, a)| !session.is_retracted(a) && a.retracts.is_none())
+                        .map(|(i, _)| (at, i)),
+                );
+                sessions.push(session);
+            }
+            // Step and agent words first, then the newest.
+            picked.sort_by_cached_key(|&(s, i)| {
+                let a = &sessions[s].artifacts[i];
+                let agent = a.agent.to_lowercase();
+                (
+                    std::cmp::Reverse((self.kinds.contains(&a.kind), self.words.contains(&agent))),
+                    std::cmp::Reverse((a.created, a.id)),
+                )
+            });
         }
-        let agent_named = |a: &Artifact| words.iter().any(|w| *w == a.agent.to_lowercase());
-        picked.sort_by(|(_, a), (_, b)| {
-            let standing = |x: &Artifact| (kinds.contains(&x.kind), agent_named(x));
-            standing(b)
-                .cmp(&standing(a))
-                .then_with(|| b.created.cmp(&a.created))
-                .then_with(|| b.id.cmp(&a.id))
-        });
-    }
-    let matched = picked.len().min(limit);
-    let mut memories = Vec::new();
-    let mut size = 0;
-    for (session, artifact) in picked.into_iter().take(limit) {
-        let memory = memory(&session, &artifact);
-        if !memories.is_empty() && size + memory.text.len() > MAX_ANSWER_BYTES {
-            break;
+        let matched = picked.len().min(self.limit);
+        let mut memories = Vec::new();
+        let mut size = 0;
+        for (s, i) in picked.into_iter().take(self.limit) {
+            let memory = memory(&sessions[s], &sessions[s].artifacts[i]);
+            if !memories.is_empty() && size + memory.text.len() > MAX_ANSWER_BYTES {
+                break;
+            }
+            size += memory.text.len();
+            memories.push(memory);
         }
-        size += memory.text.len();
-        memories.push(memory);
+        Ok(Retrieved {
+            query: self.text.clone(),
+            left_out: matched - memories.len(),
+            memories,
+        })
     }
-    Ok(Retrieved {
-        query: query.to_owned(),
-        left_out: matched - memories.len(),
-        memories,
-    })
 }
 
 /// One artifact as a memory: its text in the seed's layout, cut at [`MAX_HIT_BYTES`].
 fn memory(session: &Session, artifact: &Artifact) -> Memory {
     let id = session.meta.id.as_str();
     let text = crate::sync::render::text(session, artifact, None);
-    let (text, truncated) = if text.len() > MAX_HIT_BYTES {
-        let mut end = MAX_HIT_BYTES;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        let end = text[..end].rfind('\n').map_or(end, |i| i + 1);
-        (
-            format!(
-                "{}\n[cut at {end} of {} bytes: the whole text is in handoff_show {id} (git handoff show {id}); Session ID: {id}]\n",
-                &text[..end],
-                text.len()
-            ),
-            true,
+    let whole = text.len();
+    let (text, truncated) = crate::git::cut_at_line(text, MAX_HIT_BYTES);
+    let text = if truncated {
+        format!(
+            "{text}\n[cut at {} of {whole} bytes: the whole text is in handoff_show {id} (git handoff show {id}); Session ID: {id}]\n",
+            text.len()
         )
     } else {
-        (text, false)
+        text
     };
     Memory {
         session: id.to_owned(),

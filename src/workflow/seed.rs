@@ -123,20 +123,21 @@ pub struct Stored {
 /// which every reader renders again from the artifact) and without a closing `Session ID:`
 /// line (likewise), so neither appears twice.
 pub fn body_of(text: &str) -> String {
-    let mut lines: Vec<&str> = text.trim().lines().collect();
-    if lines.first().is_some_and(|first| is_header(first)) {
-        lines.remove(0);
-    }
-    if lines
-        .last()
-        .is_some_and(|last| last.trim_start().starts_with("Session ID:"))
+    let whole = text.trim();
+    // Slices of the text as it came (line endings and all), never a rebuilt copy.
+    let mut body = whole;
+    if let Some(first) = body.lines().next()
+        && is_header(first)
     {
-        lines.pop();
+        body = &body[first.len()..];
     }
-    let body = lines.join("\n");
+    let last_start = body.rfind('\n').map_or(0, |at| at + 1);
+    if body[last_start..].trim_start().starts_with("Session ID:") {
+        body = &body[..last_start];
+    }
     let body = body.trim();
     // A text that was nothing but its header keeps it: an empty body tells nothing.
-    if body.is_empty() { text.trim() } else { body }.to_owned()
+    if body.is_empty() { whole } else { body }.to_owned()
 }
 
 /// Whether a line is the seed's header: bold, naming a session in brackets and a step.
@@ -257,6 +258,11 @@ mod tests {
         assert_eq!(
             body_of("**Bold start** of prose\nmore"),
             "**Bold start** of prose\nmore"
+        );
+        // Line endings stay as they came.
+        assert_eq!(
+            body_of("**[SESSION-20251027-A7F3K2M9] CODEX REVIEW: T**\r\n\r\nOne\r\nTwo\r\n"),
+            "One\r\nTwo"
         );
         // Nothing but a header: kept whole rather than emptied.
         let only = "**[SESSION-20251027-A7F3K2M9] CLAUDE PLAN: Title**";

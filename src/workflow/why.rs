@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::session::{Kind, Session, SessionId};
-use crate::store::{self, Store, parse_note};
+use crate::store::{self, LINE_KEY, Store, parse_note};
 
 /// How a session was linked to the commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -66,6 +66,8 @@ pub fn lookup(store: &Store<'_>, commit: crate::git::Oid) -> Result<Vec<Link>, s
 /// message's trailers where they were; `merge --squash` indents them under each commit).
 pub fn mentioned_sessions(message: &str) -> Vec<SessionId> {
     let mut out: Vec<SessionId> = Vec::new();
+    // A message from a remote may name thousands: dedupe in linear time.
+    let mut seen = std::collections::HashSet::new();
     for line in message.lines() {
         let line = line.trim_start();
         let Some(rest) = line
@@ -79,16 +81,13 @@ pub fn mentioned_sessions(message: &str) -> Vec<SessionId> {
             .split_whitespace()
             .next()
             .and_then(|v| SessionId::parse(v).ok())
-            && !out.contains(&id)
+            && seen.insert(id.clone())
         {
             out.push(id);
         }
     }
     out
 }
-
-/// The key of a session trailer line.
-const LINE_KEY: &str = "Handoff-Session:";
 
 #[cfg(test)]
 mod tests {
@@ -104,6 +103,29 @@ mod tests {
         assert!(
             mentioned_sessions("Not-Handoff-Session: SESSION-20251027-A7F3K2M9-x\n").is_empty()
         );
+    }
+
+    #[test]
+    fn thousands_of_sessions_in_one_message_are_each_named_once() {
+        const CROCKFORD: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+        let ids: Vec<String> = (0..5_000usize)
+            .map(|n| {
+                let random: String = (0..8)
+                    .map(|k| char::from(CROCKFORD[(n >> (5 * k)) % 32]))
+                    .collect();
+                format!("SESSION-20251027-{random}")
+            })
+            .collect();
+        let message: String = ids
+            .iter()
+            .chain(ids.iter())
+            .map(|id| format!("Handoff-Session: {id}\n"))
+            .collect();
+        let found: Vec<String> = mentioned_sessions(&message)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(found, ids);
     }
 
     #[test]

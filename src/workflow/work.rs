@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::git::{Oid, RangeDiff};
-use crate::session::{Kind, ObjectId, Range, Session, SessionId};
+use crate::session::{Artifact, Kind, ObjectId, Range, Session, SessionId};
 use crate::store;
 
 use super::why::mentioned_sessions;
@@ -91,26 +91,28 @@ impl Handoff {
         let Some(artifact) = session.work() else {
             return Ok(None);
         };
-        if artifact.commits.is_empty() {
-            let Some(range) = &artifact.range else {
-                return Ok(None);
-            };
-            let mut commits = self.repo.commits_in(range)?;
-            commits.reverse();
-            return Ok(Some(Work {
-                commits,
-                range: Some(range.clone()),
-            }));
-        }
-        let commits = artifact
-            .commits
-            .iter()
-            .map(|c| self.repo.oid(c))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
         Ok(Some(Work {
-            commits,
+            commits: self.artifact_commits(artifact)?,
             range: artifact.range.clone(),
         }))
+    }
+
+    /// The commits an artifact records, oldest first: its `commits` (schema 3), or what its
+    /// `range` holds for one written before; none for an artifact with neither.
+    pub fn artifact_commits(&self, artifact: &Artifact) -> Result<Vec<Oid>> {
+        if !artifact.commits.is_empty() {
+            return Ok(artifact
+                .commits
+                .iter()
+                .map(|c| self.repo.oid(c))
+                .collect::<std::result::Result<Vec<_>, _>>()?);
+        }
+        let Some(range) = &artifact.range else {
+            return Ok(Vec::new());
+        };
+        let mut commits = self.repo.commits_in(range)?;
+        commits.reverse();
+        Ok(commits)
     }
 
     /// The diff the validator reads: `git diff base..head` when the work is contiguous, else
@@ -172,12 +174,6 @@ impl Handoff {
         let mut parents: std::collections::HashMap<Oid, Vec<Oid>> = Default::default();
         self.repo
             .walk_commits(&[head], base.as_slice(), MAX_WALK, |oid, message, of| {
-                const KEY: &[u8] = b"Handoff-Session:";
-                if !message.windows(KEY.len()).any(|w| w == KEY) {
-                    untagged.push(oid);
-                    parents.insert(oid, of.to_vec());
-                    return;
-                }
                 let sessions = mentioned_sessions(&String::from_utf8_lossy(message));
                 if sessions.contains(id) {
                     members.push(oid);
@@ -253,11 +249,7 @@ impl Handoff {
     ) -> Result<Vec<String>> {
         let mut others: BTreeMap<SessionId, usize> = BTreeMap::new();
         for oid in commits {
-            let message = self.repo.commit_message(*oid)?;
-            if !message.contains("Handoff-Session:") {
-                continue;
-            }
-            for other in mentioned_sessions(&message) {
+            for other in mentioned_sessions(&self.repo.commit_message(*oid)?) {
                 if &other != id {
                     *others.entry(other).or_default() += 1;
                 }
