@@ -550,3 +550,37 @@ fn a_session_without_trailers_falls_back_to_its_untagged_commits_and_says_so() {
         run.stderr
     );
 }
+
+/// What undo prints of the artifact it takes back (its agent, its first line) never carries a
+/// raw control byte.
+#[test]
+fn undo_prints_the_taken_back_artifact_sanitised() {
+    let env = TestEnv::new();
+    let repo = set_up(&env, "repo");
+    let id = approved(&env, &repo, "Escapes");
+    env.commit_file(&repo, "a.txt", "a\n", "A");
+    env.handoff(
+        &repo,
+        &[
+            "implement",
+            &id,
+            "-m",
+            "done\u{1b}[2J",
+            "--agent",
+            "evil\u{1b}]0;title\u{7}",
+        ],
+    )
+    .ok();
+    let run = env.handoff(&repo, &["undo", &id]);
+    run.ok();
+    assert!(
+        run.stderr.contains("took back an implementation"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains('\u{1b}') && !run.stderr.contains('\u{7}'),
+        "{:?}",
+        run.stderr
+    );
+}

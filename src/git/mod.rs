@@ -236,12 +236,23 @@ impl Repo {
         if !self.inner.is_worktree() {
             return "HEAD".to_owned();
         }
-        let name = self
+        // A worktree's name is a directory's: whitespace and control characters become `_`, so
+        // the place is one word on one line wherever it is written.
+        let name: String = self
             .inner
             .path()
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .chars()
+            .map(|c| {
+                if c.is_whitespace() || c.is_control() {
+                    '_'
+                } else {
+                    c
+                }
+            })
+            .collect();
         format!("HEAD@{name}")
     }
 

@@ -65,7 +65,7 @@ pub fn run(args: &UndoArgs) -> CommandResult {
         undone.artifact.kind.article(),
         undone.artifact.kind,
         undone.artifact.id,
-        undone.artifact.agent,
+        ui::sanitize_line(&undone.artifact.agent),
         ui::sanitize(&git_handoff::session::codec::excerpt_n(first_line, 60)),
         status.unwrap_or("-")
     ));
