@@ -51,13 +51,7 @@ fn main() {
     let line = format!("Handoff-Session: {id} implementation\n");
 
     // Baseline: fast-import writes the same 5,000 notes (with the same content) in one commit.
-    let mut notes = format!(
-        "blob\nmark :1\ndata {}\n{line}\ncommit refs/notes/baseline\ncommitter Bench <bench@example.com> 1700000000 +0000\ndata 9\nbaseline\n",
-        line.len()
-    );
-    for c in &commits {
-        notes.push_str(&format!("N :1 {c}\n"));
-    }
+    let notes = common::notes_script("refs/notes/baseline", &line, &commits);
     let baseline = fast_import(dir, notes.as_bytes());
 
     // Ours: implement over everything HEAD reaches (all 5,000).

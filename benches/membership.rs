@@ -17,12 +17,10 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{BIN, cmd, fast_import, git, median_of as median};
+use common::{BIN, cmd, fast_import, git, median_of as median, timed_with_input};
 
 const COMMITS: usize = 5_000;
 const REWRITTEN: usize = 1_000;
@@ -71,32 +69,6 @@ fn history_with_trailers(n: usize, session: impl Fn(usize) -> String) -> String 
     script
 }
 
-fn run_ok(dir: &Path, program: &str, args: &[&str], stdin: Option<&[u8]>) -> Duration {
-    let start = Instant::now();
-    let mut child = cmd(dir, program)
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(bytes) = stdin {
-        child.stdin.take().unwrap().write_all(bytes).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    let elapsed = start.elapsed();
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    elapsed
-}
-
 fn ratio(name: &str, ours: Duration, theirs: Duration, baseline: &str, goal: &str) {
     println!("{name:<44} {ours:>10.2?}");
     println!("{baseline:<44} {theirs:>10.2?}");
@@ -125,13 +97,7 @@ fn main() {
         .map(str::to_owned)
         .collect();
     let line = format!("Handoff-Session: {id} implementation\n");
-    let mut notes = format!(
-        "blob\nmark :1\ndata {}\n{line}\ncommit refs/notes/baseline\ncommitter Bench <bench@example.com> 1700000000 +0000\ndata 9\nbaseline\n",
-        line.len()
-    );
-    for c in &commits {
-        notes.push_str(&format!("N :1 {c}\n"));
-    }
+    let notes = common::notes_script("refs/notes/baseline", &line, &commits);
     // Medians of runs that each start from the same refs: no notes, the session at its plan.
     let plan_tip = git(&dir, &["rev-parse", &format!("refs/handoff/sessions/{id}")]);
     let mut ours = Vec::new();
@@ -152,7 +118,7 @@ fn main() {
                 plan_tip.trim(),
             ],
         );
-        ours.push(run_ok(
+        ours.push(timed_with_input(
             &dir,
             BIN,
             &["implement", &id, "--force", "-m", "all of it"],
@@ -208,7 +174,7 @@ fn main() {
                 notes_before.trim(),
             ],
         );
-        baseline.push(run_ok(
+        baseline.push(timed_with_input(
             &dir,
             "git",
             &[
@@ -232,7 +198,7 @@ fn main() {
                 session_before.trim(),
             ],
         );
-        ours.push(run_ok(
+        ours.push(timed_with_input(
             &dir,
             BIN,
             &["hook", "post-rewrite", "rebase"],
@@ -275,13 +241,13 @@ fn main() {
         .as_bytes(),
     );
     git(&dir, &["reset", "-q", "--hard", "main"]);
-    run_ok(
+    timed_with_input(
         &dir,
         BIN,
         &["review", &a, "--verdict", "approve", "-m", "ok"],
         None,
     );
-    run_ok(&dir, BIN, &["implement", &a, "-m", "mine"], None);
+    timed_with_input(&dir, BIN, &["implement", &a, "-m", "mine"], None);
     let own: Vec<String> = git(&dir, &["log", "--format=%H", "--grep", &a, "--reverse"])
         .lines()
         .map(str::to_owned)
@@ -292,13 +258,13 @@ fn main() {
     let mut ours = Vec::new();
     let mut baseline = Vec::new();
     for _ in 0..RUNS {
-        ours.push(run_ok(
+        ours.push(timed_with_input(
             &dir,
             BIN,
             &["context", &a, "--for", "validate"],
             None,
         ));
-        baseline.push(run_ok(&dir, "git", &log_args, None));
+        baseline.push(timed_with_input(&dir, "git", &log_args, None));
     }
     ratio(
         &format!(

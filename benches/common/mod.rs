@@ -173,8 +173,32 @@ pub fn linear_history(n: usize, files: usize) -> String {
 
 /// Runs a command that must succeed; returns how long it took.
 pub fn timed(dir: &Path, program: &str, args: &[&str]) -> Duration {
+    timed_with_input(dir, program, args, None)
+}
+
+/// [`timed`] with `input` on the command's standard input.
+pub fn timed_with_input(
+    dir: &Path,
+    program: &str,
+    args: &[&str],
+    input: Option<&[u8]>,
+) -> Duration {
     let start = Instant::now();
-    let out = cmd(dir, program).args(args).output().unwrap();
+    let mut child = cmd(dir, program)
+        .args(args)
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(bytes) = input {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
     let elapsed = start.elapsed();
     assert!(
         out.status.success(),
@@ -182,6 +206,19 @@ pub fn timed(dir: &Path, program: &str, args: &[&str]) -> Duration {
         String::from_utf8_lossy(&out.stderr)
     );
     elapsed
+}
+
+/// A fast-import script writing one note, `line`, on every commit of `commits` in one commit
+/// of `refname`: the baseline our notes writing is measured against.
+pub fn notes_script(refname: &str, line: &str, commits: &[String]) -> String {
+    let mut script = format!(
+        "blob\nmark :1\ndata {}\n{line}\ncommit {refname}\ncommitter Bench <bench@example.com> 1700000000 +0000\ndata 9\nbaseline\n",
+        line.len()
+    );
+    for c in commits {
+        script.push_str(&format!("N :1 {c}\n"));
+    }
+    script
 }
 
 /// The median of some timings.
