@@ -175,19 +175,8 @@ impl OpenProblem {
     fn calls_for_rebuild(&self) -> bool {
         match self {
             Self::Version(_) => true,
-            Self::Sqlite(e) => is_corruption(&Error::Sqlite(clone_sqlite_error(e))),
+            Self::Sqlite(e) => damaged(e),
         }
-    }
-}
-
-/// A copy of a SQLite error good enough to classify it (the classification reads codes only).
-fn clone_sqlite_error(e: &rusqlite::Error) -> rusqlite::Error {
-    match e {
-        rusqlite::Error::SqliteFailure(code, message) => {
-            rusqlite::Error::SqliteFailure(*code, message.clone())
-        }
-        rusqlite::Error::Utf8Error(..) => rusqlite::Error::InvalidQuery,
-        _ => rusqlite::Error::InvalidQuery,
     }
 }
 
@@ -281,18 +270,22 @@ pub fn open_after_own_write(
 /// says so, or a value read back is not what was written (a text that is not UTF-8, an integer
 /// where text was stored): pages overwritten behind SQLite's back.
 pub fn is_corruption(err: &Error) -> bool {
+    matches!(err, Error::Sqlite(e) if damaged(e))
+}
+
+/// Whether a SQLite error means the database file is damaged: what [`is_corruption`] asks of
+/// the index, and the sync journal of its own file.
+pub(crate) fn damaged(e: &rusqlite::Error) -> bool {
     use rusqlite::Error as E;
-    match err {
-        Error::Sqlite(E::SqliteFailure(e, _)) => matches!(
-            e.code,
+    match e {
+        E::SqliteFailure(f, _) => matches!(
+            f.code,
             rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
         ),
-        Error::Sqlite(
-            E::Utf8Error(..)
-            | E::FromSqlConversionFailure(..)
-            | E::InvalidColumnType(..)
-            | E::IntegralValueOutOfRange(..),
-        ) => true,
+        E::Utf8Error(..)
+        | E::FromSqlConversionFailure(..)
+        | E::InvalidColumnType(..)
+        | E::IntegralValueOutOfRange(..) => true,
         _ => false,
     }
 }

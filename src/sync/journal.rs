@@ -66,7 +66,9 @@ impl Journal {
                 Ok(()) => return Ok((journal, None)),
                 Err(problem) => problem,
             },
-            Err(Error::Sqlite { source, .. }) if is_damage(&source) => source.to_string(),
+            Err(Error::Sqlite { source, .. }) if crate::index::damaged(&source) => {
+                source.to_string()
+            }
             Err(other) => return Err(other),
         };
         let path = common_dir.join("handoff").join(FILE_NAME);
@@ -233,13 +235,4 @@ impl Journal {
             .map_err(|e| self.sqlite(e))?;
         Ok(())
     }
-}
-
-/// Whether SQLite failed because the file is damaged (rather than unreachable).
-fn is_damage(e: &rusqlite::Error) -> bool {
-    matches!(
-        e,
-        rusqlite::Error::SqliteFailure(f, _)
-            if matches!(f.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
-    )
 }
