@@ -173,7 +173,11 @@ async fn with_handoff<T: Into<Answer> + Send + 'static>(
             None => git_handoff::git::Repo::open_from_env()
                 .map_err(git_handoff::workflow::Error::from)?,
         };
-        let handoff = Handoff::with_repo(repo)?;
+        let handoff = Handoff {
+            // What this server writes is retrievable at once, index or not before.
+            index_every_write: true,
+            ..Handoff::with_repo(repo)?
+        };
         let result = work(&handoff).map(Into::into);
         *kept = Some(handoff.repo);
         result
@@ -190,15 +194,12 @@ static LAST_WRITE: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mut
 /// fingerprint, which the file system's timestamp tick makes racy for a moment.
 const OWN_WRITE_WINDOW: std::time::Duration = std::time::Duration::from_millis(100);
 
-/// Indexes what a tool just recorded, so that it is retrievable at once without listing every
-/// ref of a large repository.
-fn index_own_write(handoff: &Handoff, recorded: &git_handoff::workflow::Recorded) {
-    let refname = git_handoff::store::refs::session_ref(&recorded.artifact.session);
-    let store = handoff.store();
-    // The index is derived data: a failure here only means the next read refreshes fully.
-    if let Ok(mut index) = git_handoff::index::Index::open(store.repo().common_dir(), &mut |_| {})
-        && index.refresh_written(&store, &refname).is_ok()
-    {
+/// Notes that a tool's write was indexed (by the write itself), so that the next read trusts
+/// the index for a moment instead of listing every ref of a large repository.
+fn index_own_write(recorded: &git_handoff::workflow::Recorded) {
+    // The write itself indexed it (this server's Handoff indexes every write); a failure there
+    // only means the next read refreshes fully.
+    if recorded.indexed {
         *LAST_WRITE
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(std::time::Instant::now());
@@ -269,7 +270,7 @@ impl Server {
     async fn store_knowledge(&self, Parameters(args): Parameters<StoreArgs>) -> CallToolResult {
         with_handoff(&self.repo, move |handoff| {
             let stored = seed::store(handoff, &args.messages, None)?;
-            index_own_write(handoff, &stored.recorded);
+            index_own_write(&stored.recorded);
             let a = &stored.recorded.artifact;
             let id = &a.session;
             if stored.new_session && a.kind == Kind::Plan {
@@ -376,7 +377,7 @@ impl Server {
                 Some(s) => handoff.record(&handoff.resolve(s)?, input)?,
                 None => handoff.start(args.title.as_deref().unwrap_or_default(), None, input)?,
             };
-            index_own_write(handoff, &recorded);
+            index_own_write(&recorded);
             recorded_json(&recorded)
         })
         .await
@@ -438,7 +439,7 @@ impl Server {
             let mut input = Input::new(Kind::Implementation, args.body);
             input.range = args.range;
             let recorded = handoff.record(&id, input)?;
-            index_own_write(handoff, &recorded);
+            index_own_write(&recorded);
             recorded_json(&recorded)
         })
         .await
@@ -560,7 +561,7 @@ fn record_verdict(
     input.findings = parse_findings(handoff, args.findings.as_deref())?;
     input.agent = args.agent;
     let recorded = handoff.record(&id, input)?;
-    index_own_write(handoff, &recorded);
+    index_own_write(&recorded);
     recorded_json(&recorded)
 }
 

@@ -236,18 +236,17 @@ pub fn open_refreshed(
 }
 
 /// Re-reads one session ref that this process just wrote into the index, when the repository
-/// has an index already (one is never created for it): any git-handoff process's write keeps
+/// has an index already (or, with `create`, in any case): any git-handoff process's write keeps
 /// the index current, so the next query (another process's, the MCP server's) does not have to
-/// find and read it. The index is derived data: a failure here only means the next query reads
-/// the session itself.
-pub fn keep_current(store: &crate::store::Store<'_>, refname: &str) {
+/// find and read it. Returns whether the index holds the write. The index is derived data: a
+/// failure here only means the next query reads the session itself.
+pub fn keep_current(store: &crate::store::Store<'_>, refname: &str, create: bool) -> bool {
     let path = store.repo().common_dir().join("handoff").join(FILE_NAME);
-    if !path.exists() {
-        return;
+    if !create && !path.exists() {
+        return false;
     }
-    if let Ok(mut index) = Index::open(store.repo().common_dir(), &mut |_| {}) {
-        let _ = index.refresh_written(store, refname);
-    }
+    Index::open(store.repo().common_dir(), &mut |_| {})
+        .is_ok_and(|mut index| index.refresh_written(store, refname).is_ok())
 }
 
 /// Opens the index for a long-lived front end that has just written (within the file system's

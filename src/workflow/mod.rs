@@ -109,6 +109,10 @@ pub struct Handoff {
     pub config_warnings: Vec<String>,
     /// Where status lines, warnings and timings go (the core never prints).
     pub reporter: std::sync::Arc<dyn crate::report::Reporter>,
+    /// Whether a write creates the search index when the repository has none (a long-lived
+    /// front end that answers queries, the MCP server); otherwise only an existing index is
+    /// kept current (see [`crate::index::keep_current`]).
+    pub index_every_write: bool,
 }
 
 /// What recording an artifact produced.
@@ -126,6 +130,8 @@ pub struct Recorded {
     pub range_commits: usize,
     /// Things the user should know (commits of the range credited to another session, ...).
     pub warnings: Vec<String>,
+    /// Whether the search index holds the artifact already (it was kept current).
+    pub indexed: bool,
 }
 
 impl Recorded {
@@ -137,6 +143,7 @@ impl Recorded {
             notes_added: 0,
             range_commits: 0,
             warnings: Vec::new(),
+            indexed: false,
         }
     }
 }
@@ -193,6 +200,7 @@ impl Handoff {
             config,
             config_warnings,
             reporter: std::sync::Arc::new(crate::report::Silent),
+            index_every_write: false,
         })
     }
 
@@ -239,8 +247,13 @@ impl Handoff {
 
     /// Brings the search index's rows of session `id` up to date after this process wrote it
     /// (see [`crate::index::keep_current`]).
-    fn keep_index_current(&self, id: &SessionId) {
-        crate::index::keep_current(&self.store(), &crate::store::refs::session_ref(id));
+    /// Returns whether the index holds it now.
+    fn keep_index_current(&self, id: &SessionId) -> bool {
+        crate::index::keep_current(
+            &self.store(),
+            &crate::store::refs::session_ref(id),
+            self.index_every_write,
+        )
     }
 
     /// Loads a session by what the user typed, as people and agents see it (with a remote's
@@ -284,8 +297,11 @@ impl Handoff {
         let (new, more) = self.prepare(input, created)?;
         redactions.extend(more);
         let (before, artifact) = self.store().create(meta, new)?;
-        self.keep_index_current(&artifact.session);
-        Ok(Recorded::new(before, artifact, redactions))
+        let indexed = self.keep_index_current(&artifact.session);
+        Ok(Recorded {
+            indexed,
+            ..Recorded::new(before, artifact, redactions)
+        })
     }
 
     /// Appends an artifact to a session; implementations and validations also note every commit
@@ -340,8 +356,11 @@ impl Handoff {
             noted = Some((work.commits.len(), added));
         }
         let (before, artifact) = self.store().append(id, new)?;
-        self.keep_index_current(id);
-        let mut recorded = Recorded::new(before, artifact, redactions);
+        let indexed = self.keep_index_current(id);
+        let mut recorded = Recorded {
+            indexed,
+            ..Recorded::new(before, artifact, redactions)
+        };
         if let Some((commits, added)) = noted {
             recorded.range_commits = commits;
             recorded.notes_added = added;
