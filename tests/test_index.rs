@@ -552,6 +552,17 @@ fn plain_word_searches_are_scored_from_the_postings_exactly_as_fts5_scores() {
         ],
     )
     .ok();
+    // The write indexed its own full-text terms: nothing is left for the next search to read
+    // from git (a process that wrote thousands of sessions leaves no thousands to another).
+    let db = rusqlite::Connection::open(repo.join(".git/handoff/index.sqlite")).unwrap();
+    let pending: i64 = db
+        .query_row(
+            "SELECT count(*) FROM sessions WHERE text_pending = 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(pending, 0, "the review's terms were left pending");
     check("after a review");
     // A cold build writes them all at once.
     env.handoff(&repo, &["reindex"]).ok();

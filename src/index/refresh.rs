@@ -164,9 +164,9 @@ impl Index {
 }
 
 impl Index {
-    /// Re-reads one session ref (one this process just wrote) into the index, without listing
-    /// every ref: a long-lived front end (the MCP server) keeps what it wrote retrievable at
-    /// once. Rows of the same session under another ref (its tracking ref, before this clone
+    /// Re-reads one session ref (one this process just wrote) into the index, with its
+    /// full-text terms, without listing every ref: a long-lived front end (the MCP server)
+    /// keeps what it wrote retrievable at once. Rows of the same session under another ref (its tracking ref, before this clone
     /// recorded on it) are replaced.
     pub fn refresh_written(&mut self, store: &Store<'_>, refname: &str) -> Result<()> {
         let Some(tip) = store.tip(refname).map_err(Box::new)? else {
@@ -175,13 +175,20 @@ impl Index {
         let tip = tip.to_string();
         let session = load(store, refname, &tip);
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        replace_session(&tx, refname, &tip, &session)?;
+        // With its full-text terms: a search right after the write (the next agent's) then
+        // has nothing to fill, and a process that wrote thousands of sessions leaves no
+        // thousands of pending texts to the first search of another.
+        let mut batch = Batch::default();
+        replace_session(&tx, refname, &tip, &session, Some(&mut batch))?;
+        batch.finish(&tx)?;
         tx.commit()?;
         Ok(())
     }
 
     /// Adds the full-text terms of every session whose terms are pending (read by a refresh
-    /// since the last search), reading them from git again at the tip the index recorded.
+    /// since the last search), reading them from git again at the tip the index recorded, in
+    /// chunks of [`READ_CHUNK`] sessions: thousands of fetched sessions are held in memory a
+    /// chunk at a time, never all at once.
     pub fn fill_text(&self, store: &Store<'_>) -> Result<usize> {
         let pending: Vec<(String, String)> = {
             let mut stmt = self.conn.prepare_cached(
@@ -190,15 +197,18 @@ impl Index {
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        if pending.is_empty() {
-            return Ok(0);
+        let mut filled = 0;
+        for chunk in pending.chunks(READ_CHUNK) {
+            filled += self.fill_text_of(store, chunk)?;
         }
-        let loaded: Vec<(String, String, std::result::Result<Session, String>)> = pending
-            .into_iter()
-            .map(|(name, tip)| {
-                let session = load(store, &name, &tip);
-                (name, tip, session)
-            })
+        Ok(filled)
+    }
+
+    /// [`Index::fill_text`] for some of the pending sessions, in one transaction.
+    fn fill_text_of(&self, store: &Store<'_>, pending: &[(String, String)]) -> Result<usize> {
+        let loaded: Vec<(&str, &str, std::result::Result<Session, String>)> = pending
+            .iter()
+            .map(|(name, tip)| (name.as_str(), tip.as_str(), load(store, name, tip)))
             .collect();
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         let mut batch = Batch::default();
@@ -281,7 +291,7 @@ impl Index {
             .collect();
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         for (name, tip, result) in &loaded {
-            replace_session(&tx, name, tip, result)?;
+            replace_session(&tx, name, tip, result, None)?;
         }
         tx.commit()?;
         stats.read = loaded.len();
@@ -510,6 +520,7 @@ fn replace_session(
     name: &str,
     tip: &str,
     read: &std::result::Result<Session, String>,
+    text: Option<&mut Batch>,
 ) -> Result<()> {
     let id = name.rsplit('/').next().unwrap_or_default();
     let same: Vec<String> = {
@@ -520,7 +531,7 @@ fn replace_session(
     for other in &same {
         delete_session(tx, other)?;
     }
-    write_session(tx, name, tip, read, None)
+    write_session(tx, name, tip, read, text)
 }
 
 /// Writes the rows of a session read at `tip`, or its error row when it could not be read;

@@ -89,18 +89,18 @@ impl Store<'_> {
     /// from the ref names alone (see [`ref_names`]): what resolving a random part or a typed
     /// prefix needs, without reading every ref.
     pub fn session_ids(&self) -> Result<Vec<SessionId>> {
-        Ok(self.session_ids_where(&|_| true))
+        Ok(self.session_ids_where("", &|_| true))
     }
 
     /// IDs of the sessions (own or tracked) whose ID starts with `prefix`, sorted.
     pub fn session_ids_starting_with(&self, prefix: &str) -> Result<Vec<SessionId>> {
-        Ok(self.session_ids_where(&|id| id.starts_with(prefix)))
+        Ok(self.session_ids_where(prefix, &|id| id.starts_with(prefix)))
     }
 
-    /// IDs of the own and tracked session refs whose ID part satisfies `wanted`, sorted and
-    /// without duplicates.
-    fn session_ids_where(&self, wanted: &dyn Fn(&str) -> bool) -> Vec<SessionId> {
-        let names = ref_names::session_ref_names(self.repo.commondir(), &|name| {
+    /// IDs of the own and tracked session refs whose ID part satisfies `wanted` (own refs:
+    /// only IDs starting with `id_start`), sorted and without duplicates.
+    fn session_ids_where(&self, id_start: &str, wanted: &dyn Fn(&str) -> bool) -> Vec<SessionId> {
+        let names = ref_names::session_ref_names(self.repo.commondir(), id_start, &|name| {
             session_id_part(name).is_some_and(wanted)
         });
         let mut ids: Vec<SessionId> = names
@@ -169,15 +169,19 @@ impl Store<'_> {
         if let Some(tip) = read_ref(self.repo, &name)? {
             return Ok(Some((name, tip)));
         }
-        // Only this session's tracking refs, matched by libgit2 (session IDs hold no glob
-        // characters).
-        let mut tracking: Vec<(String, Oid)> = self
-            .refs_under(&format!("{}*/sessions/{id}", refs::TRACKING_PREFIX))?
-            .into_iter()
-            .filter(|(n, _)| refs::tracking_session_id(n) == Some(id.as_str()))
-            .collect();
-        tracking.sort();
-        Ok(tracking.into_iter().next())
+        Ok(self.tracking_refs_of(id).into_iter().next())
+    }
+
+    /// This session's tracking refs with their tips, in name order (see
+    /// [`ref_names::tracking_ref_names`]). A ref packed or deleted since it was listed, or a
+    /// file that holds no ref, is left out: tracking refs are views.
+    fn tracking_refs_of(&self, id: &SessionId) -> Vec<(String, Oid)> {
+        ref_names::tracking_ref_names(self.repo.commondir(), &|name| {
+            refs::tracking_session_id(name) == Some(id.as_str())
+        })
+        .into_iter()
+        .filter_map(|name| Some((name.clone(), read_ref(self.repo, &name).ok()??)))
+        .collect()
     }
 
     /// Every session, each read independently so that one bad session hides no other.
@@ -219,13 +223,8 @@ impl Store<'_> {
             return self.load(id);
         };
         let mut ahead = None;
-        for (tracking, tip) in
-            self.refs_under(&format!("{}*/sessions/{id}", refs::TRACKING_PREFIX))?
-        {
-            if refs::tracking_session_id(&tracking) != Some(id.as_str())
-                || tip == local
-                || self.repo.graph_descendant_of(local, tip).unwrap_or(false)
-            {
+        for (tracking, tip) in self.tracking_refs_of(id) {
+            if tip == local || self.repo.graph_descendant_of(local, tip).unwrap_or(false) {
                 continue;
             }
             let fast_forward = self.repo.graph_descendant_of(tip, local).unwrap_or(false);
@@ -652,8 +651,10 @@ fn build_artifact(
 }
 
 /// Loose session refs tolerated before they are packed (see
-/// [`Store::pack_refs_when_they_pile_up`]).
-pub const MAX_LOOSE_SESSION_REFS: usize = 2_000;
+/// [`Store::pack_refs_when_they_pile_up`]). Small, because the index's freshness check after a
+/// write re-reads every loose session ref (index/refresh.rs): at 128 that is under a
+/// millisecond, and `git pack-refs` (about 15 ms at 10,000 refs) runs once per 128 writes.
+pub const MAX_LOOSE_SESSION_REFS: usize = 128;
 
 /// The longest session chain accepted from a remote (a session has one commit per artifact).
 pub const MAX_CHAIN_COMMITS: usize = 10_000;

@@ -184,6 +184,10 @@ impl Query {
         if self.named.is_empty() {
             let mut read: std::collections::HashMap<String, usize> = Default::default();
             for (id, artifact) in searched {
+                // Without step words the order is the search's: the first hits are the answer.
+                if self.kinds.is_empty() && picked.len() >= self.limit {
+                    break;
+                }
                 let at = match read.get(&id) {
                     Some(at) => *at,
                     None => {
