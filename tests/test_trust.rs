@@ -592,6 +592,49 @@ fn a_write_on_a_full_disk_says_so() {
     assert_eq!(show["status"], "AWAITING_CODEX_REVIEW");
 }
 
+/// A large text on a full disk: libgit2 fails to stream the blob without saying why ("writing
+/// a blob: no error"); the file system is asked, and its answer is what the user reads.
+#[test]
+fn a_large_write_on_a_full_disk_names_the_cause_and_the_directory() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Full disk, large text");
+    // Incompressible enough that the blob cannot fit in what is left.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let text: String = (0..300_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(b'a' + (state % 26) as u8)
+        })
+        .collect();
+    let review = env.path("review.md");
+    std::fs::write(&review, format!("## Verdict\n\nAPPROVED\n\n{text}\n")).unwrap();
+    let objects = repo.join(".git/objects");
+    let objects = objects.to_str().unwrap();
+    let saved = env.path("objects-saved");
+    let saved = saved.to_str().unwrap();
+    let script = format!(
+        "mkdir -p {saved} && cp -a {objects}/. {saved}/ && mount -t tmpfs -o size=1024k tmpfs {objects} \
+         && cp -a {saved}/. {objects}/ \
+         && free=$(df -k {objects} | tail -1 | awk '{{print $4}}') \
+         && dd if=/dev/zero of={objects}/filler bs=1k count=$((free - 32)) 2>/dev/null \
+         && exec \"$0\" review {id} --verdict approve -F {}",
+        review.display()
+    );
+    let Some(run) = in_namespace(&env, &repo, &script) else {
+        return;
+    };
+    let err = run.fails(1);
+    assert!(!err.contains("no error"), "{err}");
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(err.contains(".git/objects"), "{err}");
+    assert!(err.contains("disk holding the repository is full"), "{err}");
+    let show = env.handoff(&repo, &["show", &id, "--json"]).json();
+    assert_eq!(show["status"], "AWAITING_CODEX_REVIEW");
+}
+
 /// Loose session refs are packed once they pile up, so listing the refs (the search index's
 /// freshness check) stays cheap at thousands of sessions; every session still reads.
 #[test]

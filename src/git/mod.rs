@@ -120,6 +120,57 @@ pub fn disk_full_failure(error: &git2::Error) -> bool {
     message.contains("No space left on device") || message.contains("Disk quota exceeded")
 }
 
+/// Whether libgit2 failed without saying why: some of its write paths (a loose object written
+/// through its stream, on a full disk) return an error with no message set, which reads
+/// "no error".
+pub fn unexplained_failure(error: &git2::Error) -> bool {
+    let message = error.message().trim();
+    message.is_empty() || message == "no error" || message == "an unknown git error occurred"
+}
+
+/// Why writing `len` bytes into `dir` fails, found by writing a probe file of that size (at
+/// most 64 MiB) there and removing it: what a write that libgit2 could not explain
+/// ([`unexplained_failure`]) ran into. `None` when the probe succeeds.
+pub fn probe_write(dir: &Path, len: usize) -> Option<std::io::Error> {
+    use std::io::Write as _;
+    // Not through tempfile: its errors wrap the OS error with the probe's path, and the caller
+    // needs the bare error (its number says full disk or read-only).
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let path = dir.join(format!("tmp_handoff_probe_{}_{nanos}", std::process::id()));
+    let mut file = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+    {
+        Ok(file) => file,
+        Err(e) => return Some(e),
+    };
+    let chunk = vec![0u8; 64 * 1024];
+    let mut left = len.clamp(1, 64 << 20);
+    let mut failed = None;
+    while left > 0 && failed.is_none() {
+        let n = left.min(chunk.len());
+        failed = file.write_all(&chunk[..n]).err();
+        left -= n;
+    }
+    let failed = failed.or_else(|| file.sync_all().err());
+    drop(file);
+    let _ = std::fs::remove_file(&path);
+    failed
+}
+
+/// Whether an I/O error means the disk is full (ENOSPC, EDQUOT).
+pub fn io_disk_full(error: &std::io::Error) -> bool {
+    matches!(error.raw_os_error(), Some(28 | 122))
+}
+
+/// Whether an I/O error means this process may not write there (EROFS, EACCES, EPERM).
+pub fn io_read_only(error: &std::io::Error) -> bool {
+    matches!(error.raw_os_error(), Some(30 | 13 | 1))
+}
+
 /// Result alias.
 pub type Result<T> = std::result::Result<T, Error>;
 

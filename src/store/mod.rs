@@ -101,6 +101,17 @@ pub enum Error {
     /// Reading the repository through the git facade failed.
     #[error(transparent)]
     Repo(#[from] crate::git::Error),
+    /// Writing an object failed, libgit2 did not say why, and the file system did when asked
+    /// (see [`crate::git::probe_write`]).
+    #[error("{action}: {}: {source}", .path.display())]
+    Write {
+        /// What we were writing.
+        action: String,
+        /// The directory the object was to go to.
+        path: std::path::PathBuf,
+        /// What the file system said.
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -111,6 +122,7 @@ impl Error {
         match self {
             Self::Git { source, .. } => crate::git::read_only_failure(source),
             Self::Repo(e) => e.is_read_only(),
+            Self::Write { source, .. } => crate::git::io_read_only(source),
             _ => false,
         }
     }
@@ -120,6 +132,7 @@ impl Error {
         match self {
             Self::Git { source, .. } => crate::git::disk_full_failure(source),
             Self::Repo(e) => e.is_disk_full(),
+            Self::Write { source, .. } => crate::git::io_disk_full(source),
             _ => false,
         }
     }

@@ -559,13 +559,33 @@ impl Store<'_> {
         for (name, oid, mode) in entries {
             builder.insert(name, *oid, (*mode).into()).map_err(git)?;
         }
-        builder.write().map_err(git)
+        builder
+            .write()
+            .map_err(|source| self.write_failed("writing a session tree", source, 4096))
     }
 
     pub(super) fn blob(&self, data: &[u8]) -> Result<Oid> {
         self.repo
             .blob(data)
-            .map_err(|source| Error::git("writing a blob", source))
+            .map_err(|source| self.write_failed("writing a blob", source, data.len()))
+    }
+
+    /// The error for an object write of about `len` bytes that failed: libgit2's, or, when it
+    /// could not say why (on a full disk it may say "no error"), what the file system says
+    /// when the objects directory is written to.
+    fn write_failed(&self, action: &str, source: git2::Error, len: usize) -> Error {
+        if !crate::git::unexplained_failure(&source) {
+            return Error::git(action, source);
+        }
+        let objects = self.repo.commondir().join("objects");
+        match crate::git::probe_write(&objects, len) {
+            Some(io) => Error::Write {
+                action: action.to_owned(),
+                path: objects,
+                source: io,
+            },
+            None => Error::git(action, source),
+        }
     }
 
     fn commit(
@@ -589,7 +609,7 @@ impl Store<'_> {
         let parents: Vec<&git2::Commit<'_>> = parent.into_iter().collect();
         self.repo
             .commit(None, &sig, &sig, &message, &tree, &parents)
-            .map_err(|source| Error::git("writing a session commit", source))
+            .map_err(|source| self.write_failed("writing a session commit", source, message.len()))
     }
 }
 
