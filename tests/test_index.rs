@@ -405,7 +405,7 @@ fn a_refresh_of_many_sessions_reads_them_while_writing_and_misses_none() {
     let env = TestEnv::new();
     let repo = env.repo("repo");
     let first = env.plan(&repo, "Written by the tool");
-    // More sessions than one read chunk (src/index/refresh.rs): 700 written by fast-import
+    // More sessions than one read chunk (crates/core/src/index/refresh.rs): 700 written by fast-import
     // in the storage layout (docs/format.md), as a fetch of a busy remote brings them.
     let mut script = String::new();
     for i in 0..700 {

@@ -1,0 +1,155 @@
+//! `git handoff install-man` and `git handoff completion`: man pages and shell completions
+//! generated from the clap definitions, so they never drift from `-h`.
+
+use std::path::{Path, PathBuf};
+
+use clap::CommandFactory as _;
+
+use crate::{Cli, ui};
+use git_handoff::error::{CommandError, CommandResult};
+
+/// Install man pages for git handoff and every subcommand
+///
+/// Writes git-handoff.1 and git-handoff-<command>.1 into DIR/man1. Without DIR they go where
+/// `man` looks for the pages of this binary: <prefix>/share/man next to <prefix>/bin (for
+/// `cargo install`, ~/.cargo/share/man). Then `git handoff --help`, which git turns into
+/// `man git-handoff`, and `git help handoff` show them.
+#[derive(Debug, clap::Args)]
+pub struct InstallManArgs {
+    /// Where to install (the man1 folder is created inside)
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// Print a shell completion script
+///
+/// Completes subcommands, options and their values, and session IDs where an ID is expected
+/// (bash). Load it from your shell's start-up file:
+///
+///   bash:  source <(git handoff completion bash)   (also `git handoff <TAB>` through git's own
+///          completion)
+///   zsh:   git handoff completion zsh > "${fpath[1]}/_git-handoff"
+///   fish:  git handoff completion fish > ~/.config/fish/completions/git-handoff.fish
+#[derive(Debug, clap::Args)]
+pub struct CompletionArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Runs `install-man`.
+pub fn install_man(args: &InstallManArgs) -> CommandResult {
+    let dir = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => default_man_dir()?,
+    };
+    let man1 = dir.join("man1");
+    let written = write_pages(&man1).map_err(|e| {
+        CommandError::user(anyhow::anyhow!(
+            "cannot write man pages into {}: {e}",
+            man1.display()
+        ))
+        .hint("give a folder you can write to: git handoff install-man DIR")
+    })?;
+    ui::status(&format!(
+        "installed {written} man page(s) into {}; try 'git handoff --help'",
+        man1.display()
+    ));
+    Ok(())
+}
+
+/// `<prefix>/share/man` for the running binary at `<prefix>/bin/git-handoff`.
+fn default_man_dir() -> CommandResult<PathBuf> {
+    let exe = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| CommandError::user(anyhow::anyhow!("cannot find this binary: {e}")))?;
+    let prefix = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| CommandError::user(anyhow::anyhow!("{} has no prefix", exe.display())))?;
+    Ok(prefix.join("share").join("man"))
+}
+
+/// Writes the page of the command and of each visible subcommand; returns how many.
+fn write_pages(man1: &Path) -> std::io::Result<usize> {
+    std::fs::create_dir_all(man1)?;
+    let root = Cli::command().name("git-handoff");
+    let mut count = 0;
+    let mut write = |name: &str, cmd: clap::Command| -> std::io::Result<()> {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(cmd).render(&mut page)?;
+        std::fs::write(man1.join(format!("{name}.1")), page)?;
+        count += 1;
+        Ok(())
+    };
+    for sub in root.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("git-handoff-{}", sub.get_name());
+        let cmd = sub
+            .clone()
+            .name(name.clone())
+            .bin_name(format!("git handoff {}", sub.get_name()));
+        write(&name, cmd)?;
+    }
+    write("git-handoff", root.clone())?;
+    Ok(count)
+}
+
+/// Runs `completion`.
+pub fn completion(args: &CompletionArgs) -> CommandResult {
+    let mut cmd = Cli::command();
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "git-handoff", &mut script);
+    let mut text = String::from_utf8_lossy(&script).into_owned();
+    if args.shell == clap_complete::Shell::Bash {
+        text.push_str(BASH_EXTRA);
+    }
+    ui::out(&text);
+    Ok(())
+}
+
+/// Session IDs where an ID is expected, and `git handoff <TAB>` through git's completion (it
+/// calls `_git_handoff` for `git handoff`).
+const BASH_EXTRA: &str = r#"
+# git-handoff: session IDs where a command expects one.
+_git_handoff_ids() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" sub="" w
+    for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
+        case "$w" in -*|handoff) ;; *) sub="$w"; break ;; esac
+    done
+    case "$sub" in
+        review|implement|validate|pattern|abandon|show|log|diff|context|start|run|annotate)
+            if [[ "$cur" != -* ]]; then
+                local ids
+                ids="$(git-handoff complete-ids 2>/dev/null)"
+                COMPREPLY+=( $(compgen -W "$ids" -- "$cur") )
+            fi ;;
+    esac
+}
+_git_handoff_complete() {
+    _git__handoff "$@"
+    _git_handoff_ids
+}
+complete -F _git_handoff_complete -o bashdefault -o default git-handoff
+# `git handoff <TAB>` through git's own bash completion.
+_git_handoff() {
+    local COMP_WORDS=("git-handoff" "${words[@]:2}") COMP_CWORD=$((cword - 1))
+    _git__handoff git-handoff "${cur}" "${prev}"
+    _git_handoff_ids
+}
+"#;
+
+/// Print every session ID, one per line (used by the bash completion)
+#[derive(Debug, clap::Args)]
+pub struct CompleteIdsArgs {}
+
+/// Runs `complete-ids`: every visible session's full ID and random part, from the index.
+pub fn complete_ids(_args: &CompleteIdsArgs) -> CommandResult {
+    let handoff = super::open()?;
+    let mut out = String::new();
+    for id in handoff.store().session_ids()? {
+        out.push_str(id.as_str());
+        out.push('\n');
+    }
+    ui::out(&out);
+    Ok(())
+}
