@@ -498,3 +498,66 @@ fn a_note_that_cannot_be_rewritten_is_refused_and_left_untouched() {
     let show = env.handoff(&repo, &["show", &id, "--json"]).json();
     assert_eq!(show["status"], "READY_FOR_IMPLEMENTATION");
 }
+
+/// An object altered on disk (a bit flipped under git, a bad copy) is reported, never read as
+/// content: libgit2 hashes what it reads (git facade, `Repo::wrap`).
+#[test]
+fn a_corrupted_object_is_reported_not_read() {
+    use std::io::{Read as _, Write as _};
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let run = env.handoff(
+        &repo,
+        &["plan", "-t", "Corrupt", "-m", "Use a token bucket."],
+    );
+    let id = run.ok().trim().to_owned();
+    let tree = env.git_ok(
+        &repo,
+        &[
+            "ls-tree",
+            "-r",
+            "--name-only",
+            &format!("refs/handoff/sessions/{id}"),
+        ],
+    );
+    let artifact = tree
+        .lines()
+        .find(|name| name.ends_with("-plan.md"))
+        .expect("the plan's file")
+        .to_owned();
+    let blob = env
+        .git_ok(
+            &repo,
+            &[
+                "rev-parse",
+                &format!("refs/handoff/sessions/{id}:{artifact}"),
+            ],
+        )
+        .trim()
+        .to_owned();
+    // The loose object, inflated, altered in place (same length), deflated again: still a
+    // well-formed object, with content that no longer hashes to its name.
+    let path = repo.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
+    let mut raw = Vec::new();
+    flate2::read::ZlibDecoder::new(std::fs::File::open(&path).unwrap())
+        .read_to_end(&mut raw)
+        .unwrap();
+    let at = raw
+        .windows(6)
+        .position(|w| w == b"bucket")
+        .expect("the plan's text in its blob");
+    raw[at..at + 6].copy_from_slice(b"BUCKET");
+    let mut deflated = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    deflated.write_all(&raw).unwrap();
+    let mut perms = std::fs::metadata(&path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&path, perms).unwrap();
+    std::fs::write(&path, deflated.finish().unwrap()).unwrap();
+    let run = env.handoff(&repo, &["context", &id, "--for", "review"]);
+    let out = format!("{}{}", run.stdout, run.stderr);
+    assert!(!out.contains("BUCKET"), "the altered text was read: {out}");
+    assert!(out.contains("hash mismatch"), "{out}");
+    assert!(!out.contains("internal error"), "{out}");
+    assert_eq!(run.code, 1, "{out}");
+}

@@ -37,7 +37,12 @@ pub(super) fn read_bounded(
         // One byte past the size the header claims, to notice a stream that runs longer.
         let mut bytes = Vec::with_capacity(size);
         let limit = u64::try_from(size).map_or(u64::MAX, |s| s.saturating_add(1));
-        if reader.take(limit).read_to_end(&mut bytes).is_ok() && bytes.len() == size {
+        // libgit2 hashes what it reads, but not through a stream: checked here, so that an
+        // object altered on disk is an error (the read below says so), never content.
+        if reader.take(limit).read_to_end(&mut bytes).is_ok()
+            && bytes.len() == size
+            && Oid::hash_object_ext(kind, &bytes, repo.object_format()).ok() == Some(oid)
+        {
             return Ok(Ok(bytes));
         }
         // A damaged loose object: the read below reports it in libgit2's words.
