@@ -6,6 +6,7 @@
 //! replaces what is behind this type, not its callers.
 
 mod diff;
+pub mod ref_files;
 mod revisions;
 mod stat;
 
@@ -17,6 +18,7 @@ pub use git2::ObjectFormat;
 /// An object name inside the core (values only: every operation on it goes through [`Repo`]
 /// or the store). Stored and printed data uses the validated `session::ObjectId`.
 pub use git2::Oid;
+pub use ref_files::RefStamps;
 pub use revisions::contiguous;
 
 use crate::session::{ObjectId, Range};
@@ -207,6 +209,18 @@ impl Repo {
         git2::opts::strict_hash_verification(true);
         git2::opts::strict_object_creation(true);
         Self { inner }
+    }
+
+    /// The stamps of the refs under `own` and `tracking` (see [`RefStamps`]).
+    pub fn ref_stamps(&self, own: &str, tracking: &str, loose_max: usize) -> RefStamps {
+        RefStamps::read(self.common_dir(), own, tracking, loose_max)
+    }
+
+    /// How many loose refs sit directly in the directory of `prefix` (lock files included):
+    /// what tells that they pile up and are worth packing.
+    pub fn loose_ref_count(&self, prefix: &str) -> usize {
+        std::fs::read_dir(self.common_dir().join(prefix.trim_end_matches('/')))
+            .map_or(0, Iterator::count)
     }
 
     /// The libgit2 handle, for the store only.

@@ -258,9 +258,8 @@ pub fn open_after_own_write(
     store: &crate::store::Store<'_>,
     notice: &mut dyn FnMut(&str),
 ) -> Result<Index> {
-    let common = store.repo().common_dir().to_path_buf();
-    if refresh::is_racy(&common) {
-        return Index::open(&common, notice);
+    if refresh::is_racy(store.repo()) {
+        return Index::open(store.repo().common_dir(), notice);
     }
     open_refreshed(store, notice, &mut |_, _| {})
 }

@@ -11,6 +11,7 @@ use rusqlite::{OptionalExtension as _, Transaction, TransactionBehavior, params}
 
 use super::postings::{self, Batch};
 use super::{Index, Result};
+use crate::git::RefStamps;
 use crate::session::{Session, SessionId};
 use crate::store::{self, Store};
 use crate::views as render;
@@ -53,7 +54,7 @@ impl Index {
         progress: &mut dyn FnMut(usize, usize),
         with_text: bool,
     ) -> Result<Stats> {
-        let stamps = Stamps::read(store.repo().common_dir());
+        let stamps = stamps(store.repo());
         let fingerprint = stamps.fingerprint();
         if fingerprint.is_some() && self.meta("refs") == fingerprint {
             return Ok(Stats::default());
@@ -306,7 +307,7 @@ impl Index {
     }
 
     /// Records the refs stamps the index now reflects (forgetting those that are racy).
-    fn remember(&self, stamps: &Stamps) -> Result<()> {
+    fn remember(&self, stamps: &RefStamps) -> Result<()> {
         let loose = stamps
             .loose
             .as_ref()
@@ -331,137 +332,22 @@ impl Index {
     }
 }
 
-/// How long a file timestamp must be in the past before we trust it to reveal the next change
-/// (git's "racily clean" rule: a change in the same timestamp tick could go unseen). The tick
-/// is the file system's: a few milliseconds where timestamps carry sub-second digits, up to two
-/// seconds where they do not (FAT, HFS+).
-fn racy_window(modified: std::time::SystemTime) -> std::time::Duration {
-    let subsecond = modified
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    if subsecond == 0 {
-        std::time::Duration::from_secs(2)
-    } else {
-        std::time::Duration::from_millis(50)
-    }
-}
-
 /// Whether the refs fingerprint cannot be trusted now (a timestamp inside its racy window).
-pub(super) fn is_racy(common_dir: &std::path::Path) -> bool {
-    Stamps::read(common_dir).fingerprint().is_none()
+pub(super) fn is_racy(repo: &crate::git::Repo) -> bool {
+    stamps(repo).fingerprint().is_none()
 }
 
 /// At most this many loose session refs are re-read one by one after a local write; beyond,
 /// a refresh lists every ref.
 const LOOSE_MAX: usize = 1_000;
 
-/// Cheap stamps of everything that can change the session refs: `packed-refs` (mtime and
-/// size), the `refs/handoff/sessions/` directory (whose mtime moves whenever git creates,
-/// renames into or deletes a loose ref there) and the tracking refs' directories. A stamp is
-/// `None` when it cannot be trusted: a reftable repository, nested session directories, or a
-/// timestamp too recent to rule out a racy change.
-struct Stamps {
-    /// The local sessions directory.
-    local: Option<String>,
-    /// Everything else: `packed-refs` and the tracking refs' directories.
-    rest: Option<String>,
-    /// The names of the loose local session refs, when there are at most [`LOOSE_MAX`] and no
-    /// subdirectory.
-    loose: Option<Vec<String>>,
-}
-
-impl Stamps {
-    fn read(common_dir: &std::path::Path) -> Self {
-        if common_dir.join("reftable").exists() {
-            return Self {
-                local: None,
-                rest: None,
-                loose: None,
-            };
-        }
-        let now = std::time::SystemTime::now();
-        let stamp = |path: &std::path::Path| stamp(path, now);
-        let sessions = common_dir.join(store::refs::SESSIONS_PREFIX.trim_end_matches('/'));
-        let (nested, loose) = loose_refs(&sessions);
-        let local = if nested { None } else { stamp(&sessions) };
-        // Sessions only a remote has are read from its tracking refs: their directories count.
-        let tracking = common_dir.join(store::refs::TRACKING_PREFIX.trim_end_matches('/'));
-        let rest = (|| {
-            let mut stamps = vec![stamp(&common_dir.join("packed-refs"))?, stamp(&tracking)?];
-            if let Ok(remotes) = std::fs::read_dir(&tracking) {
-                let mut dirs: Vec<_> = remotes.filter_map(std::result::Result::ok).collect();
-                dirs.sort_by_key(std::fs::DirEntry::file_name);
-                for remote in dirs {
-                    let dir = remote.path().join("sessions");
-                    if loose_refs(&dir).0 {
-                        return None;
-                    }
-                    stamps.push(stamp(&remote.path())?);
-                    stamps.push(stamp(&dir)?);
-                }
-            }
-            Some(stamps.join("|"))
-        })();
-        Self {
-            local,
-            rest,
-            loose: (!nested).then_some(loose).flatten(),
-        }
-    }
-
-    /// The fingerprint of all the refs: unchanged means no session ref changed.
-    fn fingerprint(&self) -> Option<String> {
-        Some(format!("{}|{}", self.local.as_ref()?, self.rest.as_ref()?))
-    }
-}
-
-/// The mtime and size of a file or directory, `-` when it does not exist, `None` when it
-/// changed too recently to be trusted.
-fn stamp(path: &std::path::Path, now: std::time::SystemTime) -> Option<String> {
-    match std::fs::metadata(path) {
-        Ok(meta) => {
-            let modified = meta.modified().ok()?;
-            if now.duration_since(modified).unwrap_or_default() < racy_window(modified) {
-                return None;
-            }
-            let ns = modified
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok()?
-                .as_nanos();
-            Some(format!("{ns}:{}", meta.len()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("-".to_owned()),
-        Err(_) => None,
-    }
-}
-
-/// Whether a refs directory has a subdirectory (a loose ref there would not move the
-/// directory's mtime), and the names of its loose refs when there are at most [`LOOSE_MAX`].
-fn loose_refs(dir: &std::path::Path) -> (bool, Option<Vec<String>>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return (false, Some(Vec::new()));
-    };
-    let mut names = Some(Vec::new());
-    for entry in entries.filter_map(std::result::Result::ok) {
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            return (true, None);
-        }
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".lock") {
-            continue;
-        }
-        if let Some(list) = &mut names {
-            if list.len() == LOOSE_MAX {
-                names = None;
-            } else {
-                list.push(name);
-            }
-        }
-    }
-    if let Some(list) = &mut names {
-        list.sort();
-    }
-    (false, names)
+/// The stamps of the session refs, own and tracking (see [`RefStamps`]).
+fn stamps(repo: &crate::git::Repo) -> RefStamps {
+    repo.ref_stamps(
+        store::refs::SESSIONS_PREFIX,
+        store::refs::TRACKING_PREFIX,
+        LOOSE_MAX,
+    )
 }
 
 /// How many sessions a refresh reads per chunk (and reports progress after).

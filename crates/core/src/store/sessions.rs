@@ -475,15 +475,7 @@ impl Store<'_> {
     /// ref update does) when more than [`MAX_LOOSE_SESSION_REFS`] session refs are loose.
     /// Returns whether it packed.
     pub fn pack_refs_when_they_pile_up(&self) -> std::io::Result<bool> {
-        let dir = self
-            .repo
-            .commondir()
-            .join(refs::SESSIONS_PREFIX.trim_end_matches('/'));
-        let loose = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries.count(),
-            Err(_) => return Ok(false),
-        };
-        if loose <= MAX_LOOSE_SESSION_REFS {
+        if self.git.loose_ref_count(refs::SESSIONS_PREFIX) <= MAX_LOOSE_SESSION_REFS {
             return Ok(false);
         }
         let status = std::process::Command::new("git")
