@@ -382,7 +382,8 @@ fn a_wrong_server_command_is_caught() {
     .unwrap();
     let plan = format!("**[{SESSION}] CLAUDE PLAN: Broken**\n\nSteps.\n");
     let stub = ModelStub::start(&env, "stub", &claude_stores("git-handoff", &plan));
-    claude(&env, &repo, &stub, "Store the plan.");
+    // Claude's own exit code depends on how it takes a failed tool: what was stored is checked.
+    let _ = claude(&env, &repo, &stub, "Store the plan.");
     let stored = stub
         .results()
         .into_iter()

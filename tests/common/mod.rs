@@ -52,8 +52,9 @@ pub struct TestEnv {
     counter: Cell<u64>,
 }
 
-/// The result of running a command.
+/// The result of running a command. `#[must_use]`: a run nobody checks asserts nothing.
 #[derive(Debug)]
+#[must_use]
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -534,8 +535,8 @@ pub fn write_hook(repo: &std::path::Path, name: &str, text: &str) -> std::path::
     path
 }
 
-/// The real agent CLIs and the MCP Inspector from npm (pinned), installed once into
-/// `target/node-clis`; returns their `node_modules/.bin`.
+/// The real agent CLIs and the MCP Inspector from npm (pinned), installed once into the test
+/// tools' cache ([`tools_cache`]); returns their `node_modules/.bin`.
 pub fn node_clis() -> PathBuf {
     static READY: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
     npm_install(
@@ -549,14 +550,37 @@ pub fn node_clis() -> PathBuf {
     )
 }
 
-/// ByteRover's real CLI from npm (pinned), installed once into `target/brv-cli`; returns its
-/// `node_modules/.bin`.
+/// ByteRover's real CLI from npm (pinned), installed once into the test tools' cache; returns
+/// its `node_modules/.bin`.
 pub fn brv_cli() -> PathBuf {
     static READY: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
     npm_install(&READY, "brv-cli", &["byterover-cli@3.14.0"])
 }
 
-/// Installs `packages` into `target/<folder>` unless the same list is there already.
+/// Where the npm tools the tests run are installed: `$GIT_HANDOFF_TEST_TOOLS`, else
+/// `$XDG_CACHE_HOME/git-handoff/test-tools`, else `~/.cache/git-handoff/test-tools` (about
+/// 1.7 GB in all), outside the clone, so that another clone or `cargo clean` does not download
+/// them again.
+pub fn tools_cache() -> PathBuf {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(dir) = var("GIT_HANDOFF_TEST_TOOLS") {
+        return dir;
+    }
+    var("XDG_CACHE_HOME")
+        .or_else(|| var("HOME").map(|home| home.join(".cache")))
+        .map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+            |cache| cache.join("git-handoff"),
+        )
+        .join("test-tools")
+}
+
+/// Installs `packages` into `<tools_cache>/<folder>` unless the same list is there already,
+/// under a file lock (test runs of two clones share the cache).
 pub fn npm_install(
     ready: &std::sync::Mutex<Option<PathBuf>>,
     folder: &str,
@@ -568,13 +592,13 @@ pub fn npm_install(
     if let Some(bin) = ready.as_ref() {
         return bin.clone();
     }
-    let prefix = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target")
-        .join(folder);
+    let prefix = tools_cache().join(folder);
+    std::fs::create_dir_all(&prefix).unwrap();
+    let lock = std::fs::File::create(prefix.with_extension("lock")).unwrap();
+    lock.lock().unwrap();
     let bin = prefix.join("node_modules/.bin");
     let stamp = prefix.join("installed");
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(&packages.join("\n")) {
-        std::fs::create_dir_all(&prefix).unwrap();
         let status = Command::new("npm")
             .args([
                 "install",
@@ -590,6 +614,7 @@ pub fn npm_install(
         assert!(status.success(), "npm install of {packages:?} failed");
         std::fs::write(&stamp, packages.join("\n")).unwrap();
     }
+    drop(lock);
     *ready = Some(bin.clone());
     bin
 }

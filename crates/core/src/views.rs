@@ -4,7 +4,6 @@
 
 use serde::Serialize;
 
-use crate::index::Hit;
 use crate::session::{Artifact, Kind, Session, Verdict};
 use crate::store::refs::session_ref;
 use crate::workflow::repair::Relink;
@@ -177,7 +176,8 @@ pub struct SearchView<'a> {
 }
 
 /// One search result as printed: the snippet as plain text with the matches as offsets, and a
-/// score that grows with relevance.
+/// score that grows with relevance (the index makes it from its own hit:
+/// [`crate::index::search_view`]).
 #[derive(Debug, Serialize)]
 pub struct SearchHit {
     /// Session ID.
@@ -198,45 +198,6 @@ pub struct SearchHit {
     pub matches: Vec<[usize; 2]>,
     /// Relevance, 0 or more, higher first (BM25 with the column weights of the index).
     pub score: f64,
-}
-
-impl SearchView<'_> {
-    /// The view of index hits (whose snippets carry match markers and whose BM25 scores are
-    /// negative, lower first).
-    pub fn new(query: &str, hits: Vec<Hit>) -> SearchView<'_> {
-        SearchView {
-            query,
-            results: hits.into_iter().map(search_hit).collect(),
-        }
-    }
-}
-
-fn search_hit(h: Hit) -> SearchHit {
-    let mut snippet = String::with_capacity(h.snippet.len());
-    let mut matches = Vec::new();
-    let mut open = None;
-    for c in h.snippet.chars() {
-        match c {
-            crate::index::MATCH_START => open = Some(snippet.len()),
-            crate::index::MATCH_END => {
-                if let Some(start) = open.take() {
-                    matches.push([start, snippet.len()]);
-                }
-            }
-            c => snippet.push(c),
-        }
-    }
-    SearchHit {
-        session: h.session,
-        artifact: h.artifact,
-        kind: h.kind,
-        agent: h.agent,
-        status: h.status,
-        title: h.title,
-        snippet,
-        matches,
-        score: (-h.score).max(0.0),
-    }
 }
 
 /// What `why --json` prints: the commit and the sessions linked to it.

@@ -572,7 +572,7 @@ fn search(handoff: &Handoff, query: &str, limit: usize) -> Result<String, Comman
         ..git_handoff::index::Filter::default()
     };
     let hits = index.search(&handoff.store(), query, &filter)?;
-    json(&git_handoff::views::SearchView::new(query, hits))
+    json(&git_handoff::index::search_view(query, hits))
 }
 
 fn step(text: String) -> Vec<PromptMessage> {

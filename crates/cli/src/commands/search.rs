@@ -52,7 +52,7 @@ pub fn run(args: &SearchArgs) -> CommandResult {
         |index| index.search(&store, &query, &filter),
     )?;
     if args.json {
-        ui::json(&git_handoff::views::SearchView::new(&query, hits))?;
+        ui::json(&git_handoff::index::search_view(&query, hits))?;
         return Ok(());
     }
     if hits.is_empty() {

@@ -235,6 +235,45 @@ pub fn open_refreshed(
     }
 }
 
+/// The view `search --json` and the MCP search tools print, of index hits (whose snippets
+/// carry match markers and whose BM25 scores are negative, lower first).
+pub fn search_view(query: &str, hits: Vec<Hit>) -> crate::views::SearchView<'_> {
+    crate::views::SearchView {
+        query,
+        results: hits.into_iter().map(search_hit).collect(),
+    }
+}
+
+/// One hit as printed: the snippet without its markers, the matches as offsets, the score
+/// growing with relevance.
+fn search_hit(h: Hit) -> crate::views::SearchHit {
+    let mut snippet = String::with_capacity(h.snippet.len());
+    let mut matches = Vec::new();
+    let mut open = None;
+    for c in h.snippet.chars() {
+        match c {
+            MATCH_START => open = Some(snippet.len()),
+            MATCH_END => {
+                if let Some(start) = open.take() {
+                    matches.push([start, snippet.len()]);
+                }
+            }
+            c => snippet.push(c),
+        }
+    }
+    crate::views::SearchHit {
+        session: h.session,
+        artifact: h.artifact,
+        kind: h.kind,
+        agent: h.agent,
+        status: h.status,
+        title: h.title,
+        snippet,
+        matches,
+        score: (-h.score).max(0.0),
+    }
+}
+
 /// Re-reads one session ref that this process just wrote into the index, when the repository
 /// has an index already (or, with `create`, in any case): any git-handoff process's write keeps
 /// the index current, so the next query (another process's, the MCP server's) does not have to
