@@ -14,6 +14,7 @@ mod test_hooks;
 mod test_hostile;
 mod test_index;
 mod test_integrity;
+mod test_loop;
 mod test_manuals;
 mod test_mcp;
 mod test_membership;

@@ -39,6 +39,7 @@ pub const COMMANDS: &[&str] = &[
     "stop",
     "demo",
     "run",
+    "loop",
     "mcp",
     "schema",
 ];

@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 
 use crate::commands::{
     annotate, config, context, demo, diff, hook, init, list, log, manuals, record, reindex, repair,
-    run, search, share, show, status, sync, undo, why,
+    run, run_loop, search, share, show, status, sync, undo, why,
 };
 use git_handoff::error::CommandResult;
 
@@ -63,8 +63,10 @@ pub enum Command {
     Undo(Deferred<undo::UndoArgs>),
     /// Serve the repository to Claude Code and Codex over MCP (stdio)
     Mcp(Deferred<McpArgs>),
-    /// Run the reviewing agent (codex, claude, ...) and record its review or validation
+    /// Run an agent (claude, codex, ...) for one step and record its answer
     Run(Deferred<run::RunArgs>),
+    /// Run plan, review, implement and validate with the agents until COMPLETE
+    Loop(Deferred<run_loop::LoopArgs>),
     /// Print the JSON schema of a structured review answer (for codex --output-schema)
     Schema(Deferred<run::SchemaArgs>),
     /// Show a session: status, timeline, range, findings
@@ -230,6 +232,7 @@ fn dispatch(cli: Cli) -> CommandResult {
         Command::Undo(args) => undo::run(&args),
         Command::Mcp(_) => network::required()?.serve_mcp(),
         Command::Run(args) => run::run(&args),
+        Command::Loop(args) => run_loop::run(&args),
         Command::Schema(args) => run::schema(&args),
         Command::Show(args) => show::run(&args),
         Command::Status(args) => status::run(&args),

@@ -188,6 +188,19 @@ impl From<crate::workflow::Error> for CommandError {
     }
 }
 
+impl From<crate::workflow::drive::Error> for CommandError {
+    fn from(err: crate::workflow::drive::Error) -> Self {
+        use crate::workflow::agent::Error as A;
+        use crate::workflow::drive::Error as E;
+        match err {
+            E::Workflow(e) => (*e).into(),
+            E::Agent(e @ A::Unknown(_)) => Self::user(e),
+            E::Agent(e) => Self::new(ErrorKind::Remote, e),
+            E::Current(e) => Self::user(e),
+        }
+    }
+}
+
 impl From<crate::git::Error> for CommandError {
     fn from(err: crate::git::Error) -> Self {
         use crate::git::Error as E;

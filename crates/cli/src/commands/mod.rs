@@ -15,6 +15,7 @@ pub mod record;
 pub mod reindex;
 pub mod repair;
 pub mod run;
+pub mod run_loop;
 pub mod search;
 pub mod share;
 pub mod show;

@@ -2,30 +2,44 @@
 
 use std::time::Duration;
 
-use super::{open, report_recorded};
+use super::{BodyArgs, open, report_recorded};
 use crate::ui;
-use git_handoff::error::{CommandError, CommandResult, ErrorKind};
-use git_handoff::session::Kind;
-use git_handoff::workflow::Input;
-use git_handoff::workflow::agent::{self, Preset, RunOptions};
-use git_handoff::workflow::prompt::{self, Purpose};
+use git_handoff::error::{CommandError, CommandResult};
+use git_handoff::workflow::agent;
+use git_handoff::workflow::drive::{Agents, Step};
 
-/// Run the reviewing agent on a session and record its answer
+/// Run an agent for one step of a session and record its answer
 ///
-/// Builds the `context` prompt (for a validation: with the real diff), runs the agent with the
-/// prompt on its standard input, and records its answer as the review or validation, with the
-/// verdict and findings. codex runs `codex exec --sandbox read-only --output-schema FILE -o FILE -`;
-/// claude runs `claude -p --output-format json --json-schema SCHEMA`; other agents are
-/// configured under [agents.commands]. An agent that fails, times out or answers something that
-/// is not a review records nothing, and its output is kept in a file the error names.
+/// review and validate run the reviewer (default agents.reviewer) on the `context` prompt (for a
+/// validation: with the real diff) and record its review or validation, with the verdict and
+/// findings: codex runs `codex exec --sandbox read-only --output-schema FILE -o FILE -`, claude
+/// `claude -p --output-format json --json-schema SCHEMA`. plan runs the planner (default
+/// agents.planner) read-only (`claude -p --permission-mode plan`, `codex exec --sandbox
+/// read-only`) on the task (`run plan -t TITLE -m TASK` starts a session) or, for a session the
+/// reviewer sent back, on its latest plan and every review (`run plan ID`), and records its
+/// answer as the plan. implement makes the session current, runs the planner with edits allowed
+/// in this work tree (`claude -p --permission-mode acceptEdits`, `codex exec --sandbox
+/// workspace-write`), commits what it left uncommitted with the session's trailer, and records
+/// the implementation with its answer as the summary. Other agents are configured under
+/// [agents.commands] (prompt on standard input, markdown on standard output). An agent that
+/// fails, times out or answers nothing usable records nothing, and its output is kept in a file
+/// the error names.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// What the agent does: review (the plan) or validate (the implementation's diff)
-    #[arg(value_parser = ["review", "validate"])]
+    /// The step: plan, review (the plan), implement, or validate (the implementation's diff)
+    #[arg(value_parser = ["plan", "review", "implement", "validate"])]
     pub step: String,
-    /// Session: full ID, random part, unique prefix or slug
-    pub id: String,
-    /// The agent: codex, claude, or a name under [agents.commands] (default: agents.reviewer)
+    /// Session: full ID, random part, unique prefix or slug (plan without one starts a session)
+    #[arg(required_unless_present = "title")]
+    pub id: Option<String>,
+    /// Title of a new session (run plan only)
+    #[arg(short = 't', long, value_name = "TITLE", conflicts_with = "id")]
+    pub title: Option<String>,
+    /// The task a new session's plan is for (run plan -t only).
+    #[command(flatten)]
+    pub task: BodyArgs,
+    /// The agent: codex, claude, or a name under [agents.commands] (default: agents.planner
+    /// for plan and implement, agents.reviewer for review and validate)
     #[arg(long)]
     pub agent: Option<String>,
     /// How long the agent may run: 90s, 20m, 1h
@@ -50,7 +64,7 @@ pub struct SchemaArgs {
 }
 
 /// Parses `90s`, `20m`, `1h` or a number of seconds.
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (number, unit) = text
         .find(|c: char| !c.is_ascii_digit())
@@ -78,55 +92,72 @@ pub fn schema(_args: &SchemaArgs) -> CommandResult {
 /// Runs `run`.
 pub fn run(args: &RunArgs) -> CommandResult {
     let handoff = open()?;
-    let id = handoff.resolve(&args.id)?;
-    let session = handoff.store().load(&id)?;
-    let (kind, purpose) = match args.step.as_str() {
-        "review" => (Kind::Review, Purpose::Review),
-        _ => (Kind::Validation, Purpose::Validate),
+    let step = match args.step.as_str() {
+        "plan" => Step::Plan,
+        "review" => Step::Review,
+        "implement" => Step::Implement,
+        _ => Step::Validate,
     };
-    // Refuse before spending minutes of an agent's time on a step the session cannot take.
-    session
-        .state
-        .check(kind, id.as_str())
-        .map_err(git_handoff::store::Error::from)?;
-    let diff = match purpose {
-        Purpose::Validate => handoff.work_diff(&session, handoff.config.context.max_diff_bytes)?,
-        _ => None,
-    };
-    let text = prompt::build(&session, purpose, diff.as_ref());
-    let name = args
-        .agent
-        .clone()
-        .unwrap_or_else(|| handoff.config.agents.reviewer.clone());
-    let preset =
-        Preset::for_agent(&name, &handoff.config.agents.commands).map_err(CommandError::user)?;
-    let options = RunOptions {
-        agent: name.clone(),
-        work_dir: handoff.repo.run_dir().to_path_buf(),
-        scratch: handoff.repo.common_dir().join("handoff").join("runs"),
+    let agent = args.agent.clone().unwrap_or_else(|| match step {
+        Step::Plan | Step::Implement => handoff.config.agents.planner.clone(),
+        Step::Review | Step::Validate => handoff.config.agents.reviewer.clone(),
+    });
+    let agents = Agents {
+        planner: agent.clone(),
+        reviewer: agent.clone(),
         timeout: args.timeout,
+        allow_secrets: args.allow_secrets,
     };
-    ui::status(&format!(
-        "running {name} on {id} ({}; up to {:?})",
-        args.step, args.timeout
-    ));
-    let answer = agent::run(&preset, &text, &options, &mut |elapsed| {
+    let mut waiting = |elapsed: Duration| {
         ui::status(&format!(
-            "still waiting for {name} ({}s)",
+            "still waiting for {agent} ({}s)",
             elapsed.as_secs()
         ));
-    })
-    .map_err(|e| match e {
-        agent::Error::Unknown(_) => CommandError::user(e),
-        _ => CommandError::new(ErrorKind::Remote, e),
-    })?;
-    let mut input = Input::new(kind, answer.body);
-    input.agent = Some(name);
-    input.verdict = Some(answer.verdict);
-    input.findings = answer.findings;
-    input.allow_secrets = args.allow_secrets;
-    let recorded = handoff.record(&id, input)?;
-    report_recorded(&recorded, args.json)
+    };
+    let done = match (&args.id, &args.title) {
+        (None, Some(title)) => {
+            if step != Step::Plan {
+                return Err(CommandError::user(anyhow::anyhow!(
+                    "-t starts a session, which only `run plan` does: name the session instead"
+                )));
+            }
+            let task = args.task.read(&handoff, "task")?;
+            ui::status(&format!(
+                "running {agent}: a plan for a new session (up to {:?})",
+                args.timeout
+            ));
+            handoff.run_first_plan(title, &task, &agents, &mut waiting)?
+        }
+        (Some(input), _) => {
+            let id = handoff.resolve(input)?;
+            ui::status(&format!(
+                "running {agent} on {id} ({}; up to {:?})",
+                args.step, args.timeout
+            ));
+            handoff.run_step(&id, step, &agents, &mut waiting)?
+        }
+        (None, None) => unreachable!("clap requires an ID or a title"),
+    };
+    if let Some(commit) = &done.committed {
+        ui::status(&format!(
+            "committed what {agent} left in the work tree: {}",
+            &commit[..commit.len().min(12)]
+        ));
+    }
+    if args.json {
+        report_recorded(&done.recorded, true)?;
+        return print_id_if_new(&done, args);
+    }
+    report_recorded(&done.recorded, false)?;
+    print_id_if_new(&done, args)
+}
+
+/// A new session's ID on standard output (as `plan` prints it), for scripts.
+fn print_id_if_new(done: &git_handoff::workflow::drive::Done, args: &RunArgs) -> CommandResult {
+    if args.id.is_none() && !args.json {
+        ui::out(&format!("{}\n", done.id));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod refs;
 mod sessions;
 pub mod transport;
 mod undo;
+pub mod worktree;
 
 use git2::{Oid, Repository, Signature};
 
@@ -101,6 +102,9 @@ pub enum Error {
     /// Reading the repository through the git facade failed.
     #[error(transparent)]
     Repo(#[from] crate::git::Error),
+    /// git refused to commit the work tree (a hook, no identity, a conflict).
+    #[error("committing the work tree: {0}")]
+    Commit(String),
     /// Writing an object failed, libgit2 did not say why, and the file system did when asked
     /// (see [`crate::git::probe_write`]).
     #[error("{action}: {}: {source}", .path.display())]

@@ -1,6 +1,7 @@
-//! Running a reviewing agent (`git handoff run`): the command line of each preset, the prompt
-//! on standard input (never a shell string built from artifact text), a time limit, and the
-//! parsing of its answer into a verdict, findings and a body.
+//! Running an agent (`git handoff run`, `git handoff loop`): the command line of each preset,
+//! the prompt on standard input (never a shell string built from artifact text), a time limit,
+//! and the parsing of its answer: a reviewer's into a verdict, findings and a body ([`run`]), a
+//! planner's or implementer's into its text ([`run_text`]).
 //!
 //! Presets (README, "Agents"):
 //! - `codex`: `codex exec --sandbox read-only --output-schema FILE -o FILE -`; the final JSON
@@ -54,11 +55,14 @@ pub enum Error {
         /// Where its raw output was kept.
         raw: Option<PathBuf>,
     },
-    /// The agent answered something that is not a review.
-    #[error("{agent} answered something that is not a review ({problem}){}", raw_note(.raw))]
+    /// The agent answered something that is not a review (or, asked for a plan or a summary,
+    /// nothing).
+    #[error("{agent} answered something that is not {wanted} ({problem}){}", raw_note(.raw))]
     Garbage {
         /// The agent's name.
         agent: String,
+        /// What was asked for: "a review", "a plan", "a summary".
+        wanted: &'static str,
         /// What is wrong with the answer.
         problem: String,
         /// Where its raw output was kept.
@@ -159,18 +163,14 @@ pub fn run(
     let answer_text = std::fs::read_to_string(&answer_file).ok();
     let _ = std::fs::remove_file(&answer_file);
     let keep = |output: &Output| {
-        let path = options.scratch.join(format!("raw-{stamp}.txt"));
-        let mut text = format!(
-            "$ {program} {}\n--- exit: {}\n--- stdout\n{}\n--- stderr\n{}\n",
-            args.join(" "),
-            output.code.map_or("killed".to_owned(), |c| c.to_string()),
-            output.stdout,
-            output.stderr
-        );
-        if let Some(a) = &answer_text {
-            text.push_str(&format!("--- answer file\n{a}\n"));
-        }
-        std::fs::write(&path, text).ok().map(|()| path)
+        keep_raw(
+            options,
+            &stamp,
+            &program,
+            &args,
+            output,
+            answer_text.as_deref(),
+        )
     };
     if output.timed_out {
         return Err(Error::TimedOut {
@@ -209,11 +209,192 @@ pub fn run(
             },
             Problem::Garbage(problem) => Error::Garbage {
                 agent: options.agent.clone(),
+                wanted: "a review",
                 problem,
                 raw,
             },
         }
     })
+}
+
+/// What a planner or implementer is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    /// A plan, read-only: Claude in plan mode, Codex in its read-only sandbox.
+    Plan,
+    /// The implementation, edits allowed in the work tree and nowhere else: Claude with
+    /// `--permission-mode acceptEdits` (edits inside its working directory), Codex in its
+    /// `workspace-write` sandbox.
+    Implement,
+}
+
+impl Task {
+    fn wanted(self) -> &'static str {
+        match self {
+            Self::Plan => "a plan",
+            Self::Implement => "a summary",
+        }
+    }
+}
+
+/// Runs `preset` with `prompt` on its standard input for a plan or an implementation and
+/// returns its answer's text (the plan, or the summary of what it did), under the same rules
+/// as [`run`]: a failure, a time-out or an empty answer is an error, with the raw output kept.
+pub fn run_text(
+    preset: &Preset,
+    task: Task,
+    prompt: &str,
+    options: &RunOptions,
+    waiting: &mut dyn FnMut(Duration),
+) -> Result<String, Error> {
+    std::fs::create_dir_all(&options.scratch).map_err(|source| Error::Spawn {
+        program: options.agent.clone(),
+        source,
+    })?;
+    let stamp = format!(
+        "{}-{}",
+        std::process::id(),
+        crate::clock::now().timestamp_millis()
+    );
+    let answer_file = options.scratch.join(format!("answer-{stamp}.md"));
+    let (program, args) = text_command_line(preset, task, &answer_file);
+    let output = spawn_and_wait(&program, &args, prompt, options, waiting)?;
+    let answer_text = std::fs::read_to_string(&answer_file).ok();
+    let _ = std::fs::remove_file(&answer_file);
+    let keep = |output: &Output| {
+        keep_raw(
+            options,
+            &stamp,
+            &program,
+            &args,
+            output,
+            answer_text.as_deref(),
+        )
+    };
+    if output.timed_out {
+        return Err(Error::TimedOut {
+            agent: options.agent.clone(),
+            limit: options.timeout,
+            raw: keep(&output),
+        });
+    }
+    let parsed = match preset {
+        Preset::Claude => claude_text(&output),
+        _ if output.code != Some(0) => Err(failure_message(&output)),
+        Preset::Codex => answer_text
+            .clone()
+            .ok_or_else(|| Problem::Garbage("no answer file was written".to_owned())),
+        Preset::Command(_) => Ok(output.stdout.clone()),
+    }
+    .and_then(|text| {
+        let text = text.trim().to_owned();
+        if text.is_empty() {
+            Err(Problem::Garbage("an empty answer".to_owned()))
+        } else {
+            Ok(text)
+        }
+    });
+    parsed.map_err(|problem| {
+        let raw = keep(&output);
+        match problem {
+            Problem::Failed(message) => Error::Failed {
+                agent: options.agent.clone(),
+                message,
+                raw,
+            },
+            Problem::Garbage(problem) => Error::Garbage {
+                agent: options.agent.clone(),
+                wanted: task.wanted(),
+                problem,
+                raw,
+            },
+        }
+    })
+}
+
+/// Keeps an agent's raw output (and its answer file) in the scratch directory for the error
+/// to name.
+fn keep_raw(
+    options: &RunOptions,
+    stamp: &str,
+    program: &str,
+    args: &[String],
+    output: &Output,
+    answer: Option<&str>,
+) -> Option<PathBuf> {
+    let path = options.scratch.join(format!("raw-{stamp}.txt"));
+    let mut text = format!(
+        "$ {program} {}\n--- exit: {}\n--- stdout\n{}\n--- stderr\n{}\n",
+        args.join(" "),
+        output.code.map_or("killed".to_owned(), |c| c.to_string()),
+        output.stdout,
+        output.stderr
+    );
+    if let Some(a) = answer {
+        text.push_str(&format!("--- answer file\n{a}\n"));
+    }
+    std::fs::write(&path, text).ok().map(|()| path)
+}
+
+/// The program and arguments of a preset for a plan or an implementation.
+pub fn text_command_line(preset: &Preset, task: Task, answer: &Path) -> (String, Vec<String>) {
+    match preset {
+        Preset::Codex => (
+            "codex".to_owned(),
+            vec![
+                "exec".into(),
+                "--sandbox".into(),
+                match task {
+                    Task::Plan => "read-only",
+                    Task::Implement => "workspace-write",
+                }
+                .into(),
+                "-o".into(),
+                answer.display().to_string(),
+                "-".into(),
+            ],
+        ),
+        Preset::Claude => (
+            "claude".to_owned(),
+            vec![
+                "-p".into(),
+                "--output-format".into(),
+                "json".into(),
+                "--permission-mode".into(),
+                match task {
+                    Task::Plan => "plan",
+                    Task::Implement => "acceptEdits",
+                }
+                .into(),
+            ],
+        ),
+        Preset::Command(_) => command_line(preset, answer, answer),
+    }
+}
+
+/// Claude's result object for a plan or a summary: `is_error` is a failure whatever the exit
+/// code; the answer is `result`.
+fn claude_text(output: &Output) -> Result<String, Problem> {
+    let value: serde_json::Value = match serde_json::from_str(output.stdout.trim()) {
+        Ok(v) => v,
+        Err(_) if output.code != Some(0) => return Err(failure_message(output)),
+        Err(e) => {
+            return Err(Problem::Garbage(format!(
+                "stdout is not a JSON result: {e}"
+            )));
+        }
+    };
+    let result = value.get("result").and_then(serde_json::Value::as_str);
+    if value.get("is_error").and_then(serde_json::Value::as_bool) == Some(true) {
+        let message = result.unwrap_or("the result is marked as an error");
+        return Err(Problem::Failed(crate::session::codec::excerpt(message)));
+    }
+    if output.code != Some(0) {
+        return Err(failure_message(output));
+    }
+    result
+        .map(str::to_owned)
+        .ok_or_else(|| Problem::Garbage("the result has no text".to_owned()))
 }
 
 /// The program and arguments of a preset. The prompt is never among them.

@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod current;
+pub mod drive;
 pub mod findings;
 pub mod prompt;
 pub mod repair;

@@ -81,8 +81,11 @@ pub fn build(session: &Session, purpose: Purpose, diff: Option<&(Work, RangeDiff
     }
     for a in &session.artifacts {
         let include = match purpose {
-            Purpose::Review | Purpose::Implement => a.kind == Kind::Review,
-            Purpose::Validate => matches!(a.kind, Kind::Review | Kind::Validation),
+            Purpose::Review => a.kind == Kind::Review,
+            // The implementer fixing what a validation asked for reads its findings too.
+            Purpose::Implement | Purpose::Validate => {
+                matches!(a.kind, Kind::Review | Kind::Validation)
+            }
         };
         if include {
             section(&mut out, a);
@@ -127,6 +130,60 @@ pub fn build(session: &Session, purpose: Purpose, diff: Option<&(Work, RangeDiff
     let _ = writeln!(out, "\nSession ID for retrieval: {id}");
     out
 }
+
+/// The prompt of a planner (`git handoff run plan`, `loop`): the task, and when the session
+/// exists (a plan the reviewer sent back), its latest plan and every review, so the next
+/// iteration answers them.
+pub fn plan(title: &str, task: &str, session: Option<&Session>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "**CONTEXT FOR CLAUDE PLAN: {}**\n", one_line(title));
+    let _ = writeln!(
+        out,
+        "You are the planner in a git-handoff session: write the plan for the task below. A \
+         reviewer (Codex) reviews it before anyone implements it.\n"
+    );
+    if let Some(session) = session {
+        let _ = writeln!(out, "Session ID: {}", session.meta.id);
+        let _ = writeln!(
+            out,
+            "Plan iteration to write: {}",
+            session.state.iteration + 1
+        );
+    }
+    let _ = writeln!(out, "\n## Task\n\n{}", task.trim_end());
+    if let Some(session) = session {
+        if let Some(plan) = session
+            .artifacts
+            .iter()
+            .rev()
+            .find(|a| a.kind == Kind::Plan)
+        {
+            section(&mut out, plan);
+        }
+        for a in session.artifacts.iter().filter(|a| a.kind == Kind::Review) {
+            section(&mut out, a);
+        }
+        let _ = writeln!(
+            out,
+            "\nThe reviewer asked for changes: write the next iteration of the plan, answering \
+             every finding."
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n## What to return\n\nAnswer with the plan in markdown (context, approach, steps, \
+         risks, tests). Do not edit any file: git-handoff records your answer as the plan."
+    );
+    out
+}
+
+/// What an implementer started by `git handoff run implement` (or `loop`) is told after the
+/// `context` prompt: it edits, git-handoff commits and records.
+pub const RUN_IMPLEMENT: &str = "\n## You were started by git-handoff\n\n\
+     Edit the files in this work tree (and nothing outside it). You need not commit or record \
+     anything: git-handoff commits what you leave uncommitted, with the session's trailer, and \
+     records the implementation with your answer as its summary. Answer with a short markdown \
+     summary of what you changed and why.\n";
 
 fn section(out: &mut String, a: &Artifact) {
     let mut header = format!(
