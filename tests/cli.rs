@@ -10,6 +10,7 @@ mod test_config;
 mod test_demo;
 mod test_format;
 mod test_fuzz;
+mod test_gates;
 mod test_hooks;
 mod test_hostile;
 mod test_index;

@@ -9,7 +9,7 @@ use crate::common::TestEnv;
 /// The planner: a plan (revised once the reviewer asked for changes), and an implementation
 /// that adds a line to app.txt. With `kill_first_implementation`, its first implementation
 /// kills the loop that started it (SIGKILL) after editing, before anything is recorded.
-const PLANNER: &str = r#"#!/bin/sh
+pub(crate) const PLANNER: &str = r#"#!/bin/sh
 prompt=$(cat)
 case "$prompt" in
   *"CONTEXT FOR CLAUDE PLAN"*)
@@ -35,7 +35,7 @@ esac
 "#;
 
 /// The reviewer: asks for changes to the first plan and to a diff with one limit line.
-const REVIEWER: &str = r#"#!/bin/sh
+pub(crate) const REVIEWER: &str = r#"#!/bin/sh
 prompt=$(cat)
 case "$prompt" in
   *"CONTEXT FOR CODEX REVIEW"*)
@@ -51,7 +51,7 @@ esac
 "#;
 
 /// A repository with both scripted agents configured.
-fn setup(env: &TestEnv) -> PathBuf {
+pub(crate) fn setup(env: &TestEnv) -> PathBuf {
     let repo = env.repo("repo");
     let script = |name: &str, text: &str| -> PathBuf {
         let path = env.path(name);
@@ -76,7 +76,7 @@ fn setup(env: &TestEnv) -> PathBuf {
 }
 
 /// The kinds and verdicts of a session's artifacts, in order.
-fn timeline(env: &TestEnv, repo: &Path, id: &str) -> Vec<String> {
+pub(crate) fn timeline(env: &TestEnv, repo: &Path, id: &str) -> Vec<String> {
     let show = env.handoff(repo, &["show", id, "--json"]).json();
     show["timeline"]
         .as_array()

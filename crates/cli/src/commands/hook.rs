@@ -6,6 +6,7 @@ use super::open;
 use crate::ui;
 use git_handoff::error::{CommandResult, user_error};
 use git_handoff::hooks::handlers::{self, Verdict};
+use git_handoff::workflow::gates::Decision;
 
 /// Run a hook handler (called by the shims `git handoff init` installs)
 #[derive(Debug, clap::Args)]
@@ -36,6 +37,9 @@ pub struct StopArgs {}
 /// Runs `hook`. Handler failures are warnings: a hook never fails the user's git command
 /// except when the `block` pre-push policy says so.
 pub fn run(args: &HookArgs) -> CommandResult {
+    if let Some(gate) = args.name.strip_prefix("agent-") {
+        return agent_gate(gate);
+    }
     let mut input = Vec::new();
     if matches!(args.name.as_str(), "pre-push" | "post-rewrite") {
         let _ = std::io::stdin().read_to_end(&mut input);
@@ -75,6 +79,91 @@ pub fn run(args: &HookArgs) -> CommandResult {
             Ok(())
         }
     }
+}
+
+/// The agents' own hooks (`agent-session-start`, `agent-plan-gate`, `agent-stop-gate`, which
+/// `init --agents` installs in Claude Code's settings): the hook's JSON on standard input, the
+/// decision as Claude Code's hook JSON on standard output (README, "Gates inside the agents").
+/// A gate that cannot run lets the agent go on and says why: it never traps an agent.
+fn agent_gate(gate: &str) -> CommandResult {
+    let input = crate::body::read_bounded(std::io::stdin(), "the hook's input")
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .unwrap_or_default();
+    let handoff = match git_handoff::workflow::Handoff::open() {
+        Ok(h) => h,
+        Err(_) => return Ok(()),
+    };
+    let agents = git_handoff::workflow::drive::Agents {
+        planner: handoff.config.agents.planner.clone(),
+        reviewer: handoff.config.agents.reviewer.clone(),
+        timeout: std::time::Duration::from_secs(15 * 60),
+        allow_secrets: false,
+    };
+    let mut quiet = |_: std::time::Duration| {};
+    let text = |key: &str| input.get(key).and_then(serde_json::Value::as_str);
+    let answer = match gate {
+        "session-start" => handoff.session_start_context().map(|context| {
+            serde_json::json!({"hookSpecificOutput": {
+                "hookEventName": "SessionStart", "additionalContext": context}})
+        }),
+        "plan-gate" => {
+            let plan = input
+                .pointer("/tool_input/plan")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default();
+            Some(match handoff.plan_gate(plan, &agents, &mut quiet) {
+                Ok(Decision::Block { reason }) => serde_json::json!({"hookSpecificOutput": {
+                    "hookEventName": "PreToolUse", "permissionDecision": "deny",
+                    "permissionDecisionReason": reason}}),
+                Ok(Decision::Allow { context, warning }) => {
+                    let mut out = serde_json::json!({"hookSpecificOutput": {
+                        "hookEventName": "PreToolUse", "permissionDecision": "allow",
+                        "permissionDecisionReason": context.unwrap_or_default()}});
+                    if let Some(w) = warning {
+                        out["systemMessage"] = w.into();
+                    }
+                    out
+                }
+                Err(e) => gate_failed("the plan review", &e),
+            })
+        }
+        "stop-gate" => {
+            let active = input
+                .get("stop_hook_active")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false);
+            let summary = text("last_assistant_message");
+            match handoff.stop_gate(summary, active, &agents, &mut quiet) {
+                Ok(Decision::Block { reason }) => {
+                    Some(serde_json::json!({"decision": "block", "reason": reason}))
+                }
+                Ok(Decision::Allow { warning, .. }) => {
+                    warning.map(|w| serde_json::json!({"systemMessage": w}))
+                }
+                Err(e) => Some(gate_failed("the validation", &e)),
+            }
+        }
+        other => {
+            ui::warn(&format!(
+                "unknown agent hook '{}'; ignored",
+                ui::sanitize(other)
+            ));
+            None
+        }
+    };
+    if let Some(answer) = answer {
+        ui::out(&format!("{answer}\n"));
+    }
+    Ok(())
+}
+
+/// What the agent is told when a gate could not run: go on, and why.
+fn gate_failed(what: &str, error: &git_handoff::workflow::drive::Error) -> serde_json::Value {
+    serde_json::json!({"systemMessage": format!(
+        "git-handoff: {what} could not run ({}); going on without it",
+        ui::sanitize_line(&error.to_string())
+    )})
 }
 
 /// Runs `start`.

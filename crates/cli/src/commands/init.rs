@@ -56,12 +56,17 @@ pub fn run(args: &InitArgs) -> CommandResult {
     let dir = handoff.repo.run_dir().to_path_buf();
     if args.uninstall {
         let hooks = git_handoff::hooks::install::uninstall(&dir)?;
+        let agents: Vec<_> = init::uninstall_agent_hooks(&handoff.repo)
+            .map_err(git_handoff::error::CommandError::user)?
+            .into_iter()
+            .filter(|f| f.action == "removed")
+            .collect();
         if args.json {
             ui::json(&git_handoff::views::InitView {
                 config_set: Vec::new(),
                 wrote_repo_file: false,
                 hooks,
-                agents: Vec::new(),
+                agents,
                 codex_config: None,
                 claude_allowed_tools: None,
             })?;
@@ -69,7 +74,10 @@ pub fn run(args: &InitArgs) -> CommandResult {
             for h in &hooks {
                 ui::status(&format!("{} {}", h.action, h.path.display()));
             }
-            if hooks.is_empty() {
+            for f in &agents {
+                ui::status(&format!("removed the agent gates from {}", f.path));
+            }
+            if hooks.is_empty() && agents.is_empty() {
                 ui::status("no git-handoff hook blocks to remove");
             }
         }

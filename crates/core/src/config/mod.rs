@@ -54,6 +54,30 @@ pub struct Config {
     pub policy: Policy,
     /// Byterover index sync.
     pub byterover: Byterover,
+    /// The agents' own gates.
+    pub gate: Gate,
+}
+
+/// `[gate]`: the plan and stop gates inside the agents (docs in defaults.toml).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Gate {
+    /// What a request for changes does to the agent.
+    pub mode: GateMode,
+    /// Implementations the stop gate validates per plan iteration.
+    pub max_rounds: u32,
+}
+
+/// `[gate] mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GateMode {
+    /// No gate runs.
+    Off,
+    /// The gate runs and records, but only tells the agent.
+    Warn,
+    /// A request for changes sends the agent back with the findings.
+    Block,
 }
 
 /// `[byterover]`: the searchable index the artifacts are synced to (docs in defaults.toml).

@@ -130,6 +130,25 @@ pub fn claude_allowed_tools(server: &str) -> String {
 /// settings, which stay out of git.
 pub const CLAUDE_LOCAL_SETTINGS: &str = ".claude/settings.local.json";
 
+/// The gates `init --agents` installs as Claude Code hooks (event, matcher, command, timeout
+/// in seconds): what a new conversation is told, the plan review before leaving plan mode, the
+/// validation before stopping (README, "Gates inside the agents").
+pub const CLAUDE_HOOKS: [(&str, Option<&str>, &str, Option<u64>); 3] = [
+    (
+        "SessionStart",
+        Some("startup|resume|clear|compact"),
+        "git handoff hook agent-session-start",
+        None,
+    ),
+    (
+        "PreToolUse",
+        Some("ExitPlanMode"),
+        "git handoff hook agent-plan-gate",
+        Some(900),
+    ),
+    ("Stop", None, "git handoff hook agent-stop-gate", Some(900)),
+];
+
 /// What `init --agents` did to one file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AgentFile {
@@ -160,8 +179,9 @@ pub enum AgentsError {
 
 /// Registers the MCP server with Claude Code under `server` (`.mcp.json`, merged: other
 /// servers and an existing entry of someone else's under that name are kept), allows its tools
-/// in `.claude/settings.local.json` (merged, and kept out of git through `.git/info/exclude`),
-/// and installs the skill for both agents (an existing different file is kept).
+/// and installs the gates ([`CLAUDE_HOOKS`]) in `.claude/settings.local.json` (merged, and kept
+/// out of git through `.git/info/exclude`), and installs the skill for both agents (an existing
+/// different file is kept).
 pub fn install_agents(repo: &Repo, server: &str) -> Result<Vec<AgentFile>, AgentsError> {
     let work = repo.work_dir().ok_or(AgentsError::NoWorkTree)?;
     let io = |path: &str| {
@@ -196,11 +216,38 @@ pub fn install_agents(repo: &Repo, server: &str) -> Result<Vec<AgentFile>, Agent
                 .or_insert_with(|| serde_json::json!([]))
                 .as_array_mut()
                 .ok_or(Kept)?;
-            if allow.contains(&rule) {
-                return Ok(false);
+            let mut changed = false;
+            if !allow.contains(&rule) {
+                allow.push(rule.clone());
+                changed = true;
             }
-            allow.push(rule.clone());
-            Ok(true)
+            let hooks = object_at(root, "hooks")?;
+            for (event, matcher, command, timeout) in CLAUDE_HOOKS {
+                let groups = hooks
+                    .entry(event)
+                    .or_insert_with(|| serde_json::json!([]))
+                    .as_array_mut()
+                    .ok_or(Kept)?;
+                let ours = |group: &serde_json::Value| {
+                    group["hooks"]
+                        .as_array()
+                        .is_some_and(|hs| hs.iter().any(|h| h["command"] == command))
+                };
+                if groups.iter().any(ours) {
+                    continue;
+                }
+                let mut hook = serde_json::json!({"type": "command", "command": command});
+                if let Some(timeout) = timeout {
+                    hook["timeout"] = timeout.into();
+                }
+                let mut group = serde_json::json!({"hooks": [hook]});
+                if let Some(matcher) = matcher {
+                    group["matcher"] = matcher.into();
+                }
+                groups.push(group);
+                changed = true;
+            }
+            Ok(changed)
         },
     )?;
     exclude_locally(repo, CLAUDE_LOCAL_SETTINGS).map_err(io(".git/info/exclude"))?;
@@ -227,6 +274,58 @@ pub fn install_agents(repo: &Repo, server: &str) -> Result<Vec<AgentFile>, Agent
         });
     }
     Ok(done)
+}
+
+/// Removes the gates `init --agents` installed from `.claude/settings.local.json` (only our
+/// hook groups; the permission rule and everything else stay). `None` without the file.
+pub fn uninstall_agent_hooks(repo: &Repo) -> Result<Option<AgentFile>, AgentsError> {
+    let Some(work) = repo.work_dir() else {
+        return Ok(None);
+    };
+    let path = work.join(CLAUDE_LOCAL_SETTINGS);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let action = merge_json(&path, CLAUDE_LOCAL_SETTINGS, |root| {
+        let Some(hooks) = root
+            .get_mut("hooks")
+            .and_then(serde_json::Value::as_object_mut)
+        else {
+            return Ok(false);
+        };
+        let ours = |group: &serde_json::Value| {
+            group["hooks"].as_array().is_some_and(|hs| {
+                hs.iter()
+                    .any(|h| CLAUDE_HOOKS.iter().any(|(_, _, c, _)| h["command"] == *c))
+            })
+        };
+        let mut changed = false;
+        for (event, ..) in CLAUDE_HOOKS {
+            if let Some(groups) = hooks
+                .get_mut(event)
+                .and_then(serde_json::Value::as_array_mut)
+            {
+                let before = groups.len();
+                groups.retain(|g| !ours(g));
+                changed |= groups.len() != before;
+                if groups.is_empty() {
+                    hooks.remove(event);
+                }
+            }
+        }
+        if hooks.is_empty() {
+            root.remove("hooks");
+        }
+        Ok(changed)
+    })?;
+    Ok(Some(AgentFile {
+        path: CLAUDE_LOCAL_SETTINGS.to_owned(),
+        action: if action == "updated" {
+            "removed"
+        } else {
+            action
+        },
+    }))
 }
 
 /// A JSON file someone else's content must be kept in as it is.

@@ -6,6 +6,7 @@ pub mod agent;
 pub mod current;
 pub mod drive;
 pub mod findings;
+pub mod gates;
 pub mod prompt;
 pub mod repair;
 pub mod retrieve;

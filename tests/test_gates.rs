@@ -1,0 +1,225 @@
+//! The gates inside the agents: the hooks `init --agents` installs in Claude Code's settings,
+//! fed the JSON Claude Code sends them, with scripted reviewers (tests/test_loop.rs) that ask
+//! for changes once per phase.
+
+use std::path::Path;
+
+use crate::common::TestEnv;
+use crate::test_loop::{setup, timeline};
+
+/// Runs an agent hook with `input` as Claude Code sends it; its JSON answer, if any.
+fn hook(
+    env: &TestEnv,
+    repo: &Path,
+    name: &str,
+    input: serde_json::Value,
+) -> Option<serde_json::Value> {
+    let run = env.handoff_stdin(repo, &["hook", name], &input.to_string());
+    let out = run.ok().trim().to_owned();
+    (!out.is_empty()).then(|| serde_json::from_str(&out).unwrap())
+}
+
+fn exit_plan_mode(plan: &str) -> serde_json::Value {
+    serde_json::json!({"hook_event_name": "PreToolUse", "tool_name": "ExitPlanMode",
+        "tool_input": {"plan": plan}, "session_id": "s", "cwd": "."})
+}
+
+fn stop(active: bool, message: &str) -> serde_json::Value {
+    serde_json::json!({"hook_event_name": "Stop", "stop_hook_active": active,
+        "last_assistant_message": message, "session_id": "s", "cwd": "."})
+}
+
+#[test]
+fn init_agents_installs_the_gates_once_and_uninstall_takes_only_them_back() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    env.handoff(&repo, &["init", "--agents", "--no-hooks"]).ok();
+    env.handoff(&repo, &["init", "--agents", "--no-hooks"]).ok();
+    let settings = || -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(repo.join(".claude/settings.local.json")).unwrap(),
+        )
+        .unwrap()
+    };
+    let installed = settings();
+    for (event, command) in [
+        ("SessionStart", "git handoff hook agent-session-start"),
+        ("PreToolUse", "git handoff hook agent-plan-gate"),
+        ("Stop", "git handoff hook agent-stop-gate"),
+    ] {
+        let groups = installed["hooks"][event].as_array().unwrap();
+        assert_eq!(groups.len(), 1, "{installed}");
+        assert_eq!(groups[0]["hooks"][0]["command"], command);
+    }
+    assert_eq!(
+        installed["hooks"]["PreToolUse"][0]["matcher"],
+        "ExitPlanMode"
+    );
+    env.handoff(&repo, &["init", "--uninstall"]).ok();
+    let left = settings();
+    assert!(left.get("hooks").is_none(), "{left}");
+    assert_eq!(left["permissions"]["allow"][0], "mcp__git-handoff");
+}
+
+#[test]
+fn a_new_conversation_is_told_the_current_session_and_its_next_step() {
+    let env = TestEnv::new();
+    let repo = setup(&env);
+    let start = serde_json::json!({"hook_event_name": "SessionStart", "source": "startup"});
+    assert_eq!(
+        hook(&env, &repo, "agent-session-start", start.clone()),
+        None
+    );
+    let id = env.plan(&repo, "Rate limiting");
+    env.handoff(&repo, &["start", &id]).ok();
+    let answer = hook(&env, &repo, "agent-session-start", start).unwrap();
+    let context = answer["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        answer["hookSpecificOutput"]["hookEventName"],
+        "SessionStart"
+    );
+    assert!(context.contains(&id), "{context}");
+    assert!(context.contains("AWAITING_CODEX_REVIEW"), "{context}");
+    assert!(
+        context.contains(&format!("git handoff review {id}")),
+        "{context}"
+    );
+}
+
+#[test]
+fn the_plan_is_reviewed_before_plan_mode_ends_and_the_work_validated_before_the_agent_stops() {
+    let env = TestEnv::new();
+    let repo = setup(&env);
+    // Leaving plan mode: the plan becomes a session and is reviewed; changes are asked for.
+    let first = hook(
+        &env,
+        &repo,
+        "agent-plan-gate",
+        exit_plan_mode("# Plan: Rate limiting\n\nBucket per user."),
+    )
+    .unwrap();
+    let out = &first["hookSpecificOutput"];
+    assert_eq!(out["permissionDecision"], "deny", "{first}");
+    assert!(
+        out["permissionDecisionReason"]
+            .as_str()
+            .unwrap()
+            .contains("Add a fallback")
+    );
+    let status = env.handoff(&repo, &["status", "--json"]).json();
+    let id = status["current"]["id"].as_str().unwrap().to_owned();
+    // The revision is the next iteration of the same session, and it is approved.
+    let second = hook(
+        &env,
+        &repo,
+        "agent-plan-gate",
+        exit_plan_mode("# Plan: Rate limiting\n\nBucket per user, Redis fallback."),
+    )
+    .unwrap();
+    assert_eq!(
+        second["hookSpecificOutput"]["permissionDecision"], "allow",
+        "{second}"
+    );
+    // Stopping without any work: nothing to validate.
+    assert_eq!(
+        hook(&env, &repo, "agent-stop-gate", stop(false, "Planned.")),
+        None
+    );
+    // Claude edits without committing and tries to stop: committed, recorded, validated.
+    std::fs::write(repo.join("app.txt"), "limit\n").unwrap();
+    let blocked = hook(
+        &env,
+        &repo,
+        "agent-stop-gate",
+        stop(false, "Added a limit."),
+    )
+    .unwrap();
+    assert_eq!(blocked["decision"], "block", "{blocked}");
+    assert!(
+        blocked["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Add a second limit")
+    );
+    // It fixes and stops again: validated, approved, let go.
+    std::fs::write(repo.join("app.txt"), "limit\nlimit\n").unwrap();
+    assert_eq!(
+        hook(&env, &repo, "agent-stop-gate", stop(true, "Second limit.")),
+        None
+    );
+    assert_eq!(
+        timeline(&env, &repo, &id),
+        [
+            "plan",
+            "review request-changes",
+            "plan",
+            "review approve",
+            "implementation",
+            "validation request-changes",
+            "implementation",
+            "validation approve",
+        ]
+    );
+    let show = env.handoff(&repo, &["show", &id, "--json"]).json();
+    assert_eq!(show["status"], "COMPLETE");
+    let log = env.git_ok(&repo, &["log", "--format=%B", "main"]);
+    assert_eq!(
+        log.matches(&format!("Handoff-Session: {id}")).count(),
+        2,
+        "{log}"
+    );
+}
+
+#[test]
+fn a_spent_budget_or_a_gate_that_cannot_run_never_traps_the_agent() {
+    let env = TestEnv::new();
+    let repo = setup(&env);
+    let toml = std::fs::read_to_string(repo.join(".handoff.toml")).unwrap();
+    std::fs::write(
+        repo.join(".handoff.toml"),
+        format!("{toml}\n[gate]\nmax-rounds = 1\n"),
+    )
+    .unwrap();
+    let id = env.plan(&repo, "Rate limiting");
+    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    env.handoff(&repo, &["start", &id]).ok();
+    std::fs::write(repo.join("app.txt"), "limit\n").unwrap();
+    let blocked = hook(&env, &repo, "agent-stop-gate", stop(false, "One limit.")).unwrap();
+    assert_eq!(blocked["decision"], "block", "{blocked}");
+    // One round was the budget: the next stop goes through, with a warning.
+    std::fs::write(repo.join("app.txt"), "limit\nlimit\n").unwrap();
+    let let_go = hook(&env, &repo, "agent-stop-gate", stop(true, "Fixed.")).unwrap();
+    assert!(let_go.get("decision").is_none(), "{let_go}");
+    assert!(
+        let_go["systemMessage"]
+            .as_str()
+            .unwrap()
+            .contains("1 validation round(s)")
+    );
+    // A reviewer that cannot be started: the agent goes on, told why.
+    let id = env.plan(&repo, "Another");
+    std::fs::write(
+        repo.join(".handoff.toml"),
+        "[agents]\nreviewer = \"no-such-agent\"\n",
+    )
+    .unwrap();
+    env.handoff(&repo, &["start", &id]).ok();
+    let failed = hook(
+        &env,
+        &repo,
+        "agent-plan-gate",
+        exit_plan_mode("# Plan: Another\n\nSteps."),
+    )
+    .unwrap();
+    assert!(failed.get("hookSpecificOutput").is_none(), "{failed}");
+    assert!(
+        failed["systemMessage"]
+            .as_str()
+            .unwrap()
+            .contains("could not run"),
+        "{failed}"
+    );
+}
