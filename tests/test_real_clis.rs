@@ -434,3 +434,54 @@ fn codex_exec_runs_the_annotated_tools_without_an_approval_setting() {
     let show = env.handoff(&repo, &["show", SESSION, "--json"]).json();
     assert_eq!(show["status"], "AWAITING_CODEX_REVIEW", "{show}");
 }
+
+/// The Claude Code plugin in the repository (`plugins/claude/handoff`, listed by
+/// `.claude-plugin/marketplace.json`) passes the real `claude plugin validate`, and carries
+/// exactly what `init --agents` installs: the same hooks, MCP server and skill.
+#[test]
+fn the_claude_plugin_validates_and_matches_what_init_installs() {
+    let env = TestEnv::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let plugin = root.join("plugins/claude/handoff");
+    let home = env.path("claude-home");
+    std::fs::create_dir_all(&home).unwrap();
+    for dir in [&plugin, &root.to_path_buf()] {
+        let run = Run::from(
+            env.command(node_clis().join("claude").to_str().unwrap(), root)
+                .env("HOME", &home)
+                .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+                .args(["plugin", "validate"])
+                .arg(dir)
+                .output()
+                .unwrap(),
+        );
+        let out = run.ok().to_owned();
+        assert!(out.contains("Validation passed"), "{out}");
+    }
+    let json = |path: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(root.join(path)).unwrap()).unwrap()
+    };
+    let market = json(".claude-plugin/marketplace.json");
+    assert_eq!(market["plugins"][0]["source"], "./plugins/claude/handoff");
+    // What init --agents writes, in a scratch repository.
+    let repo = env.repo("repo");
+    env.handoff(&repo, &["init", "--agents", "--no-hooks"]).ok();
+    let local: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.join(".claude/settings.local.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        json("plugins/claude/handoff/hooks/hooks.json")["hooks"],
+        local["hooks"]
+    );
+    let mcp: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo.join(".mcp.json")).unwrap()).unwrap();
+    assert_eq!(
+        json("plugins/claude/handoff/.mcp.json")["mcpServers"]["git-handoff"],
+        mcp["mcpServers"]["git-handoff"]
+    );
+    assert_eq!(
+        std::fs::read_to_string(plugin.join("skills/git-handoff/SKILL.md")).unwrap(),
+        std::fs::read_to_string(repo.join(".claude/skills/git-handoff/SKILL.md")).unwrap()
+    );
+}
