@@ -9,6 +9,10 @@
 //!   everything but the agent ≤ 100 ms.
 //! - `context --for validate` against `git diff base..head` of the same range (medians of 50
 //!   interleaved pairs, ten per session): ≤ 1.5×.
+//! - On the same repository, the agents' own gates when no gate is needed (the common turn):
+//!   the Stop hook without a current session and with a COMPLETE one, ≤ 50 ms each; and
+//!   `git handoff loop` with agents that answer at once, its own time per step (everything but
+//!   the agents) ≤ 100 ms.
 //!
 //! Run: `cargo bench --bench agents`.
 
@@ -271,6 +275,7 @@ fn run_and_context(root: &Path) {
             &["run", "validate", &id, "--agent", "instant"],
         ));
     }
+    gates_and_loop(&dir, &root_commit);
     let (run, agent_alone) = (median(runs), median(agents));
     println!();
     println!("run validate over {COMMITS} commits (median of 5):");
@@ -290,6 +295,122 @@ fn run_and_context(root: &Path) {
     println!(
         "  ratio                        {:>10.2}x   (goal <= 1.5x)",
         context.as_secs_f64() / diff.as_secs_f64()
+    );
+}
+
+/// The Stop gate when no gate is needed, and `loop`'s own time per step, on the 5,000-commit
+/// repository of [`run_and_context`].
+fn gates_and_loop(dir: &Path, root_commit: &str) {
+    let stop =
+        r#"{"hook_event_name":"Stop","stop_hook_active":false,"last_assistant_message":"done"}"#;
+    let hook = |dir: &Path| {
+        let start = Instant::now();
+        let mut child = cmd(dir, BIN)
+            .args(["hook", "agent-stop-gate"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stop.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+        start.elapsed()
+    };
+    cmd(dir, BIN).arg("stop").output().unwrap();
+    let no_session = median((0..CALLS).map(|_| hook(dir)).collect());
+    // A COMPLETE session made current by hand (start refuses finished ones): the current-session
+    // file names it.
+    let id = String::from_utf8(
+        cmd(dir, BIN)
+            .args(["plan", "-t", "Gated", "-m", "plan", "--base", root_commit])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_owned();
+    cmd(dir, BIN).args(["start", &id]).output().unwrap();
+    timed(
+        dir,
+        BIN,
+        &["review", &id, "--verdict", "approve", "-m", "ok"],
+    );
+    timed(
+        dir,
+        BIN,
+        &[
+            "implement",
+            &id,
+            "-m",
+            "done",
+            "--range",
+            &format!("{root_commit}..HEAD"),
+        ],
+    );
+    timed(
+        dir,
+        BIN,
+        &["validate", &id, "--verdict", "approve", "-m", "ok"],
+    );
+    let complete = median((0..CALLS).map(|_| hook(dir)).collect());
+    // loop with an agent that answers at once and, asked to implement, adds a line.
+    let looper = dir.join("../loop-agent");
+    std::fs::write(
+        &looper,
+        "#!/bin/sh\nprompt=$(cat)\ncase \"$prompt\" in *\"CONTEXT FOR IMPLEMENTATION\"*) echo x >> loop.txt; echo done ;; *) printf '## Verdict\\n\\nAPPROVED\\n' ;; esac\n",
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&looper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let config = std::fs::read_to_string(dir.join(".handoff.toml")).unwrap();
+    std::fs::write(
+        dir.join(".handoff.toml"),
+        format!("{config}looper = [\"{}\"]\n", looper.display()),
+    )
+    .unwrap();
+    let (mut loops, mut alone) = (Vec::new(), Vec::new());
+    for i in 0..5 {
+        loops.push(timed(
+            dir,
+            BIN,
+            &[
+                "loop",
+                "-t",
+                &format!("Looped {i}"),
+                "-m",
+                "task",
+                "--planner",
+                "looper",
+                "--reviewer",
+                "looper",
+            ],
+        ));
+        let start = Instant::now();
+        let mut child = cmd(dir, looper.to_str().unwrap())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"a prompt").unwrap();
+        child.wait().unwrap();
+        alone.push(start.elapsed());
+    }
+    let (whole, agent) = (median(loops), median(alone));
+    println!();
+    println!("the agents' gates and loop on {COMMITS} commits:");
+    println!("  Stop gate, no current session    {no_session:>10.2?}   (goal <= 50ms)");
+    println!("  Stop gate, session COMPLETE      {complete:>10.2?}   (goal <= 50ms)");
+    println!("  loop, 4 steps (median of 5)      {whole:>10.2?}");
+    println!(
+        "  loop's own time per step         {:>10.2?}   (goal <= 100ms)",
+        (whole.saturating_sub(agent * 4)) / 4
     );
 }
 
