@@ -485,3 +485,31 @@ fn the_claude_plugin_validates_and_matches_what_init_installs() {
         std::fs::read_to_string(repo.join(".claude/skills/git-handoff/SKILL.md")).unwrap()
     );
 }
+
+/// A session start in the real Claude Code receives the current session's status: the hook
+/// `init --agents` installs adds it to what the model is sent.
+#[test]
+fn claude_is_told_the_current_session_when_it_starts() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    env.handoff(&repo, &["init", "--agents", "--no-hooks"]).ok();
+    let id = env.plan(&repo, "Rate limiting");
+    env.handoff(&repo, &["start", &id]).ok();
+    let stub = ModelStub::start(
+        &env,
+        "stub",
+        &serde_json::json!({"anthropic": [{"text": "Noted."}]}),
+    );
+    let run = claude(&env, &repo, &stub, "Which session is current?");
+    run.ok();
+    let requests = std::fs::read_to_string(stub.state.join("requests.jsonl")).unwrap();
+    assert!(requests.contains(&id), "the model was not told the session");
+    assert!(
+        requests.contains("AWAITING_CODEX_REVIEW"),
+        "the model was not told its status"
+    );
+    assert!(
+        requests.contains(&format!("git handoff review {id}")),
+        "the model was not told the next step"
+    );
+}
