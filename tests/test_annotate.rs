@@ -544,3 +544,35 @@ fn rate_limits_are_waited_out_or_reported() {
     let stderr = github2.annotate(&env2, &repo2, &id2).fails(1).to_owned();
     assert!(stderr.contains("GITHUB_TOKEN"), "{stderr}");
 }
+
+/// Codex writes the priority into its finding titles ("[P1] ..."): every view says it once.
+#[test]
+fn a_priority_tag_in_a_title_is_said_once_in_every_view() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let findings = serde_json::json!([finding(
+        "[P1] Key the limiter by user",
+        1,
+        Some("src/limiter.ts"),
+        (1, 2)
+    )]);
+    let id = session_with_findings(&env, &repo, "Limiter", &findings.to_string());
+    let views = [
+        env.handoff(&repo, &["context", &id, "--for", "implement"])
+            .ok()
+            .to_owned(),
+        env.handoff(&repo, &["show", &id]).ok().to_owned(),
+        env.handoff(&repo, &["annotate", &id, "--format", "github"])
+            .ok()
+            .to_owned(),
+        env.handoff(&repo, &["annotate", &id, "--format", "markdown"])
+            .ok()
+            .to_owned(),
+    ];
+    for view in views {
+        assert!(view.contains("Key the limiter by user"), "{view}");
+        assert!(!view.contains("[P1] [P1]"), "{view}");
+        assert!(!view.contains("P1] [P1]"), "{view}");
+        assert!(!view.contains("**P1** [P1]"), "{view}");
+    }
+}

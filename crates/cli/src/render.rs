@@ -182,12 +182,10 @@ pub fn timeline_line(a: &Artifact) -> String {
 
 /// One finding: priority, location, title.
 pub fn finding_line(a: &Artifact, f: &Finding) -> String {
-    let title = sanitize_line(&f.title);
-    // Codex titles already start with their tag ("[P1] ..."): do not print it twice.
-    let priority = match f.priority {
-        Some(p) if title.starts_with(&format!("[P{p}]")) => String::new(),
-        Some(p) => format!("[P{p}] "),
-        None => String::new(),
+    // Codex titles start with their own tag ("[P1] ..."): the priority is printed once.
+    let (title, priority) = match f.priority {
+        Some(p) => (sanitize_line(f.untagged_title()), format!("[P{p}] ")),
+        None => (sanitize_line(&f.title), String::new()),
     };
     let location = match (&f.path, f.start_line, f.end_line) {
         (Some(p), Some(s), Some(e)) if s != e => format!("{}:{s}-{e}", sanitize_line(p)),

@@ -320,7 +320,7 @@ fn finding_text(a: &Annotation) -> String {
     format!(
         "**[{}] {}**\n\n{}\n\n<sub>{} of `{}` by {}</sub>",
         a.priority_label(),
-        safe(&a.finding.title),
+        safe(a.finding.untagged_title()),
         safe(a.finding.body.trim_end()),
         a.kind.as_str(),
         a.session,

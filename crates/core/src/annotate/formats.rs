@@ -23,7 +23,11 @@ pub struct Output {
 }
 
 fn title_line(a: &Annotation) -> String {
-    format!("[{}] {}", a.priority_label(), one_line(&a.finding.title))
+    format!(
+        "[{}] {}",
+        a.priority_label(),
+        one_line(a.finding.untagged_title())
+    )
 }
 
 fn origin(a: &Annotation) -> String {
@@ -392,7 +396,7 @@ pub fn markdown(selection: &Selection) -> String {
             out.push_str(&format!(
                 "- **{}** {}{place} ({} `{}`)\n",
                 a.priority_label(),
-                safe(&one_line(&a.finding.title)),
+                safe(&one_line(a.finding.untagged_title())),
                 a.kind.as_str(),
                 a.session
             ));

@@ -242,6 +242,22 @@ pub struct Finding {
     pub end_line: Option<u32>,
 }
 
+impl Finding {
+    /// The title without a leading priority tag when the finding has a priority of its own
+    /// (`[P1] Key the limiter` -> `Key the limiter`): Codex writes its tag into the title, and
+    /// every view that shows the priority adds its own, which printed it twice. Without a
+    /// priority the title is kept whole (its tag is the only one).
+    pub fn untagged_title(&self) -> &str {
+        let title = self.title.trim_start();
+        match title.as_bytes() {
+            [b'[', b'P' | b'p', d, b']', ..] if d.is_ascii_digit() && self.priority.is_some() => {
+                title[4..].trim_start()
+            }
+            _ => &self.title,
+        }
+    }
+}
+
 /// A full object name: 40 lower-case hex digits (SHA-1) or 64 (SHA-256). Validated when it is
 /// parsed or decoded, so stored names are never printed or sliced unchecked.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -393,4 +409,37 @@ pub struct SessionMeta {
     /// The commit HEAD pointed at when the session was planned; the default range base.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<ObjectId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(title: &str, priority: Option<u8>) -> Finding {
+        Finding {
+            title: title.to_owned(),
+            body: String::new(),
+            priority,
+            confidence: None,
+            path: None,
+            start_line: None,
+            end_line: None,
+        }
+    }
+
+    #[test]
+    fn a_priority_tag_in_the_title_is_dropped_only_when_the_priority_says_it() {
+        assert_eq!(finding("[P1] Key it", Some(1)).untagged_title(), "Key it");
+        assert_eq!(finding("[p0]Key it", Some(0)).untagged_title(), "Key it");
+        assert_eq!(finding("[P1] Key it", None).untagged_title(), "[P1] Key it");
+        assert_eq!(
+            finding("[PX] Key it", Some(1)).untagged_title(),
+            "[PX] Key it"
+        );
+        assert_eq!(
+            finding("Key [P1] it", Some(1)).untagged_title(),
+            "Key [P1] it"
+        );
+        assert_eq!(finding("[P1]", Some(1)).untagged_title(), "");
+    }
 }

@@ -92,7 +92,7 @@ pub fn text(session: &Session, artifact: &Artifact, diffstat: Option<&str>) -> S
                 (Some(path), None, _) => format!(" ({path})"),
                 _ => String::new(),
             };
-            let _ = writeln!(out, "- {priority}{}{place}", one_line(&f.title));
+            let _ = writeln!(out, "- {priority}{}{place}", one_line(f.untagged_title()));
             for line in f.body.lines() {
                 let _ = writeln!(out, "  {line}");
             }

@@ -208,7 +208,7 @@ fn section(out: &mut String, a: &Artifact) {
                 (Some(p), _, _) => format!(" ({p})"),
                 _ => String::new(),
             };
-            let _ = writeln!(out, "- {priority}{}{location}", f.title);
+            let _ = writeln!(out, "- {priority}{}{location}", f.untagged_title());
             for line in f.body.lines().filter(|l| !l.trim().is_empty()) {
                 let _ = writeln!(out, "  {line}");
             }
