@@ -1,10 +1,7 @@
-//! Agents benchmark (issue: `run` and the MCP server). Prints figures; asserts only that the
-//! commands succeed.
+//! Agents benchmark (issues: `run`; the handoff runs itself). Prints figures; asserts only that
+//! the commands succeed. (The MCP server at 10,000 sessions, beside three peers, is
+//! `cargo bench --bench peers`.)
 //!
-//! - At 10,000 sessions, from an MCP client's side (JSON-RPC over the server's stdio, medians
-//!   of 15): a `byterover-store-knowledge` call until the stored text is retrievable (store,
-//!   then a retrieve that returns it), and a `byterover-retrieve-knowledge` call. Goal ≤ 50 ms
-//!   each; the cloud service needs 20–30 s.
 //! - `git handoff run validate` over a 5,000-commit range with an agent that answers at once:
 //!   everything but the agent ≤ 100 ms.
 //! - `context --for validate` against `git diff base..head` of the same range (medians of 50
@@ -20,172 +17,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Stdio};
+use std::process::Stdio;
 use std::time::Instant;
 
-use common::{BIN, build, cmd, fast_import, git, linear_history, median_of as median, timed};
+use common::{BIN, cmd, fast_import, git, linear_history, median_of as median, timed};
 
-const SESSIONS: usize = 10_000;
 const CALLS: usize = 15;
 const COMMITS: usize = 5_000;
 /// Interleaved `context` / `git diff` pairs timed per session.
 const PAIRS: usize = 10;
-
-/// A line-delimited JSON-RPC client on the server's stdio.
-struct Client {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-    next: u64,
-}
-
-impl Client {
-    fn start(dir: &Path) -> Self {
-        let mut child = cmd(dir, BIN)
-            .arg("mcp")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut client = Self {
-            child,
-            stdin,
-            stdout,
-            next: 1,
-        };
-        client.request(
-            "initialize",
-            serde_json::json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}),
-        );
-        client.send(&serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
-        client
-    }
-
-    fn send(&mut self, message: &serde_json::Value) {
-        writeln!(self.stdin, "{message}").unwrap();
-        self.stdin.flush().unwrap();
-    }
-
-    fn request(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
-        let id = self.next;
-        self.next += 1;
-        self.send(
-            &serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
-        );
-        loop {
-            let mut line = String::new();
-            assert!(
-                self.stdout.read_line(&mut line).unwrap() > 0,
-                "the server closed"
-            );
-            let message: serde_json::Value = serde_json::from_str(&line).unwrap();
-            if message["id"] == id {
-                return message;
-            }
-        }
-    }
-
-    fn call(&mut self, tool: &str, arguments: serde_json::Value) -> String {
-        let reply = self.request(
-            "tools/call",
-            serde_json::json!({"name": tool, "arguments": arguments}),
-        );
-        assert_eq!(reply["result"]["isError"], false, "{reply}");
-        reply["result"]["content"][0]["text"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-}
-
-impl Drop for Client {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn mcp_at_scale(root: &Path) {
-    let dir = root.join("sessions");
-    let built = build(&dir, SESSIONS);
-    println!("{SESSIONS} sessions written by fast-import in {built:.2?}");
-    // fast-import leaves every ref loose; a clone, `git gc` or git's maintenance packs them,
-    // which is how a repository holding many sessions mostly looks.
-    mcp_calls(&dir, "refs loose (as fast-import leaves them)", 0);
-    git(&dir, &["pack-refs", "--all"]);
-    mcp_calls(&dir, "refs packed (as after a clone or git gc)", 1);
-}
-
-/// Medians of store-until-retrievable and retrieval calls, from one client's side.
-fn mcp_calls(dir: &Path, label: &str, round: usize) {
-    let mut client = Client::start(dir);
-    // The first call builds the index (a cold start); measure warm calls, as an agent's are.
-    client.call(
-        "byterover-retrieve-knowledge",
-        serde_json::json!({"query": "warm up"}),
-    );
-    let (mut stores, mut retrieves) = (Vec::new(), Vec::new());
-    for i in 0..CALLS {
-        let id = format!("SESSION-20251101-B{round}{i:06}");
-        let text = format!("**[{id}] CLAUDE PLAN: Bench plan {i}**\n\nBucket {i} per user.\n");
-        let start = Instant::now();
-        client.call(
-            "byterover-store-knowledge",
-            serde_json::json!({"messages": text}),
-        );
-        let found = client.call(
-            "byterover-retrieve-knowledge",
-            serde_json::json!({"query": id, "limit": 1}),
-        );
-        stores.push(start.elapsed());
-        assert!(found.contains(&id), "{found}");
-        let start = Instant::now();
-        let found = client.call(
-            "byterover-retrieve-knowledge",
-            serde_json::json!({"query": "redis backoff", "limit": 5}),
-        );
-        retrieves.push(start.elapsed());
-        assert!(found.contains("results"));
-    }
-    // Retrieval when nothing was written just before (an agent reading, not writing).
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    let (mut quiet_common, mut quiet_rare) = (Vec::new(), Vec::new());
-    for _ in 0..CALLS {
-        let start = Instant::now();
-        client.call(
-            "byterover-retrieve-knowledge",
-            serde_json::json!({"query": "redis backoff", "limit": 5}),
-        );
-        quiet_common.push(start.elapsed());
-        let start = Instant::now();
-        client.call(
-            "byterover-retrieve-knowledge",
-            serde_json::json!({"query": format!("SESSION-20251101-B{round}000003"), "limit": 5}),
-        );
-        quiet_rare.push(start.elapsed());
-    }
-    println!("MCP at {SESSIONS} sessions, {label}, from the client's side (median of {CALLS}):");
-    println!(
-        "  retrieve, common words, nothing written before {:>10.2?}",
-        median(quiet_common)
-    );
-    println!(
-        "  retrieve, a session ID, nothing written before {:>10.2?}",
-        median(quiet_rare)
-    );
-    println!(
-        "  store, until retrievable     {:>10.2?}   (goal <= 50ms)",
-        median(stores)
-    );
-    println!(
-        "  retrieve right after a store {:>10.2?}   (goal <= 50ms)",
-        median(retrieves)
-    );
-}
 
 fn run_and_context(root: &Path) {
     let dir = root.join("history");
@@ -424,6 +266,5 @@ fn main() {
     } else {
         tmp.path().to_path_buf()
     };
-    mcp_at_scale(&root);
     run_and_context(&root);
 }
