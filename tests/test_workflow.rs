@@ -598,3 +598,31 @@ fn a_commit_whose_tree_names_a_dot_dot_directory_is_diffed_without_a_panic() {
         .to_owned();
     assert!(prompt.contains("+inside"), "{prompt}");
 }
+
+/// After a pull the same note line is in our notes and the remote's: `why` names each kind of
+/// artifact once (it said "implementation, implementation, implementation").
+#[test]
+fn why_names_a_note_once_when_a_remote_holds_it_too() {
+    let env = TestEnv::new();
+    let (_bare, clones) = env.bare_with_clones("remote", &["a", "b"]);
+    let (a, b) = (&clones[0], &clones[1]);
+    let id = env.plan(a, "Shared");
+    env.handoff(a, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    let c = env.commit_file(a, "a.txt", "a\n", "Add a");
+    env.handoff(a, &["implement", &id, "-m", "done"]).ok();
+    env.git_ok(a, &["push", "-q", "origin", "HEAD"]);
+    env.handoff(a, &["push", "origin"]).ok();
+    env.git_ok(b, &["pull", "-q", "origin", "main"]);
+    env.handoff(b, &["pull", "origin"]).ok();
+    env.git_ok(b, &["fetch", "-q", "origin"]);
+    let why = env.handoff(b, &["why", &c, "--json"]).json();
+    assert_eq!(why["sessions"].as_array().unwrap().len(), 1, "{why}");
+    assert_eq!(
+        why["sessions"][0]["kinds"],
+        serde_json::json!(["implementation"]),
+        "{why}"
+    );
+    let human = env.handoff(b, &["why", &c]).ok().to_owned();
+    assert!(human.contains("(note: implementation)"), "{human}");
+}

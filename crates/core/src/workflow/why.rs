@@ -37,6 +37,8 @@ pub fn lookup(store: &Store<'_>, commit: crate::git::Oid) -> Result<Vec<Link>, s
     {
         for line in parse_note(&text) {
             match links.iter_mut().find(|l| l.id == line.session) {
+                // The same line in our notes and a remote's (after a fetch) is one link.
+                Some(link) if link.kinds.contains(&line.kind) => {}
                 Some(link) => link.kinds.push(line.kind),
                 None => links.push(Link {
                     session: store.load(&line.session),
