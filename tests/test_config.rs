@@ -95,3 +95,33 @@ fn config_refuses_bad_values_unknown_keys_and_secrets_and_changes_nothing() {
     );
     assert_eq!(env.handoff(&repo, &["config", "no.such.key"]).code, 1);
 }
+
+/// `init` writes no setting into a new `.handoff.toml` (so `--show-origin` credits the
+/// built-in defaults, and they can improve), and `config KEY VALUE` keeps every comment: above
+/// the key, after its value, and elsewhere.
+#[test]
+fn init_writes_only_a_pointer_and_a_set_keeps_every_comment() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    env.handoff(&repo, &["init", "--no-hooks"]).ok();
+    let file = std::fs::read_to_string(repo.join(".handoff.toml")).unwrap();
+    assert!(
+        file.lines()
+            .all(|l| l.starts_with('#') || l.trim().is_empty()),
+        "{file}"
+    );
+    assert!(file.contains("git handoff config --show-origin"), "{file}");
+    let origin = env.handoff(&repo, &["config", "--show-origin", "policy.pre-push"]);
+    assert_eq!(origin.ok(), "built-in\tpolicy.pre-push=warn\n");
+    std::fs::write(
+        repo.join(".handoff.toml"),
+        "# ours\n[policy]\n# what pre-push does\npre-push = \"warn\" # for now\n",
+    )
+    .unwrap();
+    env.handoff(&repo, &["config", "policy.pre-push", "block"])
+        .ok();
+    assert_eq!(
+        std::fs::read_to_string(repo.join(".handoff.toml")).unwrap(),
+        "# ours\n[policy]\n# what pre-push does\npre-push = \"block\" # for now\n"
+    );
+}

@@ -105,11 +105,12 @@ fn json_shapes_and_human_views_of_a_whole_session() {
         &["pattern", &id, "-m", "Key buckets by user.", "--json"],
     );
     // What sync would send, rendered and redacted (a dry run contacts nothing).
-    let config = std::fs::read_to_string(repo.join(".handoff.toml"))
-        .unwrap()
-        .replace("backend = \"off\"", "backend = \"mcp\"")
-        .replace("https://mcp.byterover.dev/v2/mcp", "http://127.0.0.1:9/mcp");
-    std::fs::write(repo.join(".handoff.toml"), config).unwrap();
+    let config = std::fs::read_to_string(repo.join(".handoff.toml")).unwrap();
+    std::fs::write(
+        repo.join(".handoff.toml"),
+        format!("{config}\n[byterover]\nbackend = \"mcp\"\nurl = \"http://127.0.0.1:9/mcp\"\n"),
+    )
+    .unwrap();
     snap("sync_dry_run", &["sync", "--dry-run"]);
     snap("sync_dry_run_json", &["sync", "--dry-run", "--json"]);
     snap("show", &["show", &id]);

@@ -160,7 +160,17 @@ pub fn set(workdir: Option<&Path>, key: &str, value: &str) -> Result<PathBuf, Se
             .as_table_mut()
             .ok_or_else(|| SetError::UnknownKey(key.to_owned()))?;
     }
-    table.insert(last, toml_edit::Item::Value(item));
+    // A key already there keeps its comments (the lines above it, the one after its value).
+    match table.get_mut(last) {
+        Some(toml_edit::Item::Value(existing)) => {
+            let decor = existing.decor().clone();
+            *existing = item;
+            *existing.decor_mut() = decor;
+        }
+        _ => {
+            table.insert(last, toml_edit::Item::Value(item));
+        }
+    }
     let backup = text;
     std::fs::write(&path, doc.to_string()).map_err(|source| SetError::Io {
         path: path.clone(),

@@ -13,7 +13,7 @@
 
 use crate::git::Repo;
 
-use crate::config::{DEFAULTS, REPO_FILE};
+use crate::config::REPO_FILE;
 
 /// Config keys and values `init` ensures, with whether the key holds several values.
 pub const SETTINGS: &[(&str, &str, bool)] = &[("log.excludeDecoration", "refs/handoff/*", true)];
@@ -406,7 +406,16 @@ fn exclude_locally(repo: &Repo, path: &str) -> std::io::Result<()> {
     std::fs::write(&exclude, text)
 }
 
-/// Writes `.handoff.toml` with the documented defaults when the work tree has none; returns
+/// What `init` writes into a new `.handoff.toml`: no setting (the built-in defaults apply, and
+/// stay free to improve), only where to see and change them. A team's own choices are then the
+/// only lines in the file.
+pub const REPO_FILE_TEMPLATE: &str = "\
+# git-handoff settings shared by this repository's clones: only what differs from the built-in
+# defaults. `git handoff config --show-origin` lists every setting with where it comes from;
+# `git handoff config KEY VALUE` sets one here, keeping these comments.
+";
+
+/// Writes `.handoff.toml` ([`REPO_FILE_TEMPLATE`]) when the work tree has none; returns
 /// whether it wrote one.
 pub fn write_repo_file(repo: &Repo) -> Result<bool, Error> {
     let Some(workdir) = repo.work_dir() else {
@@ -419,7 +428,8 @@ pub fn write_repo_file(repo: &Repo) -> Result<bool, Error> {
         .open(&path)
     {
         Ok(mut file) => {
-            std::io::Write::write_all(&mut file, DEFAULTS.as_bytes()).map_err(Error::RepoFile)?;
+            std::io::Write::write_all(&mut file, REPO_FILE_TEMPLATE.as_bytes())
+                .map_err(Error::RepoFile)?;
             Ok(true)
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
