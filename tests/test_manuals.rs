@@ -84,6 +84,26 @@ fn bash_completion_loads_and_completes_session_ids() {
     assert!(ids.ok().contains(&id), "{}\n{}", ids.stdout, ids.stderr);
     let subs = complete("git-handoff sh", 1);
     assert!(subs.ok().lines().any(|l| l == "show"), "{}", subs.stdout);
+    // Options, values and the short ID the README recommends (the random part).
+    let lines = |run: Run| -> Vec<String> { run.ok().lines().map(str::to_owned).collect() };
+    let random = id.split('-').nth(2).unwrap().to_owned();
+    assert!(lines(complete("git-handoff log --", 2)).contains(&"--json".to_owned()));
+    assert_eq!(
+        lines(complete("git-handoff run ''", 2)),
+        ["plan", "review", "implement", "validate"]
+    );
+    assert_eq!(
+        lines(complete("git-handoff run review ''", 3)),
+        [id.clone(), random.clone()]
+    );
+    assert_eq!(
+        lines(complete(&format!("git-handoff show {}", &random[..3]), 2)),
+        [random]
+    );
+    assert!(lines(complete("git-handoff list --status ''", 3)).contains(&"COMPLETE".to_owned()));
+    let formats = lines(complete("git-handoff annotate --format ''", 3));
+    assert!(formats.contains(&"sarif".to_owned()), "{formats:?}");
+    assert!(!formats.contains(&id), "{formats:?}");
     // Through git's own bash completion: `git handoff sh<TAB>`, `git handoff show <TAB>`.
     let git_completion = [
         "/usr/share/bash-completion/completions/git",
@@ -115,6 +135,18 @@ fn bash_completion_loads_and_completes_session_ids() {
     );
     let ids = through_git("git handoff show ''", 3);
     assert!(ids.ok().contains(&id), "{}\n{}", ids.stdout, ids.stderr);
+    let options = through_git("git handoff log --", 3);
+    assert!(
+        options.ok().lines().any(|l| l.trim() == "--json"),
+        "{}",
+        options.stdout
+    );
+    let steps = through_git("git handoff run ''", 3);
+    assert!(
+        steps.ok().lines().any(|l| l.trim() == "review"),
+        "{}",
+        steps.stdout
+    );
     for shell in ["zsh", "fish", "elvish", "powershell"] {
         assert!(!env.handoff(&repo, &["completion", shell]).ok().is_empty());
     }

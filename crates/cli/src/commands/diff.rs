@@ -17,7 +17,7 @@ pub struct DiffArgs {
     /// Session: full ID, random part, unique prefix or slug
     pub id: String,
     /// Kind of artifact to compare
-    #[arg(long, value_name = "KIND", default_value = "plan", value_parser = parse_kind)]
+    #[arg(long, value_name = "KIND", default_value = "plan", value_parser = super::kind_parser())]
     pub kind: Kind,
     /// Older version (number or artifact ID)
     #[arg(requires = "b")]
@@ -27,10 +27,6 @@ pub struct DiffArgs {
     /// Print {from, to, diff} as JSON
     #[arg(long)]
     pub json: bool,
-}
-
-fn parse_kind(s: &str) -> Result<Kind, String> {
-    s.parse()
 }
 
 /// Runs `diff`.

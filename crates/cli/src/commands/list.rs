@@ -35,7 +35,7 @@ pub struct FilterArgs {
     /// Only sessions with this status: AWAITING_CODEX_REVIEW, READY_FOR_IMPLEMENTATION,
     /// READY_FOR_CODEX_VALIDATION, COMPLETE, CHANGES_REQUESTED, ABANDONED (any case; several:
     /// repeat or comma-separate)
-    #[arg(long, value_name = "STATUS", value_parser = parse_status, value_delimiter = ',')]
+    #[arg(long, value_name = "STATUS", value_parser = super::status_parser(), value_delimiter = ',')]
     pub status: Vec<Status>,
     /// Only work by this agent (any case; several: repeat or comma-separate)
     #[arg(long, value_name = "AGENT", value_delimiter = ',')]
@@ -49,7 +49,7 @@ pub struct FilterArgs {
     pub until: Option<DateTime<Utc>>,
     /// Only artifacts (or sessions holding artifacts) of this kind: plan, review,
     /// implementation, validation, pattern, note (several: repeat or comma-separate)
-    #[arg(long, value_name = "KIND", value_parser = parse_kind, value_delimiter = ',')]
+    #[arg(long, value_name = "KIND", value_parser = super::kind_parser(), value_delimiter = ',')]
     pub kind: Vec<Kind>,
 }
 
@@ -65,14 +65,6 @@ impl FilterArgs {
             limit,
         }
     }
-}
-
-fn parse_status(s: &str) -> Result<Status, String> {
-    s.parse()
-}
-
-fn parse_kind(s: &str) -> Result<Kind, String> {
-    s.parse()
 }
 
 /// Parses `--since` and `--until` as git reads dates, in the forms people type: a date

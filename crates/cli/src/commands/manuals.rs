@@ -101,6 +101,11 @@ pub fn completion(args: &CompletionArgs) -> CommandResult {
     clap_complete::generate(args.shell, &mut cmd, "git-handoff", &mut script);
     let mut text = String::from_utf8_lossy(&script).into_owned();
     if args.shell == clap_complete::Shell::Bash {
+        // clap_complete names the bash function of a hyphenated executable `_git__handoff`
+        // and looks each command's block up as `git__handoff__subcmd__log`, but labels the
+        // blocks `git__subcmd__handoff__subcmd__log` (it turns the hyphen into its command
+        // separator there): no option or value of any command ever completed.
+        text = text.replace("git__subcmd__handoff", "git__handoff");
         text.push_str(BASH_EXTRA);
     }
     ui::out(&text);
@@ -110,20 +115,33 @@ pub fn completion(args: &CompletionArgs) -> CommandResult {
 /// Session IDs where an ID is expected, and `git handoff <TAB>` through git's completion (it
 /// calls `_git_handoff` for `git handoff`).
 const BASH_EXTRA: &str = r#"
-# git-handoff: session IDs where a command expects one.
+# git-handoff: session IDs (full or the random part) where a command expects one, instead of
+# the options clap offers everywhere; `run` takes its step first.
 _git_handoff_ids() {
-    local cur="${COMP_WORDS[COMP_CWORD]}" sub="" w
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" sub="" w n=0 r
     for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
-        case "$w" in -*|handoff) ;; *) sub="$w"; break ;; esac
+        case "$w" in
+            -*) ;;
+            *) if [[ -z "$sub" ]]; then sub="$w"; else n=$((n + 1)); fi ;;
+        esac
     done
+    [[ "$cur" == -* ]] && return
+    # The value of an option, which clap completed (a format, a status): nothing to add.
+    if [[ "$prev" == -* ]]; then
+        for r in "${COMPREPLY[@]}"; do [[ "$r" != -* ]] && return; done
+    fi
     case "$sub" in
-        review|implement|validate|pattern|abandon|show|log|diff|context|start|run|annotate)
-            if [[ "$cur" != -* ]]; then
-                local ids
-                ids="$(git-handoff complete-ids 2>/dev/null)"
-                COMPREPLY+=( $(compgen -W "$ids" -- "$cur") )
+        run)
+            if (( n == 0 )); then
+                COMPREPLY=( $(compgen -W "plan review implement validate" -- "$cur") )
+                return
             fi ;;
+        review|implement|validate|pattern|abandon|show|log|diff|context|start|annotate|loop) ;;
+        *) return ;;
     esac
+    local ids
+    ids="$(git-handoff complete-ids 2>/dev/null)"
+    COMPREPLY=( $(compgen -W "$ids" -- "$cur") )
 }
 _git_handoff_complete() {
     _git__handoff "$@"
@@ -146,8 +164,11 @@ pub struct CompleteIdsArgs {}
 pub fn complete_ids(_args: &CompleteIdsArgs) -> CommandResult {
     let handoff = super::open()?;
     let mut out = String::new();
+    // The random part is the short ID the README recommends typing.
     for id in handoff.store().session_ids()? {
         out.push_str(id.as_str());
+        out.push('\n');
+        out.push_str(id.random());
         out.push('\n');
     }
     ui::out(&out);

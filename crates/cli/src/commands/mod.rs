@@ -151,3 +151,62 @@ pub fn report_recorded(recorded: &Recorded, json: bool) -> CommandResult {
     ui::status(&view.next_text);
     Ok(())
 }
+
+/// A value parser that parses with `T`'s own `FromStr` (its leniency and its error) and names
+/// the values it takes, so help lists them and shell completion offers them.
+#[derive(Clone)]
+pub struct Named<T> {
+    names: Vec<&'static str>,
+    parsed: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> Named<T> {
+    /// Takes the values `names`.
+    pub fn new(names: impl IntoIterator<Item = &'static str>) -> Self {
+        Self {
+            names: names.into_iter().collect(),
+            parsed: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T> clap::builder::TypedValueParser for Named<T>
+where
+    T: std::str::FromStr<Err = String> + Clone + Send + Sync + 'static,
+{
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        let text = value
+            .to_str()
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidUtf8))?;
+        text.parse().map_err(|e: String| {
+            clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{e}\n"))
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            self.names
+                .iter()
+                .map(|n| clap::builder::PossibleValue::new(*n)),
+        ))
+    }
+}
+
+/// The statuses, as `--status` takes them.
+pub fn status_parser() -> Named<git_handoff::session::Status> {
+    Named::new(git_handoff::session::Status::ALL.iter().map(|s| s.as_str()))
+}
+
+/// The artifact kinds, as `--kind` takes them.
+pub fn kind_parser() -> Named<git_handoff::session::Kind> {
+    Named::new(git_handoff::session::Kind::ALL.iter().map(|k| k.as_str()))
+}
