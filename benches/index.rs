@@ -82,8 +82,13 @@ fn cat_every_blob(dir: &Path) -> Duration {
         .filter_map(|l| l.strip_prefix("blob "))
         .map(|id| format!("{id}\n"))
         .collect();
-    let list = dir.join(".git/blob-list");
-    std::fs::write(&list, blobs).unwrap();
+    cat_batch(dir, blobs.as_bytes())
+}
+
+/// The median of three `git cat-file --batch` runs fed the object names in `names`.
+fn cat_batch(dir: &Path, names: &[u8]) -> Duration {
+    let list = dir.join(".git/object-list");
+    std::fs::write(&list, names).unwrap();
     let time = || {
         let start = Instant::now();
         let status = cmd(dir, "git")
@@ -109,22 +114,7 @@ fn cat_in_traversal_order(dir: &Path) -> Duration {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let list = dir.join(".git/object-list");
-    std::fs::write(&list, out.stdout).unwrap();
-    let time = || {
-        let start = Instant::now();
-        let status = cmd(dir, "git")
-            .args(["cat-file", "--batch"])
-            .stdin(std::fs::File::open(&list).unwrap())
-            .stdout(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success());
-        start.elapsed()
-    };
-    let times = (0..3).map(|_| time()).collect();
-    std::fs::remove_file(&list).unwrap();
-    common::median_of(times)
+    cat_batch(dir, &out.stdout)
 }
 
 fn measure(dir: &Path) -> Figures {

@@ -141,6 +141,58 @@ pub fn run(
     options: &RunOptions,
     waiting: &mut dyn FnMut(Duration),
 ) -> Result<Answer, Error> {
+    let schema = options.scratch.join("review-schema.json");
+    invoke(
+        options,
+        prompt,
+        "a review",
+        "json",
+        |answer_file| {
+            let (program, args) = command_line(preset, &schema, answer_file);
+            if *preset == Preset::Codex {
+                std::fs::write(&schema, REVIEW_SCHEMA).map_err(|source| Error::Spawn {
+                    program: program.clone(),
+                    source,
+                })?;
+            }
+            Ok((program, args))
+        },
+        |output, answer_text| match preset {
+            Preset::Codex => {
+                if output.code != Some(0) {
+                    Err(failure_message(output))
+                } else {
+                    answer_text
+                        .ok_or_else(|| Problem::Garbage("no answer file was written".to_owned()))
+                        .and_then(|text| structured(text, &options.work_dir))
+                }
+            }
+            Preset::Claude => claude_answer(output, &options.work_dir),
+            Preset::Command(_) => {
+                if output.code != Some(0) {
+                    Err(failure_message(output))
+                } else {
+                    markdown(&output.stdout)
+                }
+            }
+        },
+        waiting,
+    )
+}
+
+/// One run of an agent, whatever it is asked for: the scratch directory, an answer file named
+/// for this run (`line` makes the command line from its path), the prompt on standard input
+/// under the time limit, then `parse` of the output and the answer file's text. A time-out or
+/// an answer `parse` refuses keeps the raw output in a file the error names.
+fn invoke<T>(
+    options: &RunOptions,
+    prompt: &str,
+    wanted: &'static str,
+    extension: &str,
+    line: impl FnOnce(&Path) -> Result<(String, Vec<String>), Error>,
+    parse: impl FnOnce(&Output, Option<&str>) -> Result<T, Problem>,
+    waiting: &mut dyn FnMut(Duration),
+) -> Result<T, Error> {
     std::fs::create_dir_all(&options.scratch).map_err(|source| Error::Spawn {
         program: options.agent.clone(),
         source,
@@ -150,15 +202,8 @@ pub fn run(
         std::process::id(),
         crate::clock::now().timestamp_millis()
     );
-    let schema = options.scratch.join("review-schema.json");
-    let answer_file = options.scratch.join(format!("answer-{stamp}.json"));
-    let (program, args) = command_line(preset, &schema, &answer_file);
-    if *preset == Preset::Codex {
-        std::fs::write(&schema, REVIEW_SCHEMA).map_err(|source| Error::Spawn {
-            program: program.clone(),
-            source,
-        })?;
-    }
+    let answer_file = options.scratch.join(format!("answer-{stamp}.{extension}"));
+    let (program, args) = line(&answer_file)?;
     let output = spawn_and_wait(&program, &args, prompt, options, waiting)?;
     let answer_text = std::fs::read_to_string(&answer_file).ok();
     let _ = std::fs::remove_file(&answer_file);
@@ -179,27 +224,7 @@ pub fn run(
             raw: keep(&output),
         });
     }
-    let parsed = match preset {
-        Preset::Codex => {
-            if output.code != Some(0) {
-                Err(failure_message(&output))
-            } else {
-                answer_text
-                    .as_deref()
-                    .ok_or_else(|| Problem::Garbage("no answer file was written".to_owned()))
-                    .and_then(|text| structured(text, &options.work_dir))
-            }
-        }
-        Preset::Claude => claude_answer(&output, &options.work_dir),
-        Preset::Command(_) => {
-            if output.code != Some(0) {
-                Err(failure_message(&output))
-            } else {
-                markdown(&output.stdout)
-            }
-        }
-    };
-    parsed.map_err(|problem| {
+    parse(&output, answer_text.as_deref()).map_err(|problem| {
         let raw = keep(&output);
         match problem {
             Problem::Failed(message) => Error::Failed {
@@ -209,7 +234,7 @@ pub fn run(
             },
             Problem::Garbage(problem) => Error::Garbage {
                 agent: options.agent.clone(),
-                wanted: "a review",
+                wanted,
                 problem,
                 raw,
             },
@@ -247,69 +272,30 @@ pub fn run_text(
     options: &RunOptions,
     waiting: &mut dyn FnMut(Duration),
 ) -> Result<String, Error> {
-    std::fs::create_dir_all(&options.scratch).map_err(|source| Error::Spawn {
-        program: options.agent.clone(),
-        source,
-    })?;
-    let stamp = format!(
-        "{}-{}",
-        std::process::id(),
-        crate::clock::now().timestamp_millis()
-    );
-    let answer_file = options.scratch.join(format!("answer-{stamp}.md"));
-    let (program, args) = text_command_line(preset, task, &answer_file);
-    let output = spawn_and_wait(&program, &args, prompt, options, waiting)?;
-    let answer_text = std::fs::read_to_string(&answer_file).ok();
-    let _ = std::fs::remove_file(&answer_file);
-    let keep = |output: &Output| {
-        keep_raw(
-            options,
-            &stamp,
-            &program,
-            &args,
-            output,
-            answer_text.as_deref(),
-        )
-    };
-    if output.timed_out {
-        return Err(Error::TimedOut {
-            agent: options.agent.clone(),
-            limit: options.timeout,
-            raw: keep(&output),
-        });
-    }
-    let parsed = match preset {
-        Preset::Claude => claude_text(&output),
-        _ if output.code != Some(0) => Err(failure_message(&output)),
-        Preset::Codex => answer_text
-            .clone()
-            .ok_or_else(|| Problem::Garbage("no answer file was written".to_owned())),
-        Preset::Command(_) => Ok(output.stdout.clone()),
-    }
-    .and_then(|text| {
-        let text = text.trim().to_owned();
-        if text.is_empty() {
-            Err(Problem::Garbage("an empty answer".to_owned()))
-        } else {
-            Ok(text)
-        }
-    });
-    parsed.map_err(|problem| {
-        let raw = keep(&output);
-        match problem {
-            Problem::Failed(message) => Error::Failed {
-                agent: options.agent.clone(),
-                message,
-                raw,
-            },
-            Problem::Garbage(problem) => Error::Garbage {
-                agent: options.agent.clone(),
-                wanted: task.wanted(),
-                problem,
-                raw,
-            },
-        }
-    })
+    invoke(
+        options,
+        prompt,
+        task.wanted(),
+        "md",
+        |answer_file| Ok(text_command_line(preset, task, answer_file)),
+        |output, answer_text| {
+            let text = match preset {
+                Preset::Claude => claude_text(output),
+                _ if output.code != Some(0) => Err(failure_message(output)),
+                Preset::Codex => answer_text
+                    .map(str::to_owned)
+                    .ok_or_else(|| Problem::Garbage("no answer file was written".to_owned())),
+                Preset::Command(_) => Ok(output.stdout.clone()),
+            }?;
+            let text = text.trim();
+            if text.is_empty() {
+                Err(Problem::Garbage("an empty answer".to_owned()))
+            } else {
+                Ok(text.to_owned())
+            }
+        },
+        waiting,
+    )
 }
 
 /// Keeps an agent's raw output (and its answer file) in the scratch directory for the error
