@@ -358,9 +358,18 @@ pub fn text_command_line(preset: &Preset, task: Task, answer: &Path) -> (String,
     }
 }
 
-/// Claude's result object for a plan or a summary: `is_error` is a failure whatever the exit
-/// code; the answer is `result`.
+/// Claude's result object for a plan or a summary: its `result` text.
 fn claude_text(output: &Output) -> Result<String, Problem> {
+    claude_result(output)?
+        .get("result")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| Problem::Garbage("the result has no text".to_owned()))
+}
+
+/// Claude's result object (`--output-format json`): `is_error` is a failure whatever the exit
+/// code, with its `result` as the message; a non-zero exit is one too.
+fn claude_result(output: &Output) -> Result<serde_json::Value, Problem> {
     let value: serde_json::Value = match serde_json::from_str(output.stdout.trim()) {
         Ok(v) => v,
         Err(_) if output.code != Some(0) => return Err(failure_message(output)),
@@ -370,17 +379,17 @@ fn claude_text(output: &Output) -> Result<String, Problem> {
             )));
         }
     };
-    let result = value.get("result").and_then(serde_json::Value::as_str);
     if value.get("is_error").and_then(serde_json::Value::as_bool) == Some(true) {
-        let message = result.unwrap_or("the result is marked as an error");
+        let message = value
+            .get("result")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("the result is marked as an error");
         return Err(Problem::Failed(crate::session::codec::excerpt(message)));
     }
     if output.code != Some(0) {
         return Err(failure_message(output));
     }
-    result
-        .map(str::to_owned)
-        .ok_or_else(|| Problem::Garbage("the result has no text".to_owned()))
+    Ok(value)
 }
 
 /// The program and arguments of a preset. The prompt is never among them.
@@ -486,28 +495,9 @@ fn structured(text: &str, work_dir: &Path) -> Result<Answer, Problem> {
     })
 }
 
-/// Claude's result object: `is_error` is a failure whatever the exit code; the answer is
-/// `structured_output`.
+/// Claude's result object for a review: its `structured_output`.
 fn claude_answer(output: &Output, work_dir: &Path) -> Result<Answer, Problem> {
-    let value: serde_json::Value = match serde_json::from_str(output.stdout.trim()) {
-        Ok(v) => v,
-        Err(_) if output.code != Some(0) => return Err(failure_message(output)),
-        Err(e) => {
-            return Err(Problem::Garbage(format!(
-                "stdout is not a JSON result: {e}"
-            )));
-        }
-    };
-    if value.get("is_error").and_then(serde_json::Value::as_bool) == Some(true) {
-        let message = value
-            .get("result")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("the result is marked as an error");
-        return Err(Problem::Failed(crate::session::codec::excerpt(message)));
-    }
-    if output.code != Some(0) {
-        return Err(failure_message(output));
-    }
+    let value = claude_result(output)?;
     let answer = value
         .get("structured_output")
         .filter(|v| v.is_object())
