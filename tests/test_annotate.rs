@@ -576,3 +576,38 @@ fn a_priority_tag_in_a_title_is_said_once_in_every_view() {
         assert!(!view.contains("**P1** [P1]"), "{view}");
     }
 }
+
+/// No open findings: the file formats are still valid documents, and stderr says why the
+/// output is empty (GitHub's workflow commands printed nothing and said nothing).
+#[test]
+fn no_open_findings_is_said_and_the_documents_stay_valid() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Clean");
+    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    let github = env.handoff(&repo, &["annotate", &id, "--format", "github"]);
+    assert_eq!(github.ok(), "");
+    assert!(
+        github.stderr.contains("no open findings in 1 session(s)"),
+        "{}",
+        github.stderr
+    );
+    let sarif = env
+        .handoff(&repo, &["annotate", &id, "--format", "sarif"])
+        .json();
+    assert_eq!(
+        sarif["runs"][0]["results"],
+        serde_json::json!([]),
+        "{sarif}"
+    );
+    let gitlab = env
+        .handoff(&repo, &["annotate", &id, "--format", "gitlab"])
+        .json();
+    assert_eq!(gitlab, serde_json::json!([]));
+    assert_eq!(
+        env.handoff(&repo, &["annotate", &id, "--format", "rdjsonl"])
+            .ok(),
+        ""
+    );
+}

@@ -35,7 +35,7 @@ use git_handoff::error::CommandResult;
 pub struct Cli {
     /// When to colour the output: auto (a terminal, unless NO_COLOR is set or git's color.ui
     /// says otherwise), always or never
-    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = terminal::ColorChoice::Auto)]
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = terminal::ColorChoice::Auto, display_order = 900)]
     pub color: terminal::ColorChoice,
     /// The subcommand
     #[command(subcommand)]

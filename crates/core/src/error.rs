@@ -153,7 +153,7 @@ impl From<crate::session::id::ResolveError> for CommandError {
         use crate::session::id::ResolveError as E;
         match err {
             E::NotFound(_) => Self::user(err)
-                .hint("'git handoff list' shows the sessions of this repository; 'git handoff pull' brings a remote's"),
+                .hint("'git handoff list' shows the sessions of this repository; 'git handoff pull' brings a remote's sessions"),
             E::Ambiguous { .. } => Self::user(err).hint("type more of the ID"),
         }
     }

@@ -84,6 +84,14 @@ pub fn run(args: &AnnotateArgs) -> CommandResult {
         annotate::Error::Git(e) => CommandError::from(e),
     })?;
     if let Some(format) = args.format {
+        if selection.annotations.is_empty() {
+            // The output is still a valid document of its format (an empty SARIF run, `[]`,
+            // no lines): said here, so an empty result is not mistaken for a failure.
+            ui::status(&format!(
+                "no open findings in {} session(s)",
+                selection.sessions.len()
+            ));
+        }
         let output = match format {
             Format::Github => formats::github(&selection),
             Format::Sarif => formats::sarif(&selection),

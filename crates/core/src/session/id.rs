@@ -146,11 +146,19 @@ pub fn slugify(title: &str) -> String {
         } else if !slug.is_empty() && !slug.ends_with('-') {
             slug.push('-');
         }
-        if slug.len() >= MAX_SLUG_LEN {
+        if slug.len() > MAX_SLUG_LEN {
             break;
         }
     }
-    slug.truncate(MAX_SLUG_LEN);
+    if slug.len() > MAX_SLUG_LEN {
+        // Cut at the last word boundary that fits, not mid-word ("...-sqlite-with-expir"); a
+        // single word longer than the limit is cut where it must be.
+        let cut = slug[..=MAX_SLUG_LEN]
+            .rfind('-')
+            .filter(|&at| at > 0)
+            .unwrap_or(MAX_SLUG_LEN);
+        slug.truncate(cut);
+    }
     slug.trim_end_matches('-').to_owned()
 }
 
@@ -256,6 +264,13 @@ mod tests {
         assert_eq!(slugify("Café naïve"), "cafe-naive");
         assert_eq!(slugify("東京 cache"), "dong-jing-cache");
         assert_eq!(slugify("!!!"), "");
+        // Cut at a word boundary, never mid-word.
+        assert_eq!(
+            slugify("Add an in-memory cache layer backed by sqlite with expiry"),
+            "add-an-in-memory-cache-layer-backed-by"
+        );
+        assert_eq!(slugify(&"x".repeat(50)), "x".repeat(MAX_SLUG_LEN));
+        assert_eq!(slugify(&format!("{} tail", "y".repeat(40))), "y".repeat(40));
     }
 
     #[test]
