@@ -346,7 +346,10 @@ fn remotes_are_named_plainly_and_a_fresh_clone_is_told_how_to_get_sessions() {
 fn the_unknown_id_hint_ends_its_sentence() {
     let env = TestEnv::new();
     let repo = env.repo("repo");
-    let err = env.handoff(&repo, &["show", "NOSUCHID"]).fails(1).to_owned();
+    let err = env
+        .handoff(&repo, &["show", "NOSUCHID"])
+        .fails(1)
+        .to_owned();
     assert!(
         err.trim_end()
             .ends_with("'git handoff pull' brings a remote's sessions"),

@@ -626,3 +626,48 @@ fn why_names_a_note_once_when_a_remote_holds_it_too() {
     let human = env.handoff(b, &["why", &c]).ok().to_owned();
     assert!(human.contains("(note: implementation)"), "{human}");
 }
+
+/// Two reviews with the same prose but other findings and verdicts are not "the same":
+/// `diff --kind review` shows what changed in them.
+#[test]
+fn diff_of_reviews_shows_their_findings_and_verdicts() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Reviewed twice");
+    let review = |verdict: &str, findings: serde_json::Value| {
+        std::fs::write(repo.join("f.json"), findings.to_string()).unwrap();
+        env.handoff(
+            &repo,
+            &[
+                "review",
+                &id,
+                "--verdict",
+                verdict,
+                "-m",
+                "Same words.",
+                "--findings",
+                "f.json",
+            ],
+        )
+        .ok();
+    };
+    review(
+        "request-changes",
+        serde_json::json!([{"title": "Add a fallback", "body": "Redis may be down.", "priority": 1}]),
+    );
+    env.handoff(&repo, &["plan", "--session", &id, "-m", "With a fallback."])
+        .ok();
+    review(
+        "approve",
+        serde_json::json!([{"title": "Name the metric", "body": "", "priority": 3}]),
+    );
+    let diff = env
+        .handoff(&repo, &["diff", &id, "--kind", "review"])
+        .ok()
+        .to_owned();
+    assert!(diff.contains("-Verdict: request-changes"), "{diff}");
+    assert!(diff.contains("+Verdict: approve"), "{diff}");
+    assert!(diff.contains("-- [P1] Add a fallback"), "{diff}");
+    assert!(diff.contains("+- [P3] Name the metric"), "{diff}");
+    assert!(!diff.contains("-Same words."), "{diff}");
+}

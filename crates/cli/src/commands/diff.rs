@@ -65,7 +65,8 @@ pub fn run(args: &DiffArgs) -> CommandResult {
     };
     let old_name = label(old);
     let new_name = label(new);
-    let diff = TextDiff::from_lines(&old.body, &new.body)
+    let (old_text, new_text) = (compared_text(old), compared_text(new));
+    let diff = TextDiff::from_lines(&old_text, &new_text)
         .unified_diff()
         .context_radius(3)
         .header(&old_name, &new_name)
@@ -82,6 +83,33 @@ pub fn run(args: &DiffArgs) -> CommandResult {
         ui::out(&sanitize(&diff));
     }
     Ok(())
+}
+
+/// What two versions are compared on: the body, then the verdict and the findings (a review
+/// whose findings changed but whose prose did not is not "the same").
+fn compared_text(a: &Artifact) -> String {
+    let mut text = a.body.trim_end().to_owned();
+    text.push('\n');
+    if let Some(verdict) = a.verdict {
+        text.push_str(&format!("\nVerdict: {verdict}\n"));
+    }
+    if !a.findings.is_empty() {
+        text.push_str("\nFindings:\n");
+        for f in &a.findings {
+            let priority = f.priority.map_or_else(String::new, |p| format!("[P{p}] "));
+            let place = match (&f.path, f.start_line, f.end_line) {
+                (Some(p), Some(s), Some(e)) if s != e => format!(" ({p}:{s}-{e})"),
+                (Some(p), Some(s), _) => format!(" ({p}:{s})"),
+                (Some(p), None, _) => format!(" ({p})"),
+                _ => String::new(),
+            };
+            text.push_str(&format!("- {priority}{}{place}\n", f.untagged_title()));
+            for line in f.body.lines().filter(|l| !l.trim().is_empty()) {
+                text.push_str(&format!("  {line}\n"));
+            }
+        }
+    }
+    text
 }
 
 fn pick<'a>(versions: &[&'a Artifact], which: &str, kind: Kind) -> CommandResult<&'a Artifact> {
