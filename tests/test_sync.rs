@@ -652,3 +652,25 @@ fn a_damaged_journal_is_set_aside_and_the_texts_sent_again() {
     // And it is whole again: nothing more to send.
     assert_eq!(env.handoff(&repo, &["sync", "--json"]).json()["sent"], 0);
 }
+
+/// With no backend configured (the default), `sync --dry-run --backend mcp` shows what would be
+/// sent, so a user sees it before configuring one; without --dry-run the option is refused.
+#[test]
+fn a_dry_run_previews_a_backend_that_is_not_configured() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Preview");
+    let off = env.handoff(&repo, &["sync", "--dry-run"]);
+    assert!(
+        off.fails(1).contains("--dry-run --backend mcp"),
+        "{}",
+        off.stderr
+    );
+    let preview = env.handoff(&repo, &["sync", "--dry-run", "--backend", "mcp"]);
+    let text = preview.ok();
+    assert!(
+        text.contains(&format!("**[{id}] CLAUDE PLAN: Preview**")),
+        "{text}"
+    );
+    assert_eq!(env.handoff(&repo, &["sync", "--backend", "mcp"]).code, 2);
+}

@@ -271,7 +271,7 @@ impl From<crate::sync::Error> for CommandError {
         use crate::sync::backend::Fault;
         match &err {
             E::NotConfigured => Self::new(ErrorKind::Config, err).hint(
-                "set [byterover] backend = \"mcp\" (with url or command) or \"brv\" in .handoff.toml; 'git handoff search' works offline without it",
+                "set [byterover] backend = \"mcp\" (with url or command) or \"brv\" in .handoff.toml (git handoff sync --dry-run --backend mcp shows what it would send first); 'git handoff search' works offline without it",
             ),
             E::Backend(Fault::Unauthorized { .. }) => Self::new(ErrorKind::Config, err),
             E::Backend(Fault::Tools(_)) => Self::new(ErrorKind::Config, err)

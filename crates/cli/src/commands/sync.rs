@@ -20,6 +20,10 @@ pub struct SyncArgs {
     /// Print exactly what would be sent (after redaction) and contact nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run: show what this backend (mcp or brv) would be sent, whatever [byterover]
+    /// backend says (its default, off, sends nothing), to see it before configuring one
+    #[arg(long, value_name = "NAME", value_parser = ["mcp", "brv"], requires = "dry_run")]
+    pub backend: Option<String>,
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
@@ -28,8 +32,15 @@ pub struct SyncArgs {
 /// Runs `sync`.
 pub fn run(args: &SyncArgs) -> CommandResult {
     let handoff = open()?;
+    let mut config = handoff.config.byterover.clone();
+    if let Some(name) = &args.backend {
+        config.backend = match name.as_str() {
+            "brv" => git_handoff::config::BackendKind::Brv,
+            _ => git_handoff::config::BackendKind::Mcp,
+        };
+    }
     let mut backend = sync::backend(
-        &handoff.config.byterover,
+        &config,
         handoff.repo.work_dir(),
         crate::network::connector(),
     )?;
