@@ -21,6 +21,20 @@ fn man_pages_install_for_every_command_with_name_and_synopsis() {
         .collect::<Vec<_>>()
         .join("\n");
     insta::assert_snapshot!("man_name_and_synopsis", head);
+    // Every page the main page names is installed (it named a git-handoff-help(1) that was not).
+    for named in main.split("git\\-handoff\\-").skip(1) {
+        let sub: String = named
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '\\' || *c == '-')
+            .collect::<String>()
+            .replace("\\-", "-");
+        if named[sub.replace('-', "\\-").len()..].starts_with("(1)") {
+            assert!(
+                dir.join(format!("man1/git-handoff-{sub}.1")).exists(),
+                "git-handoff-{sub}(1) is named but not installed"
+            );
+        }
+    }
     let plan = std::fs::read_to_string(dir.join("man1/git-handoff-plan.1")).unwrap();
     assert!(
         plan.contains("git\\-handoff\\-plan") && plan.contains("\\-\\-title"),

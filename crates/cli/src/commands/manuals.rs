@@ -90,7 +90,9 @@ fn write_pages(man1: &Path) -> std::io::Result<usize> {
             .bin_name(format!("git handoff {}", sub.get_name()));
         write(&name, cmd)?;
     }
-    write("git-handoff", root.clone())?;
+    // Without clap's `help` subcommand, which has no page of its own: the main page listed a
+    // git-handoff-help(1) that was never installed (`git handoff help CMD` still works).
+    write("git-handoff", root.clone().disable_help_subcommand(true))?;
     Ok(count)
 }
 
