@@ -223,3 +223,36 @@ fn a_spent_budget_or_a_gate_that_cannot_run_never_traps_the_agent() {
         "{failed}"
     );
 }
+
+/// Blocked, the agent changed nothing and stops again (Claude Code says it is continuing for an
+/// earlier block): it may stop, told why, instead of being validated again on the same work.
+#[test]
+fn an_agent_that_changed_nothing_after_a_block_may_stop() {
+    let env = TestEnv::new();
+    let repo = setup(&env);
+    let id = env.plan(&repo, "Rate limiting");
+    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    env.handoff(&repo, &["start", &id]).ok();
+    std::fs::write(repo.join("app.txt"), "limit\n").unwrap();
+    let blocked = hook(&env, &repo, "agent-stop-gate", stop(false, "One limit.")).unwrap();
+    assert_eq!(blocked["decision"], "block", "{blocked}");
+    let again = hook(&env, &repo, "agent-stop-gate", stop(true, "Done.")).unwrap();
+    assert!(again.get("decision").is_none(), "{again}");
+    assert!(
+        again["systemMessage"]
+            .as_str()
+            .unwrap()
+            .contains("nothing changed"),
+        "{again}"
+    );
+    assert_eq!(
+        timeline(&env, &repo, &id),
+        [
+            "plan",
+            "review approve",
+            "implementation",
+            "validation request-changes"
+        ]
+    );
+}

@@ -136,8 +136,10 @@ impl Handoff {
     /// uncommitted is committed with the session's trailer, the implementation is recorded
     /// (with `summary`, the agent's last message), and the reviewer validates the real diff. A
     /// request for changes blocks with the findings, until `[gate] max-rounds` implementations
-    /// of this plan iteration have been validated; then, and whenever `stop_hook_active` says
-    /// the agent is already continuing for a spent budget, it may stop with a warning.
+    /// of this plan iteration have been validated; then it may stop with a warning. When
+    /// `stop_hook_active` says the agent is continuing for an earlier block and it changed
+    /// nothing since the validation that asked for changes, it may stop too (with a warning)
+    /// rather than be validated again on the same work.
     pub fn stop_gate(
         &self,
         summary: Option<&str>,
@@ -163,13 +165,9 @@ impl Handoff {
         };
         let max = self.config.gate.max_rounds.max(1);
         if drive::rounds(&session, Step::Implement) >= max && implementing {
-            return Ok(if stop_hook_active || mode == GateMode::Block {
-                Decision::warn(format!(
-                    "git-handoff: {id} had {max} validation round(s) for this plan; stopping without another (run git handoff validate {id} when ready)"
-                ))
-            } else {
-                Decision::allow()
-            });
+            return Ok(Decision::warn(format!(
+                "git-handoff: {id} had {max} validation round(s) for this plan; stopping without another (run git handoff validate {id} when ready)"
+            )));
         }
         if implementing {
             let message = format!(
@@ -177,7 +175,20 @@ impl Handoff {
                 session.meta.title.lines().next().unwrap_or_default().trim(),
                 crate::store::LINE_KEY
             );
-            crate::store::worktree::commit_all(self.repo.run_dir(), &message)?;
+            let committed = crate::store::worktree::commit_all(self.repo.run_dir(), &message)?;
+            let last_validated = session
+                .artifacts
+                .iter()
+                .rev()
+                .find(|a| a.kind == Kind::Validation)
+                .and_then(|a| a.commits.last())
+                .map(ToString::to_string);
+            let head = self.head()?.map(|h| h.to_string());
+            if stop_hook_active && committed.is_none() && head.is_some() && head == last_validated {
+                return Ok(Decision::warn(format!(
+                    "git-handoff: nothing changed since the validation of {id} asked for changes; stopping without validating again"
+                )));
+            }
             let body = summary
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
