@@ -82,8 +82,10 @@ fn a_new_conversation_is_told_the_current_session_and_its_next_step() {
     );
     assert!(context.contains(&id), "{context}");
     assert!(context.contains("AWAITING_CODEX_REVIEW"), "{context}");
+    // With the short ID (the random part), which every command resolves.
+    let short = id.split('-').nth(2).unwrap();
     assert!(
-        context.contains(&format!("git handoff review {id}")),
+        context.contains(&format!("git handoff review {short}")),
         "{context}"
     );
 }

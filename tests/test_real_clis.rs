@@ -508,8 +508,9 @@ fn claude_is_told_the_current_session_when_it_starts() {
         requests.contains("AWAITING_CODEX_REVIEW"),
         "the model was not told its status"
     );
+    let short = id.split('-').nth(2).unwrap();
     assert!(
-        requests.contains(&format!("git handoff review {id}")),
+        requests.contains(&format!("git handoff review {short}")),
         "the model was not told the next step"
     );
 }

@@ -161,7 +161,12 @@ fn invalid_transition_names_status_and_next_command_and_force_records() {
         .fails(1)
         .to_owned();
     assert!(err.contains("AWAITING_CODEX_REVIEW"), "{err}");
-    assert!(err.contains(&format!("git handoff review {id}")), "{err}");
+    // The short ID (the random part), which every command resolves.
+    let short = id.split('-').nth(2).unwrap();
+    assert!(
+        err.contains(&format!("git handoff review {short}")),
+        "{err}"
+    );
     let err = env
         .handoff(&repo, &["pattern", &id, "-m", "x"])
         .fails(1)

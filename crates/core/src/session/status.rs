@@ -125,8 +125,13 @@ impl State {
         })
     }
 
-    /// The command that moves the session on from here, as a sentence.
+    /// The command that moves the session on from here, as a sentence for a person: with the
+    /// session's short ID (its random part, which every command resolves), not the 60-character
+    /// full one ([`State::next_command`] keeps the full ID for scripts).
     pub fn next_step(&self, session: &str) -> String {
+        let short = super::SessionId::parse(session)
+            .map_or_else(|_| session.to_owned(), |id| id.random().to_owned());
+        let session = short.as_str();
         match self.status {
             None => format!("next: git handoff plan --session {session} -t TITLE"),
             Some(Status::AwaitingCodexReview) => {
