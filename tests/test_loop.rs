@@ -228,3 +228,51 @@ fn run_plan_starts_a_session_and_run_implement_commits_and_records() {
 }
 
 use crate::common::Run;
+
+/// `loop --worktree` works on a branch of its own in a linked worktree: this checkout stays as
+/// it was, and `loop ID --worktree` finds the same worktree again.
+#[test]
+fn loop_in_a_worktree_leaves_the_checkout_untouched() {
+    let env = TestEnv::new();
+    let repo = setup(&env);
+    // The agents' configuration is the team's, committed, so the worktree has it too.
+    std::fs::write(repo.join(".git/info/exclude"), "").unwrap();
+    env.git_ok(&repo, &["add", ".handoff.toml"]);
+    env.git_ok(&repo, &["commit", "-q", "-m", "Agents"]);
+    let head = env.git_ok(&repo, &["rev-parse", "HEAD"]);
+    let run = env.handoff(
+        &repo,
+        &[
+            "loop",
+            "-t",
+            "Rate limiting",
+            "-m",
+            "Add a limiter.",
+            "--worktree",
+        ],
+    );
+    let id = run.ok().trim().to_owned();
+    assert!(
+        run.stderr.contains("on branch handoff/rate-limiting"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.git_ok(&repo, &["rev-parse", "HEAD"]), head);
+    assert!(!repo.join("app.txt").exists());
+    let tree = repo.with_file_name("repo-handoff-rate-limiting");
+    assert_eq!(
+        std::fs::read_to_string(tree.join("app.txt")).unwrap(),
+        "limit\nlimit\n"
+    );
+    assert_eq!(timeline(&env, &repo, &id), FULL_LOOP);
+    let log = env.git_ok(&repo, &["log", "--format=%B", "handoff/rate-limiting"]);
+    assert_eq!(
+        log.matches(&format!("Handoff-Session: {id}")).count(),
+        2,
+        "{log}"
+    );
+    // Resumed, the same worktree is used (the session is COMPLETE: nothing to run).
+    let again = env.handoff(&repo, &["loop", &id, "--worktree"]);
+    again.ok();
+    assert!(again.stderr.contains("(resumed)"), "{}", again.stderr);
+}

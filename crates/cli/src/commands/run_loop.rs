@@ -48,11 +48,18 @@ pub struct LoopArgs {
     /// Keep secrets the agents quoted instead of redacting them
     #[arg(long)]
     pub allow_secrets: bool,
+    /// Work in a linked worktree on a branch of its own (handoff/<slug>, beside this work tree),
+    /// so this checkout is untouched; `loop ID --worktree` resumes in the same one
+    #[arg(long)]
+    pub worktree: bool,
 }
 
 /// Runs `loop`.
 pub fn run(args: &LoopArgs) -> CommandResult {
-    let handoff = open()?;
+    let mut handoff = open()?;
+    if args.worktree {
+        handoff = into_worktree(&handoff, args)?;
+    }
     let agents = Agents {
         planner: args
             .planner
@@ -125,6 +132,44 @@ pub fn run(args: &LoopArgs) -> CommandResult {
             .map_err(|e| CommandError::from(e).hint(resume_hint(id.as_str())))?;
         finished(&done);
     }
+}
+
+/// Moves this process into the loop's own worktree (created on a new branch from HEAD, or the
+/// one an earlier `loop --worktree` of the same session made), named by the session's slug.
+fn into_worktree(
+    handoff: &git_handoff::workflow::Handoff,
+    args: &LoopArgs,
+) -> CommandResult<git_handoff::workflow::Handoff> {
+    let title = match (&args.id, &args.title) {
+        (Some(input), _) => handoff.session(input)?.meta.title,
+        (_, Some(title)) => title.clone(),
+        (None, None) => unreachable!("clap requires an ID or a title"),
+    };
+    let slug = git_handoff::session::id::slugify(&title);
+    let slug = if slug.is_empty() {
+        "loop".to_owned()
+    } else {
+        slug
+    };
+    let work = handoff.repo.work_dir().ok_or_else(|| {
+        CommandError::user(anyhow::anyhow!(
+            "--worktree needs a work tree to branch from"
+        ))
+    })?;
+    let name = work
+        .file_name()
+        .map_or_else(|| "repo".into(), |n| n.to_string_lossy().into_owned());
+    let path = work.with_file_name(format!("{name}-handoff-{slug}"));
+    let branch = format!("handoff/{slug}");
+    let created = git_handoff::store::worktree::add_worktree(work, &path, &branch)?;
+    ui::status(&format!(
+        "loop: working in {} on branch {branch}{}",
+        path.display(),
+        if created { "" } else { " (resumed)" }
+    ));
+    std::env::set_current_dir(&path)
+        .map_err(|e| CommandError::user(anyhow::anyhow!("cannot enter {}: {e}", path.display())))?;
+    open()
 }
 
 fn started(step: Step, agent: &str, id: Option<&str>) {

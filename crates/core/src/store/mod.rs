@@ -102,8 +102,9 @@ pub enum Error {
     /// Reading the repository through the git facade failed.
     #[error(transparent)]
     Repo(#[from] crate::git::Error),
-    /// git refused to commit the work tree (a hook, no identity, a conflict).
-    #[error("committing the work tree: {0}")]
+    /// git refused to commit the work tree (a hook, no identity, a conflict) or to add a
+    /// worktree.
+    #[error("git refused: {0}")]
     Commit(String),
     /// Writing an object failed, libgit2 did not say why, and the file system did when asked
     /// (see [`crate::git::probe_write`]).

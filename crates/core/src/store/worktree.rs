@@ -57,3 +57,27 @@ pub fn commit_all(work_dir: &Path, message: &str) -> Result<Option<String>> {
     }
     Ok(Some(git(&["rev-parse", "HEAD"])?.trim().to_owned()))
 }
+
+/// A linked worktree at `path` on a new branch `branch` from HEAD (`git worktree add -b`), for
+/// an agent to work in without touching the user's checkout; an existing worktree at `path`
+/// (a loop resumed) is used as it is. Returns whether it was created.
+pub fn add_worktree(work_dir: &Path, path: &Path, branch: &str) -> Result<bool> {
+    if path.join(".git").exists() {
+        return Ok(false);
+    }
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(work_dir)
+        .args(["worktree", "add", "-q", "-b", branch])
+        .arg(path)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::Commit(format!("cannot run git: {e}")))?;
+    if out.status.success() {
+        Ok(true)
+    } else {
+        Err(Error::Commit(crate::session::codec::excerpt(
+            String::from_utf8_lossy(&out.stderr).trim(),
+        )))
+    }
+}
