@@ -1,5 +1,6 @@
 //! Failpoints for crash tests: `GIT_HANDOFF_FAILPOINT=<name>` makes the process abort, as a
-//! `kill -9` would, when it reaches the step of that name. Tests use it to check that every
+//! `kill -9` would, when it reaches the step of that name (`panic:<name>` panics there instead,
+//! for tests of how a front end reports a bug). Tests use it to check that every
 //! step leaves a state that re-running the command or `repair` completes (docs/format.md,
 //! "Crash safety"), without depending on timing.
 //!
@@ -15,7 +16,11 @@ pub const VARIABLE: &str = "GIT_HANDOFF_FAILPOINT";
 pub fn hit(name: &str) {
     static ARMED: OnceLock<Option<String>> = OnceLock::new();
     let armed = ARMED.get_or_init(|| std::env::var(VARIABLE).ok().filter(|v| !v.is_empty()));
-    if armed.as_deref() == Some(name) {
-        std::process::abort();
+    match armed.as_deref() {
+        Some(armed) if armed == name => std::process::abort(),
+        Some(armed) if armed.strip_prefix("panic:") == Some(name) => {
+            panic!("failpoint {name}")
+        }
+        _ => {}
     }
 }

@@ -183,7 +183,14 @@ async fn with_handoff<T: Into<Answer> + Send + 'static>(
         result
     })
     .await
-    .unwrap_or_else(|e| Err(CommandError::user(anyhow::anyhow!("the tool failed: {e}"))));
+    // The work panicked (or the runtime dropped it): a bug of ours, said as one ("internal
+    // error"), not as the agent's mistake.
+    .unwrap_or_else(|e| {
+        Err(CommandError::new(
+            git_handoff::error::ErrorKind::Internal,
+            anyhow::anyhow!("the tool failed: {e}"),
+        ))
+    });
     reply(result)
 }
 
