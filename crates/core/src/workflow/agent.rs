@@ -354,7 +354,8 @@ pub fn text_command_line(preset: &Preset, task: Task, answer: &Path) -> (String,
                 .into(),
             ],
         ),
-        Preset::Command(_) => command_line(preset, answer, answer),
+        // A configured command is run as configured, whatever it is asked for.
+        Preset::Command(command) => configured(command),
     }
 }
 
@@ -418,10 +419,16 @@ pub fn command_line(preset: &Preset, schema: &Path, answer: &Path) -> (String, V
                 compact_schema(),
             ],
         ),
-        Preset::Command(command) => (
-            command[0].clone(),
-            command[1..].iter().map(ToString::to_string).collect(),
-        ),
+        Preset::Command(command) => configured(command),
+    }
+}
+
+/// A configured command's program and arguments (`Preset::for_agent` keeps only non-empty
+/// commands).
+fn configured(command: &[String]) -> (String, Vec<String>) {
+    match command {
+        [program, args @ ..] => (program.clone(), args.to_vec()),
+        [] => (String::new(), Vec::new()),
     }
 }
 

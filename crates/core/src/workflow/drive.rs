@@ -154,6 +154,22 @@ impl Handoff {
         }
     }
 
+    /// Commits what an agent left uncommitted in the work tree as `session`'s work: its title,
+    /// and its `Handoff-Session:` trailer (`run implement`, `loop`, the stop gate). `None` when
+    /// there was nothing to commit.
+    pub(super) fn commit_session_work(&self, session: &Session) -> Result<Option<String>> {
+        let message = format!(
+            "{}\n\n{} {}\n",
+            session.meta.title.lines().next().unwrap_or_default().trim(),
+            crate::store::LINE_KEY,
+            session.meta.id
+        );
+        Ok(crate::store::worktree::commit_all(
+            self.repo.run_dir(),
+            &message,
+        )?)
+    }
+
     fn preset(&self, agent: &str) -> Result<Preset> {
         Ok(Preset::for_agent(agent, &self.config.agents.commands)?)
     }
@@ -252,12 +268,7 @@ impl Handoff {
                 let mut text = prompt::build(&session, Purpose::Implement, None);
                 text.push_str(prompt::RUN_IMPLEMENT);
                 let summary = agent::run_text(&preset, Task::Implement, &text, &options, waiting)?;
-                let message = format!(
-                    "{}\n\n{} {id}\n",
-                    session.meta.title.lines().next().unwrap_or_default().trim(),
-                    crate::store::LINE_KEY
-                );
-                let committed = crate::store::worktree::commit_all(self.repo.run_dir(), &message)?;
+                let committed = self.commit_session_work(&session)?;
                 (Input::new(kind, summary), committed)
             }
         };

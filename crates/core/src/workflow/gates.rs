@@ -170,12 +170,7 @@ impl Handoff {
             )));
         }
         if implementing {
-            let message = format!(
-                "{}\n\n{} {id}\n",
-                session.meta.title.lines().next().unwrap_or_default().trim(),
-                crate::store::LINE_KEY
-            );
-            let committed = crate::store::worktree::commit_all(self.repo.run_dir(), &message)?;
+            let committed = self.commit_session_work(&session)?;
             let last_validated = session
                 .artifacts
                 .iter()
