@@ -276,3 +276,25 @@ fn loop_in_a_worktree_leaves_the_checkout_untouched() {
     again.ok();
     assert!(again.stderr.contains("(resumed)"), "{}", again.stderr);
 }
+
+/// An agent name from `.handoff.toml` (a file a clone brings) reaches the terminal sanitised.
+#[test]
+fn an_agent_name_with_control_bytes_is_printed_sanitised() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    std::fs::write(
+        repo.join(".handoff.toml"),
+        "[agents]\nplanner = \"evil\\u001b]0;owned\\u0007\"\n",
+    )
+    .unwrap();
+    for args in [
+        &["loop", "-t", "Title", "-m", "Task."][..],
+        &["run", "plan", "-t", "Title", "-m", "Task."][..],
+    ] {
+        let run = env.handoff(&repo, args);
+        run.fails(1);
+        assert!(run.stderr.contains("evil"), "{}", run.stderr);
+        assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
+        assert!(!run.stderr.contains('\u{7}'), "{:?}", run.stderr);
+    }
+}

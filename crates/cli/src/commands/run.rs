@@ -108,9 +108,11 @@ pub fn run(args: &RunArgs) -> CommandResult {
         timeout: args.timeout,
         allow_secrets: args.allow_secrets,
     };
+    // Agent names come from .handoff.toml, which a clone brings: printed sanitised.
+    let shown = ui::sanitize_line(&agent);
     let mut waiting = |elapsed: Duration| {
         ui::status(&format!(
-            "still waiting for {agent} ({}s)",
+            "still waiting for {shown} ({}s)",
             elapsed.as_secs()
         ));
     };
@@ -123,7 +125,7 @@ pub fn run(args: &RunArgs) -> CommandResult {
             }
             let task = args.task.read(&handoff, "task")?;
             ui::status(&format!(
-                "running {agent}: a plan for a new session (up to {:?})",
+                "running {shown}: a plan for a new session (up to {:?})",
                 args.timeout
             ));
             handoff.run_first_plan(title, &task, &agents, &mut waiting)?
@@ -131,7 +133,7 @@ pub fn run(args: &RunArgs) -> CommandResult {
         (Some(input), _) => {
             let id = handoff.resolve(input)?;
             ui::status(&format!(
-                "running {agent} on {id} ({}; up to {:?})",
+                "running {shown} on {id} ({}; up to {:?})",
                 args.step, args.timeout
             ));
             handoff.run_step(&id, step, &agents, &mut waiting)?
@@ -140,7 +142,7 @@ pub fn run(args: &RunArgs) -> CommandResult {
     };
     if let Some(commit) = &done.committed {
         ui::status(&format!(
-            "committed what {agent} left in the work tree: {}",
+            "committed what {shown} left in the work tree: {}",
             &commit[..commit.len().min(12)]
         ));
     }

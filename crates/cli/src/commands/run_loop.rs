@@ -174,6 +174,8 @@ fn into_worktree(
 
 fn started(step: Step, agent: &str, id: Option<&str>) {
     let on = id.map_or_else(|| "a new session".to_owned(), str::to_owned);
+    // Agent names come from .handoff.toml, which a clone brings: printed sanitised.
+    let agent = ui::sanitize_line(agent);
     ui::status(&format!("loop: {} by {agent} on {on}", step.as_str()));
 }
 
@@ -181,7 +183,7 @@ fn finished(done: &drive::Done) {
     let mut line = format!(
         "loop: {} by {} done in {:.1}s",
         done.step.as_str(),
-        done.agent,
+        ui::sanitize_line(&done.agent),
         done.elapsed.as_secs_f64()
     );
     if let Some(verdict) = done.verdict {
@@ -196,7 +198,8 @@ fn finished(done: &drive::Done) {
     ui::status(&line);
 }
 
-fn waiting(agent: &str) -> impl FnMut(Duration) + '_ {
+fn waiting(agent: &str) -> impl FnMut(Duration) {
+    let agent = ui::sanitize_line(agent);
     move |elapsed| {
         ui::status(&format!(
             "loop: still waiting for {agent} ({}s)",
