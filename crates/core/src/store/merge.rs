@@ -251,8 +251,7 @@ impl Store<'_> {
                 Some(_) => {}
             }
         }
-        let dir = builder
-            .write()
+        let dir = crate::git::retry_vanished_dir(|| builder.write())
             .map_err(git("writing the merged artifacts tree"))?;
         let mut root = self
             .repo
@@ -260,8 +259,7 @@ impl Store<'_> {
             .map_err(git("building the merged session tree"))?;
         root.insert(ARTIFACTS_DIR, dir, FileMode::Tree.into())
             .map_err(git("building the merged session tree"))?;
-        let tree = root
-            .write()
+        let tree = crate::git::retry_vanished_dir(|| root.write())
             .map_err(git("writing the merged session tree"))?;
         let tree = self
             .repo
@@ -280,9 +278,8 @@ impl Store<'_> {
             "merge: {} [{status}]\n",
             super::sessions::one_line(&local.meta.title)
         );
-        let commit = self
-            .repo
-            .commit(
+        let commit = crate::git::retry_vanished_dir(|| {
+            self.repo.commit(
                 None,
                 &sig,
                 &sig,
@@ -290,7 +287,8 @@ impl Store<'_> {
                 &tree,
                 &[&our_commit, &their_commit],
             )
-            .map_err(git("writing the merge commit"))?;
+        })
+        .map_err(git("writing the merge commit"))?;
         Ok((commit, SessionMerge::Merged { added, conflicts }))
     }
 }

@@ -551,14 +551,12 @@ impl Store<'_> {
         for (name, oid, mode) in entries {
             builder.insert(name, *oid, (*mode).into()).map_err(git)?;
         }
-        builder
-            .write()
+        crate::git::retry_vanished_dir(|| builder.write())
             .map_err(|source| self.write_failed("writing a session tree", source, 4096))
     }
 
     pub(super) fn blob(&self, data: &[u8]) -> Result<Oid> {
-        self.repo
-            .blob(data)
+        crate::git::retry_vanished_dir(|| self.repo.blob(data))
             .map_err(|source| self.write_failed("writing a blob", source, data.len()))
     }
 
@@ -599,9 +597,11 @@ impl Store<'_> {
             artifact.status
         );
         let parents: Vec<&git2::Commit<'_>> = parent.into_iter().collect();
-        self.repo
-            .commit(None, &sig, &sig, &message, &tree, &parents)
-            .map_err(|source| self.write_failed("writing a session commit", source, message.len()))
+        crate::git::retry_vanished_dir(|| {
+            self.repo
+                .commit(None, &sig, &sig, &message, &tree, &parents)
+        })
+        .map_err(|source| self.write_failed("writing a session commit", source, message.len()))
     }
 }
 
