@@ -635,6 +635,62 @@ fn a_large_write_on_a_full_disk_names_the_cause_and_the_directory() {
     assert_eq!(show["status"], "AWAITING_CODEX_REVIEW");
 }
 
+/// Every amount of space left gets the same answer until the write fits: "No space left on
+/// device", exit 1, and never an error about a missing object. (With room for all but the
+/// last object, libgit2 reported the session commit written when its bytes never reached the
+/// disk, and the ref update then said "target OID for the reference doesn't exist".)
+#[test]
+fn a_write_filling_the_disk_at_any_point_says_the_disk_is_full() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Full disk, every step");
+    let objects = repo.join(".git/objects");
+    let objects = objects.to_str().unwrap();
+    let saved = env.path("objects-saved");
+    let saved = saved.to_str().unwrap();
+    let script = format!(
+        "mkdir -p {saved} && cp -a {objects}/. {saved}/ && mount -t tmpfs -o size=1024k tmpfs {objects} \
+         && cp -a {saved}/. {objects}/ || exit 99
+         for left in $(seq 0 64); do
+           rm -f {objects}/filler
+           free=$(df -k {objects} | tail -1 | awk '{{print $4}}')
+           dd if=/dev/zero of={objects}/filler bs=1k count=$((free - left)) 2>/dev/null
+           \"$0\" review {id} --verdict approve -m 'A small review' 2>&1
+           code=$?
+           echo \"left=$left exit=$code\"
+           [ $code = 0 ] && exec \"$0\" show {id} --json
+         done
+         exit 1"
+    );
+    let Some(run) = in_namespace(&env, &repo, &script) else {
+        return;
+    };
+    assert_eq!(run.code, 0, "the review never fitted: {run:?}");
+    // The objects were written to the tmpfs, gone with the namespace: the status is read there.
+    assert!(
+        run.stdout
+            .contains(r#""status": "READY_FOR_IMPLEMENTATION""#),
+        "{}",
+        run.stdout
+    );
+    let mut failures = 0;
+    for line in run.stdout.lines() {
+        if line.starts_with("left=") {
+            if !line.ends_with("exit=0") {
+                assert!(line.ends_with("exit=1"), "{}", run.stdout);
+            }
+            continue;
+        }
+        if line.starts_with("error:") {
+            failures += 1;
+            assert!(line.contains("No space left on device"), "{}", run.stdout);
+        }
+        assert!(!line.contains("doesn't exist"), "{}", run.stdout);
+        assert!(!line.contains("not found"), "{}", run.stdout);
+    }
+    assert!(failures > 0, "no write failed: {}", run.stdout);
+}
+
 /// Loose session refs are packed once they pile up, so listing the refs (the search index's
 /// freshness check) stays cheap at thousands of sessions; every session still reads.
 #[test]

@@ -124,10 +124,41 @@ pub fn disk_full_failure(error: &git2::Error) -> bool {
 
 /// Whether libgit2 failed without saying why: some of its write paths (a loose object written
 /// through its stream, on a full disk) return an error with no message set, which reads
-/// "no error".
+/// "no error", and [`write_object`] reports an object that was not kept.
 pub fn unexplained_failure(error: &git2::Error) -> bool {
     let message = error.message().trim();
-    message.is_empty() || message == "no error" || message == "an unknown git error occurred"
+    message.is_empty()
+        || message == "no error"
+        || message == "an unknown git error occurred"
+        || message == NOT_KEPT
+}
+
+/// What [`write_object`] reports when libgit2 said an object was written that the object
+/// database does not hold.
+const NOT_KEPT: &str = "the object database did not keep an object it reported written";
+
+/// Writes one object through `write` and makes sure it is there: tried again when its
+/// directory vanished ([`retry_vanished_dir`]), then looked up. On a full disk libgit2's loose
+/// writer can report success for an object whose compressed bytes failed to reach the disk
+/// (ENOSPC while flushing; reproduced with a session commit and 12 KB free), which surfaced
+/// later as a ref update naming a missing object. The lookup is one `stat` of a loose object.
+/// An object that is not there fails as [`unexplained_failure`], so the caller asks the file
+/// system why.
+pub fn write_object(
+    repo: &git2::Repository,
+    mut write: impl FnMut() -> std::result::Result<git2::Oid, git2::Error>,
+) -> std::result::Result<git2::Oid, git2::Error> {
+    let oid = retry_vanished_dir(&mut write)?;
+    let kept = repo.odb().map(|odb| odb.exists(oid))?;
+    if kept {
+        Ok(oid)
+    } else {
+        Err(git2::Error::new(
+            git2::ErrorCode::GenericError,
+            git2::ErrorClass::Odb,
+            NOT_KEPT,
+        ))
+    }
 }
 
 /// How often an object write is tried when a directory it writes into vanished under it.

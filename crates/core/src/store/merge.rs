@@ -251,7 +251,7 @@ impl Store<'_> {
                 Some(_) => {}
             }
         }
-        let dir = crate::git::retry_vanished_dir(|| builder.write())
+        let dir = crate::git::write_object(self.repo, || builder.write())
             .map_err(git("writing the merged artifacts tree"))?;
         let mut root = self
             .repo
@@ -259,7 +259,7 @@ impl Store<'_> {
             .map_err(git("building the merged session tree"))?;
         root.insert(ARTIFACTS_DIR, dir, FileMode::Tree.into())
             .map_err(git("building the merged session tree"))?;
-        let tree = crate::git::retry_vanished_dir(|| root.write())
+        let tree = crate::git::write_object(self.repo, || root.write())
             .map_err(git("writing the merged session tree"))?;
         let tree = self
             .repo
@@ -278,7 +278,7 @@ impl Store<'_> {
             "merge: {} [{status}]\n",
             super::sessions::one_line(&local.meta.title)
         );
-        let commit = crate::git::retry_vanished_dir(|| {
+        let commit = crate::git::write_object(self.repo, || {
             self.repo.commit(
                 None,
                 &sig,

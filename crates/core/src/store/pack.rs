@@ -140,7 +140,7 @@ impl NewObjects {
             .odb()
             .map_err(|source| Error::git("opening the object database", source))?;
         for (kind, bytes) in &self.objects {
-            crate::git::retry_vanished_dir(|| odb.write(*kind, bytes))
+            crate::git::write_object(repo, || odb.write(*kind, bytes))
                 .map_err(|source| Error::git("writing an object", source))?;
         }
         Ok(())

@@ -551,12 +551,12 @@ impl Store<'_> {
         for (name, oid, mode) in entries {
             builder.insert(name, *oid, (*mode).into()).map_err(git)?;
         }
-        crate::git::retry_vanished_dir(|| builder.write())
+        crate::git::write_object(self.repo, || builder.write())
             .map_err(|source| self.write_failed("writing a session tree", source, 4096))
     }
 
     pub(super) fn blob(&self, data: &[u8]) -> Result<Oid> {
-        crate::git::retry_vanished_dir(|| self.repo.blob(data))
+        crate::git::write_object(self.repo, || self.repo.blob(data))
             .map_err(|source| self.write_failed("writing a blob", source, data.len()))
     }
 
@@ -597,7 +597,7 @@ impl Store<'_> {
             artifact.status
         );
         let parents: Vec<&git2::Commit<'_>> = parent.into_iter().collect();
-        crate::git::retry_vanished_dir(|| {
+        crate::git::write_object(self.repo, || {
             self.repo
                 .commit(None, &sig, &sig, &message, &tree, &parents)
         })
