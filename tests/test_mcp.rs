@@ -183,6 +183,22 @@ fn seed_flow_through_the_python_client(format: &str) {
         bad.contains("no session matches 'NOPE'") && bad.contains("hint:"),
         "{bad}"
     );
+    // A refused step is phrased for an agent: the next tool and the force argument.
+    let id = seen["refused_session"].as_str().unwrap();
+    assert_eq!(seen["refused"]["error"], true, "{}", seen["refused"]);
+    assert_eq!(
+        seen["refused"]["text"],
+        format!(
+            "error: cannot record a validation: the session is AWAITING_CODEX_REVIEW; next: \
+             handoff_review with session {id}, or call this tool again with force: true to \
+             record it anyway"
+        )
+    );
+    assert_eq!(seen["forced"]["error"], false, "{}", seen["forced"]);
+    let forced: serde_json::Value =
+        serde_json::from_str(seen["forced"]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(forced["artifact"]["kind"], "validation", "{forced}");
+    assert_eq!(forced["artifact"]["forced"], true, "{forced}");
     assert!(seen["prompt"].as_str().unwrap().contains("handoff_review"));
     // And it is all in git, where the CLI sees it, from the main worktree too.
     let show = env

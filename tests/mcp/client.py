@@ -115,6 +115,18 @@ async def main(server: str, repo: str) -> None:
                 "handoff_review", {"session": "NOPE", "verdict": "approve", "body": "x"}
             )
             out["bad"] = called(bad)
+            # A step the status refuses: the agent is told the next tool and the force
+            # argument (not the CLI's flags); with force: true it is recorded.
+            fresh = called(await session.call_tool(
+                "handoff_plan", {"title": "Refusals", "body": "1. Refuse a step"}
+            ))
+            fresh_id = json.loads(fresh["text"])["session"]
+            early = {"session": fresh_id, "verdict": "approve", "body": "Validated early"}
+            out["refused"] = called(await session.call_tool("handoff_validate", early))
+            out["forced"] = called(
+                await session.call_tool("handoff_validate", {**early, "force": True})
+            )
+            out["refused_session"] = fresh_id
             prompt = await session.get_prompt("handoff-review", {"session_or_feature": SESSION})
             out["prompt"] = "".join(
                 m.content.text for m in prompt.messages if hasattr(m.content, "text")

@@ -7,6 +7,7 @@ pub mod body;
 pub mod commands;
 pub mod demo_script;
 pub mod network;
+pub mod remedy;
 pub mod render;
 pub mod terminal;
 pub mod ui;
@@ -192,7 +193,8 @@ pub fn main(network: Option<&'static dyn network::Network>) -> std::process::Exi
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            ui::err_write(&format!("{}\n", ui::sanitize(&err.to_string())));
+            let report = err.render(remedy::for_person);
+            ui::err_write(&format!("{}\n", ui::sanitize(&report)));
             std::process::ExitCode::from(err.exit_code())
         }
     }

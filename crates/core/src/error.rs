@@ -1,8 +1,11 @@
 //! One error model for every front end. Each module has its own typed error; this module
 //! classifies them once into [`ErrorKind`] (who must act: the user, their configuration, a
 //! remote, or us) with the hints that help, through `From` impls, as jj's `CommandError` does.
-//! The CLI maps a kind to an exit code; the MCP server will map it to a tool error, and an HTTP
-//! front end to a status.
+//! The CLI maps a kind to an exit code; the MCP server maps every kind to a tool error.
+//!
+//! What the reader can do about an error is data too ([`Remedy`]): the CLI phrases it with
+//! commands and flags for a person, the MCP server with tools and arguments for an agent
+//! ([`CommandError::render`]). The core's own messages name neither.
 
 use std::fmt;
 
@@ -36,6 +39,31 @@ impl ErrorKind {
     }
 }
 
+/// What the reader of an error can do about it, as facts: each front end phrases it for its
+/// reader (a command and `--force` for a person, a tool and its `force` argument for an
+/// agent). Said right after the error's own message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remedy {
+    /// Take the step the session's state allows next, or record the refused one anyway.
+    NextStepOrForce {
+        /// The session, as the caller named it.
+        session: String,
+        /// Its state.
+        state: crate::session::status::State,
+    },
+    /// Commit the work (with the session current), name the commits, or record it anyway.
+    NameCommitsOrForce {
+        /// The session.
+        session: crate::session::SessionId,
+    },
+    /// Give the text the step records.
+    GiveBody,
+    /// Give a verdict (one of [`crate::session::Verdict`]'s).
+    GiveVerdict,
+    /// Force a second undo in a row.
+    ForceUndo,
+}
+
 /// An error as a front end reports it.
 #[derive(Debug)]
 pub struct CommandError {
@@ -43,6 +71,8 @@ pub struct CommandError {
     pub kind: ErrorKind,
     /// The error and its cause chain.
     pub error: anyhow::Error,
+    /// What the reader can do, phrased by the front end ([`CommandError::render`]).
+    pub remedy: Option<Remedy>,
     /// Advice printed after the error.
     pub hints: Vec<String>,
 }
@@ -56,8 +86,16 @@ impl CommandError {
         Self {
             kind,
             error: error.into(),
+            remedy: None,
             hints: Vec::new(),
         }
+    }
+
+    /// Sets what the reader can do about it.
+    #[must_use]
+    pub fn remedy(mut self, remedy: Remedy) -> Self {
+        self.remedy = Some(remedy);
+        self
     }
 
     /// A user error.
@@ -101,17 +139,31 @@ impl CommandError {
     }
 }
 
-impl fmt::Display for CommandError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl CommandError {
+    /// The whole report for a reader: `error: MESSAGE` (`internal error:` for bugs), the
+    /// remedy in the words `phrase` gives it (which start with their own separator, `; ` or
+    /// ` (`), then a `hint:` line per hint.
+    pub fn render(&self, phrase: impl Fn(&Remedy) -> String) -> String {
         let prefix = match self.kind {
             ErrorKind::Internal => "internal error",
             _ => "error",
         };
-        write!(f, "{prefix}: {}", self.message())?;
-        for hint in &self.hints {
-            write!(f, "\nhint: {hint}")?;
+        let mut text = format!("{prefix}: {}", self.message());
+        if let Some(remedy) = &self.remedy {
+            text.push_str(&phrase(remedy));
         }
-        Ok(())
+        for hint in &self.hints {
+            text.push_str("\nhint: ");
+            text.push_str(hint);
+        }
+        text
+    }
+}
+
+impl fmt::Display for CommandError {
+    /// The report without the remedy (which needs a front end's words).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(|_| String::new()))
     }
 }
 
@@ -140,6 +192,13 @@ impl From<crate::store::Error> for CommandError {
             },
             E::SessionNotFound(_) => {
                 Self::user(err).hint("'git handoff list' shows the sessions of this repository")
+            }
+            E::Transition(refused) => {
+                let remedy = Remedy::NextStepOrForce {
+                    session: refused.session.clone(),
+                    state: refused.state,
+                };
+                Self::user(err).remedy(remedy)
             }
             E::Locked { .. } => Self::user(err),
             E::Contended { .. } => Self::user(err).hint("another process keeps writing; try again"),
@@ -183,6 +242,15 @@ impl From<crate::workflow::Error> for CommandError {
                 };
                 Self::user(E::Undo(refusal)).hint(hint)
             }
+            E::NoCommits { ref session, .. } => {
+                let remedy = Remedy::NameCommitsOrForce {
+                    session: session.clone(),
+                };
+                Self::user(err).remedy(remedy)
+            }
+            E::EmptyBody(_) => Self::user(err).remedy(Remedy::GiveBody),
+            E::NoVerdict(_) => Self::user(err).remedy(Remedy::GiveVerdict),
+            E::UndoAgain { .. } => Self::user(err).remedy(Remedy::ForceUndo),
             other => Self::user(other),
         }
     }

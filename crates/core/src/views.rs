@@ -2,6 +2,8 @@
 //! (the CLI's `--json`, the MCP server). They are a contract with users' scripts, held by
 //! snapshot tests (docs/format.md describes what is stored; this module what is printed).
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::session::{Artifact, Kind, Session, Verdict};
@@ -9,21 +11,23 @@ use crate::store::refs::session_ref;
 use crate::workflow::repair::Relink;
 use crate::workflow::why::Source;
 
-/// One line of `list --json`.
-#[derive(Debug, Serialize)]
+/// One line of `list --json`, the summary in `show --json`: the one shape of a session's
+/// summary, built from a loaded session ([`summary`]) or borrowed from an index row as it is
+/// read (`list --json` writes 100,000 rows without copying their text).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Summary<'a> {
     /// Full session ID.
     pub id: &'a str,
     /// Title.
     pub title: &'a str,
     /// Derived status (`null` only for a session with no artifacts).
-    pub status: Option<&'static str>,
+    pub status: Option<&'a str>,
     /// Plan iteration.
     pub iteration: u32,
     /// Creation time.
-    pub created: String,
+    pub created: Cow<'a, str>,
     /// Time of the latest artifact.
-    pub updated: String,
+    pub updated: Cow<'a, str>,
     /// Base commit recorded at planning.
     pub base: Option<&'a str>,
     /// Head of the latest recorded range.
@@ -31,10 +35,10 @@ pub struct Summary<'a> {
     /// Number of artifacts.
     pub artifacts: usize,
     /// Agents that contributed.
-    pub agents: Vec<&'a str>,
+    pub agents: Vec<Cow<'a, str>>,
     /// The ref holding the session.
     #[serde(rename = "ref")]
-    pub refname: String,
+    pub refname: Cow<'a, str>,
     /// The ref's tip.
     pub tip: &'a str,
 }
@@ -78,19 +82,19 @@ pub fn summary(session: &Session) -> Summary<'_> {
         title: &session.meta.title,
         status: session.state.status.map(|s| s.as_str()),
         iteration: session.state.iteration,
-        created: rfc3339(session.meta.created),
-        updated: rfc3339(session.updated()),
+        created: rfc3339(session.meta.created).into(),
+        updated: rfc3339(session.updated()).into(),
         base: session.meta.base.as_deref(),
         head: session
             .work()
             .and_then(|w| w.range.as_ref().map(|r| &r.head).or(w.commits.last()))
             .map(|h| h.as_str()),
         artifacts: session.artifacts.len(),
-        agents: session.agents(),
+        agents: session.agents().into_iter().map(Cow::Borrowed).collect(),
         refname: session
             .refname
-            .clone()
-            .unwrap_or_else(|| session_ref(&session.meta.id)),
+            .as_deref()
+            .map_or_else(|| session_ref(&session.meta.id).into(), Cow::Borrowed),
         tip: session.tip.as_deref().unwrap_or_default(),
     }
 }

@@ -22,7 +22,7 @@ use rmcp::{
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use git_handoff::error::CommandError;
+use git_handoff::error::{CommandError, Remedy};
 use git_handoff::session::{Finding, Kind, Verdict};
 use git_handoff::workflow::prompt::{self as context, Purpose};
 use git_handoff::workflow::{Handoff, Input, seed};
@@ -86,6 +86,8 @@ pub struct PlanArgs {
     pub session: Option<String>,
     /// Who wrote it (default: the configured planner).
     pub agent: Option<String>,
+    /// Record it even where the session's status does not allow a plan (default false).
+    pub force: Option<bool>,
 }
 
 /// `handoff_review` and `handoff_validate` arguments.
@@ -101,6 +103,8 @@ pub struct VerdictArgs {
     pub findings: Option<String>,
     /// Who wrote it (default: the configured reviewer).
     pub agent: Option<String>,
+    /// Record it even where the session's status does not allow this step (default false).
+    pub force: Option<bool>,
 }
 
 /// `handoff_implement` arguments.
@@ -113,6 +117,9 @@ pub struct ImplementArgs {
     /// The commits, in git's revision forms (`A..B`, `A^!`, `B ^X`, several separated by
     /// spaces; default: the session's own commits, those carrying its trailer).
     pub range: Option<String>,
+    /// Record it even without commits, or where the session's status does not allow an
+    /// implementation (default false).
+    pub force: Option<bool>,
 }
 
 /// `handoff_search` and `handoff_list` arguments.
@@ -149,12 +156,52 @@ impl From<CallToolResult> for Answer {
     }
 }
 
-/// A tool's outcome: its answer, or an error with the CLI's message and hints.
+/// A tool's outcome: its answer, or an error with the core's message, the remedy in an
+/// agent's words ([`remedy_for_agent`]) and the hints.
 fn reply(result: Result<Answer, CommandError>) -> CallToolResult {
     match result {
         Ok(Answer::Text(text)) => CallToolResult::success(vec![ContentBlock::text(text)]),
         Ok(Answer::Full(result)) => result,
-        Err(e) => CallToolResult::error(vec![ContentBlock::text(e.to_string())]),
+        Err(e) => CallToolResult::error(vec![ContentBlock::text(e.render(remedy_for_agent))]),
+    }
+}
+
+/// What an agent can do about an error, with this server's tools and their arguments (the
+/// CLI says the same facts with commands and flags).
+fn remedy_for_agent(remedy: &Remedy) -> String {
+    match remedy {
+        Remedy::NextStepOrForce { session, state } => {
+            let next = next_tool(state).map_or_else(
+                || state.next_step(session),
+                |tool| format!("next: {tool} with session {session}"),
+            );
+            format!("; {next}, or call this tool again with force: true to record it anyway")
+        }
+        Remedy::NameCommitsOrForce { session } => format!(
+            "; commit the work first (each commit with the trailer 'Handoff-Session: {session}'), give the commits as range (A..B, A^!, B ^X), or call handoff_implement again with force: true to record it anyway"
+        ),
+        Remedy::GiveBody => " (give it as body)".to_owned(),
+        Remedy::GiveVerdict => {
+            ": verdict approve, approve-with-changes, request-changes or reject".to_owned()
+        }
+        Remedy::ForceUndo => " (a person can, with git handoff undo --force)".to_owned(),
+    }
+}
+
+/// The tool that takes a session in `state` on: `None` when nothing follows or no tool does
+/// it (a pattern is stored through byterover-store-knowledge).
+fn next_tool(state: &git_handoff::session::status::State) -> Option<&'static str> {
+    use git_handoff::session::Status;
+    match state.status {
+        None => Some("handoff_plan"),
+        Some(Status::AwaitingCodexReview) => Some("handoff_review"),
+        Some(Status::ReadyForImplementation) => Some("handoff_implement"),
+        Some(Status::ReadyForCodexValidation) => Some("handoff_validate"),
+        Some(Status::ChangesRequested) if state.changes_requested_by == Some(Kind::Validation) => {
+            Some("handoff_implement")
+        }
+        Some(Status::ChangesRequested) => Some("handoff_plan"),
+        Some(Status::Complete | Status::Abandoned) => None,
     }
 }
 
@@ -380,6 +427,7 @@ impl Server {
         with_handoff(&self.repo, move |handoff| {
             let mut input = Input::new(Kind::Plan, args.body);
             input.agent = args.agent;
+            input.force = args.force.unwrap_or(false);
             let recorded = match &args.session {
                 Some(s) => handoff.record(&handoff.resolve(s)?, input)?,
                 None => handoff.start(args.title.as_deref().unwrap_or_default(), None, input)?,
@@ -445,6 +493,7 @@ impl Server {
             let id = handoff.resolve(&args.session)?;
             let mut input = Input::new(Kind::Implementation, args.body);
             input.range = args.range;
+            input.force = args.force.unwrap_or(false);
             let recorded = handoff.record(&id, input)?;
             index_own_write(&recorded);
             recorded_json(&recorded)
@@ -567,6 +616,7 @@ fn record_verdict(
     input.verdict = Some(parse_verdict(&args.verdict)?);
     input.findings = parse_findings(handoff, args.findings.as_deref())?;
     input.agent = args.agent;
+    input.force = args.force.unwrap_or(false);
     let recorded = handoff.record(&id, input)?;
     index_own_write(&recorded);
     recorded_json(&recorded)

@@ -22,8 +22,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use query::{
-    Filter, Hit, Listing, MATCH_END, MATCH_START, SessionError, SessionRow, SessionRowRef, Terms,
-    parse_terms,
+    Filter, Hit, Listing, MATCH_END, MATCH_START, SessionError, SessionRow, Terms, parse_terms,
 };
 pub use refresh::Stats;
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{Error, Index, Result};
 use crate::session::{Kind, SessionId, Status};
-use crate::views::rfc3339;
+use crate::views::{Summary, rfc3339};
 
 /// Marks the start of a match in a raw snippet (a private-use character no text contains).
 pub const MATCH_START: char = '\u{E000}';
@@ -62,8 +62,8 @@ impl Filter {
     }
 }
 
-/// One session as `list --json` prints it (the same fields as [`crate::views::Summary`]),
-/// serialized through [`SessionRowRef`], which alone names the JSON fields.
+/// One session's row of the index, owned (for callers that keep rows past the read); it is
+/// serialized as its borrowed form, [`Summary`], which alone names the JSON fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRow {
     /// Full session ID.
@@ -94,19 +94,19 @@ pub struct SessionRow {
 
 impl SessionRow {
     /// The row, borrowed.
-    pub fn as_ref(&self) -> SessionRowRef<'_> {
-        SessionRowRef {
+    pub fn as_ref(&self) -> Summary<'_> {
+        Summary {
             id: &self.id,
             title: &self.title,
             status: self.status.as_deref(),
             iteration: self.iteration,
-            created: &self.created,
-            updated: &self.updated,
+            created: self.created.as_str().into(),
+            updated: self.updated.as_str().into(),
             base: self.base.as_deref(),
             head: self.head.as_deref(),
             artifacts: self.artifacts,
             agents: self.agents.iter().map(|a| a.as_str().into()).collect(),
-            refname: &self.refname,
+            refname: self.refname.as_str().into(),
             tip: &self.tip,
         }
     }
@@ -121,38 +121,7 @@ impl Serialize for SessionRow {
     }
 }
 
-/// [`SessionRow`] borrowed from the index row being read: `list --json` writes each row without
-/// copying its text.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct SessionRowRef<'a> {
-    /// Full session ID.
-    pub id: &'a str,
-    /// Title.
-    pub title: &'a str,
-    /// Derived status.
-    pub status: Option<&'a str>,
-    /// Plan iteration.
-    pub iteration: u32,
-    /// Creation time.
-    pub created: &'a str,
-    /// Time of the latest artifact.
-    pub updated: &'a str,
-    /// Base commit recorded at planning.
-    pub base: Option<&'a str>,
-    /// Head of the latest recorded range.
-    pub head: Option<&'a str>,
-    /// Number of artifacts.
-    pub artifacts: usize,
-    /// Agents that contributed.
-    pub agents: Vec<std::borrow::Cow<'a, str>>,
-    /// The ref holding the session.
-    #[serde(rename = "ref")]
-    pub refname: &'a str,
-    /// The ref's tip.
-    pub tip: &'a str,
-}
-
-impl SessionRowRef<'_> {
+impl Summary<'_> {
     /// The row, owned.
     pub fn to_row(&self) -> SessionRow {
         SessionRow {
@@ -160,13 +129,13 @@ impl SessionRowRef<'_> {
             title: self.title.to_owned(),
             status: self.status.map(str::to_owned),
             iteration: self.iteration,
-            created: self.created.to_owned(),
-            updated: self.updated.to_owned(),
+            created: self.created.to_string(),
+            updated: self.updated.to_string(),
             base: self.base.map(str::to_owned),
             head: self.head.map(str::to_owned),
             artifacts: self.artifacts,
             agents: self.agents.iter().map(|a| a.to_string()).collect(),
-            refname: self.refname.to_owned(),
+            refname: self.refname.to_string(),
             tip: self.tip.to_owned(),
         }
     }
@@ -315,7 +284,7 @@ impl Index {
     pub fn list_each<E>(
         &self,
         filter: &Filter,
-        mut each: impl FnMut(&SessionRowRef<'_>) -> std::result::Result<(), E>,
+        mut each: impl FnMut(&Summary<'_>) -> std::result::Result<(), E>,
     ) -> Result<std::result::Result<(), E>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, title, status, iteration, created, updated, base, head, artifacts, agents, ref, tip
@@ -338,18 +307,18 @@ impl Index {
         let [status, agent, since, until, kind] = filter.params();
         let mut rows = stmt.query(rusqlite::params![status, agent, since, until, kind, limit])?;
         while let Some(r) = rows.next()? {
-            let row = SessionRowRef {
+            let row = Summary {
                 id: text(r, 0)?,
                 title: text(r, 1)?,
                 status: opt_borrowed(r, 2)?,
                 iteration: r.get(3)?,
-                created: text(r, 4)?,
-                updated: text(r, 5)?,
+                created: text(r, 4)?.into(),
+                updated: text(r, 5)?.into(),
                 base: opt_borrowed(r, 6)?,
                 head: opt_borrowed(r, 7)?,
                 artifacts: usize::try_from(r.get::<_, i64>(8)?).unwrap_or_default(),
                 agents: agents(text(r, 9)?),
-                refname: text(r, 10)?,
+                refname: text(r, 10)?.into(),
                 tip: text(r, 11)?,
             };
             if let Err(e) = each(&row) {

@@ -19,16 +19,19 @@ pub struct State {
     pub patterns: u32,
 }
 
-/// An artifact the state machine does not allow now.
+/// An artifact the state machine does not allow now. It carries the facts (what was refused,
+/// in which state); each front end says what to do instead in its own words (the next step
+/// from [`State::next_step`] and `--force` for a person, the next tool and `force` for an
+/// agent: see [`crate::error::Remedy`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot record {} {kind}: the session is {current}; {hint}", kind.article())]
+#[error("cannot record {} {kind}: the session is {}", kind.article(), state.describe())]
 pub struct TransitionError {
     /// The kind that was refused.
     pub kind: Kind,
-    /// The status it was refused in.
-    pub current: String,
-    /// What would be valid now.
-    pub hint: String,
+    /// The session's state when it was refused.
+    pub state: State,
+    /// The session (as the caller named it).
+    pub session: String,
 }
 
 impl State {
@@ -93,14 +96,15 @@ impl State {
         }
         Err(TransitionError {
             kind,
-            current: self
-                .status
-                .map_or_else(|| "not planned yet".to_owned(), |s| s.to_string()),
-            hint: format!(
-                "{}, or pass --force to record it anyway",
-                self.next_step(session)
-            ),
+            state: *self,
+            session: session.to_owned(),
         })
+    }
+
+    /// The status in words: its marker, or "not planned yet".
+    pub fn describe(&self) -> String {
+        self.status
+            .map_or_else(|| "not planned yet".to_owned(), |s| s.to_string())
     }
 
     /// The command that moves the session on from here, alone (for `--json`): `None` when
@@ -204,10 +208,15 @@ mod tests {
     fn invalid_transition_names_status_and_next_command() {
         let s = walk(&[(Kind::Plan, None)]);
         let err = s.check(Kind::Validation, "SESSION-X").unwrap_err();
-        let msg = err.to_string();
-        assert!(msg.contains("AWAITING_CODEX_REVIEW"), "{msg}");
-        assert!(msg.contains("git handoff review SESSION-X"), "{msg}");
-        assert!(msg.contains("--force"), "{msg}");
+        assert_eq!(
+            err.to_string(),
+            "cannot record a validation: the session is AWAITING_CODEX_REVIEW"
+        );
+        assert_eq!(err.state, s);
+        assert_eq!(
+            err.state.next_step(&err.session),
+            "next: git handoff review SESSION-X --verdict VERDICT"
+        );
         assert!(State::default().check(Kind::Review, "S").is_err());
     }
 

@@ -36,10 +36,9 @@ pub enum Error {
     /// The configuration could not be loaded.
     #[error(transparent)]
     Config(#[from] crate::config::Error),
-    /// The session has no commit to record (or the revisions given name none).
-    #[error(
-        "no commit to record for {session}: {why}; commit the work first (with the session current: git handoff start {session}), name the commits with --range (A..B, A^!, B ^X), or --force to record it anyway"
-    )]
+    /// The session has no commit to record (or the revisions given name none). What to do
+    /// about it is phrased by each front end ([`crate::error::Remedy::NameCommitsOrForce`]).
+    #[error("no commit to record for {session}: {why}")]
     NoCommits {
         /// The session.
         session: SessionId,
@@ -49,14 +48,14 @@ pub enum Error {
     /// A seed-format text of this kind names no session.
     #[error("{article} {kind} must name its session (**[SESSION-ID] ...** on its first line)", article = .0.article(), kind = .0)]
     NoSession(Kind),
-    /// A body that must not be empty was.
-    #[error("aborting: the {0} is empty (give it with -m, -F FILE or standard input)")]
+    /// A body that must not be empty was ([`crate::error::Remedy::GiveBody`]).
+    #[error("aborting: the {0} is empty")]
     EmptyBody(Kind),
     /// The title is empty.
     #[error("aborting: the title is empty")]
     EmptyTitle,
-    /// A review or validation without a verdict.
-    #[error("{article} {kind} needs a verdict: --verdict approve|approve-with-changes|request-changes|reject", article = .0.article(), kind = .0)]
+    /// A review or validation without a verdict ([`crate::error::Remedy::GiveVerdict`]).
+    #[error("{article} {kind} needs a verdict", article = .0.article(), kind = .0)]
     NoVerdict(Kind),
     /// Resolving a session failed.
     #[error(transparent)]
@@ -72,9 +71,10 @@ pub enum Error {
     /// `undo` cannot take the last artifact back.
     #[error("cannot undo: {0}")]
     Undo(store::Refusal),
-    /// A second `undo` in a row on a session, without `--force`.
+    /// A second `undo` in a row on a session, without forcing it
+    /// ([`crate::error::Remedy::ForceUndo`]).
     #[error(
-        "the last change to {id} was an undo already; taking back {article} {kind} too needs --force"
+        "the last change to {id} was an undo already; taking back {article} {kind} too needs forcing"
     , article = .kind.article())]
     UndoAgain {
         /// The session.
