@@ -269,7 +269,15 @@ fn an_unreachable_handoff_push_never_blocks_the_code_push() {
         ),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("warning"), "{}", run.stderr);
+    assert_eq!(
+        run.stderr.lines().last().unwrap(),
+        "handoff: warning: could not push the handoff data to nowhere (git push nowhere failed: \
+         fatal: 'nowhere' does not appear to be a git repository; Please make sure you have the \
+         correct access rights; and the repository exists.); your push goes on. Retry with: git \
+         handoff push nowhere",
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

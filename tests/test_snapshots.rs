@@ -3,7 +3,7 @@
 //! environment (`GIT_HANDOFF_RANDOMNESS_SEED`, `GIT_HANDOFF_NOW`, git's dates), so a change
 //! here is a change of contract: review it with `cargo insta review` and say so in the commit.
 
-use crate::common::{COMMANDS, TestEnv};
+use crate::common::{COMMANDS, Run, TestEnv};
 
 /// Replaces the temporary root (which differs per run) with `[ROOT]`.
 fn stable(env: &TestEnv, text: &str) -> String {
@@ -13,20 +13,32 @@ fn stable(env: &TestEnv, text: &str) -> String {
         .replace(root, "[ROOT]")
 }
 
-/// Runs `git handoff ARGS` in `repo`, expecting success, and snapshots its stdout as `name`.
+/// A run as its snapshot holds it, as jj's tests write theirs: stdout, then stderr when there
+/// is any, each ended by `[EOF]` (so a missing final newline shows), then the exit status.
+fn report(run: &Run) -> String {
+    let mut text = format!("{}[EOF]\n", run.stdout);
+    if !run.stderr.is_empty() {
+        text.push_str(&format!("------- stderr -------\n{}[EOF]\n", run.stderr));
+    }
+    text.push_str(&format!("[exit status: {}]\n", run.code));
+    text
+}
+
+/// Runs `git handoff ARGS` in `repo` and snapshots what it printed on both streams and how it
+/// exited as `name`.
 fn snapshot(env: &TestEnv, repo: &std::path::Path, name: &str, args: &[&str]) {
     let run = env.handoff(repo, args);
-    insta::assert_snapshot!(name.to_owned(), stable(env, run.ok()));
+    insta::assert_snapshot!(name.to_owned(), stable(env, &report(&run)));
 }
 
 #[test]
 fn help_of_every_command() {
     let env = TestEnv::new();
     let repo = env.repo("repo");
-    insta::assert_snapshot!("help", env.handoff(&repo, &["-h"]).ok());
+    insta::assert_snapshot!("help", report(&env.handoff(&repo, &["-h"])));
     for command in COMMANDS {
         let out = env.handoff(&repo, &[command, "-h"]);
-        insta::assert_snapshot!(format!("help_{command}"), out.ok());
+        insta::assert_snapshot!(format!("help_{command}"), report(&out));
     }
 }
 
@@ -157,10 +169,7 @@ fn status_in_each_state() {
     let repo = &clones[0];
     let status = |name: &str| {
         let run = env.handoff(repo, &["status"]);
-        insta::assert_snapshot!(
-            name.to_owned(),
-            stable(&env, &format!("{}--- stderr\n{}", run.ok(), run.stderr))
-        );
+        insta::assert_snapshot!(name.to_owned(), stable(&env, &report(&run)));
     };
     status("status_fresh");
     env.handoff(repo, &["init", "--no-hooks"]).ok();
@@ -171,4 +180,31 @@ fn status_in_each_state() {
     env.handoff(repo, &["abandon", &id, "-m", "done with it"])
         .ok();
     status("status_abandoned");
+}
+
+/// Refused steps: the error, the remedy in the command line's words (the next command and
+/// `--force`) and the exit code, together.
+#[test]
+fn refused_steps_say_what_comes_next() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let id = env.plan(&repo, "Refusals");
+    let snap = |name: &str, args: &[&str]| snapshot(&env, &repo, name, args);
+    snap(
+        "refused_validation",
+        &["validate", &id, "--verdict", "approve", "-m", "Too early"],
+    );
+    snap(
+        "refused_review_without_verdict",
+        &["review", &id, "-m", "No verdict"],
+    );
+    env.handoff(
+        &repo,
+        &["review", &id, "--verdict", "approve", "-m", "Fine"],
+    )
+    .ok();
+    snap(
+        "refused_implementation_without_commits",
+        &["implement", &id, "-m", "Nothing committed"],
+    );
 }
