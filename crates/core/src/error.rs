@@ -351,6 +351,16 @@ impl From<crate::sync::Error> for CommandError {
     }
 }
 
+impl From<crate::annotate::github::Error> for CommandError {
+    fn from(err: crate::annotate::github::Error) -> Self {
+        use crate::annotate::github::Error as E;
+        match err {
+            E::Unauthorized => Self::new(ErrorKind::Config, err),
+            _ => Self::new(ErrorKind::Remote, err),
+        }
+    }
+}
+
 impl From<crate::index::Error> for CommandError {
     fn from(err: crate::index::Error) -> Self {
         use crate::index::Error as E;

@@ -154,14 +154,7 @@ pub fn run(args: &AnnotateArgs) -> CommandResult {
             max_wait: std::time::Duration::from_secs(60),
         };
         let posted = crate::network::required()?
-            .post_review(settings, &selection)
-            .map_err(|e| {
-                let kind = match e {
-                    github::Error::Unauthorized => ErrorKind::Config,
-                    _ => ErrorKind::Remote,
-                };
-                CommandError::new(kind, e)
-            })?;
+            .post_review(settings, &selection)?;
         if args.json {
             ui::json(&posted)?;
         } else if posted.duplicate {
