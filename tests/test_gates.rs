@@ -258,3 +258,53 @@ fn an_agent_that_changed_nothing_after_a_block_may_stop() {
         ]
     );
 }
+
+/// An agent that `loop` starts has the gates installed too (a real Claude Code would run its
+/// Stop hook when it finishes the implementation): they stand aside, and the loop alone
+/// records and validates each step (before: the implementer's own Stop hook recorded and
+/// validated the work a second time, inside the loop's step).
+#[test]
+fn the_gates_of_an_agent_that_loop_started_stand_aside() {
+    let env = TestEnv::new();
+    let repo = setup(&env);
+    env.handoff(&repo, &["init", "--agents", "--no-hooks"]).ok();
+    let nested = env.path("nested-gate.out");
+    let wrapper = env.path("planner-with-gates.sh");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nprompt=$(cat)\nout=$(printf '%s' \"$prompt\" | {planner})\ncode=$?\n\
+             case \"$prompt\" in *\"CONTEXT FOR IMPLEMENTATION\"*)\n\
+             printf '%s' '{stop}' | {bin} hook agent-stop-gate >> {nested}\n\
+             printf 'DRIVEN=%s\\n' \"$GIT_HANDOFF_DRIVEN\" >> {nested}.env ;;\nesac\n\
+             printf '%s\\n' \"$out\"\nexit $code\n",
+            planner = env.path("planner.sh").display(),
+            stop = stop(false, "Done."),
+            bin = crate::common::BIN,
+            nested = nested.display(),
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = std::fs::read_to_string(repo.join(".handoff.toml")).unwrap();
+    std::fs::write(
+        repo.join(".handoff.toml"),
+        config.replace(
+            &env.path("planner.sh").display().to_string(),
+            &wrapper.display().to_string(),
+        ),
+    )
+    .unwrap();
+    let run = env.handoff(
+        &repo,
+        &["loop", "-t", "Rate limiting", "-m", "Add a limiter."],
+    );
+    let id = run.ok().trim().to_owned();
+    assert_eq!(
+        std::fs::read_to_string(format!("{}.env", nested.display())).unwrap(),
+        "DRIVEN=1\nDRIVEN=1\n"
+    );
+    assert_eq!(std::fs::read_to_string(&nested).unwrap(), "");
+    assert_eq!(timeline(&env, &repo, &id), crate::test_loop::FULL_LOOP);
+}

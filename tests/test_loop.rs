@@ -89,7 +89,7 @@ pub(crate) fn timeline(env: &TestEnv, repo: &Path, id: &str) -> Vec<String> {
         .collect()
 }
 
-const FULL_LOOP: [&str; 8] = [
+pub(crate) const FULL_LOOP: [&str; 8] = [
     "plan",
     "review request-changes",
     "plan",

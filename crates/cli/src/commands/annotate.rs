@@ -153,8 +153,7 @@ pub fn run(args: &AnnotateArgs) -> CommandResult {
             pr,
             max_wait: std::time::Duration::from_secs(60),
         };
-        let posted = crate::network::required()?
-            .post_review(settings, &selection)?;
+        let posted = crate::network::required()?.post_review(settings, &selection)?;
         if args.json {
             ui::json(&posted)?;
         } else if posted.duplicate {

@@ -86,6 +86,11 @@ pub fn run(args: &HookArgs) -> CommandResult {
 /// decision as Claude Code's hook JSON on standard output (README, "Gates inside the agents").
 /// A gate that cannot run lets the agent go on and says why: it never traps an agent.
 fn agent_gate(gate: &str) -> CommandResult {
+    // An agent that git-handoff itself started: the run that started it records and reviews
+    // the step, so its own gates stand aside.
+    if std::env::var_os(git_handoff::workflow::agent::DRIVEN_ENV).is_some() {
+        return Ok(());
+    }
     let input = crate::body::read_bounded(std::io::stdin(), "the hook's input")
         .ok()
         .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())

@@ -448,6 +448,13 @@ enum Problem {
     Garbage(String),
 }
 
+/// Set in the environment of every agent git-handoff starts (`run`, `loop`, the gates): the
+/// agent's own hooks, which `init --agents` installed, then leave the step to the run that
+/// started it instead of gating it again (a Stop hook in an implementer that `loop` runs would
+/// otherwise validate the work a second time, and a reviewer started by a gate would gate its
+/// own review).
+pub const DRIVEN_ENV: &str = "GIT_HANDOFF_DRIVEN";
+
 fn spawn_and_wait(
     program: &str,
     args: &[String],
@@ -456,7 +463,10 @@ fn spawn_and_wait(
     waiting: &mut dyn FnMut(Duration),
 ) -> Result<Output, Error> {
     let mut command = Command::new(program);
-    command.args(args).current_dir(&options.work_dir);
+    command
+        .args(args)
+        .current_dir(&options.work_dir)
+        .env(DRIVEN_ENV, "1");
     crate::process::run(
         command,
         Some(prompt.as_bytes().to_vec()),
