@@ -55,10 +55,40 @@ fn init_agents_installs_the_gates_once_and_uninstall_takes_only_them_back() {
         installed["hooks"]["PreToolUse"][0]["matcher"],
         "ExitPlanMode"
     );
-    env.handoff(&repo, &["init", "--uninstall"]).ok();
+    // Codex: what a conversation is told; no Stop gate while Codex reviews.
+    let codex = || -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(repo.join(".codex/hooks.json")).unwrap())
+            .unwrap()
+    };
+    assert_eq!(
+        codex(),
+        serde_json::json!({"hooks": {"SessionStart": [{"matcher": "startup|resume|clear",
+            "hooks": [{"type": "command", "command": "git handoff hook agent-session-start"}]}]}})
+    );
+    // Where Codex implements, it is validated before it stops; and not once roles swap back.
+    env.handoff(&repo, &["config", "agents.planner", "codex"])
+        .ok();
+    env.handoff(&repo, &["init", "--agents", "--no-hooks"]).ok();
+    assert_eq!(
+        codex()["hooks"]["Stop"],
+        serde_json::json!([{"hooks": [{"type": "command",
+            "command": "git handoff hook agent-stop-gate", "timeout": 900}]}])
+    );
+    env.handoff(&repo, &["config", "agents.planner", "claude"])
+        .ok();
+    env.handoff(&repo, &["init", "--agents", "--no-hooks"]).ok();
+    assert!(codex()["hooks"].get("Stop").is_none(), "{}", codex());
+    let excluded = std::fs::read_to_string(repo.join(".git/info/exclude")).unwrap();
+    assert!(
+        excluded.lines().any(|l| l == "/.codex/hooks.json"),
+        "{excluded}"
+    );
+    let run = env.handoff(&repo, &["init", "--uninstall"]);
+    assert_eq!(run.ok(), "", "{}", run.stderr);
     let left = settings();
     assert!(left.get("hooks").is_none(), "{left}");
     assert_eq!(left["permissions"]["allow"][0], "mcp__git-handoff");
+    assert_eq!(codex(), serde_json::json!({}));
 }
 
 #[test]

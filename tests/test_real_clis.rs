@@ -194,6 +194,18 @@ fn claude(env: &TestEnv, repo: &Path, stub: &ModelStub, prompt: &str) -> Run {
 /// Runs the real `codex exec` in `repo` against the stand-in, with the model provider pointed
 /// at it and the MCP server registered exactly as `init --agents` printed it.
 fn codex(env: &TestEnv, repo: &Path, stub: &ModelStub, server_table: &str, prompt: &str) -> Run {
+    codex_with(env, repo, stub, server_table, &[], prompt)
+}
+
+/// [`codex`] with more arguments for `codex exec`.
+fn codex_with(
+    env: &TestEnv,
+    repo: &Path,
+    stub: &ModelStub,
+    server_table: &str,
+    extra: &[&str],
+    prompt: &str,
+) -> Run {
     let home = env.path("codex-home");
     std::fs::create_dir_all(&home).unwrap();
     std::fs::write(
@@ -213,7 +225,9 @@ fn codex(env: &TestEnv, repo: &Path, stub: &ModelStub, server_table: &str, promp
             .env("STUB_KEY", "dummy-key")
             // Plain function tools (deferred behind tool_search), not the default model's
             // code mode.
-            .args(["exec", "-m", "gpt-5.5", "--skip-git-repo-check", prompt])
+            .args(["exec", "-m", "gpt-5.5", "--skip-git-repo-check"])
+            .args(extra)
+            .arg(prompt)
             .output()
             .unwrap(),
     )
@@ -501,6 +515,48 @@ fn claude_is_told_the_current_session_when_it_starts() {
         &serde_json::json!({"anthropic": [{"text": "Noted."}]}),
     );
     let run = claude(&env, &repo, &stub, "Which session is current?");
+    run.ok();
+    let requests = std::fs::read_to_string(stub.state.join("requests.jsonl")).unwrap();
+    assert!(requests.contains(&id), "the model was not told the session");
+    assert!(
+        requests.contains("AWAITING_CODEX_REVIEW"),
+        "the model was not told its status"
+    );
+    let short = id.split('-').nth(2).unwrap();
+    assert!(
+        requests.contains(&format!("git handoff review {short}")),
+        "the model was not told the next step"
+    );
+}
+
+/// A session start in the real Codex receives the current session's status too: the hook
+/// `init --agents` writes to .codex/hooks.json, run once the project is trusted and the hook
+/// vetted (here `--dangerously-bypass-hook-trust`, the flag for vetted automation).
+#[test]
+fn codex_is_told_the_current_session_when_it_starts() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    env.handoff(&repo, &["init", "--agents", "--no-hooks"]).ok();
+    let id = env.plan(&repo, "Rate limiting");
+    env.handoff(&repo, &["start", &id]).ok();
+    let stub = ModelStub::start(
+        &env,
+        "stub",
+        &serde_json::json!({"openai": [{"text": "Noted."}]}),
+    );
+    let canonical = std::fs::canonicalize(&repo).unwrap();
+    let trusted = format!(
+        "[projects.\"{}\"]\ntrust_level = \"trusted\"\n",
+        canonical.display()
+    );
+    let run = codex_with(
+        &env,
+        &repo,
+        &stub,
+        &trusted,
+        &["--dangerously-bypass-hook-trust"],
+        "Which session is current?",
+    );
     run.ok();
     let requests = std::fs::read_to_string(stub.state.join("requests.jsonl")).unwrap();
     assert!(requests.contains(&id), "the model was not told the session");

@@ -13,8 +13,9 @@ use git_handoff::init;
 /// it is absent, and installs the pre-push, post-rewrite and prepare-commit-msg hooks in the
 /// hooks directory git uses (core.hooksPath respected), between '# BEGIN git-handoff' /
 /// '# END git-handoff' lines so existing hooks keep working (other hooks are chained). With
-/// --agents, also registers the MCP server with Claude Code (.mcp.json), prints the Codex entry
-/// and installs the git-handoff skill for both agents.
+/// --agents, also registers the MCP server with Claude Code (.mcp.json), installs the gates in
+/// both agents' project settings, prints the Codex entry and installs the git-handoff skill for
+/// both agents.
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
     /// Do not install the git hooks
@@ -23,8 +24,9 @@ pub struct InitArgs {
     /// Remove our blocks from the hooks (and nothing else)
     #[arg(long, conflicts_with = "no_hooks")]
     pub uninstall: bool,
-    /// Also set up the agents: .mcp.json and a permission rule in .claude/settings.local.json
-    /// for Claude Code, the skill for Claude and Codex, and the Codex MCP entry (printed)
+    /// Also set up the agents: .mcp.json, a permission rule and the gates in
+    /// .claude/settings.local.json for Claude Code, the gates in .codex/hooks.json for Codex,
+    /// the skill for both, and the Codex MCP entry (printed)
     #[arg(long, conflicts_with = "uninstall")]
     pub agents: bool,
     /// The name the MCP server is registered under; byterover-mcp runs the seed skill
@@ -91,7 +93,8 @@ pub fn run(args: &InitArgs) -> CommandResult {
         git_handoff::hooks::install::install(&dir)?
     };
     let agents = if args.agents {
-        init::install_agents(&handoff.repo, &args.server_name)?
+        let codex_implements = handoff.config.agents.planner == "codex";
+        init::install_agents(&handoff.repo, &args.server_name, codex_implements)?
     } else {
         Vec::new()
     };
@@ -127,6 +130,10 @@ pub fn run(args: &InitArgs) -> CommandResult {
             "Claude Code: .mcp.json registers the server and {} allows its tools (scripts: claude -p {})",
             init::CLAUDE_LOCAL_SETTINGS,
             init::claude_allowed_tools(&args.server_name)
+        ));
+        ui::status(&format!(
+            "Codex: {} holds its gates, which Codex runs once this project is trusted and the hooks reviewed (/hooks in codex; codex exec --dangerously-bypass-hook-trust for vetted automation)",
+            init::CODEX_HOOKS_FILE
         ));
         ui::status("Codex: add this table to its configuration:");
         crate::ui::err_write(&format!("\n{}\n", init::codex_entry(&args.server_name)));

@@ -130,10 +130,18 @@ pub fn claude_allowed_tools(server: &str) -> String {
 /// settings, which stay out of git.
 pub const CLAUDE_LOCAL_SETTINGS: &str = ".claude/settings.local.json";
 
-/// The gates `init --agents` installs as Claude Code hooks (event, matcher, command, timeout
-/// in seconds): what a new conversation is told, the plan review before leaving plan mode, the
-/// validation before stopping (README, "Gates inside the agents").
-pub const CLAUDE_HOOKS: [(&str, Option<&str>, &str, Option<u64>); 3] = [
+/// One agent hook: event, matcher, command, timeout in seconds.
+pub type AgentHook = (
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    Option<u64>,
+);
+
+/// The gates `init --agents` installs as Claude Code hooks: what a new conversation is told,
+/// the plan review before leaving plan mode, the validation before stopping (README, "Gates
+/// inside the agents").
+pub const CLAUDE_HOOKS: [AgentHook; 3] = [
     (
         "SessionStart",
         Some("startup|resume|clear|compact"),
@@ -148,6 +156,27 @@ pub const CLAUDE_HOOKS: [(&str, Option<&str>, &str, Option<u64>); 3] = [
     ),
     ("Stop", None, "git handoff hook agent-stop-gate", Some(900)),
 ];
+
+/// Where Codex reads a project's hooks: in the same shape as Claude Code's settings, and run
+/// once the project is trusted and each hook reviewed (`/hooks` in Codex). Kept out of git, as
+/// Claude Code's local settings are.
+pub const CODEX_HOOKS_FILE: &str = ".codex/hooks.json";
+
+/// The gates `init --agents` installs as Codex hooks. What a new conversation is told, always;
+/// the validation before stopping only where Codex implements (`[agents] planner = "codex"`):
+/// in the default roles Codex's turns are reviews, which nothing validates.
+pub fn codex_hooks(codex_implements: bool) -> Vec<AgentHook> {
+    let mut hooks = vec![(
+        "SessionStart",
+        Some("startup|resume|clear"),
+        "git handoff hook agent-session-start",
+        None,
+    )];
+    if codex_implements {
+        hooks.push(CLAUDE_HOOKS[2]);
+    }
+    hooks
+}
 
 /// What `init --agents` did to one file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -179,10 +208,15 @@ pub enum AgentsError {
 
 /// Registers the MCP server with Claude Code under `server` (`.mcp.json`, merged: other
 /// servers and an existing entry of someone else's under that name are kept), allows its tools
-/// and installs the gates ([`CLAUDE_HOOKS`]) in `.claude/settings.local.json` (merged, and kept
-/// out of git through `.git/info/exclude`), and installs the skill for both agents (an existing
-/// different file is kept).
-pub fn install_agents(repo: &Repo, server: &str) -> Result<Vec<AgentFile>, AgentsError> {
+/// and installs the gates ([`CLAUDE_HOOKS`]) in `.claude/settings.local.json` and Codex's
+/// ([`codex_hooks`]) in `.codex/hooks.json` (both merged, and kept out of git through
+/// `.git/info/exclude`), and installs the skill for both agents (an existing different file is
+/// kept).
+pub fn install_agents(
+    repo: &Repo,
+    server: &str,
+    codex_implements: bool,
+) -> Result<Vec<AgentFile>, AgentsError> {
     let work = repo.work_dir().ok_or(AgentsError::NoWorkTree)?;
     let io = |path: &str| {
         let path = path.to_owned();
@@ -221,38 +255,23 @@ pub fn install_agents(repo: &Repo, server: &str) -> Result<Vec<AgentFile>, Agent
                 allow.push(rule.clone());
                 changed = true;
             }
-            let hooks = object_at(root, "hooks")?;
-            for (event, matcher, command, timeout) in CLAUDE_HOOKS {
-                let groups = hooks
-                    .entry(event)
-                    .or_insert_with(|| serde_json::json!([]))
-                    .as_array_mut()
-                    .ok_or(Kept)?;
-                let ours = |group: &serde_json::Value| {
-                    group["hooks"]
-                        .as_array()
-                        .is_some_and(|hs| hs.iter().any(|h| h["command"] == command))
-                };
-                if groups.iter().any(ours) {
-                    continue;
-                }
-                let mut hook = serde_json::json!({"type": "command", "command": command});
-                if let Some(timeout) = timeout {
-                    hook["timeout"] = timeout.into();
-                }
-                let mut group = serde_json::json!({"hooks": [hook]});
-                if let Some(matcher) = matcher {
-                    group["matcher"] = matcher.into();
-                }
-                groups.push(group);
-                changed = true;
-            }
-            Ok(changed)
+            Ok(add_hooks(root, &CLAUDE_HOOKS)? | changed)
         },
     )?;
     exclude_locally(repo, CLAUDE_LOCAL_SETTINGS).map_err(io(".git/info/exclude"))?;
     done.push(AgentFile {
         path: CLAUDE_LOCAL_SETTINGS.to_owned(),
+        action,
+    });
+    let codex = codex_hooks(codex_implements);
+    let action = merge_json(&work.join(CODEX_HOOKS_FILE), CODEX_HOOKS_FILE, |root| {
+        // A Stop gate from when Codex implemented goes when it no longer does.
+        let removed = remove_hooks(root, &CLAUDE_HOOKS[2..])?;
+        Ok(add_hooks(root, &codex)? | removed)
+    })?;
+    exclude_locally(repo, CODEX_HOOKS_FILE).map_err(io(".git/info/exclude"))?;
+    done.push(AgentFile {
+        path: CODEX_HOOKS_FILE.to_owned(),
         action,
     });
     for rel in SKILL_PATHS {
@@ -276,56 +295,104 @@ pub fn install_agents(repo: &Repo, server: &str) -> Result<Vec<AgentFile>, Agent
     Ok(done)
 }
 
-/// Removes the gates `init --agents` installed from `.claude/settings.local.json` (only our
-/// hook groups; the permission rule and everything else stay). `None` without the file.
-pub fn uninstall_agent_hooks(repo: &Repo) -> Result<Option<AgentFile>, AgentsError> {
+/// Removes the gates `init --agents` installed from `.claude/settings.local.json` and
+/// `.codex/hooks.json` (only our hook groups; the permission rule and everything else stay).
+/// One entry per file that exists.
+pub fn uninstall_agent_hooks(repo: &Repo) -> Result<Vec<AgentFile>, AgentsError> {
     let Some(work) = repo.work_dir() else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
-    let path = work.join(CLAUDE_LOCAL_SETTINGS);
-    if !path.exists() {
-        return Ok(None);
+    let mut done = Vec::new();
+    for (rel, hooks) in [
+        (CLAUDE_LOCAL_SETTINGS, CLAUDE_HOOKS.to_vec()),
+        (CODEX_HOOKS_FILE, codex_hooks(true)),
+    ] {
+        let path = work.join(rel);
+        if !path.exists() {
+            continue;
+        }
+        let action = merge_json(&path, rel, |root| remove_hooks(root, &hooks))?;
+        done.push(AgentFile {
+            path: rel.to_owned(),
+            action: if action == "updated" {
+                "removed"
+            } else {
+                action
+            },
+        });
     }
-    let action = merge_json(&path, CLAUDE_LOCAL_SETTINGS, |root| {
-        let Some(hooks) = root
-            .get_mut("hooks")
-            .and_then(serde_json::Value::as_object_mut)
-        else {
-            return Ok(false);
-        };
-        let ours = |group: &serde_json::Value| {
-            group["hooks"].as_array().is_some_and(|hs| {
-                hs.iter()
-                    .any(|h| CLAUDE_HOOKS.iter().any(|(_, _, c, _)| h["command"] == *c))
-            })
-        };
-        let mut changed = false;
-        for (event, ..) in CLAUDE_HOOKS {
-            if let Some(groups) = hooks
-                .get_mut(event)
-                .and_then(serde_json::Value::as_array_mut)
-            {
-                let before = groups.len();
-                groups.retain(|g| !ours(g));
-                changed |= groups.len() != before;
-                if groups.is_empty() {
-                    hooks.remove(event);
-                }
+    Ok(done)
+}
+
+/// Adds each of `hooks` to the `hooks` object of an agent's settings, unless a group of it is
+/// there already (one with the same command under the event). Whether anything was added.
+fn add_hooks(
+    root: &mut serde_json::Map<String, serde_json::Value>,
+    hooks: &[AgentHook],
+) -> Result<bool, Kept> {
+    let table = object_at(root, "hooks")?;
+    let mut changed = false;
+    for &(event, matcher, command, timeout) in hooks {
+        let groups = table
+            .entry(event)
+            .or_insert_with(|| serde_json::json!([]))
+            .as_array_mut()
+            .ok_or(Kept)?;
+        if groups.iter().any(|g| runs(g, command)) {
+            continue;
+        }
+        let mut hook = serde_json::json!({"type": "command", "command": command});
+        if let Some(timeout) = timeout {
+            hook["timeout"] = timeout.into();
+        }
+        let mut group = serde_json::json!({"hooks": [hook]});
+        if let Some(matcher) = matcher {
+            group["matcher"] = matcher.into();
+        }
+        groups.push(group);
+        changed = true;
+    }
+    Ok(changed)
+}
+
+/// Removes the groups that run one of `hooks`' commands from an agent's settings, and the
+/// events and the `hooks` object they leave empty. Whether anything was removed.
+fn remove_hooks(
+    root: &mut serde_json::Map<String, serde_json::Value>,
+    hooks: &[AgentHook],
+) -> Result<bool, Kept> {
+    let Some(table) = root
+        .get_mut("hooks")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return Ok(false);
+    };
+    let ours = |group: &serde_json::Value| hooks.iter().any(|&(_, _, c, _)| runs(group, c));
+    let mut changed = false;
+    for &(event, ..) in hooks {
+        if let Some(groups) = table
+            .get_mut(event)
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            let before = groups.len();
+            groups.retain(|g| !ours(g));
+            changed |= groups.len() != before;
+            if groups.is_empty() {
+                table.remove(event);
             }
         }
-        if hooks.is_empty() {
-            root.remove("hooks");
-        }
-        Ok(changed)
-    })?;
-    Ok(Some(AgentFile {
-        path: CLAUDE_LOCAL_SETTINGS.to_owned(),
-        action: if action == "updated" {
-            "removed"
-        } else {
-            action
-        },
-    }))
+    }
+    if table.is_empty() {
+        root.remove("hooks");
+    }
+    Ok(changed)
+}
+
+/// Whether a hook group runs `command`.
+fn runs(group: &serde_json::Value, command: &str) -> bool {
+    group["hooks"]
+        .as_array()
+        .is_some_and(|hs| hs.iter().any(|h| h["command"] == command))
 }
 
 /// A JSON file someone else's content must be kept in as it is.
