@@ -570,3 +570,133 @@ fn codex_is_told_the_current_session_when_it_starts() {
         "the model was not told the next step"
     );
 }
+
+/// What the scripted Codex answers for a validation (`codex exec --output-schema`): one
+/// finding asking for a second limit, or none.
+fn codex_validation(correct: bool) -> serde_json::Value {
+    let answer = if correct {
+        serde_json::json!({"findings": [], "overall_correctness": "patch is correct",
+            "overall_explanation": "Both limits are there.", "overall_confidence_score": 0.9})
+    } else {
+        serde_json::json!({"findings": [{"title": "[P1] Add a second limit",
+            "body": "One limit is not enough.", "confidence_score": 0.9, "priority": 1,
+            "code_location": {"absolute_file_path": "app.txt",
+                              "line_range": {"start": 1, "end": 1}}}],
+            "overall_correctness": "patch is incorrect",
+            "overall_explanation": "A second limit is missing.",
+            "overall_confidence_score": 0.9})
+    };
+    serde_json::json!({"text": answer.to_string()})
+}
+
+/// The Stop gate with both real CLIs: Claude Code edits and tries to stop; its Stop hook
+/// (installed by `init --agents`) commits, records the implementation and has the real Codex
+/// validate the diff; Codex asks for a second limit, Claude is blocked with the finding, fixes
+/// it, stops again, Codex approves and the session is COMPLETE, every round in git.
+#[test]
+fn claude_is_validated_by_codex_before_it_stops() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    env.handoff(&repo, &["init", "--agents", "--no-hooks"]).ok();
+    let id = env.plan(&repo, "Rate limiting");
+    env.handoff(
+        &repo,
+        &["review", &id, "--verdict", "approve", "-m", "Fine."],
+    )
+    .ok();
+    env.handoff(&repo, &["start", &id]).ok();
+    let app = std::fs::canonicalize(&repo).unwrap().join("app.txt");
+    let app = app.to_str().unwrap();
+    let stub = ModelStub::start(
+        &env,
+        "stub",
+        &serde_json::json!({
+            "anthropic": [
+                {"tool": "Write", "input": {"file_path": app, "content": "limit\n"}},
+                {"text": "Added a limit."},
+                {"tool": "Write", "input": {"file_path": app, "content": "limit\nlimit\n"}},
+                {"text": "Added the second limit."}
+            ],
+            "openai": [codex_validation(false), codex_validation(true)]
+        }),
+    );
+    // Codex, started by the gate inside Claude's hook, finds its stand-in through CODEX_HOME.
+    let codex_home = env.path("codex-home");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    std::fs::write(
+        codex_home.join("config.toml"),
+        format!(
+            "model_provider = \"stub\"\nmodel = \"gpt-5.5\"\n\n[model_providers.stub]\nname = \"stub\"\nbase_url = \"http://127.0.0.1:{}/v1\"\nwire_api = \"responses\"\nenv_key = \"STUB_KEY\"\nrequest_max_retries = 0\nstream_max_retries = 0\n",
+            stub.port
+        ),
+    )
+    .unwrap();
+    let home = env.path("claude-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut path = vec![node_clis()];
+    path.extend(std::env::split_paths(&agent_path()));
+    let run = Run::from(
+        env.command(node_clis().join("claude").to_str().unwrap(), &repo)
+            .env("PATH", std::env::join_paths(path).unwrap())
+            .env("HOME", &home)
+            .env("CODEX_HOME", &codex_home)
+            .env("STUB_KEY", "dummy-key")
+            .env(
+                "ANTHROPIC_BASE_URL",
+                format!("http://127.0.0.1:{}", stub.port),
+            )
+            .env("ANTHROPIC_API_KEY", "dummy-key")
+            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+            .env("DISABLE_TELEMETRY", "1")
+            .env("DISABLE_AUTOUPDATER", "1")
+            .env("DISABLE_ERROR_REPORTING", "1")
+            .args(["-p", "Implement the plan.", "--output-format", "json"])
+            .args(["--permission-mode", "acceptEdits"])
+            .output()
+            .unwrap(),
+    );
+    run.ok();
+    // Claude was told the finding, and went on.
+    let requests = std::fs::read_to_string(stub.state.join("requests.jsonl")).unwrap();
+    assert!(
+        requests.contains("Add a second limit"),
+        "Claude was not told the finding"
+    );
+    let show = env.handoff(&repo, &["show", &id, "--json"]).json();
+    let timeline: Vec<String> = show["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {}",
+                a["kind"].as_str().unwrap(),
+                a["verdict"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    assert_eq!(
+        timeline,
+        [
+            "plan -",
+            "review approve",
+            "implementation -",
+            "validation request-changes",
+            "implementation -",
+            "validation approve"
+        ],
+        "{show}"
+    );
+    assert_eq!(show["status"], "COMPLETE");
+    assert_eq!(show["timeline"][2]["body"], "Added a limit.", "{show}");
+    assert_eq!(
+        std::fs::read_to_string(repo.join("app.txt")).unwrap(),
+        "limit\nlimit\n"
+    );
+    let log = env.git_ok(&repo, &["log", "--format=%B%x00", "HEAD"]);
+    assert_eq!(
+        log.matches(&format!("Handoff-Session: {id}")).count(),
+        2,
+        "{log}"
+    );
+}
