@@ -571,20 +571,77 @@ fn codex_is_told_the_current_session_when_it_starts() {
     );
 }
 
-/// What the scripted Codex answers for a validation (`codex exec --output-schema`): one
-/// finding asking for a second limit, or none.
-fn codex_validation(correct: bool) -> serde_json::Value {
-    let answer = if correct {
-        serde_json::json!({"findings": [], "overall_correctness": "patch is correct",
-            "overall_explanation": "Both limits are there.", "overall_confidence_score": 0.9})
-    } else {
-        serde_json::json!({"findings": [{"title": "[P1] Add a second limit",
-            "body": "One limit is not enough.", "confidence_score": 0.9, "priority": 1,
+/// A command in `repo` whose environment reaches both real CLIs and their stand-in, as one
+/// started by the other (a gate's reviewer inside Claude's hook, or `loop`) finds them:
+/// `codex` and `claude` on PATH beside git-handoff, Codex's configuration in CODEX_HOME naming
+/// the stand-in, Claude's variables.
+fn both_clis(
+    env: &TestEnv,
+    repo: &Path,
+    stub: &ModelStub,
+    program: &Path,
+) -> std::process::Command {
+    let codex_home = env.path("codex-home");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    std::fs::write(
+        codex_home.join("config.toml"),
+        format!(
+            "model_provider = \"stub\"\nmodel = \"gpt-5.5\"\n\n[model_providers.stub]\nname = \"stub\"\nbase_url = \"http://127.0.0.1:{}/v1\"\nwire_api = \"responses\"\nenv_key = \"STUB_KEY\"\nrequest_max_retries = 0\nstream_max_retries = 0\n",
+            stub.port
+        ),
+    )
+    .unwrap();
+    let home = env.path("claude-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut path = vec![node_clis()];
+    path.extend(std::env::split_paths(&agent_path()));
+    let mut command = env.command(program.to_str().unwrap(), repo);
+    command
+        .env("PATH", std::env::join_paths(path).unwrap())
+        .env("HOME", &home)
+        .env("CODEX_HOME", &codex_home)
+        .env("STUB_KEY", "dummy-key")
+        .env(
+            "ANTHROPIC_BASE_URL",
+            format!("http://127.0.0.1:{}", stub.port),
+        )
+        .env("ANTHROPIC_API_KEY", "dummy-key")
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .env("DISABLE_TELEMETRY", "1")
+        .env("DISABLE_AUTOUPDATER", "1")
+        .env("DISABLE_ERROR_REPORTING", "1");
+    command
+}
+
+/// The kinds and verdicts of a session's artifacts, in order (`-` for none).
+fn timeline_of(show: &serde_json::Value) -> Vec<String> {
+    show["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {}",
+                a["kind"].as_str().unwrap(),
+                a["verdict"].as_str().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+/// What the scripted Codex answers for a review or a validation (`codex exec
+/// --output-schema`): no finding, or one asking for `change`.
+fn codex_verdict(change: Option<&str>) -> serde_json::Value {
+    let answer = match change {
+        None => serde_json::json!({"findings": [], "overall_correctness": "patch is correct",
+            "overall_explanation": "Looks right.", "overall_confidence_score": 0.9}),
+        Some(change) => serde_json::json!({"findings": [{"title": format!("[P1] {change}"),
+            "body": "It is needed.", "confidence_score": 0.9, "priority": 1,
             "code_location": {"absolute_file_path": "app.txt",
                               "line_range": {"start": 1, "end": 1}}}],
             "overall_correctness": "patch is incorrect",
-            "overall_explanation": "A second limit is missing.",
-            "overall_confidence_score": 0.9})
+            "overall_explanation": format!("{change}, please."),
+            "overall_confidence_score": 0.9}),
     };
     serde_json::json!({"text": answer.to_string()})
 }
@@ -617,39 +674,11 @@ fn claude_is_validated_by_codex_before_it_stops() {
                 {"tool": "Write", "input": {"file_path": app, "content": "limit\nlimit\n"}},
                 {"text": "Added the second limit."}
             ],
-            "openai": [codex_validation(false), codex_validation(true)]
+            "openai": [codex_verdict(Some("Add a second limit")), codex_verdict(None)]
         }),
     );
-    // Codex, started by the gate inside Claude's hook, finds its stand-in through CODEX_HOME.
-    let codex_home = env.path("codex-home");
-    std::fs::create_dir_all(&codex_home).unwrap();
-    std::fs::write(
-        codex_home.join("config.toml"),
-        format!(
-            "model_provider = \"stub\"\nmodel = \"gpt-5.5\"\n\n[model_providers.stub]\nname = \"stub\"\nbase_url = \"http://127.0.0.1:{}/v1\"\nwire_api = \"responses\"\nenv_key = \"STUB_KEY\"\nrequest_max_retries = 0\nstream_max_retries = 0\n",
-            stub.port
-        ),
-    )
-    .unwrap();
-    let home = env.path("claude-home");
-    std::fs::create_dir_all(&home).unwrap();
-    let mut path = vec![node_clis()];
-    path.extend(std::env::split_paths(&agent_path()));
     let run = Run::from(
-        env.command(node_clis().join("claude").to_str().unwrap(), &repo)
-            .env("PATH", std::env::join_paths(path).unwrap())
-            .env("HOME", &home)
-            .env("CODEX_HOME", &codex_home)
-            .env("STUB_KEY", "dummy-key")
-            .env(
-                "ANTHROPIC_BASE_URL",
-                format!("http://127.0.0.1:{}", stub.port),
-            )
-            .env("ANTHROPIC_API_KEY", "dummy-key")
-            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-            .env("DISABLE_TELEMETRY", "1")
-            .env("DISABLE_AUTOUPDATER", "1")
-            .env("DISABLE_ERROR_REPORTING", "1")
+        both_clis(&env, &repo, &stub, &node_clis().join("claude"))
             .args(["-p", "Implement the plan.", "--output-format", "json"])
             .args(["--permission-mode", "acceptEdits"])
             .output()
@@ -663,20 +692,8 @@ fn claude_is_validated_by_codex_before_it_stops() {
         "Claude was not told the finding"
     );
     let show = env.handoff(&repo, &["show", &id, "--json"]).json();
-    let timeline: Vec<String> = show["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            format!(
-                "{} {}",
-                a["kind"].as_str().unwrap(),
-                a["verdict"].as_str().unwrap_or("-")
-            )
-        })
-        .collect();
     assert_eq!(
-        timeline,
+        timeline_of(&show),
         [
             "plan -",
             "review approve",
@@ -698,5 +715,82 @@ fn claude_is_validated_by_codex_before_it_stops() {
         log.matches(&format!("Handoff-Session: {id}")).count(),
         2,
         "{log}"
+    );
+}
+
+/// `git handoff loop` with both real CLIs and scripted models: Claude plans, Codex asks for a
+/// fallback, Claude revises, Codex approves; Claude implements, Codex asks for a second limit
+/// (the finding reaches Claude's next prompt), Claude fixes, Codex approves: COMPLETE.
+#[test]
+fn loop_drives_the_real_claude_and_codex_to_complete() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    let app = std::fs::canonicalize(&repo).unwrap().join("app.txt");
+    let app = app.to_str().unwrap();
+    let stub = ModelStub::start(
+        &env,
+        "stub",
+        &serde_json::json!({
+            "anthropic": [
+                {"text": "## Plan\n\nBucket per user."},
+                {"text": "## Plan\n\nBucket per user, with a Redis fallback."},
+                {"tool": "Write", "input": {"file_path": app, "content": "limit\n"}},
+                {"text": "Added the limiter."},
+                {"tool": "Write", "input": {"file_path": app, "content": "limit\nlimit\n"}},
+                {"text": "Added the second limit."}
+            ],
+            "openai": [
+                codex_verdict(Some("Add a fallback")),
+                codex_verdict(None),
+                codex_verdict(Some("Add a second limit")),
+                codex_verdict(None)
+            ]
+        }),
+    );
+    let run = Run::from(
+        both_clis(&env, &repo, &stub, Path::new(BIN))
+            .args(["loop", "-t", "Rate limiting", "-m", "Add a rate limiter."])
+            .output()
+            .unwrap(),
+    );
+    let id = run.ok().trim().to_owned();
+    let show = env.handoff(&repo, &["show", &id, "--json"]).json();
+    assert_eq!(
+        timeline_of(&show),
+        [
+            "plan -",
+            "review request-changes",
+            "plan -",
+            "review approve",
+            "implementation -",
+            "validation request-changes",
+            "implementation -",
+            "validation approve"
+        ],
+        "{}",
+        run.stderr
+    );
+    assert_eq!(show["status"], "COMPLETE");
+    assert_eq!(show["timeline"][0]["agent"], "claude", "{show}");
+    assert_eq!(show["timeline"][1]["agent"], "codex", "{show}");
+    // Each finding reached the next prompt of the other agent.
+    let requests = std::fs::read_to_string(stub.state.join("requests.jsonl")).unwrap();
+    let claude_asked: Vec<&str> = requests
+        .lines()
+        .filter(|l| l.contains("CONTEXT FOR"))
+        .collect();
+    assert!(
+        claude_asked.iter().any(|l| l.contains("Add a fallback")),
+        "the review did not reach the second plan"
+    );
+    assert!(
+        claude_asked
+            .iter()
+            .any(|l| l.contains("Add a second limit")),
+        "the validation did not reach the second implementation"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.join("app.txt")).unwrap(),
+        "limit\nlimit\n"
     );
 }
