@@ -794,3 +794,86 @@ fn loop_drives_the_real_claude_and_codex_to_complete() {
         "limit\nlimit\n"
     );
 }
+
+/// The Codex plugin in this repository (`.agents/plugins/marketplace.json`,
+/// `plugins/codex/handoff`) installs with the real codex (`codex plugin marketplace add`, then
+/// `codex plugin add`), registers the MCP server, carries what `init --agents` installs for
+/// Codex, and its session-start hook tells Codex the current session.
+#[test]
+fn the_codex_plugin_installs_and_tells_codex_the_current_session() {
+    let env = TestEnv::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let codex_home = env.path("codex-home");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    let codex_cli = |args: &[&str]| {
+        Run::from(
+            env.command(node_clis().join("codex").to_str().unwrap(), root)
+                .env("HOME", env.path("home"))
+                .env("CODEX_HOME", &codex_home)
+                .args(args)
+                .output()
+                .unwrap(),
+        )
+    };
+    codex_cli(&["plugin", "marketplace", "add", root.to_str().unwrap()]).ok();
+    let added = codex_cli(&["plugin", "add", "handoff@git-handoff"]);
+    assert!(
+        added.ok().contains("Added plugin `handoff`"),
+        "{}",
+        added.stdout
+    );
+    let servers = codex_cli(&["mcp", "list"]);
+    assert!(
+        servers
+            .ok()
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()[..3]
+                == ["git-handoff", "git", "handoff"]),
+        "{}",
+        servers.stdout
+    );
+    // The plugin carries what init --agents writes for Codex.
+    let installed = codex_home.join("plugins/cache/git-handoff/handoff/0.1.0");
+    let repo = env.repo("repo");
+    env.handoff(&repo, &["init", "--agents", "--no-hooks"]).ok();
+    let json = |path: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    assert_eq!(
+        json(&installed.join("hooks/hooks.json")),
+        json(&repo.join(".codex/hooks.json"))
+    );
+    assert_eq!(
+        json(&installed.join(".mcp.json"))["mcpServers"]["git-handoff"],
+        json(&repo.join(".mcp.json"))["mcpServers"]["git-handoff"]
+    );
+    assert_eq!(
+        std::fs::read_to_string(installed.join("skills/git-handoff/SKILL.md")).unwrap(),
+        std::fs::read_to_string(repo.join(".agents/skills/git-handoff/SKILL.md")).unwrap()
+    );
+    // In a clone without init --agents' own files, the plugin alone tells Codex the session.
+    std::fs::remove_file(repo.join(".codex/hooks.json")).unwrap();
+    let id = env.plan(&repo, "Rate limiting");
+    env.handoff(&repo, &["start", &id]).ok();
+    let stub = ModelStub::start(
+        &env,
+        "stub",
+        &serde_json::json!({"openai": [{"text": "Noted."}]}),
+    );
+    let plugin_config = std::fs::read_to_string(codex_home.join("config.toml")).unwrap();
+    let run = codex_with(
+        &env,
+        &repo,
+        &stub,
+        &plugin_config,
+        &["--dangerously-bypass-hook-trust"],
+        "Which session is current?",
+    );
+    run.ok();
+    let requests = std::fs::read_to_string(stub.state.join("requests.jsonl")).unwrap();
+    assert!(requests.contains(&id), "the model was not told the session");
+    assert!(
+        requests.contains("AWAITING_CODEX_REVIEW"),
+        "the model was not told its status"
+    );
+}
