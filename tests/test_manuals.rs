@@ -165,3 +165,81 @@ fn bash_completion_loads_and_completes_session_ids() {
         assert!(!env.handoff(&repo, &["completion", shell]).ok().is_empty());
     }
 }
+
+/// zsh, driven for real (an interactive zsh under zpty, TAB pressed at the end of the line,
+/// tests/shells/zsh_complete.zsh): the completion file `git handoff completion zsh` prints
+/// completes subcommands, option values and session IDs (full and short), standalone and
+/// through zsh's own git completion (`git handoff <TAB>` calls `_git-handoff`).
+#[test]
+fn zsh_completion_completes_commands_values_and_session_ids() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    if !env
+        .command("zsh", &repo)
+        .args(["-fc", "zmodload zsh/zpty"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("skipped: no zsh with zsh/zpty here (.ci/run installs Debian's zsh)");
+        return;
+    }
+    let id = env.plan(&repo, "Completion");
+    let random = id.split('-').nth(2).unwrap().to_owned();
+    let functions = env.path("zsh-functions");
+    std::fs::create_dir_all(&functions).unwrap();
+    let script = env.handoff(&repo, &["completion", "zsh"]).ok().to_owned();
+    std::fs::write(functions.join("_git-handoff"), script).unwrap();
+    let driver = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/shells/zsh_complete.zsh");
+    let mut path = vec![std::path::Path::new(BIN).parent().unwrap().to_path_buf()];
+    path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap()));
+    let path = std::env::join_paths(path).unwrap();
+    let complete = |line: &str| -> Vec<String> {
+        let run = Run::from(
+            env.command("zsh", &repo)
+                .env("PATH", &path)
+                .args([
+                    "-f",
+                    driver,
+                    functions.to_str().unwrap(),
+                    repo.to_str().unwrap(),
+                    line,
+                ])
+                .output()
+                .unwrap(),
+        );
+        run.ok().lines().map(str::to_owned).collect()
+    };
+    let mut sessions = vec![id.clone(), random.clone()];
+    sessions.sort();
+    for prefix in ["git-handoff", "git handoff"] {
+        assert_eq!(complete(&format!("{prefix} show ")), sessions, "{prefix}");
+        assert_eq!(
+            complete(&format!("{prefix} show {}", &random[..3])),
+            std::slice::from_ref(&random),
+            "{prefix}"
+        );
+        assert!(
+            complete(&format!("{prefix} sh")).contains(&"show".to_owned()),
+            "{prefix}"
+        );
+        assert_eq!(
+            complete(&format!("{prefix} run ")),
+            ["implement", "plan", "review", "validate"],
+            "{prefix}"
+        );
+        assert!(
+            complete(&format!("{prefix} list --status ")).contains(&"COMPLETE".to_owned()),
+            "{prefix}"
+        );
+        let formats = complete(&format!("{prefix} annotate {random} --format "));
+        assert!(
+            formats.contains(&"sarif".to_owned()),
+            "{prefix}: {formats:?}"
+        );
+        assert!(!formats.contains(&id), "{prefix}: {formats:?}");
+        assert!(
+            complete(&format!("{prefix} log --j")).contains(&"--json".to_owned()),
+            "{prefix}"
+        );
+    }
+}

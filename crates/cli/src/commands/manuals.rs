@@ -110,6 +110,9 @@ pub fn completion(args: &CompletionArgs) -> CommandResult {
         text = text.replace("git__subcmd__handoff", "git__handoff");
         text.push_str(BASH_EXTRA);
     }
+    if args.shell == clap_complete::Shell::Zsh {
+        text = zsh_with_ids(&text);
+    }
     ui::out(&text);
     Ok(())
 }
@@ -158,7 +161,43 @@ _git_handoff() {
 }
 "#;
 
-/// Print every session ID, one per line (used by the bash completion)
+/// The zsh script with session IDs where a command expects one (clap offers files there) and
+/// the helper that lists them. The same file serves `git-handoff <TAB>` and `git handoff
+/// <TAB>`: zsh's git completion calls `_git-handoff` for `git handoff`.
+fn zsh_with_ids(script: &str) -> String {
+    let mut out = String::with_capacity(script.len() + ZSH_EXTRA.len());
+    for line in script.lines() {
+        let is_session = ["':id -- ", "'::id -- ", "'::session -- "]
+            .iter()
+            .any(|p| line.starts_with(p));
+        if line.starts_with("if [ \"$funcstack[1]\" = \"_git-handoff\" ]") {
+            out.push_str(ZSH_EXTRA);
+        }
+        match line.strip_suffix(":_default' \\") {
+            Some(head) if is_session => {
+                out.push_str(head);
+                out.push_str(":_git_handoff_ids' \\");
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The zsh helper behind [`zsh_with_ids`].
+const ZSH_EXTRA: &str = r#"# git-handoff: session IDs, full or the random part (the short ID every command resolves).
+(( $+functions[_git_handoff_ids] )) ||
+_git_handoff_ids() {
+    local expl
+    local -a ids
+    ids=(${(f)"$(git-handoff complete-ids 2>/dev/null)"})
+    _wanted sessions expl 'session' compadd -a ids
+}
+
+"#;
+
+/// Print every session ID, one per line (used by the shell completions)
 #[derive(Debug, clap::Args)]
 pub struct CompleteIdsArgs {}
 

@@ -1,0 +1,42 @@
+#!/usr/bin/env zsh
+# Completes a command line in a real interactive zsh, as a person pressing TAB at its end
+# would, and prints every candidate the completion offered, one per line: a test tool, not
+# product code.
+#
+# Usage: zsh -f zsh_complete.zsh FPATH_DIR WORK_DIR LINE
+#   FPATH_DIR  a folder holding the completion file (_git-handoff), put first on fpath
+#   WORK_DIR   where the shell runs (a repository, for session IDs)
+#   LINE       what is typed before TAB, e.g. "git handoff show "
+#
+# The inner shell runs under zsh/zpty with compinit loaded; `compadd` is wrapped to record
+# what each completion function adds (before zsh filters nothing: compadd -A reports the
+# matches for the word typed so far).
+zmodload zsh/zpty || exit 2
+local dir=$1 work=$2 line=$3
+local out=$(mktemp)
+zpty -b comp "zsh -f -i"
+zpty -w comp "PS1=''; PROMPT=''; RPROMPT=''; unsetopt zle_bracketed_paste 2>/dev/null; cd ${(q)work}"
+zpty -w comp "fpath=(${(q)dir} \$fpath); autoload -Uz compinit; compinit -u -D"
+zpty -w comp "zstyle ':completion:*' menu no; zstyle ':completion:*' list-prompt ''"
+zpty -w comp "compadd() { local -a __hits; builtin compadd -A __hits \"\$@\"; (( \$#__hits )) && print -rl -- \$__hits >> ${(q)out}; builtin compadd \"\$@\"; }"
+zpty -n -w comp "$line"$'\t'
+# zsh drops what is typed ahead while it completes: wait for the completion to be drawn (no
+# output for 0.3 s) before typing on.
+local chunk quiet=0 waited=0
+while (( quiet < 6 )); do
+  if zpty -r -t comp chunk; then quiet=0; else (( ++quiet )); (( ++waited > 200 )) && break; sleep 0.05; fi
+done
+# Clear the line, then ask for a marker whose output differs from its typed form.
+zpty -n -w comp $'\x15'"print DONE-\$((40+2))"$'\n'
+local all="" tries=0
+while [[ $all != *DONE-42* ]]; do
+  if zpty -r -t comp chunk; then
+    all+=$chunk
+  else
+    (( ++tries > 400 )) && { print -u2 "no answer from the inner zsh"; zpty -d comp; exit 3; }
+    sleep 0.05
+  fi
+done
+zpty -d comp
+sort -u $out
+rm -f $out
