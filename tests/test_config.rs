@@ -125,3 +125,44 @@ fn init_writes_only_a_pointer_and_a_set_keeps_every_comment() {
         "# ours\n[policy]\n# what pre-push does\npre-push = \"block\" # for now\n"
     );
 }
+
+/// `init --log-alias` adds `git lga`: `git log` over every ref but git-handoff's, so session
+/// and notes commits stay out of it (they flood `git log --all`); a name the user has is
+/// refused, never replaced; `init --uninstall` takes back only ours.
+#[test]
+fn init_log_alias_shows_the_code_without_session_commits() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    env.plan(&repo, "Alias");
+    let all = env.git_ok(&repo, &["log", "--all", "--format=%s"]);
+    assert!(all.contains("plan: Alias"), "{all}");
+    let run = env.handoff(&repo, &["init", "--no-hooks", "--log-alias", "--json"]);
+    let set = run.json()["config_set"].to_string();
+    assert!(
+        set.contains("alias.lga=log --exclude=refs/handoff*"),
+        "{set}"
+    );
+    let code = env.git_ok(&repo, &["lga", "--format=%s"]);
+    assert_eq!(code, env.git_ok(&repo, &["log", "--format=%s", "HEAD"]));
+    assert!(!code.contains("plan: Alias"), "{code}");
+    // Someone else's alias of that name stays.
+    env.git_ok(&repo, &["config", "alias.mine", "log --oneline"]);
+    let refused = env
+        .handoff(&repo, &["init", "--no-hooks", "--log-alias", "mine"])
+        .fails(1)
+        .to_owned();
+    assert!(
+        refused.starts_with("error: alias.mine is already set (to 'log --oneline')"),
+        "{refused}"
+    );
+    assert_eq!(
+        env.git_ok(&repo, &["config", "alias.mine"]),
+        "log --oneline"
+    );
+    env.handoff(&repo, &["init", "--uninstall"]).ok();
+    assert_eq!(env.git(&repo, &["config", "alias.lga"]).code, 1);
+    assert_eq!(
+        env.git_ok(&repo, &["config", "alias.mine"]),
+        "log --oneline"
+    );
+}

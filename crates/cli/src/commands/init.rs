@@ -33,9 +33,27 @@ pub struct InitArgs {
     /// unchanged (its allowed tools are mcp__byterover-mcp__*)
     #[arg(long, value_name = "NAME", default_value = init::DEFAULT_SERVER_NAME, requires = "agents", value_parser = parse_server_name)]
     pub server_name: String,
+    /// Also add a git alias (default name: lga) for `git log` over every ref but git-handoff's:
+    /// `git lga --oneline --graph` shows your branches without session and notes commits
+    /// (git cannot hide refs from `git log --all`)
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "lga", conflicts_with = "uninstall", value_parser = parse_alias_name)]
+    pub log_alias: Option<String>,
     /// Print what was changed as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+/// An alias name git accepts as a configuration key's last part: letters, digits and `-`,
+/// starting with a letter.
+fn parse_alias_name(name: &str) -> Result<String, String> {
+    let mut chars = name.chars();
+    if chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        Ok(name.to_owned())
+    } else {
+        Err("an alias name is letters, digits and '-', starting with a letter".to_owned())
+    }
 }
 
 /// A server name as MCP clients accept it in tool names: letters, digits, `-` and `_`.
@@ -58,6 +76,7 @@ pub fn run(args: &InitArgs) -> CommandResult {
     let dir = handoff.repo.run_dir().to_path_buf();
     if args.uninstall {
         let hooks = git_handoff::hooks::install::uninstall(&dir)?;
+        let aliases = init::remove_log_aliases(&handoff.repo)?;
         let agents: Vec<_> = init::uninstall_agent_hooks(&handoff.repo)
             .map_err(git_handoff::error::CommandError::user)?
             .into_iter()
@@ -79,13 +98,25 @@ pub fn run(args: &InitArgs) -> CommandResult {
             for f in &agents {
                 ui::status(&format!("removed the agent gates from {}", f.path));
             }
-            if hooks.is_empty() && agents.is_empty() {
+            for key in &aliases {
+                ui::status(&format!("removed {key}"));
+            }
+            if hooks.is_empty() && agents.is_empty() && aliases.is_empty() {
                 ui::status("no git-handoff hook blocks to remove");
             }
         }
         return Ok(());
     }
-    let config_set = init::configure(&handoff.repo)?;
+    // First, so that a name someone else has refuses before anything else changes.
+    let alias = match &args.log_alias {
+        Some(name) => init::log_alias(&handoff.repo, name).map_err(|e| {
+            git_handoff::error::CommandError::from(e)
+                .hint("choose another name: git handoff init --log-alias NAME")
+        })?,
+        None => None,
+    };
+    let mut config_set = init::configure(&handoff.repo)?;
+    config_set.extend(alias);
     let wrote_repo_file = init::write_repo_file(&handoff.repo)?;
     let hooks = if args.no_hooks {
         Vec::new()

@@ -518,6 +518,12 @@ impl Repo {
         self.inner.state() != git2::RepositoryState::Clean
     }
 
+    /// The value of a configuration key as git reads it (every level: system, global, local),
+    /// `None` when unset or unreadable.
+    pub fn config_value(&self, key: &str) -> Option<String> {
+        self.inner.config().ok()?.get_string(key).ok()
+    }
+
     /// The repository-local configuration, for `init`.
     pub fn local_config(&self) -> Result<Config> {
         self.inner
@@ -566,6 +572,27 @@ impl Config {
         self.inner
             .remove_multivar(key, &pattern)
             .map_err(|e| Error::git(format!("unsetting {key}"), e))
+    }
+
+    /// Every key whose name matches `regex` (libgit2's configuration regex), with its value.
+    pub fn matching(&self, regex: &str) -> Result<Vec<(String, String)>> {
+        let fail = |e| Error::git(format!("reading the configuration ({regex})"), e);
+        let mut entries = self.inner.entries(Some(regex)).map_err(fail)?;
+        let mut out = Vec::new();
+        while let Some(entry) = entries.next() {
+            let entry = entry.map_err(fail)?;
+            if let (Ok(name), Ok(value)) = (entry.name(), entry.value()) {
+                out.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sets a single-valued key.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        self.inner
+            .set_str(key, value)
+            .map_err(|e| Error::git(format!("setting {key}"), e))
     }
 
     /// Removes a single-valued key.

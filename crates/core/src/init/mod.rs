@@ -43,6 +43,51 @@ pub enum Error {
     /// Writing `.handoff.toml` failed.
     #[error("writing {REPO_FILE}: {0}")]
     RepoFile(std::io::Error),
+    /// The alias name asked for is someone else's already.
+    #[error("alias.{name} is already set (to '{value}'); it was left as it is")]
+    AliasTaken {
+        /// The alias name.
+        name: String,
+        /// What it is set to.
+        value: String,
+    },
+}
+
+/// What the log alias of `init --log-alias` runs: `git log` over every ref but ours (git has
+/// no way to hide refs from `--all`; `--exclude` must come before it). Arguments given to the
+/// alias follow (`git lga --oneline --graph`).
+pub const LOG_ALIAS: &str = "log --exclude=refs/handoff* --exclude=refs/notes/* --all";
+
+/// Sets `alias.NAME` to [`LOG_ALIAS`] in the repository's configuration; the `key=value` set,
+/// `None` when it is there already. An alias of that name with another value, at any level of
+/// git's configuration, is the user's: refused, never replaced.
+pub fn log_alias(repo: &Repo, name: &str) -> Result<Option<String>, Error> {
+    let key = format!("alias.{name}");
+    match repo.config_value(&key) {
+        Some(value) if value == LOG_ALIAS => Ok(None),
+        Some(value) => Err(Error::AliasTaken {
+            name: name.to_owned(),
+            value,
+        }),
+        None => {
+            repo.local_config()?.set(&key, LOG_ALIAS)?;
+            Ok(Some(format!("{key}={LOG_ALIAS}")))
+        }
+    }
+}
+
+/// Removes every alias of the repository's configuration that [`log_alias`] set (those whose
+/// value is [`LOG_ALIAS`]); the keys removed.
+pub fn remove_log_aliases(repo: &Repo) -> Result<Vec<String>, Error> {
+    let mut config = repo.local_config()?;
+    let mut removed = Vec::new();
+    for (key, value) in config.matching("^alias\\.")? {
+        if value == LOG_ALIAS {
+            config.unset(&key)?;
+            removed.push(key);
+        }
+    }
+    Ok(removed)
 }
 
 /// Ensures the git config keys; returns the `key=value` pairs that were changed.
