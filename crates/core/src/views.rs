@@ -184,6 +184,20 @@ pub struct SearchView<'a> {
 /// [`crate::index::search_view`]).
 #[derive(Debug, Serialize)]
 pub struct SearchHit {
+    /// Where the match is.
+    #[serde(flatten)]
+    pub found: Found,
+    /// Text around the matches.
+    pub snippet: String,
+    /// Where the matches are in `snippet`: `[start, end)` UTF-8 byte offsets.
+    pub matches: Vec<[usize; 2]>,
+    /// Relevance, 0 or more, higher first (BM25 with the column weights of the index).
+    pub score: f64,
+}
+
+/// The artifact a search matched, as the index keeps it and as `search --json` prints it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Found {
     /// Session ID.
     pub session: String,
     /// Artifact ULID.
@@ -196,12 +210,6 @@ pub struct SearchHit {
     pub status: Option<String>,
     /// The session's title.
     pub title: String,
-    /// Text around the matches.
-    pub snippet: String,
-    /// Where the matches are in `snippet`: `[start, end)` UTF-8 byte offsets.
-    pub matches: Vec<[usize; 2]>,
-    /// Relevance, 0 or more, higher first (BM25 with the column weights of the index).
-    pub score: f64,
 }
 
 /// What `why --json` prints: the commit and the sessions linked to it.

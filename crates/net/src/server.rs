@@ -395,7 +395,7 @@ impl Server {
                     open_index(handoff)?
                         .search(&handoff.store(), &args.query, &filter)?
                         .into_iter()
-                        .map(|h| (h.session, h.artifact))
+                        .map(|h| (h.found.session, h.found.artifact))
                         .collect()
                 }
                 None => Vec::new(),

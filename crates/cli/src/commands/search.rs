@@ -68,11 +68,11 @@ pub fn run(args: &SearchArgs) -> CommandResult {
     for h in &hits {
         out.push_str(&format!(
             "{}  {} {} ({})  {}\n",
-            paint(&h.session, Style::Cyan),
-            h.kind,
-            h.artifact,
-            crate::ui::sanitize_line(&h.agent),
-            h.status.as_deref().unwrap_or("-")
+            paint(&h.found.session, Style::Cyan),
+            h.found.kind,
+            h.found.artifact,
+            crate::ui::sanitize_line(&h.found.agent),
+            h.found.status.as_deref().unwrap_or("-")
         ));
         let snippet = sanitize(&h.snippet.replace('\n', " "))
             .replace(MATCH_START, open_mark)

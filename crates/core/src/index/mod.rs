@@ -261,12 +261,7 @@ fn search_hit(h: Hit) -> crate::views::SearchHit {
         }
     }
     crate::views::SearchHit {
-        session: h.session,
-        artifact: h.artifact,
-        kind: h.kind,
-        agent: h.agent,
-        status: h.status,
-        title: h.title,
+        found: h.found,
         snippet,
         matches,
         score: (-h.score).max(0.0),

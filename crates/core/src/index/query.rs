@@ -160,21 +160,12 @@ pub struct Listing {
     pub errors: Vec<SessionError>,
 }
 
-/// One search result: an artifact.
+/// One search result as the index ranks it (printed as [`crate::views::SearchHit`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct Hit {
-    /// Session ID.
-    pub session: String,
-    /// Artifact ULID.
-    pub artifact: String,
-    /// Artifact kind.
-    pub kind: String,
-    /// Artifact agent.
-    pub agent: String,
-    /// The session's current status.
-    pub status: Option<String>,
-    /// The session's title.
-    pub title: String,
+    /// The artifact matched.
+    #[serde(flatten)]
+    pub found: crate::views::Found,
     /// Text around the match; matches are between [`MATCH_START`] and [`MATCH_END`].
     pub snippet: String,
     /// BM25 score (lower is better), after exact-ID hits.
@@ -371,9 +362,9 @@ impl Index {
 
 /// The searchable text of a hit's artifact, read from the session tip it was indexed from.
 fn artifact_text(store: &crate::store::Store<'_>, hit: &Hit, tip: &str) -> Option<String> {
-    let id = SessionId::parse(&hit.session).ok()?;
+    let id = SessionId::parse(&hit.found.session).ok()?;
     let tip = crate::git::parse_oid(tip).ok()?;
-    let file = format!("{}-{}.md", hit.artifact, hit.kind);
+    let file = format!("{}-{}.md", hit.found.artifact, hit.found.kind);
     let a = store.load_artifact(&id, tip, &file).ok()?;
     let mut text = a.body;
     for f in &a.findings {

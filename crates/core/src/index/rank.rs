@@ -332,12 +332,14 @@ fn named_json(terms: &Terms) -> String {
 /// A hit from the first six columns of a row (snippet filled in later).
 fn hit(r: &rusqlite::Row<'_>, score: f64) -> rusqlite::Result<Hit> {
     Ok(Hit {
-        session: r.get(0)?,
-        artifact: r.get(1)?,
-        kind: r.get(2)?,
-        agent: r.get(3)?,
-        status: r.get(4)?,
-        title: r.get(5)?,
+        found: crate::views::Found {
+            session: r.get(0)?,
+            artifact: r.get(1)?,
+            kind: r.get(2)?,
+            agent: r.get(3)?,
+            status: r.get(4)?,
+            title: r.get(5)?,
+        },
         snippet: String::new(),
         score,
     })
@@ -420,7 +422,7 @@ mod tests {
 
     fn keys(rows: &[Ranked]) -> Vec<(String, String)> {
         rows.iter()
-            .map(|(_, h)| (h.session.clone(), h.artifact.clone()))
+            .map(|(_, h)| (h.found.session.clone(), h.found.artifact.clone()))
             .collect()
     }
 
@@ -469,6 +471,6 @@ mod tests {
         let index = index(dir.path(), 50);
         let terms = parse_terms("redis 00000042").unwrap();
         let top = index.ranked_top(&terms, 5, Some(2)).unwrap().unwrap();
-        assert_eq!(top[0].1.session, "SESSION-20250101-00000042");
+        assert_eq!(top[0].1.found.session, "SESSION-20250101-00000042");
     }
 }
