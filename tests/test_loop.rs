@@ -298,3 +298,26 @@ fn an_agent_name_with_control_bytes_is_printed_sanitised() {
         assert!(!run.stderr.contains('\u{7}'), "{:?}", run.stderr);
     }
 }
+
+/// A file that was untracked before the implementation began (a person's scratch notes, the
+/// files `init --agents` wrote) is not the agent's work: it stays out of the session's
+/// commits, and out of the diff the validator reads (before: `git add -A` committed it).
+#[test]
+fn files_untracked_before_the_implementation_stay_out_of_its_commits() {
+    let env = TestEnv::new();
+    let repo = setup(&env);
+    std::fs::write(repo.join("scratch.txt"), "my own notes\n").unwrap();
+    let run = env.handoff(
+        &repo,
+        &["loop", "-t", "Rate limiting", "-m", "Add a limiter."],
+    );
+    let id = run.ok().trim().to_owned();
+    assert_eq!(timeline(&env, &repo, &id), FULL_LOOP);
+    let committed = env.git_ok(&repo, &["log", "--name-only", "--format=", "main"]);
+    assert!(!committed.contains("scratch.txt"), "{committed}");
+    assert!(committed.contains("app.txt"), "{committed}");
+    assert_eq!(
+        env.git_ok(&repo, &["status", "--porcelain"]),
+        "?? scratch.txt"
+    );
+}

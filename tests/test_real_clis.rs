@@ -877,3 +877,166 @@ fn the_codex_plugin_installs_and_tells_codex_the_current_session() {
         "the model was not told its status"
     );
 }
+
+/// `command` as a shell script (its environment, directory, program and arguments), for a
+/// terminal multiplexer to run.
+fn as_script(command: &std::process::Command) -> String {
+    let quote = |s: &std::ffi::OsStr| format!("'{}'", s.to_string_lossy().replace('\'', "'\\''"));
+    let mut script = String::from("#!/bin/sh\n");
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(v) => script.push_str(&format!("export {}={}\n", key.to_string_lossy(), quote(v))),
+            None => script.push_str(&format!("unset {}\n", key.to_string_lossy())),
+        }
+    }
+    if let Some(dir) = command.get_current_dir() {
+        script.push_str(&format!("cd {}\n", quote(dir.as_os_str())));
+    }
+    script.push_str("exec ");
+    script.push_str(&quote(command.get_program()));
+    for arg in command.get_args() {
+        script.push(' ');
+        script.push_str(&quote(arg));
+    }
+    script.push('\n');
+    script
+}
+
+/// The plan gate with the real, interactive Claude Code in plan mode (headless `claude -p`
+/// disables ExitPlanMode), in a terminal under tmux, and the real Codex reviewing: Claude
+/// writes its plan file and asks to leave plan mode; the hook records the plan and Codex asks
+/// for a fallback; Claude is denied with the finding, revises the plan file, asks again; Codex
+/// approves and Claude leaves plan mode. Both iterations and both reviews are in git. (Claude
+/// Code 2.1 keeps the plan in a plan file, `~/.claude/plans/<slug>.md`, and hands its text to
+/// the hook as `tool_input.plan`.)
+#[test]
+fn claude_plan_mode_is_reviewed_by_codex_before_it_ends() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    if !env
+        .command("tmux", &repo)
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("skipped: no tmux here (.ci/run installs Debian's tmux)");
+        return;
+    }
+    env.handoff(&repo, &["init", "--agents", "--no-hooks"]).ok();
+    let canonical = std::fs::canonicalize(&repo).unwrap();
+    // Claude Code's first-run questions, answered as the person would have once: onboarding
+    // done, this folder trusted, the API key accepted, the project's MCP server enabled.
+    let home = env.path("claude-home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join(".claude.json"),
+        serde_json::json!({
+            "hasCompletedOnboarding": true,
+            "theme": "dark",
+            "customApiKeyResponses": {"approved": ["dummy-key"], "rejected": []},
+            "projects": {canonical.to_str().unwrap(): {"hasTrustDialogAccepted": true}}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let settings_path = repo.join(".claude/settings.local.json");
+    let mut settings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&settings_path).unwrap()).unwrap();
+    settings["enabledMcpjsonServers"] = serde_json::json!(["git-handoff"]);
+    std::fs::write(&settings_path, settings.to_string()).unwrap();
+    let stub = ModelStub::start(
+        &env,
+        "stub",
+        &serde_json::json!({
+            "anthropic": [
+                {"tool": "Write", "input": {"file_path": "$PLAN_FILE",
+                    "content": "# Plan: Rate limiting\n\nBucket per user.\n"}},
+                {"tool": "ExitPlanMode", "input": {}},
+                {"tool": "Write", "input": {"file_path": "$PLAN_FILE",
+                    "content": "# Plan: Rate limiting\n\nBucket per user, with a Redis fallback.\n"}},
+                {"tool": "ExitPlanMode", "input": {}},
+                {"text": "The plan is approved."}
+            ],
+            "openai": [codex_verdict(Some("Add a fallback")), codex_verdict(None)]
+        }),
+    );
+    let mut claude = both_clis(&env, &repo, &stub, &node_clis().join("claude"));
+    claude.args(["--permission-mode", "plan", "Plan a rate limiter."]);
+    let script = env.path("claude.sh");
+    std::fs::write(&script, as_script(&claude)).unwrap();
+    let socket = format!("handoff-test-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        env.command("tmux", &repo)
+            .args(["-L", &socket])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let started = tmux(&[
+        "new-session",
+        "-d",
+        "-x",
+        "160",
+        "-y",
+        "45",
+        "sh",
+        script.to_str().unwrap(),
+    ]);
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    // Wait for both reviews; accept leaving plan mode when Claude Code asks the person.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let mut timeline = Vec::new();
+    let mut screen = String::new();
+    while std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        screen = String::from_utf8_lossy(&tmux(&["capture-pane", "-p"]).stdout).into_owned();
+        let asks = ["Would you like to proceed?", "Exit plan mode?"];
+        if timeline.len() == 4 && asks.iter().any(|a| screen.contains(a)) {
+            tmux(&["send-keys", "Enter"]);
+        }
+        let list = env.handoff(&repo, &["list", "--json"]).json();
+        if let Some(id) = list["sessions"]
+            .as_array()
+            .and_then(|a| a.first())
+            .map(|s| s["id"].clone())
+        {
+            let show = env
+                .handoff(&repo, &["show", id.as_str().unwrap(), "--json"])
+                .json();
+            timeline = timeline_of(&show);
+        }
+        if timeline.len() == 4 && screen.contains("The plan is approved.") {
+            break;
+        }
+    }
+    tmux(&["kill-server"]);
+    assert_eq!(
+        timeline,
+        [
+            "plan -",
+            "review request-changes",
+            "plan -",
+            "review approve"
+        ],
+        "{screen}"
+    );
+    let requests = std::fs::read_to_string(stub.state.join("requests.jsonl")).unwrap();
+    assert!(
+        requests.contains("Add a fallback"),
+        "Claude was not told the finding"
+    );
+    let list = env.handoff(&repo, &["list", "--json"]).json();
+    let id = list["sessions"][0]["id"].as_str().unwrap();
+    let show = env.handoff(&repo, &["show", id, "--json"]).json();
+    assert!(
+        show["timeline"][2]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Redis fallback"),
+        "{show}"
+    );
+}

@@ -13,6 +13,9 @@ namespace, as Codex names deferred MCP tools), `{"item": {...}}` (a raw Response
 item, such as Codex's client-side `tool_search_call`), or `{"text": "..."}` (the model answers
 and ends its turn). Each request that offers tools takes the next step of its API's
 script; requests that offer none (Claude Code's titles, summaries and probes) get a short text.
+A string `$PLAN_FILE` in a step's input stands for the plan file Claude Code's plan mode names
+in the request (`~/.claude/plans/<slug>.md`, a fresh name each conversation), as a model would
+read it from its instructions.
 The result of every tool call the CLI sends back is appended to STATE_DIR/results.jsonl as
 `{"api", "tool", "output"}`, and every request to STATE_DIR/requests.jsonl, for the test to check.
 The server writes its port to STATE_DIR/port, and stops after STATE_DIR/stop appears or ten
@@ -21,6 +24,7 @@ minutes, whichever comes first.
 
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -48,6 +52,18 @@ def take(api):
     if i < len(steps):
         return i, steps[i]
     return i, {"text": "Done."}
+
+
+PLAN_FILE = re.compile(r"(/[^\s\"'`]*/\.claude/plans/[\w.-]+\.md)")
+
+
+def with_plan_file(value, request):
+    """`value` with `$PLAN_FILE` replaced by the plan file the request names (the last one)."""
+    text = json.dumps(value)
+    if "$PLAN_FILE" not in text:
+        return value
+    found = PLAN_FILE.findall(json.dumps(request))
+    return json.loads(text.replace("$PLAN_FILE", found[-1] if found else "$PLAN_FILE"))
 
 
 def result_text(content):
@@ -162,7 +178,10 @@ class Handler(BaseHTTPRequestHandler):
                     {
                         "type": "content_block_delta",
                         "index": 0,
-                        "delta": {"type": "input_json_delta", "partial_json": json.dumps(step["input"])},
+                        "delta": {
+                            "type": "input_json_delta",
+                            "partial_json": json.dumps(with_plan_file(step["input"], request)),
+                        },
                     },
                 ),
                 ("content_block_stop", {"type": "content_block_stop", "index": 0}),

@@ -157,7 +157,11 @@ impl Handoff {
     /// Commits what an agent left uncommitted in the work tree as `session`'s work: its title,
     /// and its `Handoff-Session:` trailer (`run implement`, `loop`, the stop gate). `None` when
     /// there was nothing to commit.
-    pub(super) fn commit_session_work(&self, session: &Session) -> Result<Option<String>> {
+    pub(super) fn commit_session_work(
+        &self,
+        session: &Session,
+        before: &crate::store::worktree::Untracked,
+    ) -> Result<Option<String>> {
         let message = format!(
             "{}\n\n{} {}\n",
             session.meta.title.lines().next().unwrap_or_default().trim(),
@@ -167,6 +171,7 @@ impl Handoff {
         Ok(crate::store::worktree::commit_all(
             self.repo.run_dir(),
             &message,
+            before,
         )?)
     }
 
@@ -267,8 +272,12 @@ impl Handoff {
                 super::current::set(&self.repo, id)?;
                 let mut text = prompt::build(&session, Purpose::Implement, None);
                 text.push_str(prompt::RUN_IMPLEMENT);
+                // What was untracked when the implementation began is not its work (noted
+                // once: an implementer killed halfway left files that are).
+                super::baseline::note(self.repo.common_dir(), self.repo.run_dir(), id);
+                let before = super::baseline::read(self.repo.common_dir(), id);
                 let summary = agent::run_text(&preset, Task::Implement, &text, &options, waiting)?;
-                let committed = self.commit_session_work(&session)?;
+                let committed = self.commit_session_work(&session, &before)?;
                 (Input::new(kind, summary), committed)
             }
         };

@@ -107,7 +107,7 @@ impl Handoff {
         let done = self.run_step(&id, Step::Review, agents, waiting)?;
         let session = self.store().load(&id)?;
         let review = session.artifacts.last().map(|a| described(&session, a));
-        Ok(match (done.verdict, mode) {
+        let decision = match (done.verdict, mode) {
             (Some(Verdict::RequestChanges | Verdict::Reject), GateMode::Block) => Decision::Block {
                 reason: format!(
                     "{} asked for changes to the plan of {id}. Revise the plan to answer every finding, then leave plan mode again (the revision is reviewed again).\n\n{}",
@@ -128,7 +128,12 @@ impl Handoff {
                 }),
                 warning: None,
             },
-        })
+        };
+        if !matches!(decision, Decision::Block { .. }) {
+            // The implementation begins here: what is untracked now is not its work.
+            super::baseline::note(self.repo.common_dir(), self.repo.run_dir(), &id);
+        }
+        Ok(decision)
     }
 
     /// Before the agent stops: when the current session has work no approving validation
@@ -170,7 +175,8 @@ impl Handoff {
             )));
         }
         if implementing {
-            let committed = self.commit_session_work(&session)?;
+            let before = super::baseline::read(self.repo.common_dir(), &id);
+            let committed = self.commit_session_work(&session, &before)?;
             let last_validated = session
                 .artifacts
                 .iter()

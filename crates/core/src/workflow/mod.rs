@@ -3,6 +3,7 @@
 //! user intent into store writes (redacting first) and knows nothing about clap.
 
 pub mod agent;
+pub mod baseline;
 pub mod current;
 pub mod drive;
 pub mod findings;
