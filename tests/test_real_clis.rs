@@ -500,6 +500,23 @@ fn the_claude_plugin_validates_and_matches_what_init_installs() {
     );
 }
 
+/// Whether the model behind `stub` was told session `id` (planned, not reviewed yet), its
+/// status and its next step, as the session-start gate tells it.
+#[track_caller]
+fn assert_told_current_session(stub: &ModelStub, id: &str) {
+    let requests = std::fs::read_to_string(stub.state.join("requests.jsonl")).unwrap();
+    assert!(requests.contains(id), "the model was not told the session");
+    assert!(
+        requests.contains("AWAITING_CODEX_REVIEW"),
+        "the model was not told its status"
+    );
+    let short = id.split('-').nth(2).unwrap();
+    assert!(
+        requests.contains(&format!("git handoff review {short}")),
+        "the model was not told the next step"
+    );
+}
+
 /// A session start in the real Claude Code receives the current session's status: the hook
 /// `init --agents` installs adds it to what the model is sent.
 #[test]
@@ -516,17 +533,7 @@ fn claude_is_told_the_current_session_when_it_starts() {
     );
     let run = claude(&env, &repo, &stub, "Which session is current?");
     run.ok();
-    let requests = std::fs::read_to_string(stub.state.join("requests.jsonl")).unwrap();
-    assert!(requests.contains(&id), "the model was not told the session");
-    assert!(
-        requests.contains("AWAITING_CODEX_REVIEW"),
-        "the model was not told its status"
-    );
-    let short = id.split('-').nth(2).unwrap();
-    assert!(
-        requests.contains(&format!("git handoff review {short}")),
-        "the model was not told the next step"
-    );
+    assert_told_current_session(&stub, &id);
 }
 
 /// A session start in the real Codex receives the current session's status too: the hook
@@ -558,17 +565,7 @@ fn codex_is_told_the_current_session_when_it_starts() {
         "Which session is current?",
     );
     run.ok();
-    let requests = std::fs::read_to_string(stub.state.join("requests.jsonl")).unwrap();
-    assert!(requests.contains(&id), "the model was not told the session");
-    assert!(
-        requests.contains("AWAITING_CODEX_REVIEW"),
-        "the model was not told its status"
-    );
-    let short = id.split('-').nth(2).unwrap();
-    assert!(
-        requests.contains(&format!("git handoff review {short}")),
-        "the model was not told the next step"
-    );
+    assert_told_current_session(&stub, &id);
 }
 
 /// A command in `repo` whose environment reaches both real CLIs and their stand-in, as one
@@ -870,12 +867,7 @@ fn the_codex_plugin_installs_and_tells_codex_the_current_session() {
         "Which session is current?",
     );
     run.ok();
-    let requests = std::fs::read_to_string(stub.state.join("requests.jsonl")).unwrap();
-    assert!(requests.contains(&id), "the model was not told the session");
-    assert!(
-        requests.contains("AWAITING_CODEX_REVIEW"),
-        "the model was not told its status"
-    );
+    assert_told_current_session(&stub, &id);
 }
 
 /// `command` as a shell script (its environment, directory, program and arguments), for a

@@ -566,6 +566,19 @@ fn a_ref_to_a_lost_object_says_it_is_missing() {
     assert!(!err.contains("not a commit"), "{err}");
 }
 
+/// The repository's objects directory, and a shell command that moves it onto a tmpfs of
+/// `size_kb` KiB holding the same objects (for [`in_namespace`]): a small disk to fill.
+fn objects_on_small_disk(env: &TestEnv, repo: &std::path::Path, size_kb: u32) -> (String, String) {
+    let objects = repo.join(".git/objects").to_str().unwrap().to_owned();
+    let saved = env.path("objects-saved");
+    let saved = saved.to_str().unwrap();
+    let mount = format!(
+        "mkdir -p {saved} && cp -a {objects}/. {saved}/ && mount -t tmpfs -o size={size_kb}k tmpfs {objects} \
+         && cp -a {saved}/. {objects}/"
+    );
+    (objects, mount)
+}
+
 /// A write on a full disk is the environment's problem: exit 1, the cause named, nothing
 /// recorded (before: exit 255, "internal error").
 #[test]
@@ -573,13 +586,9 @@ fn a_write_on_a_full_disk_says_so() {
     let env = TestEnv::new();
     let repo = env.repo("repo");
     let id = env.plan(&repo, "Full disk");
-    let objects = repo.join(".git/objects");
-    let objects = objects.to_str().unwrap();
-    let saved = env.path("objects-saved");
-    let saved = saved.to_str().unwrap();
+    let (objects, mount) = objects_on_small_disk(&env, &repo, 256);
     let script = format!(
-        "mkdir -p {saved} && cp -a {objects}/. {saved}/ && mount -t tmpfs -o size=256k tmpfs {objects} \
-         && cp -a {saved}/. {objects}/ && (dd if=/dev/zero of={objects}/filler bs=4k 2>/dev/null; true) \
+        "{mount} && (dd if=/dev/zero of={objects}/filler bs=4k 2>/dev/null; true) \
          && exec \"$0\" review {id} --verdict approve -m 'A review that does not fit'"
     );
     let Some(run) = in_namespace(&env, &repo, &script) else {
@@ -611,13 +620,9 @@ fn a_large_write_on_a_full_disk_names_the_cause_and_the_directory() {
         .collect();
     let review = env.path("review.md");
     std::fs::write(&review, format!("## Verdict\n\nAPPROVED\n\n{text}\n")).unwrap();
-    let objects = repo.join(".git/objects");
-    let objects = objects.to_str().unwrap();
-    let saved = env.path("objects-saved");
-    let saved = saved.to_str().unwrap();
+    let (objects, mount) = objects_on_small_disk(&env, &repo, 1024);
     let script = format!(
-        "mkdir -p {saved} && cp -a {objects}/. {saved}/ && mount -t tmpfs -o size=1024k tmpfs {objects} \
-         && cp -a {saved}/. {objects}/ \
+        "{mount} \
          && free=$(df -k {objects} | tail -1 | awk '{{print $4}}') \
          && dd if=/dev/zero of={objects}/filler bs=1k count=$((free - 32)) 2>/dev/null \
          && exec \"$0\" review {id} --verdict approve -F {}",
@@ -644,13 +649,9 @@ fn a_write_filling_the_disk_at_any_point_says_the_disk_is_full() {
     let env = TestEnv::new();
     let repo = env.repo("repo");
     let id = env.plan(&repo, "Full disk, every step");
-    let objects = repo.join(".git/objects");
-    let objects = objects.to_str().unwrap();
-    let saved = env.path("objects-saved");
-    let saved = saved.to_str().unwrap();
+    let (objects, mount) = objects_on_small_disk(&env, &repo, 1024);
     let script = format!(
-        "mkdir -p {saved} && cp -a {objects}/. {saved}/ && mount -t tmpfs -o size=1024k tmpfs {objects} \
-         && cp -a {saved}/. {objects}/ || exit 99
+        "{mount} || exit 99
          for left in $(seq 0 64); do
            rm -f {objects}/filler
            free=$(df -k {objects} | tail -1 | awk '{{print $4}}')
