@@ -517,20 +517,27 @@ fn assert_told_current_session(stub: &ModelStub, id: &str) {
     );
 }
 
-/// A session start in the real Claude Code receives the current session's status: the hook
-/// `init --agents` installs adds it to what the model is sent.
-#[test]
-fn claude_is_told_the_current_session_when_it_starts() {
-    let env = TestEnv::new();
+/// A repository set up by `init --agents` with a planned session current, and a stand-in whose
+/// model (`api`: anthropic or openai) only answers "Noted.".
+fn a_current_session(env: &TestEnv, api: &str) -> (std::path::PathBuf, String, ModelStub) {
     let repo = env.repo("repo");
     env.handoff(&repo, &["init", "--agents", "--no-hooks"]).ok();
     let id = env.plan(&repo, "Rate limiting");
     env.handoff(&repo, &["start", &id]).ok();
     let stub = ModelStub::start(
-        &env,
+        env,
         "stub",
-        &serde_json::json!({"anthropic": [{"text": "Noted."}]}),
+        &serde_json::json!({ api: [{"text": "Noted."}] }),
     );
+    (repo, id, stub)
+}
+
+/// A session start in the real Claude Code receives the current session's status: the hook
+/// `init --agents` installs adds it to what the model is sent.
+#[test]
+fn claude_is_told_the_current_session_when_it_starts() {
+    let env = TestEnv::new();
+    let (repo, id, stub) = a_current_session(&env, "anthropic");
     let run = claude(&env, &repo, &stub, "Which session is current?");
     run.ok();
     assert_told_current_session(&stub, &id);
@@ -542,15 +549,7 @@ fn claude_is_told_the_current_session_when_it_starts() {
 #[test]
 fn codex_is_told_the_current_session_when_it_starts() {
     let env = TestEnv::new();
-    let repo = env.repo("repo");
-    env.handoff(&repo, &["init", "--agents", "--no-hooks"]).ok();
-    let id = env.plan(&repo, "Rate limiting");
-    env.handoff(&repo, &["start", &id]).ok();
-    let stub = ModelStub::start(
-        &env,
-        "stub",
-        &serde_json::json!({"openai": [{"text": "Noted."}]}),
-    );
+    let (repo, id, stub) = a_current_session(&env, "openai");
     let canonical = std::fs::canonicalize(&repo).unwrap();
     let trusted = format!(
         "[projects.\"{}\"]\ntrust_level = \"trusted\"\n",
