@@ -169,26 +169,37 @@ impl Drop for ModelStub {
 /// Runs the real `claude -p` in `repo` against the stand-in, configured only from what
 /// `init --agents` wrote (`.mcp.json`, `.claude/settings.local.json`).
 fn claude(env: &TestEnv, repo: &Path, stub: &ModelStub, prompt: &str) -> Run {
-    let home = env.path("claude-home");
-    std::fs::create_dir_all(&home).unwrap();
     let program = node_clis().join("claude");
+    let mut command = env.command(program.to_str().unwrap(), repo);
     Run::from(
-        env.command(program.to_str().unwrap(), repo)
+        claude_stand_in(&mut command, env, stub)
             .env("PATH", agent_path())
-            .env("HOME", &home)
-            .env(
-                "ANTHROPIC_BASE_URL",
-                format!("http://127.0.0.1:{}", stub.port),
-            )
-            .env("ANTHROPIC_API_KEY", "dummy-key")
-            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-            .env("DISABLE_TELEMETRY", "1")
-            .env("DISABLE_AUTOUPDATER", "1")
-            .env("DISABLE_ERROR_REPORTING", "1")
             .args(["-p", prompt, "--output-format", "json"])
             .output()
             .unwrap(),
     )
+}
+
+/// `command` with Claude Code's model pointed at the stand-in: a home of its own, the stand-in's
+/// address, a dummy key, and nothing sent anywhere else.
+fn claude_stand_in<'a>(
+    command: &'a mut std::process::Command,
+    env: &TestEnv,
+    stub: &ModelStub,
+) -> &'a mut std::process::Command {
+    let home = env.path("claude-home");
+    std::fs::create_dir_all(&home).unwrap();
+    command
+        .env("HOME", &home)
+        .env(
+            "ANTHROPIC_BASE_URL",
+            format!("http://127.0.0.1:{}", stub.port),
+        )
+        .env("ANTHROPIC_API_KEY", "dummy-key")
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .env("DISABLE_TELEMETRY", "1")
+        .env("DISABLE_AUTOUPDATER", "1")
+        .env("DISABLE_ERROR_REPORTING", "1")
 }
 
 /// Runs the real `codex exec` in `repo` against the stand-in, with the model provider pointed
@@ -587,25 +598,13 @@ fn both_clis(
         ),
     )
     .unwrap();
-    let home = env.path("claude-home");
-    std::fs::create_dir_all(&home).unwrap();
     let mut path = vec![node_clis()];
     path.extend(std::env::split_paths(&agent_path()));
     let mut command = env.command(program.to_str().unwrap(), repo);
-    command
+    claude_stand_in(&mut command, env, stub)
         .env("PATH", std::env::join_paths(path).unwrap())
-        .env("HOME", &home)
         .env("CODEX_HOME", &codex_home)
-        .env("STUB_KEY", "dummy-key")
-        .env(
-            "ANTHROPIC_BASE_URL",
-            format!("http://127.0.0.1:{}", stub.port),
-        )
-        .env("ANTHROPIC_API_KEY", "dummy-key")
-        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-        .env("DISABLE_TELEMETRY", "1")
-        .env("DISABLE_AUTOUPDATER", "1")
-        .env("DISABLE_ERROR_REPORTING", "1");
+        .env("STUB_KEY", "dummy-key");
     command
 }
 
