@@ -208,6 +208,22 @@ fn codex(env: &TestEnv, repo: &Path, stub: &ModelStub, server_table: &str, promp
     codex_with(env, repo, stub, server_table, &[], prompt)
 }
 
+/// A CODEX_HOME whose configuration points Codex's model at the stand-in (no retries: a broken
+/// stand-in fails at once), followed by `more` (tables or keys of the test's own).
+fn codex_home_for(env: &TestEnv, stub: &ModelStub, more: &str) -> std::path::PathBuf {
+    let home = env.path("codex-home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join("config.toml"),
+        format!(
+            "model_provider = \"stub\"\n{more}\n[model_providers.stub]\nname = \"stub\"\nbase_url = \"http://127.0.0.1:{}/v1\"\nwire_api = \"responses\"\nenv_key = \"STUB_KEY\"\nrequest_max_retries = 0\nstream_max_retries = 0\n",
+            stub.port
+        ),
+    )
+    .unwrap();
+    home
+}
+
 /// [`codex`] with more arguments for `codex exec`.
 fn codex_with(
     env: &TestEnv,
@@ -217,16 +233,7 @@ fn codex_with(
     extra: &[&str],
     prompt: &str,
 ) -> Run {
-    let home = env.path("codex-home");
-    std::fs::create_dir_all(&home).unwrap();
-    std::fs::write(
-        home.join("config.toml"),
-        format!(
-            "model_provider = \"stub\"\n\n[model_providers.stub]\nname = \"stub\"\nbase_url = \"http://127.0.0.1:{}/v1\"\nwire_api = \"responses\"\nenv_key = \"STUB_KEY\"\nrequest_max_retries = 0\nstream_max_retries = 0\n\n{server_table}",
-            stub.port
-        ),
-    )
-    .unwrap();
+    let home = codex_home_for(env, stub, server_table);
     let program = node_clis().join("codex");
     Run::from(
         env.command(program.to_str().unwrap(), repo)
@@ -588,16 +595,8 @@ fn both_clis(
     stub: &ModelStub,
     program: &Path,
 ) -> std::process::Command {
-    let codex_home = env.path("codex-home");
-    std::fs::create_dir_all(&codex_home).unwrap();
-    std::fs::write(
-        codex_home.join("config.toml"),
-        format!(
-            "model_provider = \"stub\"\nmodel = \"gpt-5.5\"\n\n[model_providers.stub]\nname = \"stub\"\nbase_url = \"http://127.0.0.1:{}/v1\"\nwire_api = \"responses\"\nenv_key = \"STUB_KEY\"\nrequest_max_retries = 0\nstream_max_retries = 0\n",
-            stub.port
-        ),
-    )
-    .unwrap();
+    // gpt-5.5: plain function tools, not the default model's code mode.
+    let codex_home = codex_home_for(env, stub, "model = \"gpt-5.5\"\n");
     let mut path = vec![node_clis()];
     path.extend(std::env::split_paths(&agent_path()));
     let mut command = env.command(program.to_str().unwrap(), repo);
