@@ -623,6 +623,17 @@ fn timeline_of(show: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// Claude's two implementations of the limiter, as the scripted model makes them: a limit line
+/// in `app` (a full path), then a second one after the validation asked for it.
+fn claude_implements_twice(app: &str) -> Vec<serde_json::Value> {
+    vec![
+        serde_json::json!({"tool": "Write", "input": {"file_path": app, "content": "limit\n"}}),
+        serde_json::json!({"text": "Added a limit."}),
+        serde_json::json!({"tool": "Write", "input": {"file_path": app, "content": "limit\nlimit\n"}}),
+        serde_json::json!({"text": "Added the second limit."}),
+    ]
+}
+
 /// What the scripted Codex answers for a review or a validation (`codex exec
 /// --output-schema`): no finding, or one asking for `change`.
 fn codex_verdict(change: Option<&str>) -> serde_json::Value {
@@ -662,12 +673,7 @@ fn claude_is_validated_by_codex_before_it_stops() {
         &env,
         "stub",
         &serde_json::json!({
-            "anthropic": [
-                {"tool": "Write", "input": {"file_path": app, "content": "limit\n"}},
-                {"text": "Added a limit."},
-                {"tool": "Write", "input": {"file_path": app, "content": "limit\nlimit\n"}},
-                {"text": "Added the second limit."}
-            ],
+            "anthropic": claude_implements_twice(app),
             "openai": [codex_verdict(Some("Add a second limit")), codex_verdict(None)]
         }),
     );
@@ -721,18 +727,16 @@ fn loop_drives_the_real_claude_and_codex_to_complete() {
     let repo = env.repo("repo");
     let app = std::fs::canonicalize(&repo).unwrap().join("app.txt");
     let app = app.to_str().unwrap();
+    let mut plans_then_implementations = vec![
+        serde_json::json!({"text": "## Plan\n\nBucket per user."}),
+        serde_json::json!({"text": "## Plan\n\nBucket per user, with a Redis fallback."}),
+    ];
+    plans_then_implementations.extend(claude_implements_twice(app));
     let stub = ModelStub::start(
         &env,
         "stub",
         &serde_json::json!({
-            "anthropic": [
-                {"text": "## Plan\n\nBucket per user."},
-                {"text": "## Plan\n\nBucket per user, with a Redis fallback."},
-                {"tool": "Write", "input": {"file_path": app, "content": "limit\n"}},
-                {"text": "Added the limiter."},
-                {"tool": "Write", "input": {"file_path": app, "content": "limit\nlimit\n"}},
-                {"text": "Added the second limit."}
-            ],
+            "anthropic": plans_then_implementations,
             "openai": [
                 codex_verdict(Some("Add a fallback")),
                 codex_verdict(None),
