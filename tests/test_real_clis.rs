@@ -1033,3 +1033,89 @@ fn claude_plan_mode_is_reviewed_by_codex_before_it_ends() {
         "{show}"
     );
 }
+
+/// The roles swapped by configuration (`[agents] planner = "codex"`, `reviewer = "claude"`):
+/// the real Codex implements and its Stop hook (`.codex/hooks.json`, from `init --agents`)
+/// has the real Claude Code validate the diff; Claude asks for a second limit, Codex is
+/// blocked with the finding, fixes, stops again, Claude approves: COMPLETE.
+#[test]
+fn codex_is_validated_by_claude_before_it_stops() {
+    let env = TestEnv::new();
+    let repo = env.repo("repo");
+    env.handoff(&repo, &["config", "agents.planner", "codex"])
+        .ok();
+    env.handoff(&repo, &["config", "agents.reviewer", "claude"])
+        .ok();
+    env.handoff(&repo, &["init", "--agents", "--no-hooks"]).ok();
+    let id = env.plan(&repo, "Rate limiting");
+    env.handoff(
+        &repo,
+        &["review", &id, "--verdict", "approve", "-m", "Fine."],
+    )
+    .ok();
+    env.handoff(&repo, &["start", &id]).ok();
+    let verdict = |change: Option<&str>| {
+        let answer: serde_json::Value =
+            serde_json::from_str(codex_verdict(change)["text"].as_str().unwrap()).unwrap();
+        serde_json::json!({"tool": "StructuredOutput", "input": answer})
+    };
+    let stub = ModelStub::start(
+        &env,
+        "stub",
+        &serde_json::json!({
+            "openai": [
+                {"tool": "exec_command", "input": {"cmd": "printf 'limit\\n' > app.txt"}},
+                {"text": "Added a limit."},
+                {"tool": "exec_command", "input": {"cmd": "printf 'limit\\nlimit\\n' > app.txt"}},
+                {"text": "Added the second limit."}
+            ],
+            "anthropic": [verdict(Some("Add a second limit")), verdict(None)]
+        }),
+    );
+    let canonical = std::fs::canonicalize(&repo).unwrap();
+    let mut codex = both_clis(&env, &repo, &stub, &node_clis().join("codex"));
+    codex_home_for(
+        &env,
+        &stub,
+        &format!(
+            "model = \"gpt-5.5\"\n[projects.\"{}\"]\ntrust_level = \"trusted\"\n",
+            canonical.display()
+        ),
+    );
+    let run = Run::from(
+        codex
+            .args([
+                "exec",
+                "--skip-git-repo-check",
+                "--sandbox",
+                "workspace-write",
+            ])
+            .arg("--dangerously-bypass-hook-trust")
+            .arg("Implement the plan.")
+            .output()
+            .unwrap(),
+    );
+    run.ok();
+    let show = env.handoff(&repo, &["show", &id, "--json"]).json();
+    assert_eq!(
+        timeline_of(&show),
+        [
+            "plan -",
+            "review approve",
+            "implementation -",
+            "validation request-changes",
+            "implementation -",
+            "validation approve"
+        ],
+        "{}\n{show}",
+        run.stderr
+    );
+    assert_eq!(show["timeline"][2]["agent"], "codex", "{show}");
+    assert_eq!(show["timeline"][3]["agent"], "claude", "{show}");
+    assert_eq!(show["status"], "COMPLETE");
+    let requests = std::fs::read_to_string(stub.state.join("requests.jsonl")).unwrap();
+    assert!(
+        requests.contains("Add a second limit"),
+        "Codex was not told the finding"
+    );
+}
