@@ -182,6 +182,9 @@ fn gates_and_loop(dir: &Path, root_commit: &str) {
         BIN,
         &["review", &id, "--verdict", "approve", "-m", "ok"],
     );
+    // Being implemented, and the turn changed nothing (an agent that answered a question):
+    // the gate looks for work, finds none and lets the agent stop.
+    let unchanged = median((0..CALLS).map(|_| hook(dir)).collect());
     timed(
         dir,
         BIN,
@@ -249,6 +252,7 @@ fn gates_and_loop(dir: &Path, root_commit: &str) {
     println!("the agents' gates and loop on {COMMITS} commits:");
     println!("  Stop gate, no current session    {no_session:>10.2?}   (goal <= 50ms)");
     println!("  Stop gate, session COMPLETE      {complete:>10.2?}   (goal <= 50ms)");
+    println!("  Stop gate, implementing, no work {unchanged:>10.2?}   (goal <= 50ms)");
     println!("  loop, 4 steps (median of 5)      {whole:>10.2?}");
     println!(
         "  loop's own time per step         {:>10.2?}   (goal <= 100ms)",
