@@ -338,3 +338,47 @@ fn the_gates_of_an_agent_that_loop_started_stand_aside() {
     assert_eq!(std::fs::read_to_string(&nested).unwrap(), "");
     assert_eq!(timeline(&env, &repo, &id), crate::test_loop::FULL_LOOP);
 }
+
+/// The stop gate commits the agent's work, not what was untracked when the session was made
+/// current (`git handoff start`): a person's scratch file stays out of the session's commit and
+/// of the diff the reviewer validates.
+#[test]
+fn the_stop_gate_leaves_files_untracked_before_the_session_started_alone() {
+    let env = TestEnv::new();
+    let repo = setup(&env);
+    std::fs::write(repo.join("scratch.txt"), "my own notes\n").unwrap();
+    let id = env.plan(&repo, "Rate limiting");
+    env.handoff(
+        &repo,
+        &["review", &id, "--verdict", "approve", "-m", "Fine."],
+    )
+    .ok();
+    env.handoff(&repo, &["start", &id]).ok();
+    std::fs::write(repo.join("app.txt"), "limit\nlimit\n").unwrap();
+    assert_eq!(
+        hook(
+            &env,
+            &repo,
+            "agent-stop-gate",
+            stop(false, "Added the limits.")
+        ),
+        None
+    );
+    assert_eq!(
+        timeline(&env, &repo, &id),
+        [
+            "plan",
+            "review approve",
+            "implementation",
+            "validation approve"
+        ]
+    );
+    assert_eq!(
+        env.git_ok(&repo, &["show", "--name-only", "--format=", "HEAD"]),
+        "app.txt"
+    );
+    assert_eq!(
+        env.git_ok(&repo, &["status", "--porcelain"]),
+        "?? scratch.txt"
+    );
+}

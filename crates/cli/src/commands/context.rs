@@ -64,6 +64,12 @@ pub fn run(args: &ContextArgs) -> CommandResult {
     if purpose == Purpose::Implement {
         // Whoever asks for the implementation instructions is about to commit for this session.
         let id = &session.meta.id;
+        // What is untracked already is not the implementation's work (for the stop gate).
+        git_handoff::workflow::baseline::note(
+            handoff.repo.common_dir(),
+            handoff.repo.run_dir(),
+            id,
+        );
         match git_handoff::workflow::current::get(&handoff.repo) {
             Some(current) if &current == id => {}
             previous => {

@@ -188,6 +188,8 @@ pub fn start(args: &StartArgs) -> CommandResult {
         .hint("start a new session with 'git handoff plan', or make an unfinished one current"));
     }
     let place = git_handoff::workflow::current::set(&handoff.repo, &id)?;
+    // Work on it may start now: what is untracked already is not its work (for the stop gate).
+    git_handoff::workflow::baseline::note(handoff.repo.common_dir(), handoff.repo.run_dir(), &id);
     ui::status(&format!(
         "{id} is current on {}: new commits there get a Handoff-Session trailer",
         git_handoff::workflow::current::place_name(&place)
