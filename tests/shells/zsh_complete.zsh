@@ -19,12 +19,18 @@ zpty -w comp "PS1=''; PROMPT=''; RPROMPT=''; unsetopt zle_bracketed_paste 2>/dev
 zpty -w comp "fpath=(${(q)dir} \$fpath); autoload -Uz compinit; compinit -u -D"
 zpty -w comp "zstyle ':completion:*' menu no; zstyle ':completion:*' list-prompt ''"
 zpty -w comp "compadd() { local -a __hits; builtin compadd -A __hits \"\$@\"; (( \$#__hits )) && print -rl -- \$__hits >> ${(q)out}; builtin compadd \"\$@\"; }"
+# Say when a completion has finished: _main_complete (what TAB runs) wrapped to touch a file.
+local finished=$out.finished
+zpty -w comp "autoload +X _main_complete; functions[_handoff_main_complete]=\$functions[_main_complete]"
+zpty -w comp "_main_complete() { _handoff_main_complete \"\$@\"; local r=\$?; : >> ${(q)finished}; return \$r; }"
 zpty -n -w comp "$line"$'\t'
-# zsh drops what is typed ahead while it completes: wait for the completion to be drawn (no
-# output for 0.3 s) before typing on.
-local chunk quiet=0 waited=0
-while (( quiet < 6 )); do
-  if zpty -r -t comp chunk; then quiet=0; else (( ++quiet )); (( ++waited > 200 )) && break; sleep 0.05; fi
+# zsh drops what is typed ahead while it completes: wait until the completion has finished
+# before typing on (20 s at most).
+local chunk waited=0
+until [[ -e $finished ]]; do
+  zpty -r -t comp chunk
+  (( ++waited > 400 )) && { print -u2 "the completion never finished"; zpty -d comp; exit 3; }
+  sleep 0.05
 done
 # Clear the line, then ask for a marker whose output differs from its typed form.
 zpty -n -w comp $'\x15'"print DONE-\$((40+2))"$'\n'
@@ -39,4 +45,4 @@ while [[ $all != *DONE-42* ]]; do
 done
 zpty -d comp
 sort -u $out
-rm -f $out
+rm -f $out $finished
