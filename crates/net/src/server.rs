@@ -171,10 +171,13 @@ fn reply(result: Result<Answer, CommandError>) -> CallToolResult {
 fn remedy_for_agent(remedy: &Remedy) -> String {
     match remedy {
         Remedy::NextStepOrForce { session, state } => {
-            let next = next_tool(state).map_or_else(
-                || state.next_step(session),
-                |tool| format!("next: {tool} with session {session}"),
-            );
+            let next = match (next_tool(state), state.status) {
+                (Some(tool), _) => format!("next: {tool} with session {session}"),
+                (None, Some(git_handoff::session::Status::Abandoned)) => {
+                    "the session is abandoned; nothing follows".to_owned()
+                }
+                (None, _) => "the session is complete; nothing follows but an optional pattern (stored with byterover-store-knowledge)".to_owned(),
+            };
             format!("; {next}, or call this tool again with force: true to record it anyway")
         }
         Remedy::NameCommitsOrForce { session } => format!(
