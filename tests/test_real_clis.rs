@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use git_handoff::workflow::agent::{Preset, command_line};
+use git_handoff::workflow::agent::{Ask, Preset, command_line};
 
 use crate::common::{BIN, Run, TestEnv, node_clis};
 
@@ -34,7 +34,9 @@ fn the_presets_flags_parse_with_the_real_clis() {
     // codex: clap parses every flag before it acts on --help; an unknown flag is an error.
     let (program, args) = command_line(
         &Preset::Codex,
-        Path::new("/tmp/s.json"),
+        Ask::Verdict {
+            schema: Path::new("/tmp/s.json"),
+        },
         Path::new("/tmp/o.json"),
     );
     let mut parsed: Vec<&str> = args[..args.len() - 1].iter().map(String::as_str).collect();
@@ -45,7 +47,10 @@ fn the_presets_flags_parse_with_the_real_clis() {
     bogus.insert(0, "--no-such-flag");
     assert_ne!(run_in(&env, &repo, &bin.join(&program), &bogus).code, 0);
     // claude: with the preset's flags and no prompt it gets past parsing to ask for input.
-    let (program, args) = command_line(&Preset::Claude, Path::new("/s"), Path::new("/a"));
+    let schema = Ask::Verdict {
+        schema: Path::new("/s"),
+    };
+    let (program, args) = command_line(&Preset::Claude, schema, Path::new("/a"));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = run_in(&env, &repo, &bin.join(&program), &args);
     let said = format!("{}{}", run.stdout, run.stderr);

@@ -148,7 +148,8 @@ pub fn run(
         "a review",
         "json",
         |answer_file| {
-            let (program, args) = command_line(preset, &schema, answer_file);
+            let (program, args) =
+                command_line(preset, Ask::Verdict { schema: &schema }, answer_file);
             if *preset == Preset::Codex {
                 std::fs::write(&schema, REVIEW_SCHEMA).map_err(|source| Error::Spawn {
                     program: program.clone(),
@@ -277,7 +278,7 @@ pub fn run_text(
         prompt,
         task.wanted(),
         "md",
-        |answer_file| Ok(text_command_line(preset, task, answer_file)),
+        |answer_file| Ok(command_line(preset, Ask::Text(task), answer_file)),
         |output, answer_text| {
             let text = match preset {
                 Preset::Claude => claude_text(output),
@@ -322,43 +323,6 @@ fn keep_raw(
     std::fs::write(&path, text).ok().map(|()| path)
 }
 
-/// The program and arguments of a preset for a plan or an implementation.
-pub fn text_command_line(preset: &Preset, task: Task, answer: &Path) -> (String, Vec<String>) {
-    match preset {
-        Preset::Codex => (
-            "codex".to_owned(),
-            vec![
-                "exec".into(),
-                "--sandbox".into(),
-                match task {
-                    Task::Plan => "read-only",
-                    Task::Implement => "workspace-write",
-                }
-                .into(),
-                "-o".into(),
-                answer.display().to_string(),
-                "-".into(),
-            ],
-        ),
-        Preset::Claude => (
-            "claude".to_owned(),
-            vec![
-                "-p".into(),
-                "--output-format".into(),
-                "json".into(),
-                "--permission-mode".into(),
-                match task {
-                    Task::Plan => "plan",
-                    Task::Implement => "acceptEdits",
-                }
-                .into(),
-            ],
-        ),
-        // A configured command is run as configured, whatever it is asked for.
-        Preset::Command(command) => configured(command),
-    }
-}
-
 /// Claude's result object for a plan or a summary: its `result` text.
 fn claude_text(output: &Output) -> Result<String, Problem> {
     claude_result(output)?
@@ -393,32 +357,51 @@ fn claude_result(output: &Output) -> Result<serde_json::Value, Problem> {
     Ok(value)
 }
 
-/// The program and arguments of a preset. The prompt is never among them.
-pub fn command_line(preset: &Preset, schema: &Path, answer: &Path) -> (String, Vec<String>) {
+/// What an agent is asked for, which picks its flags.
+#[derive(Debug, Clone, Copy)]
+pub enum Ask<'a> {
+    /// A review or validation in the review schema (Codex reads it from `schema`, Claude gets
+    /// it inline), read-only.
+    Verdict {
+        /// Where the schema file is (written there for Codex).
+        schema: &'a Path,
+    },
+    /// A plan (read-only) or an implementation (edits in the work tree).
+    Text(Task),
+}
+
+/// The program and arguments of a preset asked for `ask`, its answer written to `answer`
+/// (Codex's `-o`). The prompt is never among them: it goes on standard input.
+pub fn command_line(preset: &Preset, ask: Ask<'_>, answer: &Path) -> (String, Vec<String>) {
     match preset {
-        Preset::Codex => (
-            "codex".to_owned(),
-            vec![
-                "exec".into(),
-                "--sandbox".into(),
-                "read-only".into(),
-                "--output-schema".into(),
-                schema.display().to_string(),
-                "-o".into(),
-                answer.display().to_string(),
-                "-".into(),
-            ],
-        ),
-        Preset::Claude => (
-            "claude".to_owned(),
-            vec![
-                "-p".into(),
-                "--output-format".into(),
-                "json".into(),
-                "--json-schema".into(),
-                compact_schema(),
-            ],
-        ),
+        Preset::Codex => {
+            let sandbox = match ask {
+                Ask::Text(Task::Implement) => "workspace-write",
+                Ask::Text(Task::Plan) | Ask::Verdict { .. } => "read-only",
+            };
+            let mut args: Vec<String> = vec!["exec".into(), "--sandbox".into(), sandbox.into()];
+            if let Ask::Verdict { schema } = ask {
+                args.extend(["--output-schema".into(), schema.display().to_string()]);
+            }
+            args.extend(["-o".into(), answer.display().to_string(), "-".into()]);
+            ("codex".to_owned(), args)
+        }
+        Preset::Claude => {
+            let mut args: Vec<String> = vec!["-p".into(), "--output-format".into(), "json".into()];
+            match ask {
+                Ask::Verdict { .. } => args.extend(["--json-schema".into(), compact_schema()]),
+                Ask::Text(task) => args.extend([
+                    "--permission-mode".into(),
+                    match task {
+                        Task::Plan => "plan",
+                        Task::Implement => "acceptEdits",
+                    }
+                    .into(),
+                ]),
+            }
+            ("claude".to_owned(), args)
+        }
+        // A configured command is run as configured, whatever it is asked for.
         Preset::Command(command) => configured(command),
     }
 }
@@ -569,11 +552,13 @@ mod tests {
 
     #[test]
     fn the_prompt_is_never_in_the_arguments() {
-        let (program, args) =
-            command_line(&Preset::Codex, Path::new("/s.json"), Path::new("/a.json"));
+        let schema = Ask::Verdict {
+            schema: Path::new("/s.json"),
+        };
+        let (program, args) = command_line(&Preset::Codex, schema, Path::new("/a.json"));
         assert_eq!(program, "codex");
         assert_eq!(args.last().map(String::as_str), Some("-"));
-        let (_, args) = command_line(&Preset::Claude, Path::new("/s"), Path::new("/a"));
+        let (_, args) = command_line(&Preset::Claude, schema, Path::new("/a"));
         assert_eq!(
             args[..4],
             ["-p", "--output-format", "json", "--json-schema"]
