@@ -40,6 +40,18 @@ fn origin(a: &Annotation) -> String {
     )
 }
 
+/// The annotations that name a file, each with it, and how many do not: the formats that place
+/// every finding in a file leave those out, and say how many.
+fn located(selection: &Selection) -> (Vec<(&Annotation, &str)>, usize) {
+    let located: Vec<(&Annotation, &str)> = selection
+        .annotations
+        .iter()
+        .filter_map(|a| a.finding.path.as_deref().map(|path| (a, path)))
+        .collect();
+    let left_out = selection.annotations.len() - located.len();
+    (located, left_out)
+}
+
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -123,15 +135,10 @@ pub fn sarif(selection: &Selection) -> Output {
             })
         })
         .collect();
-    let mut left_out = 0;
-    let results: Vec<Value> = selection
-        .annotations
-        .iter()
-        .filter_map(|a| {
-            let Some(path) = &a.finding.path else {
-                left_out += 1;
-                return None;
-            };
+    let (located, left_out) = located(selection);
+    let results: Vec<Value> = located
+        .into_iter()
+        .map(|(a, path)| {
             let priority = a.finding.priority.unwrap_or(3).min(3);
             let (start, end) = a.lines().unwrap_or((1, 1));
             let text = format!(
@@ -140,7 +147,7 @@ pub fn sarif(selection: &Selection) -> Output {
                 a.finding.body.trim_end(),
                 origin(a)
             );
-            Some(json!({
+            json!({
                 "ruleId": format!("handoff/P{priority}"),
                 "ruleIndex": priority,
                 "level": sarif_level(a.severity()),
@@ -160,7 +167,7 @@ pub fn sarif(selection: &Selection) -> Output {
                     "agent": a.agent,
                     "kind": a.kind.as_str(),
                 },
-            }))
+            })
         })
         .collect();
     let document = json!({
@@ -212,12 +219,12 @@ pub fn uri_path(path: &str) -> String {
 /// reviewdog's rdjsonl: one diagnostic per line; without columns a range covers whole lines,
 /// end line included.
 pub fn rdjsonl(selection: &Selection) -> Output {
-    let mut out = Output::default();
-    for a in &selection.annotations {
-        let Some(path) = &a.finding.path else {
-            out.left_out += 1;
-            continue;
-        };
+    let (located, left_out) = located(selection);
+    let mut out = Output {
+        left_out,
+        ..Output::default()
+    };
+    for (a, path) in located {
         let mut location = json!({"path": path});
         if let Some((start, end)) = a.lines() {
             location["range"] = json!({"start": {"line": start}, "end": {"line": end}});
@@ -242,15 +249,10 @@ pub fn rdjsonl(selection: &Selection) -> Output {
 /// move (session, path and title; made unique when two findings share them).
 pub fn gitlab(selection: &Selection) -> Output {
     let mut seen = std::collections::HashSet::new();
-    let mut left_out = 0;
-    let issues: Vec<Value> = selection
-        .annotations
-        .iter()
-        .filter_map(|a| {
-            let Some(path) = &a.finding.path else {
-                left_out += 1;
-                return None;
-            };
+    let (located, left_out) = located(selection);
+    let issues: Vec<Value> = located
+        .into_iter()
+        .map(|(a, path)| {
             let mut n = 0_u32;
             let fingerprint = loop {
                 let candidate = digest(&[&a.session, path, &a.finding.title, &n.to_string()]);
@@ -260,7 +262,7 @@ pub fn gitlab(selection: &Selection) -> Output {
                 n += 1;
             };
             let (start, end) = a.lines().unwrap_or((1, 1));
-            Some(json!({
+            json!({
                 "description": format!("{}: {}", title_line(a), one_line(&a.finding.body)),
                 "check_name": format!("git-handoff/{}", a.priority_label()),
                 "fingerprint": fingerprint,
@@ -272,7 +274,7 @@ pub fn gitlab(selection: &Selection) -> Output {
                     None => "info",
                 },
                 "location": {"path": path, "lines": {"begin": start, "end": end}},
-            }))
+            })
         })
         .collect();
     Output {
