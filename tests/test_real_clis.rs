@@ -612,6 +612,31 @@ fn both_clis(
     command
 }
 
+/// `init --agents`, then a session planned, approved and made current: ready for an agent to
+/// implement with its Stop gate on. Its ID.
+fn ready_to_implement(env: &TestEnv, repo: &Path) -> String {
+    env.handoff(repo, &["init", "--agents", "--no-hooks"]).ok();
+    let id = env.plan(repo, "Rate limiting");
+    env.handoff(
+        repo,
+        &["review", &id, "--verdict", "approve", "-m", "Fine."],
+    )
+    .ok();
+    env.handoff(repo, &["start", &id]).ok();
+    id
+}
+
+/// The timeline of a session whose implementation the Stop gate validated twice: changes
+/// asked for, then approved.
+const VALIDATED_AFTER_ONE_ROUND: [&str; 6] = [
+    "plan -",
+    "review approve",
+    "implementation -",
+    "validation request-changes",
+    "implementation -",
+    "validation approve",
+];
+
 /// The kinds and verdicts of a session's artifacts, in order (`-` for none).
 fn timeline_of(show: &serde_json::Value) -> Vec<String> {
     show["timeline"]
@@ -664,14 +689,7 @@ fn codex_verdict(change: Option<&str>) -> serde_json::Value {
 fn claude_is_validated_by_codex_before_it_stops() {
     let env = TestEnv::new();
     let repo = env.repo("repo");
-    env.handoff(&repo, &["init", "--agents", "--no-hooks"]).ok();
-    let id = env.plan(&repo, "Rate limiting");
-    env.handoff(
-        &repo,
-        &["review", &id, "--verdict", "approve", "-m", "Fine."],
-    )
-    .ok();
-    env.handoff(&repo, &["start", &id]).ok();
+    let id = ready_to_implement(&env, &repo);
     let app = std::fs::canonicalize(&repo).unwrap().join("app.txt");
     let app = app.to_str().unwrap();
     let stub = ModelStub::start(
@@ -697,18 +715,7 @@ fn claude_is_validated_by_codex_before_it_stops() {
         "Claude was not told the finding"
     );
     let show = env.handoff(&repo, &["show", &id, "--json"]).json();
-    assert_eq!(
-        timeline_of(&show),
-        [
-            "plan -",
-            "review approve",
-            "implementation -",
-            "validation request-changes",
-            "implementation -",
-            "validation approve"
-        ],
-        "{show}"
-    );
+    assert_eq!(timeline_of(&show), VALIDATED_AFTER_ONE_ROUND, "{show}");
     assert_eq!(show["status"], "COMPLETE");
     assert_eq!(show["timeline"][2]["body"], "Added a limit.", "{show}");
     assert_eq!(
@@ -1051,14 +1058,7 @@ fn codex_is_validated_by_claude_before_it_stops() {
         .ok();
     env.handoff(&repo, &["config", "agents.reviewer", "claude"])
         .ok();
-    env.handoff(&repo, &["init", "--agents", "--no-hooks"]).ok();
-    let id = env.plan(&repo, "Rate limiting");
-    env.handoff(
-        &repo,
-        &["review", &id, "--verdict", "approve", "-m", "Fine."],
-    )
-    .ok();
-    env.handoff(&repo, &["start", &id]).ok();
+    let id = ready_to_implement(&env, &repo);
     let verdict = |change: Option<&str>| {
         let answer: serde_json::Value =
             serde_json::from_str(codex_verdict(change)["text"].as_str().unwrap()).unwrap();
@@ -1104,14 +1104,7 @@ fn codex_is_validated_by_claude_before_it_stops() {
     let show = env.handoff(&repo, &["show", &id, "--json"]).json();
     assert_eq!(
         timeline_of(&show),
-        [
-            "plan -",
-            "review approve",
-            "implementation -",
-            "validation request-changes",
-            "implementation -",
-            "validation approve"
-        ],
+        VALIDATED_AFTER_ONE_ROUND,
         "{}\n{show}",
         run.stderr
     );
