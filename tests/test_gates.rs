@@ -19,6 +19,16 @@ fn hook(
     (!out.is_empty()).then(|| serde_json::from_str(&out).unwrap())
 }
 
+/// A session planned, its plan approved and made current: what a Claude Code session that
+/// implements it stops in. Its ID.
+fn approved_and_current(env: &TestEnv, repo: &Path) -> String {
+    let id = env.plan(repo, "Rate limiting");
+    env.handoff(repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
+        .ok();
+    env.handoff(repo, &["start", &id]).ok();
+    id
+}
+
 fn exit_plan_mode(plan: &str) -> serde_json::Value {
     serde_json::json!({"hook_event_name": "PreToolUse", "tool_name": "ExitPlanMode",
         "tool_input": {"plan": plan}, "session_id": "s", "cwd": "."})
@@ -214,10 +224,7 @@ fn a_spent_budget_or_a_gate_that_cannot_run_never_traps_the_agent() {
         format!("{toml}\n[gate]\nmax-rounds = 1\n"),
     )
     .unwrap();
-    let id = env.plan(&repo, "Rate limiting");
-    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
-        .ok();
-    env.handoff(&repo, &["start", &id]).ok();
+    approved_and_current(&env, &repo);
     std::fs::write(repo.join("app.txt"), "limit\n").unwrap();
     let blocked = hook(&env, &repo, "agent-stop-gate", stop(false, "One limit.")).unwrap();
     assert_eq!(blocked["decision"], "block", "{blocked}");
@@ -262,10 +269,7 @@ fn a_spent_budget_or_a_gate_that_cannot_run_never_traps_the_agent() {
 fn an_agent_that_changed_nothing_after_a_block_may_stop() {
     let env = TestEnv::new();
     let repo = setup(&env);
-    let id = env.plan(&repo, "Rate limiting");
-    env.handoff(&repo, &["review", &id, "--verdict", "approve", "-m", "ok"])
-        .ok();
-    env.handoff(&repo, &["start", &id]).ok();
+    let id = approved_and_current(&env, &repo);
     std::fs::write(repo.join("app.txt"), "limit\n").unwrap();
     let blocked = hook(&env, &repo, "agent-stop-gate", stop(false, "One limit.")).unwrap();
     assert_eq!(blocked["decision"], "block", "{blocked}");
@@ -347,13 +351,7 @@ fn the_stop_gate_leaves_files_untracked_before_the_session_started_alone() {
     let env = TestEnv::new();
     let repo = setup(&env);
     std::fs::write(repo.join("scratch.txt"), "my own notes\n").unwrap();
-    let id = env.plan(&repo, "Rate limiting");
-    env.handoff(
-        &repo,
-        &["review", &id, "--verdict", "approve", "-m", "Fine."],
-    )
-    .ok();
-    env.handoff(&repo, &["start", &id]).ok();
+    let id = approved_and_current(&env, &repo);
     std::fs::write(repo.join("app.txt"), "limit\nlimit\n").unwrap();
     assert_eq!(
         hook(
