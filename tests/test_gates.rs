@@ -330,10 +330,7 @@ fn the_gates_of_an_agent_that_loop_started_stand_aside() {
         ),
     )
     .unwrap();
-    let run = env.handoff(
-        &repo,
-        &["loop", "-t", "Rate limiting", "-m", "Add a limiter."],
-    );
+    let run = crate::test_loop::a_loop(&env, &repo, &[]);
     let id = run.ok().trim().to_owned();
     assert_eq!(
         std::fs::read_to_string(format!("{}.env", nested.display())).unwrap(),

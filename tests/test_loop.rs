@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::TestEnv;
+use crate::common::{Run, TestEnv};
 
 /// The planner: a plan (revised once the reviewer asked for changes), and an implementation
 /// that adds a line to app.txt. With `kill_first_implementation`, its first implementation
@@ -75,6 +75,13 @@ pub(crate) fn setup(env: &TestEnv) -> PathBuf {
     repo
 }
 
+/// `git handoff loop` on the limiter task, with `more` arguments.
+pub(crate) fn a_loop(env: &TestEnv, repo: &Path, more: &[&str]) -> Run {
+    let mut args = vec!["loop", "-t", "Rate limiting", "-m", "Add a limiter."];
+    args.extend_from_slice(more);
+    env.handoff(repo, &args)
+}
+
 /// The kinds and verdicts of a session's artifacts, in order.
 pub(crate) fn timeline(env: &TestEnv, repo: &Path, id: &str) -> Vec<String> {
     let show = env.handoff(repo, &["show", id, "--json"]).json();
@@ -104,10 +111,7 @@ pub(crate) const FULL_LOOP: [&str; 8] = [
 fn loop_drives_a_task_to_complete_through_a_round_of_changes_in_each_phase() {
     let env = TestEnv::new();
     let repo = setup(&env);
-    let run = env.handoff(
-        &repo,
-        &["loop", "-t", "Rate limiting", "-m", "Add a limiter."],
-    );
+    let run = a_loop(&env, &repo, &[]);
     let id = run.ok().trim().to_owned();
     assert!(id.starts_with("SESSION-"), "{id}");
     assert!(run.stderr.contains("-> COMPLETE"), "{}", run.stderr);
@@ -161,18 +165,7 @@ fn a_killed_loop_resumes_from_the_status_without_repeating_a_step() {
 fn a_spent_budget_exits_1_with_the_status_left_and_the_command_to_resume() {
     let env = TestEnv::new();
     let repo = setup(&env);
-    let run = env.handoff(
-        &repo,
-        &[
-            "loop",
-            "-t",
-            "Rate limiting",
-            "-m",
-            "Add a limiter.",
-            "--max-rounds",
-            "1",
-        ],
-    );
+    let run = a_loop(&env, &repo, &["--max-rounds", "1"]);
     let err = run.fails(1).to_owned();
     let id = run.stdout.trim().to_owned();
     assert!(err.contains("planning phase spent its 1 round(s)"), "{err}");
@@ -227,8 +220,6 @@ fn run_plan_starts_a_session_and_run_implement_commits_and_records() {
     assert!(err.contains("cannot record a plan"), "{err}");
 }
 
-use crate::common::Run;
-
 /// `loop --worktree` works on a branch of its own in a linked worktree: this checkout stays as
 /// it was, and `loop ID --worktree` finds the same worktree again.
 #[test]
@@ -240,17 +231,7 @@ fn loop_in_a_worktree_leaves_the_checkout_untouched() {
     env.git_ok(&repo, &["add", ".handoff.toml"]);
     env.git_ok(&repo, &["commit", "-q", "-m", "Agents"]);
     let head = env.git_ok(&repo, &["rev-parse", "HEAD"]);
-    let run = env.handoff(
-        &repo,
-        &[
-            "loop",
-            "-t",
-            "Rate limiting",
-            "-m",
-            "Add a limiter.",
-            "--worktree",
-        ],
-    );
+    let run = a_loop(&env, &repo, &["--worktree"]);
     let id = run.ok().trim().to_owned();
     assert!(
         run.stderr.contains("on branch handoff/rate-limiting"),
@@ -307,10 +288,7 @@ fn files_untracked_before_the_implementation_stay_out_of_its_commits() {
     let env = TestEnv::new();
     let repo = setup(&env);
     std::fs::write(repo.join("scratch.txt"), "my own notes\n").unwrap();
-    let run = env.handoff(
-        &repo,
-        &["loop", "-t", "Rate limiting", "-m", "Add a limiter."],
-    );
+    let run = a_loop(&env, &repo, &[]);
     let id = run.ok().trim().to_owned();
     assert_eq!(timeline(&env, &repo, &id), FULL_LOOP);
     let committed = env.git_ok(&repo, &["log", "--name-only", "--format=", "main"]);
